@@ -1,0 +1,76 @@
+//! The envelope every event travels in, and an event as read back.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The JSON payload of every message on the stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// UUID v7 of the event.
+    pub id: Uuid,
+    /// Dotted type, e.g. `report.filed`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Schema version of `data`.
+    pub version: u32,
+    /// The report, critical value, case … this event belongs to.
+    pub aggregate: Uuid,
+    /// Registered hospital code (or `_` for events of no hospital).
+    pub hospital: String,
+    /// Server clock, UTC, when the event was appended.
+    pub recorded_at: DateTime<Utc>,
+    /// W3C traceparent of the request that caused it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+    /// The event's data, valid against `schemas/<type>.v<version>.json`.
+    pub data: serde_json::Value,
+}
+
+/// An event read back from the stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    /// Its stream sequence (≥ 1).
+    pub seq: u64,
+    /// The envelope.
+    pub envelope: Envelope,
+    /// The `Nats-Msg-Id` it was appended with: the event id, or the hash of
+    /// the Idempotency-Key of the request that caused it.
+    pub msg_id: Option<String>,
+    /// The `traceparent` header, to parent the projector's apply span.
+    pub traceparent: Option<String>,
+}
+
+impl Recorded {
+    /// Decodes a stored message.
+    pub fn decode(
+        seq: u64,
+        payload: &[u8],
+        headers: Option<&async_nats::HeaderMap>,
+    ) -> Result<Recorded, crate::LedgerError> {
+        let envelope: Envelope =
+            serde_json::from_slice(payload).map_err(|e| crate::LedgerError::Decode {
+                seq,
+                message: e.to_string(),
+            })?;
+        let header = |name: &str| {
+            headers
+                .and_then(|h| h.get(name))
+                .map(|v| v.as_str().to_owned())
+        };
+        Ok(Recorded {
+            seq,
+            msg_id: header(async_nats::header::NATS_MESSAGE_ID.as_ref()),
+            traceparent: header("traceparent"),
+            envelope,
+        })
+    }
+
+    /// Whether this event was appended under a client's Idempotency-Key
+    /// rather than its own id.
+    pub fn idempotency_key_hash(&self) -> Option<&str> {
+        self.msg_id
+            .as_deref()
+            .filter(|id| *id != self.envelope.id.to_string())
+    }
+}

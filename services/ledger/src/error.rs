@@ -1,0 +1,76 @@
+//! The ledger's one error type.
+
+/// A problem with one field of an event's data, located by a JSON Pointer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Violation {
+    /// JSON Pointer (RFC 6901) to the offending value, relative to `data`.
+    pub pointer: String,
+    /// What is wrong, in plain words.
+    pub message: String,
+}
+
+/// Everything that can go wrong talking to the stream.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// NATS or JetStream did not answer in time; the caller may retry.
+    #[error("event store unavailable: {0}")]
+    Unavailable(String),
+    /// The aggregate moved on since the caller looked at it.
+    #[error("conflict on {subject}: expected last sequence {expected}")]
+    Conflict {
+        /// The aggregate's subject.
+        subject: String,
+        /// The stream sequence the caller expected to be the subject's last.
+        expected: u64,
+    },
+    /// The event's data does not match its schema.
+    #[error("{event_type} v{version} does not match its schema")]
+    Schema {
+        /// The event type.
+        event_type: String,
+        /// The schema version.
+        version: u32,
+        /// Each violation, with a pointer into `data`.
+        violations: Vec<Violation>,
+    },
+    /// No schema is registered for this type and version.
+    #[error("no schema for {0}")]
+    UnknownSchema(String),
+    /// A schema file is not valid JSON Schema (a build defect).
+    #[error("schema {file}: {message}")]
+    BadSchema {
+        /// The file in `schemas/`.
+        file: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A subject token would be invalid (empty, or with `.`, `*`, `>`, space).
+    #[error("invalid subject token {0:?}")]
+    InvalidSubject(String),
+    /// A stored message is not an envelope we can read.
+    #[error("message {seq} cannot be decoded: {message}")]
+    Decode {
+        /// Its stream sequence.
+        seq: u64,
+        /// Why.
+        message: String,
+    },
+    /// The stream exists but the server did not keep a setting we depend on.
+    #[error("stream {stream} misconfigured: {message}")]
+    Misconfigured {
+        /// The stream name.
+        stream: String,
+        /// The setting and what was found.
+        message: String,
+    },
+    /// Any other NATS or JetStream failure.
+    #[error("nats: {0}")]
+    Nats(String),
+}
+
+impl LedgerError {
+    /// Whether retrying the same call later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, LedgerError::Unavailable(_))
+    }
+}

@@ -1,0 +1,84 @@
+//! Lantern's event ledger.
+//!
+//! Every fact in Lantern is an immutable event appended to one JetStream
+//! stream, `LANTERN`. This crate is the only code that talks to that stream:
+//!
+//! - [`envelope`]: the JSON envelope every event travels in;
+//! - [`subject`]: codes, aggregate kinds and the subject scheme
+//!   `lantern.<hospital>.<kind>.<aggregate-id>`;
+//! - [`stream`]: creating the stream with the settings the design demands, and
+//!   checking the server kept them;
+//! - [`schema`]: the registry of JSON Schemas that every event's `data` is
+//!   validated against before it is appended;
+//! - [`append`]: appending with de-duplication and per-aggregate optimistic
+//!   concurrency, returning only after JetStream acknowledged;
+//! - [`read`]: reading the stream back, in order, from any sequence;
+//! - [`trace`]: carrying the W3C trace context through message headers.
+
+pub mod append;
+pub mod envelope;
+pub mod error;
+pub mod read;
+pub mod schema;
+pub mod stream;
+pub mod subject;
+pub mod trace;
+
+pub use append::{Appended, Expect, Ledger, NewEvent};
+pub use envelope::{Envelope, Recorded};
+pub use error::{LedgerError, Violation};
+pub use schema::SchemaRegistry;
+pub use stream::{StreamSettings, ensure_stream};
+pub use subject::{AggregateKind, Code, SYSTEM_SCOPE, subject};
+
+/// The name of the one stream every event goes to.
+pub const STREAM: &str = "LANTERN";
+
+/// Connects to NATS and warns when the server is older than the design needs.
+///
+/// The client keeps reconnecting in the background for as long as it lives, so
+/// a broker restart is ridden out; `retry_on_initial_connect` lets a service
+/// start before its broker.
+pub async fn connect(url: &str) -> Result<async_nats::Client, LedgerError> {
+    let client = async_nats::ConnectOptions::new()
+        .name("lantern")
+        .retry_on_initial_connect()
+        .connection_timeout(std::time::Duration::from_secs(5))
+        .connect(url)
+        .await
+        .map_err(|e| LedgerError::Unavailable(format!("connect to {url}: {e}")))?;
+    let version = client.server_info().version;
+    if !version.is_empty() && !server_version_ok(&version) {
+        tracing::warn!(
+            %version,
+            "nats-server is older than 2.10: sync_interval and filtered consumers are not supported; \
+             acknowledged writes may be lost on power failure"
+        );
+    }
+    Ok(client)
+}
+
+/// Whether a nats-server version string is at least 2.10.
+pub fn server_version_ok(version: &str) -> bool {
+    let mut parts = version
+        .trim_start_matches('v')
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|p| p.parse::<u64>().ok());
+    let major = parts.next().unwrap_or(0);
+    let minor = parts.next().unwrap_or(0);
+    (major, minor) >= (2, 10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert!(server_version_ok("2.10.0"));
+        assert!(server_version_ok("v2.15.1"));
+        assert!(server_version_ok("3.0.0"));
+        assert!(!server_version_ok("2.9.10"));
+        assert!(!server_version_ok(""));
+    }
+}

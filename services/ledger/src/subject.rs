@@ -1,0 +1,170 @@
+//! Codes, aggregate kinds and subjects.
+//!
+//! One subject per aggregate (`lantern.<hospital>.<kind>.<id>`) so that
+//! `Nats-Expected-Last-Subject-Sequence` gives per-aggregate optimistic
+//! concurrency and `lantern.<hospital>.>` selects one hospital.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::LedgerError;
+
+/// The hospital token of subjects for events that belong to no hospital
+/// (tokens of a QC centre, say). No [`Code`] can be `_`.
+pub const SYSTEM_SCOPE: &str = "_";
+
+/// A hospital, department or region code: 1–32 ASCII letters, digits, `_` or
+/// `-`, starting with a letter or digit. Safe as a NATS subject token.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Code(String);
+
+impl Code {
+    /// Parses a code, refusing anything that could not be a subject token.
+    pub fn parse(s: &str) -> Result<Code, String> {
+        let ok = !s.is_empty()
+            && s.len() <= 32
+            && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if ok {
+            Ok(Code(s.to_owned()))
+        } else {
+            Err("must be 1–32 letters, digits, '_' or '-', starting with a letter or digit".into())
+        }
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Code {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Code::parse(&s)
+    }
+}
+
+impl From<Code> for String {
+    fn from(c: Code) -> String {
+        c.0
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What an aggregate is; the third token of its subject and the prefix of its
+/// event types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AggregateKind {
+    /// An adverse-event report.
+    Report,
+    /// A critical value and its closed loop.
+    CriticalValue,
+    /// A department-month's denominators.
+    Census,
+    /// A root-cause analysis.
+    Rca,
+    /// A death and its reviews.
+    Death,
+    /// Hospitals, departments, tokens, limits.
+    Org,
+}
+
+impl AggregateKind {
+    /// The subject token and event-type prefix.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AggregateKind::Report => "report",
+            AggregateKind::CriticalValue => "critical_value",
+            AggregateKind::Census => "census",
+            AggregateKind::Rca => "rca",
+            AggregateKind::Death => "death",
+            AggregateKind::Org => "org",
+        }
+    }
+
+    /// The kind an event type belongs to (`report.filed` → `Report`).
+    pub fn of_event_type(event_type: &str) -> Option<AggregateKind> {
+        let prefix = event_type.split('.').next()?;
+        [
+            AggregateKind::Report,
+            AggregateKind::CriticalValue,
+            AggregateKind::Census,
+            AggregateKind::Rca,
+            AggregateKind::Death,
+            AggregateKind::Org,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == prefix)
+    }
+}
+
+/// The subject of an aggregate: `lantern.<hospital>.<kind>.<id>`.
+pub fn subject(
+    hospital: &str,
+    kind: AggregateKind,
+    aggregate: Uuid,
+) -> Result<String, LedgerError> {
+    if hospital != SYSTEM_SCOPE && Code::parse(hospital).is_err() {
+        return Err(LedgerError::InvalidSubject(hospital.to_owned()));
+    }
+    Ok(format!("lantern.{hospital}.{}.{aggregate}", kind.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes() {
+        assert!(Code::parse("H0001").is_ok());
+        assert!(Code::parse("ICU").is_ok());
+        assert!(Code::parse("cardio-2_b").is_ok());
+        for bad in [
+            "",
+            "_",
+            "-a",
+            "a.b",
+            "a b",
+            "a*",
+            "a>",
+            "甲",
+            &"x".repeat(33),
+        ] {
+            assert!(Code::parse(bad).is_err(), "{bad:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn subjects() {
+        let id = Uuid::nil();
+        assert_eq!(
+            subject("H1", AggregateKind::CriticalValue, id).unwrap(),
+            "lantern.H1.critical_value.00000000-0000-0000-0000-000000000000"
+        );
+        assert!(subject("_", AggregateKind::Org, id).is_ok());
+        assert!(subject("a.b", AggregateKind::Org, id).is_err());
+    }
+
+    #[test]
+    fn kinds_of_types() {
+        assert_eq!(
+            AggregateKind::of_event_type("report.filed"),
+            Some(AggregateKind::Report)
+        );
+        assert_eq!(
+            AggregateKind::of_event_type("critical_value.handled"),
+            Some(AggregateKind::CriticalValue)
+        );
+        assert_eq!(AggregateKind::of_event_type("nope.x"), None);
+    }
+}
