@@ -1,0 +1,72 @@
+//! Lantern's projector runtime.
+//!
+//! A projector turns the event stream into a read model kept in its own sled
+//! database. It implements one trait, [`Projector`]; the runtime does the
+//! rest:
+//!
+//! - [`tx`]: a write buffer over the database: a projector's reads see its
+//!   own pending writes, and nothing reaches disk until the runtime commits;
+//! - [`runner`]: consume from the projector's own checkpoint + 1, apply in
+//!   order, commit state and checkpoint in one atomic sled batch, flush, and
+//!   only then tell waiters; re-delivered events (at or below the
+//!   checkpoint) are skipped, so nothing is counted twice;
+//! - [`store`]: opening a database (rebuilding it when it will not open),
+//!   rebuilding from sequence 1, and exporting it byte for byte.
+
+pub mod runner;
+pub mod store;
+pub mod tx;
+
+pub use runner::{Handle, Runner, run_until_caught_up};
+pub use store::{export, open_or_reset, rebuild};
+pub use tx::Tx;
+
+use lantern_ledger::Recorded;
+
+/// The key under which a database keeps the last applied stream sequence.
+/// Projectors must not write keys that start with a zero byte.
+pub const CHECKPOINT_KEY: &[u8] = b"\x00checkpoint";
+
+/// A read model built from the stream.
+///
+/// `apply` must be deterministic (the same events give the same bytes, so a
+/// rebuild equals the live database) and total: an event it does not
+/// understand is ignored, never an error. Errors are for storage failures.
+pub trait Projector: Send + Sync + 'static {
+    /// Stable name: the database directory, the CLI argument, the metrics label.
+    fn name(&self) -> &'static str;
+
+    /// Applies one event to the state behind `tx`.
+    fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError>;
+}
+
+/// What can stop a projector.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    /// The database failed.
+    #[error("storage: {0}")]
+    Storage(#[from] sled::Error),
+    /// A stored value could not be (de)serialised: the database is not ours.
+    #[error("stored value under {key}: {message}")]
+    Corrupt {
+        /// The key, hex-encoded.
+        key: String,
+        /// Why it could not be read.
+        message: String,
+    },
+    /// The stream could not be read.
+    #[error("stream: {0}")]
+    Ledger(#[from] lantern_ledger::LedgerError),
+    /// A filesystem operation on the database directory failed.
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Reads the checkpoint of a database (0 when it has applied nothing).
+pub fn checkpoint(db: &sled::Db) -> Result<u64, ProjectionError> {
+    Ok(db
+        .get(CHECKPOINT_KEY)?
+        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(0))
+}

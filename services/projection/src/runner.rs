@@ -1,0 +1,197 @@
+//! Running a projector against the stream.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures::{FutureExt, StreamExt};
+use lantern_ledger::{Ledger, LedgerError, trace};
+use tokio::sync::watch;
+
+use crate::{ProjectionError, Projector, Tx, checkpoint};
+
+/// Events applied before a commit at most; under load this amortises the
+/// flush, when idle every event is committed as soon as it is applied.
+const MAX_BATCH: usize = 1000;
+
+/// What queries need of a running projector: its database and its position.
+#[derive(Clone)]
+pub struct Handle {
+    name: &'static str,
+    db: sled::Db,
+    applied: watch::Receiver<u64>,
+    running: Arc<AtomicBool>,
+}
+
+impl Handle {
+    /// The projector's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The committed read model. Only committed state is visible here.
+    pub fn db(&self) -> &sled::Db {
+        &self.db
+    }
+
+    /// The last stream sequence applied and committed.
+    pub fn applied(&self) -> u64 {
+        *self.applied.borrow()
+    }
+
+    /// Whether the runner is alive (it stops only on a storage failure or shutdown).
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::Relaxed)
+    }
+
+    /// Waits until the projector has committed `seq`, at most `timeout`.
+    /// Returns whether it got there: read-your-writes for `?after=<seq>`.
+    pub async fn wait_for(&self, seq: u64, timeout: Duration) -> bool {
+        let mut rx = self.applied.clone();
+        let reached = tokio::time::timeout(timeout, rx.wait_for(|applied| *applied >= seq)).await;
+        matches!(reached, Ok(Ok(_)))
+    }
+}
+
+/// Applies the stream to one projector's database.
+pub struct Runner {
+    projector: Arc<dyn Projector>,
+    ledger: Ledger,
+    db: sled::Db,
+    applied: watch::Sender<u64>,
+    running: Arc<AtomicBool>,
+}
+
+impl Runner {
+    /// A runner and the handle its queries use.
+    pub fn new(
+        ledger: Ledger,
+        projector: Arc<dyn Projector>,
+        db: sled::Db,
+    ) -> Result<(Runner, Handle), ProjectionError> {
+        let position = checkpoint(&db)?;
+        let (tx, rx) = watch::channel(position);
+        let running = Arc::new(AtomicBool::new(true));
+        let handle = Handle {
+            name: projector.name(),
+            db: db.clone(),
+            applied: rx,
+            running: running.clone(),
+        };
+        Ok((
+            Runner {
+                projector,
+                ledger,
+                db,
+                applied: tx,
+                running,
+            },
+            handle,
+        ))
+    }
+
+    /// Runs until `shutdown` resolves or the database fails.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<(), ProjectionError> {
+        let result = tokio::select! {
+            r = self.apply_stream(None) => r,
+            () = shutdown => Ok(()),
+        };
+        self.running.store(false, Ordering::Relaxed);
+        if let Err(e) = &result {
+            tracing::error!(projector = self.projector.name(), error = %e, "projector stopped");
+        }
+        result
+    }
+
+    /// Applies events until `stop_at` (or forever), resuming from the
+    /// checkpoint after every stream failure.
+    async fn apply_stream(&self, stop_at: Option<u64>) -> Result<(), ProjectionError> {
+        let name = self.projector.name();
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let mut position = checkpoint(&self.db)?;
+            if stop_at.is_some_and(|s| position >= s) {
+                return Ok(());
+            }
+            let mut events = match self.ledger.read_from(position + 1).await {
+                Ok(events) => events,
+                Err(e) => {
+                    tracing::warn!(projector = name, error = %e, "cannot read the stream; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            };
+            'batches: while let Some(first) = events.next().await {
+                let mut tx = Tx::new(&self.db);
+                let committed = position;
+                let mut next = Some(first);
+                let mut broken = false;
+                let mut n = 0;
+                while let Some(item) = next.take() {
+                    match item {
+                        // Re-delivered: already in the checkpoint, must not count twice.
+                        Ok(event) if event.seq <= position => {}
+                        Ok(event) => {
+                            let span = tracing::info_span!(
+                                "projector.apply",
+                                projector = name,
+                                seq = event.seq,
+                                event_type = %event.envelope.event_type,
+                            );
+                            trace::set_parent(&span, event.traceparent.as_deref());
+                            span.in_scope(|| self.projector.apply(&mut tx, &event))?;
+                            position = event.seq;
+                        }
+                        // A message that is not an envelope: skipped the same
+                        // way in every rebuild, so state stays deterministic.
+                        Err(LedgerError::Decode { seq, message }) => {
+                            tracing::warn!(projector = name, seq, %message, "undecodable event skipped");
+                            position = position.max(seq);
+                        }
+                        Err(e) => {
+                            tracing::warn!(projector = name, error = %e, "stream interrupted; resuming from checkpoint");
+                            broken = true;
+                            break;
+                        }
+                    }
+                    n += 1;
+                    if n >= MAX_BATCH || stop_at.is_some_and(|s| position >= s) {
+                        break;
+                    }
+                    next = events.next().now_or_never().flatten();
+                }
+                if position > committed {
+                    tx.commit(position).await?;
+                    self.applied.send_replace(position);
+                }
+                backoff = Duration::from_millis(100);
+                if stop_at.is_some_and(|s| position >= s) {
+                    return Ok(());
+                }
+                if broken {
+                    break 'batches;
+                }
+            }
+            tokio::time::sleep(backoff).await;
+        }
+    }
+}
+
+/// Applies every event up to the stream's last sequence at the time of the
+/// call, then returns that sequence: what `lantern rebuild` runs.
+pub async fn run_until_caught_up(
+    ledger: Ledger,
+    projector: Arc<dyn Projector>,
+    db: sled::Db,
+) -> Result<u64, ProjectionError> {
+    let last = ledger.last_sequence().await?;
+    let (runner, _handle) = Runner::new(ledger, projector, db)?;
+    if last > 0 {
+        runner.apply_stream(Some(last)).await?;
+    }
+    Ok(last)
+}

@@ -1,0 +1,160 @@
+//! The projector runtime against a real nats-server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lantern_ledger::{Expect, Ledger, NewEvent, Recorded, SchemaRegistry, StreamSettings};
+use lantern_projection::{ProjectionError, Projector, Runner, Tx, export, open_or_reset, rebuild};
+use lantern_testkit::NatsServer;
+use serde_json::json;
+use uuid::Uuid;
+
+/// Sums discharges per department and counts events: order-sensitive enough
+/// (a "last figure" key) that a skipped or doubled event shows.
+struct Sums;
+
+impl Projector for Sums {
+    fn name(&self) -> &'static str {
+        "sums"
+    }
+    fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
+        let data = &event.envelope.data;
+        let dept = data["department"].as_str().unwrap_or("?");
+        let key = format!("sum/{dept}");
+        let sum: u64 = tx.get_json(key.as_bytes())?.unwrap_or(0);
+        tx.put_json(key, &(sum + data["discharges"].as_u64().unwrap_or(0)))?;
+        let n: u64 = tx.get_json(b"count")?.unwrap_or(0);
+        tx.put_json(b"count".to_vec(), &(n + 1))?;
+        tx.put_json(b"last".to_vec(), &event.seq)?;
+        Ok(())
+    }
+}
+
+async fn ledger(server: &NatsServer) -> Ledger {
+    let client = lantern_ledger::connect(&server.url()).await.unwrap();
+    Ledger::open(
+        client,
+        &StreamSettings::default(),
+        Arc::new(SchemaRegistry::embedded().unwrap()),
+    )
+    .await
+    .unwrap()
+}
+
+async fn append(ledger: &Ledger, i: u64) {
+    ledger
+        .append(
+            NewEvent {
+                event_type: "census.recorded",
+                version: 1,
+                aggregate: Uuid::now_v7(),
+                hospital: "H1".into(),
+                data: json!({"department": format!("D{}", i % 7), "month": "2026-01", "discharges": i}),
+            },
+            Expect::Any,
+            None,
+        )
+        .await
+        .unwrap();
+}
+
+fn dump(db: &sled::Db) -> String {
+    let mut out = Vec::new();
+    export(db, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[tokio::test]
+async fn killed_at_random_points_ends_identical_to_a_rebuild() {
+    let server = NatsServer::start();
+    let ledger = ledger(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live");
+    const N: u64 = 600;
+
+    let writer = {
+        let ledger = ledger.clone();
+        tokio::spawn(async move {
+            for i in 1..=N {
+                append(&ledger, i).await;
+            }
+        })
+    };
+
+    // Start and abort the runner over and over while events arrive; an abort
+    // drops the task at whatever await point it is at, mid-batch included.
+    let mut seed: u64 = 0x5eed;
+    for _ in 0..25 {
+        let db = open_or_reset(&live).unwrap();
+        let (runner, _handle) = Runner::new(ledger.clone(), Arc::new(Sums), db).unwrap();
+        let task = tokio::spawn(runner.run(std::future::pending()));
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        tokio::time::sleep(Duration::from_millis(5 + (seed >> 33) % 40)).await;
+        task.abort();
+        let _ = task.await;
+    }
+    writer.await.unwrap();
+
+    let db = open_or_reset(&live).unwrap();
+    let (runner, handle) = Runner::new(ledger.clone(), Arc::new(Sums), db.clone()).unwrap();
+    let task = tokio::spawn(runner.run(std::future::pending()));
+    assert!(
+        handle.wait_for(N, Duration::from_secs(30)).await,
+        "caught up"
+    );
+    task.abort();
+    let _ = task.await;
+
+    let fresh = dir.path().join("fresh");
+    let last = rebuild(ledger.clone(), Arc::new(Sums), &fresh)
+        .await
+        .unwrap();
+    assert_eq!(last, N);
+    let rebuilt = sled::open(&fresh).unwrap();
+    assert_eq!(dump(&db), dump(&rebuilt));
+
+    let count: u64 = serde_json::from_slice(&db.get(b"count").unwrap().unwrap()).unwrap();
+    assert_eq!(count, N, "every event exactly once");
+    let total: u64 = (0..7)
+        .map(|d| {
+            db.get(format!("sum/D{d}"))
+                .unwrap()
+                .map(|v| serde_json::from_slice::<u64>(&v).unwrap())
+                .unwrap_or(0)
+        })
+        .sum();
+    assert_eq!(total, N * (N + 1) / 2);
+}
+
+#[tokio::test]
+async fn wait_for_reports_position_and_times_out() {
+    let server = NatsServer::start();
+    let ledger = ledger(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = open_or_reset(&dir.path().join("db")).unwrap();
+    let (runner, handle) = Runner::new(ledger.clone(), Arc::new(Sums), db).unwrap();
+    let task = tokio::spawn(runner.run(std::future::pending()));
+    append(&ledger, 1).await;
+    append(&ledger, 2).await;
+    assert!(handle.wait_for(2, Duration::from_secs(10)).await);
+    assert_eq!(handle.applied(), 2);
+    assert!(
+        !handle.wait_for(3, Duration::from_millis(200)).await,
+        "nothing at 3 yet"
+    );
+    task.abort();
+}
+
+#[tokio::test]
+async fn a_database_that_will_not_open_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    std::fs::create_dir_all(&path).unwrap();
+    // Garbage where sled expects its config and snapshot files.
+    std::fs::write(path.join("conf"), b"\xff\xfe not a sled config").unwrap();
+    std::fs::write(path.join("db"), vec![0xAB; 4096]).unwrap();
+    let db = open_or_reset(&path).unwrap();
+    assert_eq!(lantern_projection::checkpoint(&db).unwrap(), 0);
+}
