@@ -90,6 +90,11 @@ impl Runner {
         ))
     }
 
+    /// The projector's name.
+    pub fn name(&self) -> &'static str {
+        self.projector.name()
+    }
+
     /// Runs until `shutdown` resolves or the database fails.
     pub async fn run(
         self,

@@ -19,11 +19,28 @@ fn open(path: &Path) -> Result<sled::Db, sled::Error> {
         .open()
 }
 
-/// Opens a projector's database. One that will not open is removed and
-/// started afresh: it is a projection, and the stream rebuilds it.
+/// Whether an open failure means the files are damaged (rebuild them), as
+/// opposed to, say, another process holding the database (never delete it).
+fn is_damage(e: &sled::Error) -> bool {
+    match e {
+        sled::Error::Corruption { .. }
+        | sled::Error::Unsupported(_)
+        | sled::Error::ReportableBug(_) => true,
+        sled::Error::Io(io) => matches!(
+            io.kind(),
+            std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+        ),
+        _ => false,
+    }
+}
+
+/// Opens a projector's database. One whose files are damaged is removed and
+/// started afresh: it is a projection, and the stream rebuilds it. One that
+/// is merely locked by another process is an error, never deleted.
 pub fn open_or_reset(path: &Path) -> Result<sled::Db, ProjectionError> {
     match open(path) {
         Ok(db) => Ok(db),
+        Err(e) if !is_damage(&e) => Err(e.into()),
         Err(e) => {
             tracing::error!(path = %path.display(), error = %e, "database will not open; rebuilding it from the stream");
             if path.exists() {

@@ -1,0 +1,58 @@
+# Lantern — the README's commands. GNU make.
+#
+#   make run    build, then serve the form and API on http://127.0.0.1:8080
+#               (starts a local nats-server >= 2.10 if none answers at NATS_URL)
+#   make test   all tests, against a real nats-server (installed if needed)
+#
+# Needs Rust (rustup), python3 with pip, bash. The pinned nats-server is
+# installed into .tools/nats (git-ignored) by scripts/nats.sh when no
+# nats-server >= 2.10 is on PATH.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+CARGO ?= cargo
+NATS := scripts/nats.sh
+
+.PHONY: help run test bench fmt lint clean-data nats
+
+help: ## Show this help
+	@echo 'Lantern — usage: make <target>'
+	@echo
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
+		| awk 'BEGIN {FS = ":.*## "} {printf "  %-11s %s\n", $$1, $$2}'
+	@echo
+	@echo 'Environment (make run): NATS_URL (default nats://127.0.0.1:4222),'
+	@echo '  LANTERN_HTTP_ADDR (127.0.0.1:8080), LANTERN_DATA_DIR (./var),'
+	@echo '  LANTERN_ADMIN_TOKEN (default: generated once, kept in ./var/admin-token).'
+
+run: ## Build lantern, then serve everything on one port (starts nats-server if needed)
+	$(CARGO) build -p lantern
+	scripts/run.sh
+
+test: ## Run every test against a real nats-server (installs the pinned one if needed)
+	@nats_bin="$$($(NATS) path)"; \
+	export NATS_SERVER_BIN="$$nats_bin"; \
+	echo "NATS_SERVER_BIN=$$nats_bin ($$($(NATS) version))"; \
+	$(CARGO) test --workspace --all-targets
+
+bench: ## Run the benchmark (release build) against a real nats-server
+	@nats_bin="$$($(NATS) path)"; \
+	export NATS_SERVER_BIN="$$nats_bin"; \
+	echo "NATS_SERVER_BIN=$$nats_bin ($$($(NATS) version))"; \
+	$(CARGO) run --release -p lantern -- bench
+
+fmt: ## Format all Rust code
+	$(CARGO) fmt --all
+
+lint: ## Check formatting and run clippy with warnings as errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+clean-data: ## Delete the local data directory ./var (event store, read models, admin token)
+	rm -rf ./var
+
+nats: ## Install nats-server if needed and print its path
+	@$(NATS) path

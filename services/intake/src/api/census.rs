@@ -1,0 +1,103 @@
+//! Census: the denominators (discharges per department-month).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::Utc;
+use lantern_ledger::{Expect, NewEvent};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::{Appended, CommandErrors, created};
+use crate::app::{IdempotencyKey, Intake};
+use crate::auth::Principal;
+use crate::domain::Role;
+use crate::error::{ApiError, FieldError};
+use crate::ids;
+use crate::json::ValidJson;
+use crate::query::Month;
+use crate::reports::zone;
+
+/// A department-month's figures; a later one replaces the earlier.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordCensus {
+    /// Hospital code.
+    pub hospital: String,
+    /// Department code.
+    pub department: String,
+    /// `YYYY-MM`, not after the current month.
+    #[schema(value_type = String, example = "2026-10")]
+    pub month: Month,
+    /// Discharges (出院人次).
+    pub discharges: u64,
+    /// Inpatient days.
+    pub inpatient_days: Option<u64>,
+    /// Tests resulted (for lab indicators).
+    pub tests_resulted: Option<u64>,
+}
+
+/// Record a department-month's census (his, lis or safety officer of the hospital).
+#[utoipa::path(post, path = "/api/v1/census", tag = "census",
+    request_body = RecordCensus,
+    responses((status = 201, body = Appended), CommandErrors),
+    security(("bearer" = [])))]
+pub async fn record_census(
+    State(app): State<Intake>,
+    principal: Principal,
+    key: IdempotencyKey,
+    ValidJson(body): ValidJson<RecordCensus>,
+) -> Result<(StatusCode, Json<Appended>), ApiError> {
+    const WRITERS: &[Role] = &[Role::His, Role::Lis, Role::SafetyOfficer];
+    principal.require(WRITERS)?;
+    let hospital = app
+        .directory
+        .hospital_with_department(&body.hospital, &body.department)
+        .await?
+        .ok_or_else(|| ApiError::field("/hospital", "is not a registered hospital"))?;
+    principal.require_in(WRITERS, &hospital)?;
+    let idem = key.scoped(&hospital.code, "POST /api/v1/census");
+    if let Some(first) = app.replayed(idem.as_deref(), "census.recorded").await? {
+        return Ok(created(Appended { seq: first.seq }));
+    }
+    let mut errors = Vec::new();
+    if !hospital.departments.contains_key(&body.department) {
+        errors.push(FieldError::new(
+            "/department",
+            "is not a registered department of this hospital",
+        ));
+    }
+    let this_month = Month::of(
+        Utc::now()
+            .with_timezone(&zone(Some(&hospital.timezone)))
+            .date_naive(),
+    );
+    if body.month > this_month {
+        errors.push(FieldError::new("/month", "is in the future"));
+    }
+    if body.month.year < 2000 {
+        errors.push(FieldError::new("/month", "is before 2000"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let month = body.month.to_string();
+    let mut data =
+        json!({"department": body.department, "month": month, "discharges": body.discharges});
+    if let Some(v) = body.inpatient_days {
+        data["inpatient_days"] = json!(v);
+    }
+    if let Some(v) = body.tests_resulted {
+        data["tests_resulted"] = json!(v);
+    }
+    let event = NewEvent {
+        event_type: "census.recorded",
+        version: 1,
+        aggregate: ids::census(&hospital.code, &body.department, &month),
+        hospital: hospital.code,
+        data,
+    };
+    let committed = app.append(event, Expect::Any, idem.as_deref()).await?;
+    Ok(created(Appended { seq: committed.seq }))
+}

@@ -1,0 +1,114 @@
+//! What a reporter sees through their receipt, and follow-ups they add.
+//! No token: the receipt is the only key.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use lantern_ledger::{Expect, NewEvent};
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::reports::{TextBody, check_text, receipt_of};
+use super::{Appended, CommandErrors, QueryErrors, created};
+use crate::app::{IdempotencyKey, Intake};
+use crate::domain::{Category, Grade};
+use crate::error::{ApiError, FieldError};
+use crate::json::ValidJson;
+use crate::query::{After, ValidQuery, wait_after};
+use crate::reports::{Feedback, FollowUp, ReportRecord, Status};
+use crate::secrets::receipt_hash;
+
+/// A report as its reporter sees it: no triage notes, no analysis team.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptView {
+    /// Report id.
+    pub report_id: Uuid,
+    /// Where it stands.
+    pub status: Status,
+    /// Grade (as verified, once triaged).
+    pub grade: Grade,
+    /// Category (as verified, once triaged).
+    pub category: Category,
+    /// Day filed.
+    pub filed_on: NaiveDate,
+    /// The reporter's own follow-ups.
+    pub follow_ups: Vec<FollowUp>,
+    /// Feedback from the safety office.
+    pub feedback: Vec<Feedback>,
+    /// Lessons of the closed analysis, if any.
+    pub lessons: Option<String>,
+}
+
+impl From<ReportRecord> for ReceiptView {
+    fn from(r: ReportRecord) -> ReceiptView {
+        ReceiptView {
+            report_id: r.report_id,
+            status: r.status,
+            grade: r.current_grade(),
+            category: r.current_category(),
+            filed_on: r.filed_on,
+            lessons: (!r.lessons.is_empty()).then(|| r.lessons.join("\n\n")),
+            follow_ups: r.follow_ups,
+            feedback: r.feedback,
+        }
+    }
+}
+
+async fn by_receipt(app: &Intake, receipt: &str) -> Result<ReportRecord, ApiError> {
+    let canonical = receipt_of(receipt)?;
+    app.reports
+        .by_receipt(&receipt_hash(&canonical))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no report has this receipt".into()))
+}
+
+/// Read a report through its receipt.
+#[utoipa::path(get, path = "/api/v1/receipts/{receipt}", tag = "reports",
+    params(("receipt" = String, Path, description = "The receipt code (case, spaces and dashes ignored)"), After),
+    responses((status = 200, body = ReceiptView), QueryErrors))]
+pub async fn get_receipt(
+    State(app): State<Intake>,
+    Path(receipt): Path<String>,
+    ValidQuery(q): ValidQuery<After>,
+) -> Result<Json<ReceiptView>, ApiError> {
+    wait_after(app.reports.handle(), q.after).await?;
+    Ok(Json(by_receipt(&app, &receipt).await?.into()))
+}
+
+/// Add details to a report through its receipt.
+#[utoipa::path(post, path = "/api/v1/receipts/{receipt}/follow-ups", tag = "reports",
+    params(("receipt" = String, Path, description = "The receipt code")),
+    request_body = TextBody,
+    responses((status = 201, body = Appended), CommandErrors))]
+pub async fn add_follow_up(
+    State(app): State<Intake>,
+    Path(receipt): Path<String>,
+    key: IdempotencyKey,
+    ValidJson(body): ValidJson<TextBody>,
+) -> Result<(StatusCode, Json<Appended>), ApiError> {
+    let report = by_receipt(&app, &receipt).await?;
+    let idem = key.scoped(
+        "anonymous",
+        &format!("POST /api/v1/receipts/{}/follow-ups", report.report_id),
+    );
+    if let Some(first) = app.replayed(idem.as_deref(), "report.followed_up").await? {
+        return Ok(created(Appended { seq: first.seq }));
+    }
+    let mut errors: Vec<FieldError> = Vec::new();
+    check_text("/text", &body.text, 4000, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let event = NewEvent {
+        event_type: "report.followed_up",
+        version: 1,
+        aggregate: report.report_id,
+        hospital: report.hospital,
+        data: json!({"text": app.scrub(body.text.trim())}),
+    };
+    let committed = app.append(event, Expect::Any, idem.as_deref()).await?;
+    Ok(created(Appended { seq: committed.seq }))
+}

@@ -1,0 +1,464 @@
+//! Reports: filed anonymously, triaged and answered by safety officers.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use lantern_ledger::{Expect, NewEvent};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{Appended, CommandErrors, QueryErrors, created};
+use crate::app::{IdempotencyKey, Intake};
+use crate::auth::Principal;
+use crate::domain::{AgeBand, Category, Grade, Harm, ReporterRole, Role};
+use crate::error::{ApiError, FieldError};
+use crate::json::ValidJson;
+use crate::query::{After, Month, ValidQuery, wait_after};
+use crate::reports::{ReportPage, ReportRecord};
+use crate::secrets::{canonical_receipt, receipt_hash};
+
+/// How far in the future a client clock may be.
+pub const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
+
+/// The earliest time accepted for when something happened.
+pub fn earliest() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2000-01-01T00:00:00Z")
+        .map(|t| t.to_utc())
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// 422 for a time more than 5 minutes ahead of the server clock, or before 2000.
+pub fn check_time(pointer: &str, at: &DateTime<FixedOffset>, errors: &mut Vec<FieldError>) {
+    let at = at.to_utc();
+    if at > Utc::now() + CLOCK_SKEW {
+        errors.push(FieldError::new(pointer, "is in the future"));
+    } else if at < earliest() {
+        errors.push(FieldError::new(pointer, "is before 2000-01-01"));
+    }
+}
+
+/// Free text: trimmed, 1..=max characters (after trimming).
+pub fn check_text(pointer: &str, text: &str, max: usize, errors: &mut Vec<FieldError>) {
+    let n = text.trim().chars().count();
+    if n == 0 {
+        errors.push(FieldError::new(pointer, "must not be empty"));
+    } else if n > max {
+        errors.push(FieldError::new(
+            pointer,
+            format!("must be at most {max} characters"),
+        ));
+    }
+}
+
+/// Optional free text: at most max characters.
+pub fn check_optional(pointer: &str, text: Option<&str>, max: usize, errors: &mut Vec<FieldError>) {
+    if let Some(t) = text
+        && t.chars().count() > max
+    {
+        errors.push(FieldError::new(
+            pointer,
+            format!("must be at most {max} characters"),
+        ));
+    }
+}
+
+/// An anonymous adverse-event report.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileReport {
+    /// Registered hospital code.
+    pub hospital: String,
+    /// Registered department code of that hospital.
+    pub department: String,
+    /// When it happened (RFC 3339 with offset; not in the future).
+    pub occurred_at: DateTime<FixedOffset>,
+    /// I 警讯事件, II 不良后果事件, III 未造成后果事件, IV 隐患事件.
+    pub grade: Grade,
+    /// Category code.
+    pub category: Category,
+    /// AHRQ harm; must agree with the grade.
+    pub harm: Harm,
+    /// Where.
+    pub location: Option<String>,
+    /// What happened (personal data is removed before it is stored).
+    pub description: String,
+    /// What was done at once.
+    pub immediate_actions: Option<String>,
+    /// The reporter's role, if they wish.
+    pub reporter_role: Option<ReporterRole>,
+    /// The patient's age band.
+    pub patient_age_band: Option<AgeBand>,
+}
+
+fn allowed_harms(grade: Grade) -> String {
+    [
+        Harm::Death,
+        Harm::Severe,
+        Harm::Moderate,
+        Harm::Mild,
+        Harm::None,
+        Harm::Unknown,
+    ]
+    .into_iter()
+    .filter(|h| grade.allows(*h))
+    .filter_map(|h| serde_json::to_value(h).ok())
+    .filter_map(|v| v.as_str().map(str::to_owned))
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+/// A filed report: the receipt is shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportFiled {
+    /// The report's id.
+    pub report_id: Uuid,
+    /// The receipt code: keep it to follow the report up.
+    pub receipt: String,
+    /// Stream sequence.
+    pub seq: u64,
+}
+
+/// File an anonymous report. No token; nothing about the sender is kept.
+#[utoipa::path(post, path = "/api/v1/reports", tag = "reports",
+    request_body = FileReport,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response and append nothing")),
+    responses((status = 201, body = ReportFiled), CommandErrors))]
+pub async fn file_report(
+    State(app): State<Intake>,
+    key: IdempotencyKey,
+    ValidJson(body): ValidJson<FileReport>,
+) -> Result<(StatusCode, Json<ReportFiled>), ApiError> {
+    let idem = key.scoped("anonymous", "POST /api/v1/reports");
+    if let Some(first) = app.replayed(idem.as_deref(), "report.filed").await? {
+        return Ok(created(ReportFiled {
+            report_id: first.envelope.aggregate,
+            receipt: app.secret.receipt(idem.as_deref()),
+            seq: first.seq,
+        }));
+    }
+    let mut errors = Vec::new();
+    match app
+        .directory
+        .hospital_with_department(&body.hospital, &body.department)
+        .await?
+    {
+        None => errors.push(FieldError::new("/hospital", "is not a registered hospital")),
+        Some(h) if !h.departments.contains_key(&body.department) => errors.push(FieldError::new(
+            "/department",
+            "is not a registered department of this hospital",
+        )),
+        Some(_) => {}
+    }
+    check_time("/occurred_at", &body.occurred_at, &mut errors);
+    if !body.grade.allows(body.harm) {
+        errors.push(FieldError::new(
+            "/harm",
+            format!(
+                "does not agree with grade {}: allowed are {}",
+                body.grade.as_str(),
+                allowed_harms(body.grade)
+            ),
+        ));
+    }
+    check_text("/description", &body.description, 4000, &mut errors);
+    check_optional("/location", body.location.as_deref(), 200, &mut errors);
+    check_optional(
+        "/immediate_actions",
+        body.immediate_actions.as_deref(),
+        2000,
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+
+    let receipt = app.secret.receipt(idem.as_deref());
+    let mut data = json!({
+        "department": body.department,
+        "occurred_at": body.occurred_at.to_rfc3339(),
+        "grade": body.grade,
+        "category": body.category,
+        "harm": body.harm,
+        "description": app.scrub(body.description.trim()),
+        "receipt_hash": receipt_hash(&receipt),
+    });
+    if let Some(v) = app.scrub_opt(body.location.as_deref()) {
+        data["location"] = json!(v);
+    }
+    if let Some(v) = app.scrub_opt(body.immediate_actions.as_deref()) {
+        data["immediate_actions"] = json!(v);
+    }
+    if let Some(v) = body.reporter_role {
+        data["reporter_role"] = json!(v);
+    }
+    if let Some(v) = body.patient_age_band {
+        data["patient_age_band"] = json!(v);
+    }
+    let event = NewEvent {
+        event_type: "report.filed",
+        version: 1,
+        aggregate: Uuid::now_v7(),
+        hospital: body.hospital,
+        data,
+    };
+    let committed = app.append(event, Expect::New, idem.as_deref()).await?;
+    Ok(created(ReportFiled {
+        report_id: committed.envelope.aggregate,
+        receipt,
+        seq: committed.seq,
+    }))
+}
+
+/// Which reports to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListReports {
+    /// Hospital code.
+    pub hospital: String,
+    /// First filing month, `YYYY-MM`.
+    #[param(value_type = String)]
+    pub from: Month,
+    /// Last filing month, `YYYY-MM` (inclusive).
+    #[param(value_type = String)]
+    pub to: Month,
+    /// Page, from 1.
+    pub page: Option<usize>,
+    /// Page size, 1–200 (default 50).
+    pub per_page: Option<usize>,
+    /// Wait until this stream sequence is applied.
+    pub after: Option<u64>,
+}
+
+/// A hospital's reports filed in a range of months, newest first (safety officer).
+#[utoipa::path(get, path = "/api/v1/reports", tag = "reports",
+    params(ListReports),
+    responses((status = 200, body = ReportPage), QueryErrors),
+    security(("bearer" = [])))]
+pub async fn list_reports(
+    State(app): State<Intake>,
+    principal: Principal,
+    ValidQuery(q): ValidQuery<ListReports>,
+) -> Result<Json<ReportPage>, ApiError> {
+    principal.require(&[Role::SafetyOfficer])?;
+    let hospital = app
+        .directory
+        .hospital(&q.hospital)
+        .await?
+        .ok_or_else(|| ApiError::field("/hospital", "is not a registered hospital"))?;
+    principal.require_in(&[Role::SafetyOfficer], &hospital)?;
+    if q.to < q.from {
+        return Err(ApiError::field("/to", "is before from"));
+    }
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(50);
+    if page == 0 {
+        return Err(ApiError::field("/page", "starts at 1"));
+    }
+    if !(1..=200).contains(&per_page) {
+        return Err(ApiError::field("/per_page", "must be 1–200"));
+    }
+    wait_after(app.reports.handle(), q.after).await?;
+    Ok(Json(app.reports.list(
+        &hospital.code,
+        &q.from.to_string(),
+        &q.to.to_string(),
+        page,
+        per_page,
+    )?))
+}
+
+/// The report and the hospital it belongs to, if the principal may act on it.
+async fn report_for(
+    app: &Intake,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<ReportRecord, ApiError> {
+    principal.require(&[Role::SafetyOfficer])?;
+    let report = app
+        .reports
+        .report(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no report {id}")))?;
+    let hospital = app
+        .directory
+        .hospital(&report.hospital)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("report {id} of unknown hospital")))?;
+    principal.require_in(&[Role::SafetyOfficer], &hospital)?;
+    Ok(report)
+}
+
+/// One report (safety officer of its hospital).
+#[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "reports",
+    params(("id" = Uuid, Path, description = "Report id"), After),
+    responses((status = 200, body = ReportRecord), QueryErrors),
+    security(("bearer" = [])))]
+pub async fn get_report(
+    State(app): State<Intake>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    ValidQuery(q): ValidQuery<After>,
+) -> Result<Json<ReportRecord>, ApiError> {
+    wait_after(app.reports.handle(), q.after).await?;
+    Ok(Json(report_for(&app, &principal, id).await?))
+}
+
+/// A safety officer's verification of a report.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriageReport {
+    /// Verified grade.
+    pub grade: Grade,
+    /// Verified category.
+    pub category: Category,
+    /// Another report of the same hospital this one duplicates.
+    pub duplicate_of: Option<Uuid>,
+    /// Note.
+    pub note: Option<String>,
+}
+
+/// Triage a report (safety officer of its hospital).
+#[utoipa::path(post, path = "/api/v1/reports/{id}/triage", tag = "reports",
+    params(("id" = Uuid, Path, description = "Report id")),
+    request_body = TriageReport,
+    responses((status = 201, body = Appended), CommandErrors),
+    security(("bearer" = [])))]
+pub async fn triage_report(
+    State(app): State<Intake>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    key: IdempotencyKey,
+    ValidJson(body): ValidJson<TriageReport>,
+) -> Result<(StatusCode, Json<Appended>), ApiError> {
+    let report = report_for(&app, &principal, id).await?;
+    let idem = key.scoped(
+        &report.hospital,
+        &format!("POST /api/v1/reports/{id}/triage"),
+    );
+    if let Some(first) = app.replayed(idem.as_deref(), "report.triaged").await? {
+        return Ok(created(Appended { seq: first.seq }));
+    }
+    let mut errors = Vec::new();
+    if let Some(dup) = body.duplicate_of {
+        if dup == id {
+            errors.push(FieldError::new(
+                "/duplicate_of",
+                "a report cannot duplicate itself",
+            ));
+        } else if app
+            .reports
+            .report(dup)
+            .await?
+            .is_none_or(|r| r.hospital != report.hospital)
+        {
+            errors.push(FieldError::new(
+                "/duplicate_of",
+                "is not a report of this hospital",
+            ));
+        }
+    }
+    check_optional("/note", body.note.as_deref(), 2000, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let mut data = json!({"grade": body.grade, "category": body.category});
+    if let Some(d) = body.duplicate_of {
+        data["duplicate_of"] = json!(d);
+    }
+    if let Some(n) = app.scrub_opt(body.note.as_deref()) {
+        data["note"] = json!(n);
+    }
+    let event = NewEvent {
+        event_type: "report.triaged",
+        version: 1,
+        aggregate: id,
+        hospital: report.hospital,
+        data,
+    };
+    let committed = app.append(event, Expect::Any, idem.as_deref()).await?;
+    Ok(created(Appended { seq: committed.seq }))
+}
+
+/// Text for the reporter, or from them.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TextBody {
+    /// 1–4000 characters; personal data is removed before it is stored.
+    pub text: String,
+}
+
+/// Post feedback the reporter reads through the receipt (safety officer).
+#[utoipa::path(post, path = "/api/v1/reports/{id}/feedback", tag = "reports",
+    params(("id" = Uuid, Path, description = "Report id")),
+    request_body = TextBody,
+    responses((status = 201, body = Appended), CommandErrors),
+    security(("bearer" = [])))]
+pub async fn post_feedback(
+    State(app): State<Intake>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    key: IdempotencyKey,
+    ValidJson(body): ValidJson<TextBody>,
+) -> Result<(StatusCode, Json<Appended>), ApiError> {
+    let report = report_for(&app, &principal, id).await?;
+    let idem = key.scoped(
+        &report.hospital,
+        &format!("POST /api/v1/reports/{id}/feedback"),
+    );
+    if let Some(first) = app
+        .replayed(idem.as_deref(), "report.feedback_posted")
+        .await?
+    {
+        return Ok(created(Appended { seq: first.seq }));
+    }
+    let mut errors = Vec::new();
+    check_text("/text", &body.text, 4000, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let event = NewEvent {
+        event_type: "report.feedback_posted",
+        version: 1,
+        aggregate: id,
+        hospital: report.hospital,
+        data: json!({"text": app.scrub(body.text.trim())}),
+    };
+    let committed = app.append(event, Expect::Any, idem.as_deref()).await?;
+    Ok(created(Appended { seq: committed.seq }))
+}
+
+/// The receipt path segment as a canonical receipt, or 404.
+pub fn receipt_of(input: &str) -> Result<String, ApiError> {
+    canonical_receipt(input).ok_or_else(|| ApiError::NotFound("no report has this receipt".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_in_the_future_and_before_2000_are_refused() {
+        let mut errors = vec![];
+        let soon = (Utc::now() + TimeDelta::minutes(4)).fixed_offset();
+        check_time("/t", &soon, &mut errors);
+        assert!(errors.is_empty(), "within the allowed clock skew");
+        let later = (Utc::now() + TimeDelta::minutes(6)).fixed_offset();
+        check_time("/t", &later, &mut errors);
+        let old = DateTime::parse_from_rfc3339("1999-12-31T23:59:59Z").unwrap();
+        check_time("/t", &old, &mut errors);
+        assert_eq!(errors.len(), 2);
+    }
+
+    #[test]
+    fn text_bounds() {
+        let mut errors = vec![];
+        check_text("/a", "  ", 10, &mut errors);
+        check_text("/b", &"字".repeat(11), 10, &mut errors);
+        check_text("/c", &"字".repeat(10), 10, &mut errors);
+        let pointers: Vec<_> = errors.iter().map(|e| e.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/a", "/b"]);
+    }
+}

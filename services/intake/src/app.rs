@@ -1,0 +1,162 @@
+//! The intake's shared state and its command path: idempotency, scrubbing,
+//! append. Every write of every endpoint goes through [`Intake::append`].
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use chrono::Utc;
+use lantern_ledger::{Envelope, Expect, Ledger, NewEvent};
+
+use crate::auth::Auth;
+use crate::directory::Directory;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::reports::Reports;
+use crate::scrub::Scrubber;
+use crate::secrets::{ServerSecret, sha256_hex};
+
+/// State shared by the intake's handlers.
+#[derive(Clone)]
+pub struct Intake {
+    /// The event store.
+    pub ledger: Ledger,
+    /// Hospitals, departments, tokens, idempotency keys.
+    pub directory: Directory,
+    /// The reports read model.
+    pub reports: Reports,
+    /// Staff authentication.
+    pub auth: Auth,
+    /// Secret for derived receipts and tokens.
+    pub secret: ServerSecret,
+    /// Free-text scrubber.
+    pub scrubber: Arc<Scrubber>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+}
+
+impl FromRef<Intake> for Auth {
+    fn from_ref(app: &Intake) -> Auth {
+        app.auth.clone()
+    }
+}
+
+/// An event as stored: its sequence and envelope, whether just appended or
+/// replayed for a retried request.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    /// Stream sequence.
+    pub seq: u64,
+    /// The stored envelope.
+    pub envelope: Envelope,
+}
+
+/// The `Idempotency-Key` header, if any: 1–255 visible ASCII characters.
+#[derive(Debug, Clone, Default)]
+pub struct IdempotencyKey(Option<String>);
+
+impl IdempotencyKey {
+    /// The hash the key is known by in the stream, scoped to who sent it and
+    /// where, so that equal keys from different clients never meet.
+    pub fn scoped(&self, scope: &str, route: &str) -> Option<String> {
+        self.0
+            .as_ref()
+            .map(|k| sha256_hex(format!("lantern-idempotency\0{scope}\0{route}\0{k}").as_bytes()))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get("idempotency-key") else {
+            return Ok(IdempotencyKey(None));
+        };
+        let key = value
+            .to_str()
+            .ok()
+            .map(|s| s.trim().trim_matches('"'))
+            .filter(|s| !s.is_empty() && s.len() <= 255 && s.bytes().all(|b| b.is_ascii_graphic()))
+            .ok_or_else(|| {
+                ApiError::field(
+                    "/headers/Idempotency-Key",
+                    "must be 1–255 visible ASCII characters",
+                )
+            })?;
+        Ok(IdempotencyKey(Some(key.to_owned())))
+    }
+}
+
+impl Intake {
+    /// The first response's event for a retried request, if this key was
+    /// used within the last 24 hours. A key reused for another kind of
+    /// request is refused.
+    pub async fn replayed(
+        &self,
+        idempotency: Option<&str>,
+        event_type: &str,
+    ) -> Result<Option<Committed>, ApiError> {
+        let Some(hash) = idempotency else {
+            return Ok(None);
+        };
+        let Some(first) = self.directory.idempotent(hash, Utc::now())? else {
+            return Ok(None);
+        };
+        let recorded = self.ledger.get(first.seq).await?;
+        if recorded.envelope.event_type != event_type {
+            return Err(ApiError::field(
+                "/headers/Idempotency-Key",
+                "was already used for a different request",
+            ));
+        }
+        Ok(Some(Committed {
+            seq: recorded.seq,
+            envelope: recorded.envelope,
+        }))
+    }
+
+    /// Appends one event; a retry inside the stream's duplicate window gets
+    /// the first event back instead of appending again.
+    pub async fn append(
+        &self,
+        event: NewEvent,
+        expect: Expect,
+        idempotency: Option<&str>,
+    ) -> Result<Committed, ApiError> {
+        let event_type = event.event_type;
+        let appended = self.ledger.append(event, expect, idempotency).await?;
+        if appended.duplicate {
+            if appended.envelope.event_type != event_type {
+                return Err(ApiError::field(
+                    "/headers/Idempotency-Key",
+                    "was already used for a different request",
+                ));
+            }
+        } else {
+            self.metrics.appended(event_type);
+        }
+        Ok(Committed {
+            seq: appended.seq,
+            envelope: appended.envelope,
+        })
+    }
+
+    /// Scrubs free text before it is appended (events are immutable).
+    pub fn scrub(&self, text: &str) -> String {
+        let scrubbed = self.scrubber.scrub(text);
+        for kind in &scrubbed.found {
+            self.metrics
+                .pii_scrubbed
+                .get_or_create(&crate::metrics::PiiLabel {
+                    kind: format!("{kind:?}"),
+                })
+                .inc();
+        }
+        scrubbed.text
+    }
+
+    /// Scrubs optional free text.
+    pub fn scrub_opt(&self, text: Option<&str>) -> Option<String> {
+        text.map(|t| self.scrub(t))
+    }
+}

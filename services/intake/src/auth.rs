@@ -1,0 +1,177 @@
+//! Staff authentication: `Authorization: Bearer <token>`, a role and a scope.
+//!
+//! Only token hashes are stored (in `org.token_issued` events and the
+//! directory). The admin token comes from configuration and is compared in
+//! constant time. Missing or unknown token: 401; valid but out of scope: 403.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::{header, request::Parts};
+
+use crate::directory::{Directory, HospitalRecord};
+use crate::domain::Role;
+use crate::error::ApiError;
+use crate::secrets::{constant_time_eq, sha256_hex};
+
+/// What authentication needs: the directory and the admin token.
+#[derive(Clone)]
+pub struct Auth {
+    directory: Directory,
+    admin_token: Arc<String>,
+}
+
+impl Auth {
+    /// Authentication against `directory`, with the configured admin token.
+    pub fn new(directory: Directory, admin_token: String) -> Auth {
+        Auth {
+            directory,
+            admin_token: Arc::new(admin_token),
+        }
+    }
+
+    /// Resolves a bearer token to a principal.
+    pub async fn principal(&self, token: &str) -> Result<Principal, ApiError> {
+        if !self.admin_token.is_empty() && constant_time_eq(token, &self.admin_token) {
+            return Ok(Principal {
+                role: Role::Admin,
+                hospital: None,
+                region: None,
+            });
+        }
+        let record = self
+            .directory
+            .token(&sha256_hex(token.as_bytes()))
+            .await?
+            .filter(|r| !r.revoked)
+            .ok_or(ApiError::Unauthorized)?;
+        Ok(Principal {
+            role: record.role,
+            hospital: record.hospital,
+            region: record.region,
+        })
+    }
+}
+
+/// An authenticated member of staff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// What the token may do.
+    pub role: Role,
+    /// Hospital scope (safety_officer, lis, his).
+    pub hospital: Option<String>,
+    /// Region scope (qc_centre).
+    pub region: Option<String>,
+}
+
+impl Principal {
+    /// 403 unless the role is one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "a {} token cannot do this",
+                self.role.as_str()
+            )))
+        }
+    }
+
+    /// Whether this principal may read the hospital's data.
+    pub fn can_read(&self, hospital: &HospitalRecord) -> bool {
+        match self.role {
+            Role::SafetyOfficer | Role::Lis | Role::His => {
+                self.hospital.as_deref() == Some(hospital.code.as_str())
+            }
+            Role::QcCentre => self.region.as_deref() == Some(hospital.region.as_str()),
+            Role::Admin => false,
+        }
+    }
+
+    /// 403 unless the principal has one of `roles` and the hospital in scope.
+    pub fn require_in(&self, roles: &[Role], hospital: &HospitalRecord) -> Result<(), ApiError> {
+        self.require(roles)?;
+        if self.can_read(hospital) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this token's scope does not include hospital {}",
+                hospital.code
+            )))
+        }
+    }
+
+    /// Whether aggregates must be small-cell suppressed for this principal.
+    pub fn sees_suppressed(&self) -> bool {
+        self.role == Role::QcCentre
+    }
+}
+
+impl<S> FromRequestParts<S> for Principal
+where
+    Auth: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, token) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthorized)?;
+        Auth::from_ref(state).principal(token).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn hospital(code: &str, region: &str) -> HospitalRecord {
+        HospitalRecord {
+            code: code.into(),
+            name: code.into(),
+            region: region.into(),
+            level: "tertiary".into(),
+            timezone: "Asia/Shanghai".into(),
+            departments: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn scopes() {
+        let so = Principal {
+            role: Role::SafetyOfficer,
+            hospital: Some("H1".into()),
+            region: None,
+        };
+        let qc = Principal {
+            role: Role::QcCentre,
+            hospital: None,
+            region: Some("R1".into()),
+        };
+        let admin = Principal {
+            role: Role::Admin,
+            hospital: None,
+            region: None,
+        };
+        let h1 = hospital("H1", "R1");
+        let h2 = hospital("H2", "R2");
+        assert!(so.can_read(&h1) && !so.can_read(&h2));
+        assert!(qc.can_read(&h1) && !qc.can_read(&h2));
+        assert!(
+            !admin.can_read(&h1),
+            "admin configures, never reads reports"
+        );
+        assert!(so.require_in(&[Role::SafetyOfficer], &h2).is_err());
+        assert!(qc.require(&[Role::SafetyOfficer]).is_err());
+        assert!(qc.sees_suppressed() && !so.sees_suppressed());
+    }
+}

@@ -1,0 +1,252 @@
+//! The one HTTP error type, and its mapping to problem+json (RFC 9457).
+//! Every service's handlers return [`ApiError`]; nothing else writes an
+//! error response.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lantern_ledger::LedgerError;
+use lantern_projection::ProjectionError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One bad field, located by a JSON Pointer into the request body (or
+/// `/query/<name>` for a query parameter).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// JSON Pointer to the field.
+    pub pointer: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error.
+    pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            pointer: pointer.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A problem details document (RFC 9457).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the problem type.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What happened, for this request.
+    pub detail: String,
+    /// For validation failures: each bad field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body or query is well-formed but some fields are wrong (422).
+    #[error("the request has invalid fields")]
+    Invalid(Vec<FieldError>),
+    /// The body is not JSON, or not UTF-8 (400).
+    #[error("the body is not valid JSON: {0}")]
+    Malformed(String),
+    /// The body is not `application/json` (415).
+    #[error("the body must be application/json")]
+    UnsupportedMediaType,
+    /// The body is larger than the limit (413).
+    #[error("the body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// No token, or a token we do not know or that was revoked (401).
+    #[error("a valid bearer token is required")]
+    Unauthorized,
+    /// The token is valid but not for this (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Nothing here (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with what was recorded before (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// `?after=<seq>` was not reached in time (503, Retry-After).
+    #[error("the read model has not caught up with sequence {0} yet")]
+    NotCaughtUp(u64),
+    /// The event store is unreachable (503, Retry-After).
+    #[error("the event store is unavailable; retry shortly")]
+    Unavailable(String),
+    /// A defect or storage failure (500). The detail is logged, not returned.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A single-field validation error.
+    pub fn field(pointer: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::Invalid(vec![FieldError::new(pointer, message)])
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::NotCaughtUp(_) | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn slug(&self) -> &'static str {
+        match self {
+            ApiError::Invalid(_) => "invalid-fields",
+            ApiError::Malformed(_) => "malformed-json",
+            ApiError::UnsupportedMediaType => "unsupported-media-type",
+            ApiError::PayloadTooLarge(_) => "payload-too-large",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not-found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::NotCaughtUp(_) => "not-caught-up",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::Invalid(_) => "Invalid fields",
+            ApiError::Malformed(_) => "Malformed JSON",
+            ApiError::UnsupportedMediaType => "Unsupported media type",
+            ApiError::PayloadTooLarge(_) => "Payload too large",
+            ApiError::Unauthorized => "Unauthorized",
+            ApiError::Forbidden(_) => "Forbidden",
+            ApiError::NotFound(_) => "Not found",
+            ApiError::Conflict(_) => "Conflict",
+            ApiError::NotCaughtUp(_) => "Not caught up",
+            ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::Internal(_) => "Internal error",
+        }
+    }
+
+    /// The problem document for this error.
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        let errors = match self {
+            ApiError::Invalid(errors) => errors.clone(),
+            _ => Vec::new(),
+        };
+        let detail = match self {
+            ApiError::Invalid(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.pointer, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        };
+        Problem {
+            type_: format!("/problems/{}", self.slug()),
+            title: self.title().to_owned(),
+            status: status.as_u16(),
+            detail,
+            errors,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::Internal(detail) => tracing::error!(%detail, "internal error"),
+            ApiError::Unavailable(detail) => tracing::warn!(%detail, "event store unavailable"),
+            _ => {}
+        }
+        let problem = self.problem();
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (self.status(), body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        match self {
+            ApiError::NotCaughtUp(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+            }
+            ApiError::Unauthorized => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<LedgerError> for ApiError {
+    fn from(e: LedgerError) -> ApiError {
+        match e {
+            LedgerError::Unavailable(m) => ApiError::Unavailable(m),
+            LedgerError::Conflict { .. } => ApiError::Conflict(
+                "this record changed since you read it; reload and try again".into(),
+            ),
+            LedgerError::Schema { violations, .. } => ApiError::Invalid(
+                violations
+                    .into_iter()
+                    .map(|v| FieldError::new(v.pointer, v.message))
+                    .collect(),
+            ),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<ProjectionError> for ApiError {
+    fn from(e: ProjectionError) -> ApiError {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_names_each_field() {
+        let p = ApiError::Invalid(vec![
+            FieldError::new("/harm", "does not agree with grade I"),
+            FieldError::new("/department", "unknown department"),
+        ])
+        .problem();
+        assert_eq!(p.status, 422);
+        assert_eq!(p.errors.len(), 2);
+        assert!(p.detail.contains("/harm"));
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["type"], "/problems/invalid-fields");
+        assert_eq!(json["errors"][0]["pointer"], "/harm");
+    }
+
+    #[tokio::test]
+    async fn responses_are_problem_json_with_retry_after() {
+        let r = ApiError::Unavailable("down".into()).into_response();
+        assert_eq!(r.status(), 503);
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        assert_eq!(r.headers()[header::RETRY_AFTER], "2");
+        let r = ApiError::Unauthorized.into_response();
+        assert_eq!(r.headers()[header::WWW_AUTHENTICATE], "Bearer");
+    }
+}

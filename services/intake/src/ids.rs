@@ -1,0 +1,51 @@
+//! Deterministic aggregate ids for things that have a natural key.
+//!
+//! A hospital, a department, a token or a department-month's census is one
+//! aggregate named by its key, so "register H1 twice" meets the per-subject
+//! expected-sequence check (the second finds the subject taken) without any
+//! index that could lag behind the stream.
+
+use uuid::Uuid;
+
+/// Lantern's UUID v5 namespace.
+const NAMESPACE: Uuid = Uuid::from_u128(0x6c61_6e74_6572_6e00_8000_0000_0000_0001);
+
+fn named(name: &str) -> Uuid {
+    Uuid::new_v5(&NAMESPACE, name.as_bytes())
+}
+
+/// The aggregate of a hospital's registration.
+pub fn hospital(code: &str) -> Uuid {
+    named(&format!("hospital:{code}"))
+}
+
+/// The aggregate of a department's registration.
+pub fn department(hospital: &str, code: &str) -> Uuid {
+    named(&format!("department:{hospital}/{code}"))
+}
+
+/// The aggregate of a staff token.
+pub fn token(token_hash: &str) -> Uuid {
+    named(&format!("token:{token_hash}"))
+}
+
+/// The aggregate of a department-month's census figures.
+pub fn census(hospital: &str, department: &str, month: &str) -> Uuid {
+    named(&format!("census:{hospital}/{department}/{month}"))
+}
+
+/// The aggregate of a hospital's critical-value limits.
+pub fn limits(hospital: &str) -> Uuid {
+    named(&format!("limits:{hospital}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_are_stable_and_distinct() {
+        assert_eq!(super::hospital("H1"), super::hospital("H1"));
+        assert_ne!(super::hospital("H1"), super::hospital("H2"));
+        assert_ne!(super::department("H1", "A"), super::department("H1", "B"));
+        assert_ne!(super::department("H1", "A"), super::department("H2", "A"));
+    }
+}

@@ -1,0 +1,210 @@
+//! Request bodies: `application/json`, at most the body limit, decoded into a
+//! typed request whose every error names the field by JSON Pointer.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+/// The largest body any endpoint takes.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// A JSON body decoded into `T`.
+///
+/// - not `application/json` (or `+json`) → 415;
+/// - more than [`BODY_LIMIT`] bytes → 413;
+/// - not JSON (syntax, invalid UTF-8, trailing bytes) → 400;
+/// - JSON of the wrong shape (missing, unknown or duplicate fields, wrong
+///   types, unknown enum values) → 422 naming the field.
+pub struct ValidJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ValidJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|m| {
+                let m = m.trim().to_ascii_lowercase();
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge(BODY_LIMIT))?;
+        decode(&bytes).map(ValidJson)
+    }
+}
+
+/// Decodes a body; see [`ValidJson`] for the errors.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.len() > BODY_LIMIT {
+        return Err(ApiError::PayloadTooLarge(BODY_LIMIT));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // serde_json's recursion limit (128) guards against deeply nested input.
+    let value: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    let value = match value {
+        Ok(v) => v,
+        Err(e) => {
+            let pointer = pointer_of(e.path());
+            let inner = e.into_inner();
+            return Err(match inner.classify() {
+                serde_json::error::Category::Data => {
+                    ApiError::Invalid(vec![field_error(pointer, &inner)])
+                }
+                _ => ApiError::Malformed(inner.to_string()),
+            });
+        }
+    };
+    de.end().map_err(|e| ApiError::Malformed(e.to_string()))?;
+    Ok(value)
+}
+
+/// The JSON Pointer of a serde path.
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            Segment::Map { key } => out.push_str(&format!("/{}", escape(key))),
+            Segment::Enum { variant } => out.push_str(&format!("/{}", escape(variant))),
+            Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// serde reports missing and unknown fields at the parent; point at the
+/// field itself, and drop serde's position suffix from the message.
+fn field_error(pointer: String, e: &serde_json::Error) -> FieldError {
+    let text = e.to_string();
+    let message = text
+        .rsplit_once(" at line ")
+        .map(|(m, _)| m.to_owned())
+        .unwrap_or(text);
+    let quoted = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    if let Some(name) = quoted("missing field `") {
+        return FieldError::new(format!("{pointer}/{}", escape(&name)), "is required");
+    }
+    if let Some(name) = quoted("unknown field `") {
+        return FieldError::new(
+            format!("{pointer}/{}", escape(&name)),
+            "is not a known field",
+        );
+    }
+    if let Some(name) = quoted("duplicate field `") {
+        return FieldError::new(
+            format!("{pointer}/{}", escape(&name)),
+            "appears more than once",
+        );
+    }
+    FieldError::new(pointer, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        grade: crate::domain::Grade,
+        items: Vec<Item>,
+        note: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Item {
+        n: u32,
+    }
+
+    fn err(body: &str) -> ApiError {
+        decode::<Body>(body.as_bytes()).unwrap_err()
+    }
+
+    fn pointers(e: ApiError) -> Vec<String> {
+        match e {
+            ApiError::Invalid(errors) => errors.into_iter().map(|e| e.pointer).collect(),
+            other => panic!("expected 422, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn good_body_decodes() {
+        let b: Body = decode(br#"{"grade":"II","items":[{"n":1}]}"#).unwrap();
+        assert_eq!(b.grade, crate::domain::Grade::II);
+    }
+
+    #[test]
+    fn each_error_names_its_field() {
+        assert_eq!(pointers(err(r#"{"grade":"V","items":[]}"#)), ["/grade"]);
+        assert_eq!(pointers(err(r#"{"items":[]}"#)), ["/grade"]);
+        assert_eq!(
+            pointers(err(r#"{"grade":"I","items":[{"n":"x"}]}"#)),
+            ["/items/0/n"]
+        );
+        assert_eq!(
+            pointers(err(r#"{"grade":"I","items":[],"extra":1}"#)),
+            ["/extra"]
+        );
+        assert_eq!(
+            pointers(err(r#"{"grade":"I","grade":"II","items":[]}"#)),
+            ["/grade"]
+        );
+        assert_eq!(
+            pointers(err(r#"{"grade":"I","items":[],"note":5}"#)),
+            ["/note"]
+        );
+    }
+
+    #[test]
+    fn broken_json_is_malformed() {
+        assert!(matches!(err(r#"{"grade":"#), ApiError::Malformed(_)));
+        assert!(matches!(err("{} trailing"), ApiError::Malformed(_)));
+        assert!(matches!(
+            decode::<Body>(b"{\"grade\":\"\xff\"}"),
+            Err(ApiError::Malformed(_))
+        ));
+        let deep = "[".repeat(10_000);
+        assert!(matches!(
+            decode::<serde_json::Value>(deep.as_bytes()),
+            Err(ApiError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn oversized_is_refused() {
+        let big = vec![b' '; BODY_LIMIT + 1];
+        assert!(matches!(
+            decode::<Body>(&big),
+            Err(ApiError::PayloadTooLarge(_))
+        ));
+    }
+}

@@ -1,0 +1,579 @@
+//! The reports read model: each report with its triage, follow-ups,
+//! feedback and analysis state; the receipt index; the per-month listing.
+//!
+//! Filing time is kept to the day (in the hospital's time zone): staff see
+//! when a report was filed only to the day, so submission timing cannot
+//! single out a reporter.
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate};
+use lantern_ledger::{Ledger, Recorded};
+use lantern_projection::{Handle, ProjectionError, Projector, Tx};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::{AgeBand, Category, Grade, Harm, ReporterRole};
+use crate::error::ApiError;
+
+/// Where a report stands, as its reporter sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Filed, not yet looked at.
+    Received,
+    /// A safety officer verified grade and category.
+    Triaged,
+    /// A root-cause analysis of it is open.
+    UnderAnalysis,
+    /// Its analysis is closed.
+    Closed,
+}
+
+/// A follow-up added by the reporter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FollowUp {
+    /// Scrubbed text.
+    pub text: String,
+    /// Day added (hospital time zone).
+    pub added_on: NaiveDate,
+}
+
+/// Feedback posted by a safety officer for the reporter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Feedback {
+    /// What was learned or changed.
+    pub text: String,
+    /// Day posted (hospital time zone).
+    pub posted_on: NaiveDate,
+}
+
+/// A safety officer's verification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Triage {
+    /// Verified grade.
+    pub grade: Grade,
+    /// Verified category.
+    pub category: Category,
+    /// The report this one duplicates.
+    pub duplicate_of: Option<Uuid>,
+    /// Note.
+    pub note: Option<String>,
+    /// Day triaged.
+    pub on: NaiveDate,
+}
+
+/// A report as staff see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReportRecord {
+    /// Report id.
+    pub report_id: Uuid,
+    /// Hospital code.
+    pub hospital: String,
+    /// Department code.
+    pub department: String,
+    /// When it happened, as reported.
+    pub occurred_at: DateTime<chrono::FixedOffset>,
+    /// Grade as filed.
+    pub grade: Grade,
+    /// Category as filed.
+    pub category: Category,
+    /// AHRQ harm.
+    pub harm: Harm,
+    /// Where.
+    pub location: Option<String>,
+    /// What happened (scrubbed).
+    pub description: String,
+    /// What was done at once (scrubbed).
+    pub immediate_actions: Option<String>,
+    /// Reporter's role, if given.
+    pub reporter_role: Option<ReporterRole>,
+    /// Patient's age band, if given.
+    pub patient_age_band: Option<AgeBand>,
+    /// Day filed (hospital time zone); never the time.
+    pub filed_on: NaiveDate,
+    /// Where it stands.
+    pub status: Status,
+    /// Triage, if done (the latest).
+    pub triage: Option<Triage>,
+    /// Reporter's follow-ups.
+    pub follow_ups: Vec<FollowUp>,
+    /// Feedback for the reporter.
+    pub feedback: Vec<Feedback>,
+    /// Open analyses of this report.
+    pub rcas_open: Vec<Uuid>,
+    /// Closed analyses of this report.
+    pub rcas_closed: Vec<Uuid>,
+    /// Lessons of closed analyses, for the reporter.
+    pub lessons: Vec<String>,
+}
+
+impl ReportRecord {
+    /// The grade that stands: the triaged one if triaged.
+    pub fn current_grade(&self) -> Grade {
+        self.triage.as_ref().map_or(self.grade, |t| t.grade)
+    }
+
+    /// The category that stands.
+    pub fn current_category(&self) -> Category {
+        self.triage.as_ref().map_or(self.category, |t| t.category)
+    }
+
+    fn refresh_status(&mut self) {
+        self.status = if !self.rcas_open.is_empty() {
+            Status::UnderAnalysis
+        } else if !self.rcas_closed.is_empty() {
+            Status::Closed
+        } else if self.triage.is_some() {
+            Status::Triaged
+        } else {
+            Status::Received
+        };
+    }
+}
+
+/// Keys: `r/<id>` report, `x/<receipt hash>` → id, `m/<hospital>/<YYYY-MM>/<seq>` → id,
+/// `z/<hospital>` time zone, `a/<rca id>` → report ids.
+fn report_key(id: Uuid) -> Vec<u8> {
+    format!("r/{id}").into_bytes()
+}
+fn receipt_key(hash: &str) -> Vec<u8> {
+    format!("x/{hash}").into_bytes()
+}
+fn month_prefix(hospital: &str) -> String {
+    format!("m/{hospital}/")
+}
+fn zone_key(hospital: &str) -> Vec<u8> {
+    format!("z/{hospital}").into_bytes()
+}
+fn rca_key(id: Uuid) -> Vec<u8> {
+    format!("a/{id}").into_bytes()
+}
+
+/// The time zone months and days are counted in for a hospital; falls back
+/// to Asia/Shanghai (the design's default) for an unknown name.
+pub fn zone(name: Option<&str>) -> chrono_tz::Tz {
+    name.and_then(|n| n.parse().ok())
+        .unwrap_or(chrono_tz::Asia::Shanghai)
+}
+
+/// The reports projector.
+pub struct ReportsProjector;
+
+#[derive(Deserialize)]
+struct Filed {
+    department: String,
+    occurred_at: DateTime<chrono::FixedOffset>,
+    grade: Grade,
+    category: Category,
+    harm: Harm,
+    location: Option<String>,
+    description: String,
+    immediate_actions: Option<String>,
+    reporter_role: Option<ReporterRole>,
+    patient_age_band: Option<AgeBand>,
+    receipt_hash: String,
+}
+
+#[derive(Deserialize)]
+struct Text {
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct Triaged {
+    grade: Grade,
+    category: Category,
+    duplicate_of: Option<Uuid>,
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RcaOpened {
+    report_ids: Vec<Uuid>,
+}
+
+#[derive(Deserialize)]
+struct RcaClosed {
+    lessons: String,
+}
+
+impl Projector for ReportsProjector {
+    fn name(&self) -> &'static str {
+        "reports"
+    }
+
+    fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
+        let e = &event.envelope;
+        let tz_name: Option<String> = tx.get_json(&zone_key(&e.hospital))?;
+        let today = e
+            .recorded_at
+            .with_timezone(&zone(tz_name.as_deref()))
+            .date_naive();
+        let data = || e.data.clone();
+        match e.event_type.as_str() {
+            "org.hospital_registered" => {
+                if let Some(tz) = e.data.get("timezone").and_then(|v| v.as_str()) {
+                    tx.put_json(zone_key(&e.hospital), &tz)?;
+                }
+            }
+            "report.filed" => {
+                let Ok(f) = serde_json::from_value::<Filed>(data()) else {
+                    return Ok(());
+                };
+                let month = today.format("%Y-%m");
+                tx.put_json(receipt_key(&f.receipt_hash), &e.aggregate)?;
+                tx.put_json(
+                    format!("{}{month}/{:020}", month_prefix(&e.hospital), event.seq).into_bytes(),
+                    &e.aggregate,
+                )?;
+                tx.put_json(
+                    report_key(e.aggregate),
+                    &ReportRecord {
+                        report_id: e.aggregate,
+                        hospital: e.hospital.clone(),
+                        department: f.department,
+                        occurred_at: f.occurred_at,
+                        grade: f.grade,
+                        category: f.category,
+                        harm: f.harm,
+                        location: f.location,
+                        description: f.description,
+                        immediate_actions: f.immediate_actions,
+                        reporter_role: f.reporter_role,
+                        patient_age_band: f.patient_age_band,
+                        filed_on: today,
+                        status: Status::Received,
+                        triage: None,
+                        follow_ups: vec![],
+                        feedback: vec![],
+                        rcas_open: vec![],
+                        rcas_closed: vec![],
+                        lessons: vec![],
+                    },
+                )?;
+            }
+            "report.followed_up" | "report.feedback_posted" | "report.triaged" => {
+                let key = report_key(e.aggregate);
+                let Some(mut r) = tx.get_json::<ReportRecord>(&key)? else {
+                    return Ok(());
+                };
+                match e.event_type.as_str() {
+                    "report.followed_up" => {
+                        if let Ok(t) = serde_json::from_value::<Text>(data()) {
+                            r.follow_ups.push(FollowUp {
+                                text: t.text,
+                                added_on: today,
+                            });
+                        }
+                    }
+                    "report.feedback_posted" => {
+                        if let Ok(t) = serde_json::from_value::<Text>(data()) {
+                            r.feedback.push(Feedback {
+                                text: t.text,
+                                posted_on: today,
+                            });
+                        }
+                    }
+                    _ => {
+                        if let Ok(t) = serde_json::from_value::<Triaged>(data()) {
+                            r.triage = Some(Triage {
+                                grade: t.grade,
+                                category: t.category,
+                                duplicate_of: t.duplicate_of,
+                                note: t.note,
+                                on: today,
+                            });
+                        }
+                    }
+                }
+                r.refresh_status();
+                tx.put_json(key, &r)?;
+            }
+            "rca.opened" => {
+                let Ok(o) = serde_json::from_value::<RcaOpened>(data()) else {
+                    return Ok(());
+                };
+                for id in &o.report_ids {
+                    let key = report_key(*id);
+                    if let Some(mut r) = tx.get_json::<ReportRecord>(&key)? {
+                        if !r.rcas_open.contains(&e.aggregate) {
+                            r.rcas_open.push(e.aggregate);
+                        }
+                        r.refresh_status();
+                        tx.put_json(key, &r)?;
+                    }
+                }
+                tx.put_json(rca_key(e.aggregate), &o.report_ids)?;
+            }
+            "rca.closed" => {
+                let Ok(c) = serde_json::from_value::<RcaClosed>(data()) else {
+                    return Ok(());
+                };
+                let ids: Vec<Uuid> = tx.get_json(&rca_key(e.aggregate))?.unwrap_or_default();
+                for id in ids {
+                    let key = report_key(id);
+                    if let Some(mut r) = tx.get_json::<ReportRecord>(&key)? {
+                        r.rcas_open.retain(|x| *x != e.aggregate);
+                        if !r.rcas_closed.contains(&e.aggregate) {
+                            r.rcas_closed.push(e.aggregate);
+                            r.lessons.push(c.lessons.clone());
+                        }
+                        r.refresh_status();
+                        tx.put_json(key, &r)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// A page of reports.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportPage {
+    /// The reports, newest first.
+    pub rows: Vec<ReportRecord>,
+    /// Page number, from 1.
+    pub page: usize,
+    /// Page size.
+    pub per_page: usize,
+    /// Reports in the whole range.
+    pub total: usize,
+}
+
+/// Queries on the reports read model.
+#[derive(Clone)]
+pub struct Reports {
+    handle: Handle,
+    ledger: Ledger,
+}
+
+impl Reports {
+    /// Queries over a running projector.
+    pub fn new(handle: Handle, ledger: Ledger) -> Reports {
+        Reports { handle, ledger }
+    }
+
+    /// The projector handle.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    fn tx(&self) -> Tx<'_> {
+        Tx::new(self.handle.db())
+    }
+
+    /// Waits (bounded) until everything in the stream is applied.
+    async fn catch_up(&self) -> Result<(), ApiError> {
+        let last = self.ledger.last_sequence().await?;
+        if self.handle.applied() < last && !self.handle.wait_for(last, Duration::from_secs(5)).await
+        {
+            return Err(ApiError::NotCaughtUp(last));
+        }
+        Ok(())
+    }
+
+    /// A report by id (waiting for the read model on a miss).
+    pub async fn report(&self, id: Uuid) -> Result<Option<ReportRecord>, ApiError> {
+        if let Some(r) = self.tx().get_json(&report_key(id))? {
+            return Ok(Some(r));
+        }
+        self.catch_up().await?;
+        Ok(self.tx().get_json(&report_key(id))?)
+    }
+
+    /// The report behind a receipt hash (waiting for the read model on a miss).
+    pub async fn by_receipt(&self, receipt_hash: &str) -> Result<Option<ReportRecord>, ApiError> {
+        let find = || -> Result<Option<ReportRecord>, ApiError> {
+            let tx = self.tx();
+            match tx.get_json::<Uuid>(&receipt_key(receipt_hash))? {
+                Some(id) => Ok(tx.get_json(&report_key(id))?),
+                None => Ok(None),
+            }
+        };
+        if let Some(r) = find()? {
+            return Ok(Some(r));
+        }
+        self.catch_up().await?;
+        find()
+    }
+
+    /// A hospital's reports filed in months `from..=to` (YYYY-MM), newest first.
+    pub fn list(
+        &self,
+        hospital: &str,
+        from: &str,
+        to: &str,
+        page: usize,
+        per_page: usize,
+    ) -> Result<ReportPage, ApiError> {
+        let prefix = month_prefix(hospital);
+        let start = format!("{prefix}{from}/");
+        let end = format!("{prefix}{to}/\u{10FFFF}");
+        let mut ids = Vec::new();
+        for item in self
+            .handle
+            .db()
+            .range(start.into_bytes()..end.into_bytes())
+            .rev()
+        {
+            let (_, v) = item.map_err(ProjectionError::from)?;
+            if let Ok(id) = serde_json::from_slice::<Uuid>(&v) {
+                ids.push(id);
+            }
+        }
+        let total = ids.len();
+        let tx = self.tx();
+        let mut rows = Vec::new();
+        for id in ids.into_iter().skip((page - 1) * per_page).take(per_page) {
+            if let Some(r) = tx.get_json(&report_key(id))? {
+                rows.push(r);
+            }
+        }
+        Ok(ReportPage {
+            rows,
+            page,
+            per_page,
+            total,
+        })
+    }
+
+    /// Every report of a hospital (for projections that need them all).
+    pub fn all_of(&self, hospital: &str) -> Result<Vec<ReportRecord>, ApiError> {
+        Ok(self
+            .list(hospital, "0000-01", "9999-12", 1, usize::MAX)?
+            .rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lantern_ledger::Envelope;
+    use serde_json::json;
+
+    fn event(
+        seq: u64,
+        event_type: &str,
+        aggregate: Uuid,
+        at: &str,
+        data: serde_json::Value,
+    ) -> Recorded {
+        Recorded {
+            seq,
+            envelope: Envelope {
+                id: Uuid::now_v7(),
+                event_type: event_type.into(),
+                version: 1,
+                aggregate,
+                hospital: "H1".into(),
+                recorded_at: at.parse().unwrap(),
+                trace: None,
+                data,
+            },
+            msg_id: None,
+            traceparent: None,
+        }
+    }
+
+    fn filed(desc: &str) -> serde_json::Value {
+        json!({"department": "ICU", "occurred_at": "2026-01-31T20:00:00+08:00", "grade": "II",
+               "category": "fall", "harm": "mild", "description": desc, "receipt_hash": "ab".repeat(32)})
+    }
+
+    /// Given events, when applied in order, then the state.
+    fn given(events: &[Recorded]) -> sled::Db {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let mut tx = Tx::new(&db);
+        for e in events {
+            ReportsProjector.apply(&mut tx, e).unwrap();
+        }
+        db.apply_batch(tx.into_batch(events.len() as u64)).unwrap();
+        db
+    }
+
+    fn report(db: &sled::Db, id: Uuid) -> ReportRecord {
+        Tx::new(db).get_json(&report_key(id)).unwrap().unwrap()
+    }
+
+    #[test]
+    fn filing_day_is_in_the_hospital_time_zone() {
+        let id = Uuid::now_v7();
+        let db = given(&[
+            event(
+                1,
+                "org.hospital_registered",
+                Uuid::nil(),
+                "2026-01-01T00:00:00Z",
+                json!({"code": "H1", "name": "x", "region": "R", "level": "tertiary", "timezone": "Asia/Shanghai"}),
+            ),
+            // 17:00 UTC on Jan 31 is 01:00 on Feb 1 in Shanghai.
+            event(2, "report.filed", id, "2026-01-31T17:00:00Z", filed("a")),
+        ]);
+        let r = report(&db, id);
+        assert_eq!(r.filed_on.to_string(), "2026-02-01");
+        assert_eq!(r.status, Status::Received);
+        let keys: Vec<_> = db.scan_prefix("m/H1/2026-02/").collect();
+        assert_eq!(keys.len(), 1);
+    }
+
+    #[test]
+    fn triage_follow_up_feedback_and_analysis_move_the_status() {
+        let id = Uuid::now_v7();
+        let rca = Uuid::now_v7();
+        let at = "2026-03-01T02:00:00Z";
+        let db = given(&[
+            event(1, "report.filed", id, at, filed("a")),
+            event(2, "report.followed_up", id, at, json!({"text": "more"})),
+            event(
+                3,
+                "report.triaged",
+                id,
+                at,
+                json!({"grade": "I", "category": "medication"}),
+            ),
+            event(
+                4,
+                "report.feedback_posted",
+                id,
+                at,
+                json!({"text": "thanks"}),
+            ),
+        ]);
+        let r = report(&db, id);
+        assert_eq!(r.status, Status::Triaged);
+        assert_eq!(r.current_grade(), Grade::I);
+        assert_eq!(r.current_category(), Category::Medication);
+        assert_eq!(r.follow_ups[0].text, "more");
+        assert_eq!(r.feedback[0].text, "thanks");
+
+        let db = given(&[
+            event(1, "report.filed", id, at, filed("a")),
+            event(2, "rca.opened", rca, at, json!({"report_ids": [id]})),
+        ]);
+        assert_eq!(report(&db, id).status, Status::UnderAnalysis);
+        let db = given(&[
+            event(1, "report.filed", id, at, filed("a")),
+            event(2, "rca.opened", rca, at, json!({"report_ids": [id]})),
+            event(3, "rca.closed", rca, at, json!({"lessons": "double-check"})),
+        ]);
+        let r = report(&db, id);
+        assert_eq!(r.status, Status::Closed);
+        assert_eq!(r.lessons, ["double-check"]);
+    }
+
+    #[test]
+    fn steps_of_unknown_reports_are_ignored() {
+        let db = given(&[event(
+            1,
+            "report.followed_up",
+            Uuid::now_v7(),
+            "2026-03-01T02:00:00Z",
+            json!({"text": "x"}),
+        )]);
+        assert_eq!(db.scan_prefix("r/").count(), 0);
+    }
+}

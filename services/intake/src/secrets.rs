@@ -1,0 +1,190 @@
+//! Receipts, tokens and hashes.
+//!
+//! Receipts and staff tokens are random (128 and 256 bits). When a request
+//! carries an Idempotency-Key, they are derived from it with a keyed hash
+//! under the server secret instead, so a retry returns the same receipt or
+//! token while neither is ever stored in clear: only their SHA-256 reaches
+//! the stream.
+
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// The alphabet receipts are written in: RFC 4648 base32, no padding
+/// (letters and 2–7: no 0/O or 1/I to confuse when copied by hand).
+const RECEIPT_ENCODING: data_encoding::Encoding = data_encoding::BASE32_NOPAD;
+
+/// The server's secret for derived receipts and tokens (32 bytes).
+#[derive(Clone)]
+pub struct ServerSecret([u8; 32]);
+
+impl std::fmt::Debug for ServerSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerSecret(..)")
+    }
+}
+
+impl ServerSecret {
+    /// A secret from its bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> ServerSecret {
+        ServerSecret(bytes)
+    }
+
+    /// A fresh random secret.
+    pub fn generate() -> ServerSecret {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        ServerSecret(bytes)
+    }
+
+    /// Reads the secret from `path` (hex), creating it (mode 600) when missing.
+    pub fn load_or_create(path: &std::path::Path) -> std::io::Result<ServerSecret> {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let bytes = data_encoding::HEXLOWER_PERMISSIVE
+                .decode(text.trim().as_bytes())
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .ok_or_else(|| {
+                    std::io::Error::other(format!("{} is not a 32-byte hex secret", path.display()))
+                })?;
+            return Ok(ServerSecret(bytes));
+        }
+        let secret = ServerSecret::generate();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        write_private(path, &data_encoding::HEXLOWER.encode(&secret.0))?;
+        Ok(secret)
+    }
+
+    fn derive(&self, purpose: &str, idempotency: &str, len: usize) -> Vec<u8> {
+        // HMAC-SHA256 accepts keys of any length, so new_from_slice cannot fail.
+        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&self.0) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(idempotency.as_bytes());
+        mac.finalize().into_bytes()[..len].to_vec()
+    }
+
+    /// A receipt: derived from the idempotency hash when there is one, else random.
+    pub fn receipt(&self, idempotency: Option<&str>) -> String {
+        let bytes = match idempotency {
+            Some(key) => self.derive("receipt", key, 16),
+            None => random(16),
+        };
+        RECEIPT_ENCODING.encode(&bytes)
+    }
+
+    /// A staff token: derived from the idempotency hash when there is one, else random.
+    pub fn token(&self, idempotency: Option<&str>) -> String {
+        let bytes = match idempotency {
+            Some(key) => self.derive("token", key, 32),
+            None => random(32),
+        };
+        format!("lt_{}", data_encoding::BASE64URL_NOPAD.encode(&bytes))
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+fn random(len: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; len];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes
+}
+
+/// Lower-case hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
+}
+
+/// A receipt as typed by a person: case, spaces and dashes ignored. `None`
+/// when it cannot be a receipt (wrong length or alphabet).
+pub fn canonical_receipt(input: &str) -> Option<String> {
+    let code: String = input
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '\t'))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let bytes = RECEIPT_ENCODING.decode(code.as_bytes()).ok()?;
+    (bytes.len() == 16).then_some(code)
+}
+
+/// The hash under which a receipt is known: only this is ever stored.
+pub fn receipt_hash(canonical: &str) -> String {
+    sha256_hex(canonical.as_bytes())
+}
+
+/// Compares two secrets without leaking where they differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
+    a.ct_eq(&b).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receipts_are_128_bit_and_canonical() {
+        let s = ServerSecret::generate();
+        let r = s.receipt(None);
+        assert_eq!(r.len(), 26);
+        assert_ne!(r, s.receipt(None), "random receipts differ");
+        let typed = format!(" {}-{} ", &r[..4].to_lowercase(), &r[4..]);
+        assert_eq!(canonical_receipt(&typed).as_deref(), Some(r.as_str()));
+        assert_eq!(canonical_receipt("TOOSHORT"), None);
+        assert_eq!(
+            canonical_receipt(&"1".repeat(26)),
+            None,
+            "1 is not in the alphabet"
+        );
+    }
+
+    #[test]
+    fn derived_receipts_repeat_per_key_and_secret() {
+        let s = ServerSecret::generate();
+        assert_eq!(s.receipt(Some("k")), s.receipt(Some("k")));
+        assert_ne!(s.receipt(Some("k")), s.receipt(Some("k2")));
+        assert_ne!(
+            s.receipt(Some("k")),
+            ServerSecret::generate().receipt(Some("k"))
+        );
+        assert_ne!(s.token(Some("k")), s.token(Some("k2")));
+        assert!(s.token(None).starts_with("lt_"));
+    }
+
+    #[test]
+    fn secret_file_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret");
+        let a = ServerSecret::load_or_create(&path).unwrap();
+        let b = ServerSecret::load_or_create(&path).unwrap();
+        assert_eq!(a.receipt(Some("x")), b.receipt(Some("x")));
+    }
+
+    #[test]
+    fn constant_time_comparison() {
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd"));
+    }
+}

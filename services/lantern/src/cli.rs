@@ -1,0 +1,176 @@
+//! Command line and configuration: one struct per command, every setting
+//! also readable from the environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use lantern_intake::secrets::ServerSecret;
+use lantern_ledger::{Ledger, SchemaRegistry, StreamSettings};
+use lantern_projection::Projector;
+
+use crate::serve::{self, Services};
+
+/// Lantern: non-punitive adverse-event and critical-value reporting.
+#[derive(Parser)]
+#[command(version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every service and projector in one process, on one port.
+    Serve(ServeArgs),
+    /// The intake alone: form, reports, organisation, census.
+    Intake(ServeArgs),
+    /// The rates projector and query API alone.
+    Rates(ServeArgs),
+    /// Drop a projector's read model and replay the stream into a new one.
+    Rebuild {
+        /// directory, reports or rates.
+        projector: String,
+        /// Build into this directory instead of the projector's own.
+        #[arg(long)]
+        into: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print a projector's database, one `hex(key) TAB hex(value)` per line.
+    Export {
+        /// directory, reports or rates.
+        projector: String,
+        /// Read this directory instead of the projector's own.
+        #[arg(long)]
+        from: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List the projectors.
+    Projectors,
+}
+
+/// Where events and read models live.
+#[derive(Args, Clone, Debug)]
+pub struct StoreArgs {
+    /// NATS server URL(s), comma-separated.
+    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+    /// Directory of the read models and the server secret.
+    #[arg(long, env = "LANTERN_DATA_DIR", default_value = "./var")]
+    pub data_dir: PathBuf,
+    /// Stream replicas: 1 on one server, 3 in a cluster.
+    #[arg(long, env = "LANTERN_STREAM_REPLICAS", default_value_t = 1)]
+    pub replicas: usize,
+}
+
+/// Settings of a running service.
+#[derive(Args, Clone, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on.
+    #[arg(long, env = "LANTERN_HTTP_ADDR", default_value = "127.0.0.1:8080")]
+    pub http_addr: SocketAddr,
+    /// The administrator's bearer token.
+    #[arg(long, env = "LANTERN_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: String,
+    /// File of the server secret (derived receipts and tokens); created if missing.
+    #[arg(long, env = "LANTERN_SECRET_FILE")]
+    pub secret_file: Option<PathBuf>,
+    /// Small-cell threshold: counts 1..k−1 are hidden from QC centres.
+    #[arg(long, env = "LANTERN_SUPPRESSION_K", default_value_t = 5)]
+    pub k: u64,
+    /// /readyz fails while a projector is more than this many events behind.
+    #[arg(long, env = "LANTERN_READY_LAG", default_value_t = 10_000)]
+    pub ready_lag: u64,
+}
+
+impl ServeArgs {
+    /// The server secret, from its file (created on first start).
+    pub fn secret(&self) -> Result<ServerSecret, Box<dyn std::error::Error>> {
+        let path = self
+            .secret_file
+            .clone()
+            .unwrap_or_else(|| self.store.data_dir.join("secret.key"));
+        Ok(ServerSecret::load_or_create(&path)?)
+    }
+}
+
+/// Connects and opens the stream.
+pub async fn ledger(store: &StoreArgs) -> Result<Ledger, Box<dyn std::error::Error>> {
+    let client = lantern_ledger::connect(&store.nats_url).await?;
+    let settings = StreamSettings {
+        replicas: store.replicas,
+        ..StreamSettings::default()
+    };
+    Ok(Ledger::open(client, &settings, Arc::new(SchemaRegistry::embedded()?)).await?)
+}
+
+/// Every projector, by name.
+pub fn projectors() -> Vec<Arc<dyn Projector>> {
+    vec![
+        Arc::new(lantern_intake::directory::DirectoryProjector),
+        Arc::new(lantern_intake::reports::ReportsProjector),
+        Arc::new(lantern_rates::RatesProjector),
+    ]
+}
+
+fn projector(name: &str) -> Result<Arc<dyn Projector>, Box<dyn std::error::Error>> {
+    projectors()
+        .into_iter()
+        .find(|p| p.name() == name)
+        .ok_or_else(|| {
+            let names: Vec<_> = projectors().iter().map(|p| p.name()).collect();
+            format!("no projector {name:?}; there are: {}", names.join(", ")).into()
+        })
+}
+
+impl Cli {
+    /// Runs the command.
+    pub async fn run(self) -> Result<(), Box<dyn std::error::Error>> {
+        match self.command {
+            Command::Serve(args) => serve::run(args, Services::ALL).await,
+            Command::Intake(args) => serve::run(args, Services::INTAKE).await,
+            Command::Rates(args) => serve::run(args, Services::RATES).await,
+            Command::Rebuild {
+                projector: name,
+                into,
+                store,
+            } => {
+                let p = projector(&name)?;
+                let path = into.unwrap_or_else(|| store.data_dir.join(format!("{name}.sled")));
+                let ledger = ledger(&store).await?;
+                let started = std::time::Instant::now();
+                let last = lantern_projection::rebuild(ledger, p, &path).await?;
+                let secs = started.elapsed().as_secs_f64();
+                println!(
+                    "rebuilt {name} into {} up to sequence {last} in {secs:.2} s ({:.0} events/s)",
+                    path.display(),
+                    last as f64 / secs.max(1e-9)
+                );
+                Ok(())
+            }
+            Command::Export {
+                projector: name,
+                from,
+                store,
+            } => {
+                projector(&name)?;
+                let path = from.unwrap_or_else(|| store.data_dir.join(format!("{name}.sled")));
+                let db = sled::open(&path)?;
+                let stdout = std::io::stdout();
+                lantern_projection::export(&db, &mut stdout.lock())?;
+                Ok(())
+            }
+            Command::Projectors => {
+                for p in projectors() {
+                    println!("{}", p.name());
+                }
+                Ok(())
+            }
+        }
+    }
+}

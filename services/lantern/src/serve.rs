@@ -1,0 +1,175 @@
+//! Putting the services together: projectors, routes, operations
+//! endpoints, graceful shutdown.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use lantern_intake::metrics::Metrics;
+use lantern_intake::{IntakeConfig, json::BODY_LIMIT};
+use lantern_projection::{Handle, Runner};
+use tokio::sync::watch;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::cli::{ServeArgs, ledger};
+use crate::ops::{self, Ops};
+
+/// Which services a process runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Services {
+    intake: bool,
+    rates: bool,
+}
+
+impl Services {
+    /// Everything (`lantern serve`).
+    pub const ALL: Services = Services {
+        intake: true,
+        rates: true,
+    };
+    /// The intake alone.
+    pub const INTAKE: Services = Services {
+        intake: true,
+        rates: false,
+    };
+    /// The rates alone (with the directory, for authentication).
+    pub const RATES: Services = Services {
+        intake: false,
+        rates: true,
+    };
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Lantern", description = "Non-punitive adverse-event and critical-value reporting (DESIGN.md, HTTP API v1)"),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "reports", description = "Anonymous reports, receipts, triage, feedback"),
+        (name = "admin", description = "Hospitals, departments, tokens"),
+        (name = "census", description = "Denominators"),
+        (name = "rates", description = "Per-department rates, small cells suppressed for QC centres"),
+        (name = "ops", description = "Health, readiness, metrics, this document"),
+        (name = "pages", description = "The report form and receipt page"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Builds the whole application: the router (with the OpenAPI document it
+/// serves) and the projector runners to spawn.
+pub async fn build(
+    args: &ServeArgs,
+    services: Services,
+) -> Result<(Router, Vec<Runner>), Box<dyn std::error::Error>> {
+    if args.admin_token.trim().is_empty() {
+        return Err("LANTERN_ADMIN_TOKEN is empty: set an admin token".into());
+    }
+    std::fs::create_dir_all(&args.store.data_dir)?;
+    let ledger = ledger(&args.store).await?;
+    let metrics = Arc::new(Metrics::default());
+    let (intake, mut runners) = lantern_intake::build(
+        ledger.clone(),
+        IntakeConfig {
+            admin_token: args.admin_token.clone(),
+            secret: args.secret()?,
+            data_dir: args.store.data_dir.clone(),
+        },
+        metrics.clone(),
+    )?;
+    let mut handles: Vec<Handle> = vec![intake.directory.handle().clone()];
+    let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi());
+    if services.intake {
+        handles.push(intake.reports.handle().clone());
+        api = api.merge(lantern_intake::router(intake.clone()));
+    } else {
+        // The reports projector is the intake's; a rates-only process skips it.
+        runners.retain(|r| r.name() != "reports");
+    }
+    if services.rates {
+        let (runner, handle) = lantern_intake::runner(
+            &ledger,
+            &args.store.data_dir,
+            Arc::new(lantern_rates::RatesProjector),
+        )?;
+        runners.push(runner);
+        handles.push(handle.clone());
+        api = api.merge(lantern_rates::router(lantern_rates::Rates::new(
+            handle,
+            intake.auth.clone(),
+            args.k,
+        )));
+    }
+    let ops = Ops::new(ledger, handles, metrics.clone(), args.ready_lag);
+    api = api.merge(ops::router(ops));
+    let (router, openapi) = api.split_for_parts();
+    let router = router
+        .merge(ops::openapi_router(openapi))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            lantern_intake::metrics::count_failures,
+        ))
+        .layer(axum::middleware::from_fn(crate::telemetry::http_span))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    Ok((router, runners))
+}
+
+/// Runs until SIGINT or SIGTERM, then stops taking requests, lets the
+/// projectors finish their batch, and exits.
+pub async fn run(args: ServeArgs, services: Services) -> Result<(), Box<dyn std::error::Error>> {
+    let (router, runners) = build(&args, services).await?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    for runner in runners {
+        let mut rx = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            let _ = runner
+                .run(async move {
+                    let _ = rx.wait_for(|stop| *stop).await;
+                })
+                .await;
+        }));
+    }
+    let listener = tokio::net::TcpListener::bind(args.http_addr).await?;
+    tracing::info!(addr = %listener.local_addr()?, "lantern listening");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        let _ = t.await;
+    }
+    tracing::info!("lantern stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,404 @@
+//! `GET /api/v1/rates`.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{FromRef, State};
+use lantern_intake::api::QueryErrors;
+use lantern_intake::auth::{Auth, Principal};
+use lantern_intake::domain::{Category, Grade, Role};
+use lantern_intake::query::{Month, ValidQuery, wait_after};
+use lantern_intake::{ApiError, FieldError};
+use lantern_projection::{Handle, ProjectionError, Tx};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::figures::{rate, suppress};
+use crate::projector::{Cell, CriticalValueCounts, HospitalInfo, department_prefix};
+
+/// The national target: more than 2.5 voluntary reports per 100 discharges.
+pub const TARGET_PER_100_DISCHARGES: f64 = 2.5;
+
+/// The longest range a query may span.
+const MAX_MONTHS: usize = 120;
+
+/// State of the rates API.
+#[derive(Clone)]
+pub struct Rates {
+    handle: Handle,
+    auth: Auth,
+    k: u64,
+}
+
+impl Rates {
+    /// The API over a running rates projector; `k` is the suppression threshold.
+    pub fn new(handle: Handle, auth: Auth, k: u64) -> Rates {
+        Rates { handle, auth, k }
+    }
+}
+
+impl FromRef<Rates> for Auth {
+    fn from_ref(r: &Rates) -> Auth {
+        r.auth.clone()
+    }
+}
+
+/// The routes of the rates API.
+pub fn router(rates: Rates) -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(get_rates))
+        .with_state(rates)
+}
+
+/// The grain of the rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum By {
+    /// One row per hospital and department.
+    Department,
+    /// One row per hospital.
+    Hospital,
+    /// One row per region.
+    Region,
+}
+
+/// The rates query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RatesQuery {
+    /// First month, `YYYY-MM`.
+    #[param(value_type = String)]
+    pub from: Month,
+    /// Last month, `YYYY-MM`, inclusive.
+    #[param(value_type = String)]
+    pub to: Month,
+    /// Grain: department, hospital or region.
+    #[param(inline)]
+    pub by: By,
+    /// Only this hospital.
+    pub hospital: Option<String>,
+    /// Only this department (with `by=department`).
+    pub department: Option<String>,
+    /// Wait until this stream sequence is applied.
+    pub after: Option<u64>,
+}
+
+/// Critical-value figures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct CriticalValueFigures {
+    /// Detected in the period.
+    pub detected: u64,
+    /// Of those, notified.
+    pub notified: u64,
+    /// Notified within the limit.
+    pub notified_in_time: u64,
+    /// Handled.
+    pub handled: u64,
+    /// Handled within the limit.
+    pub handled_in_time: u64,
+    /// 危急值通报率: notified ÷ detected × 100.
+    pub notification_rate: Option<f64>,
+    /// 危急值通报及时率: notified in time ÷ detected × 100.
+    pub notification_timeliness: Option<f64>,
+    /// 危急值处置及时率: handled in time ÷ notified × 100.
+    pub handling_timeliness: Option<f64>,
+}
+
+impl From<&CriticalValueCounts> for CriticalValueFigures {
+    fn from(c: &CriticalValueCounts) -> Self {
+        CriticalValueFigures {
+            detected: c.detected,
+            notified: c.notified,
+            notified_in_time: c.notified_in_time,
+            handled: c.handled,
+            handled_in_time: c.handled_in_time,
+            notification_rate: rate(c.notified, c.detected),
+            notification_timeliness: rate(c.notified_in_time, c.detected),
+            handling_timeliness: rate(c.handled_in_time, c.notified),
+        }
+    }
+}
+
+/// One row of figures.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RateRow {
+    /// Hospital (absent for `by=region`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hospital: Option<String>,
+    /// Department (only for `by=department`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// Region.
+    pub region: String,
+    /// Reports filed in the period.
+    pub reports: u64,
+    /// Discharges in the period.
+    pub discharges: u64,
+    /// Reports per 100 discharges; null without discharges.
+    pub per_100_discharges: Option<f64>,
+    /// Reports by grade (null: suppressed).
+    pub by_grade: BTreeMap<String, Option<u64>>,
+    /// Reports by category, every category (null: suppressed).
+    pub by_category: BTreeMap<String, Option<u64>>,
+    /// Critical-value figures.
+    pub critical_values: CriticalValueFigures,
+    /// JSON Pointers, relative to this row, of suppressed cells.
+    pub suppressed: Vec<String>,
+}
+
+/// The answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatesResponse {
+    /// First month.
+    pub from: String,
+    /// Last month.
+    pub to: String,
+    /// Grain.
+    pub by: By,
+    /// The national target.
+    pub target_per_100_discharges: f64,
+    /// Suppression threshold: counts 1..k−1 are hidden from QC centres.
+    pub k: u64,
+    /// The rows.
+    pub rows: Vec<RateRow>,
+}
+
+/// Sums of cells.
+#[derive(Default)]
+struct Sum {
+    reports: u64,
+    discharges: u64,
+    by_grade: [u64; 4],
+    by_category: BTreeMap<Category, u64>,
+    critical_values: CriticalValueCounts,
+}
+
+impl Sum {
+    fn add(&mut self, c: &Cell) {
+        self.reports += c.reports;
+        self.discharges += c.discharges.unwrap_or(0);
+        for (a, b) in self.by_grade.iter_mut().zip(c.by_grade) {
+            *a += b;
+        }
+        for (cat, n) in &c.by_category {
+            *self.by_category.entry(*cat).or_default() += n;
+        }
+        self.critical_values.add(&c.critical_values);
+    }
+
+    fn row(
+        &self,
+        hospital: Option<String>,
+        department: Option<String>,
+        region: String,
+        k: Option<u64>,
+    ) -> RateRow {
+        let grades: Vec<u64> = self.by_grade.to_vec();
+        let categories: Vec<u64> = Category::ALL
+            .iter()
+            .map(|c| self.by_category.get(c).copied().unwrap_or(0))
+            .collect();
+        let mut suppressed = Vec::new();
+        let hide_grades = k.map(|k| suppress(&grades, k)).unwrap_or_default();
+        let hide_categories = k.map(|k| suppress(&categories, k)).unwrap_or_default();
+        let by_grade = Grade::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                let hidden = hide_grades.contains(&i);
+                if hidden {
+                    suppressed.push(format!("/by_grade/{}", g.as_str()));
+                }
+                (g.as_str().to_owned(), (!hidden).then_some(grades[i]))
+            })
+            .collect();
+        let by_category = Category::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let hidden = hide_categories.contains(&i);
+                if hidden {
+                    suppressed.push(format!("/by_category/{}", c.as_str()));
+                }
+                (c.as_str().to_owned(), (!hidden).then_some(categories[i]))
+            })
+            .collect();
+        RateRow {
+            hospital,
+            department,
+            region,
+            reports: self.reports,
+            discharges: self.discharges,
+            per_100_discharges: rate(self.reports, self.discharges),
+            by_grade,
+            by_category,
+            critical_values: (&self.critical_values).into(),
+            suppressed,
+        }
+    }
+}
+
+fn corrupt(key: &[u8], e: impl ToString) -> ApiError {
+    ApiError::from(ProjectionError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// Per-department rates for a period, by department, hospital or region.
+///
+/// A safety officer sees their own hospital; a QC centre sees the hospitals
+/// of its region, with counts from 1 to k−1 in the breakdowns suppressed.
+#[utoipa::path(get, path = "/api/v1/rates", tag = "rates",
+    params(RatesQuery),
+    responses((status = 200, body = RatesResponse), QueryErrors),
+    security(("bearer" = [])))]
+pub async fn get_rates(
+    State(rates): State<Rates>,
+    principal: Principal,
+    ValidQuery(q): ValidQuery<RatesQuery>,
+) -> Result<Json<RatesResponse>, ApiError> {
+    principal.require(&[Role::SafetyOfficer, Role::QcCentre])?;
+    if q.to < q.from {
+        return Err(ApiError::field("/to", "is before from"));
+    }
+    let months: Vec<Month> = q.from.through(q.to).collect();
+    if months.len() > MAX_MONTHS {
+        return Err(ApiError::field(
+            "/to",
+            format!("a query spans at most {MAX_MONTHS} months"),
+        ));
+    }
+    if q.by == By::Region && principal.role != Role::QcCentre {
+        return Err(ApiError::Forbidden(
+            "by=region needs a qc_centre token".into(),
+        ));
+    }
+    if q.department.is_some() && q.by != By::Department {
+        return Err(ApiError::field(
+            "/department",
+            "goes with by=department only",
+        ));
+    }
+    wait_after(&rates.handle, q.after).await?;
+
+    let db = rates.handle.db();
+    let tx = Tx::new(db);
+    // Hospitals in scope, by code.
+    let mut hospitals: BTreeMap<String, HospitalInfo> = BTreeMap::new();
+    for item in db.scan_prefix(b"z/") {
+        let (key, value) = item.map_err(ProjectionError::from)?;
+        let code = String::from_utf8_lossy(&key[2..]).into_owned();
+        let info: HospitalInfo = serde_json::from_slice(&value).map_err(|e| corrupt(&key, e))?;
+        let in_scope = match principal.role {
+            Role::QcCentre => principal.region.as_deref() == Some(info.region.as_str()),
+            _ => principal.hospital.as_deref() == Some(code.as_str()),
+        };
+        if in_scope {
+            hospitals.insert(code, info);
+        }
+    }
+    if let Some(h) = &q.hospital {
+        if !hospitals.contains_key(h) {
+            return Err(if tx.get(&crate::projector::hospital_key(h))?.is_some() {
+                ApiError::Forbidden(format!("this token's scope does not include hospital {h}"))
+            } else {
+                ApiError::Invalid(vec![FieldError::new(
+                    "/hospital",
+                    "is not a registered hospital",
+                )])
+            });
+        }
+        hospitals.retain(|code, _| code == h);
+    }
+
+    // Sum cells per (hospital, department) over the months.
+    let mut per_department: BTreeMap<(String, String), Sum> = BTreeMap::new();
+    for code in hospitals.keys() {
+        for item in db.scan_prefix(department_prefix(code)) {
+            let (key, _) = item.map_err(ProjectionError::from)?;
+            let dept = String::from_utf8_lossy(&key[department_prefix(code).len()..]).into_owned();
+            per_department.entry((code.clone(), dept)).or_default();
+        }
+        let start = format!("c/{code}/{}/", q.from);
+        let end = format!("c/{code}/{}/\u{10FFFF}", q.to);
+        for item in db.range(start.into_bytes()..end.into_bytes()) {
+            let (key, value) = item.map_err(ProjectionError::from)?;
+            let dept = String::from_utf8_lossy(&key)
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            let cell: Cell = serde_json::from_slice(&value).map_err(|e| corrupt(&key, e))?;
+            per_department
+                .entry((code.clone(), dept))
+                .or_default()
+                .add(&cell);
+        }
+    }
+    if let Some(d) = &q.department {
+        per_department.retain(|(_, dept), _| dept == d);
+    }
+
+    let k = principal.sees_suppressed().then_some(rates.k);
+    let region_of = |code: &str| {
+        hospitals
+            .get(code)
+            .map(|h| h.region.clone())
+            .unwrap_or_default()
+    };
+    let rows = match q.by {
+        By::Department => per_department
+            .iter()
+            .map(|((h, d), sum)| sum.row(Some(h.clone()), Some(d.clone()), region_of(h), k))
+            .collect(),
+        By::Hospital => {
+            let mut per_hospital: BTreeMap<String, Sum> = hospitals
+                .keys()
+                .map(|h| (h.clone(), Sum::default()))
+                .collect();
+            for ((h, _), sum) in &per_department {
+                let total = per_hospital.entry(h.clone()).or_default();
+                merge(total, sum);
+            }
+            per_hospital
+                .iter()
+                .map(|(h, sum)| sum.row(Some(h.clone()), None, region_of(h), k))
+                .collect()
+        }
+        By::Region => {
+            let mut per_region: BTreeMap<String, Sum> = BTreeMap::new();
+            for info in hospitals.values() {
+                per_region.entry(info.region.clone()).or_default();
+            }
+            for ((h, _), sum) in &per_department {
+                merge(per_region.entry(region_of(h)).or_default(), sum);
+            }
+            per_region
+                .iter()
+                .map(|(r, sum)| sum.row(None, None, r.clone(), k))
+                .collect()
+        }
+    };
+    Ok(Json(RatesResponse {
+        from: q.from.to_string(),
+        to: q.to.to_string(),
+        by: q.by,
+        target_per_100_discharges: TARGET_PER_100_DISCHARGES,
+        k: rates.k,
+        rows,
+    }))
+}
+
+fn merge(total: &mut Sum, part: &Sum) {
+    total.reports += part.reports;
+    total.discharges += part.discharges;
+    for (a, b) in total.by_grade.iter_mut().zip(part.by_grade) {
+        *a += b;
+    }
+    for (cat, n) in &part.by_category {
+        *total.by_category.entry(*cat).or_default() += n;
+    }
+    total.critical_values.add(&part.critical_values);
+}

@@ -1,0 +1,374 @@
+//! The rates projector: counters per hospital, month and department.
+//!
+//! Keys (big-endian-free: every part is fixed-width or delimited text that
+//! sorts as the query scans it):
+//! - `z/<hospital>` → the hospital's region and time zone;
+//! - `d/<hospital>/<department>` → a registered department;
+//! - `c/<hospital>/<YYYY-MM>/<department>` → that cell's [`Cell`];
+//! - `r/<report id>` → where a report is counted, so a triage can move it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use lantern_intake::domain::{Category, Grade};
+use lantern_intake::reports::zone;
+use lantern_ledger::Recorded;
+use lantern_projection::{ProjectionError, Projector, Tx};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A hospital as the rates need it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HospitalInfo {
+    /// Region code.
+    pub region: String,
+    /// IANA time zone.
+    pub timezone: String,
+}
+
+/// Critical-value counters of a cell (the month of `detected_at`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CriticalValueCounts {
+    /// Detected.
+    pub detected: u64,
+    /// Notified.
+    pub notified: u64,
+    /// Notified within the hospital's limit.
+    pub notified_in_time: u64,
+    /// Handled.
+    pub handled: u64,
+    /// Handled within the hospital's limit.
+    pub handled_in_time: u64,
+}
+
+impl CriticalValueCounts {
+    /// Adds another cell's counts.
+    pub fn add(&mut self, other: &CriticalValueCounts) {
+        self.detected += other.detected;
+        self.notified += other.notified;
+        self.notified_in_time += other.notified_in_time;
+        self.handled += other.handled;
+        self.handled_in_time += other.handled_in_time;
+    }
+}
+
+/// The counters of one hospital-month-department.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    /// Reports filed in the month.
+    pub reports: u64,
+    /// By the grade that stands (triaged if triaged), I..IV.
+    pub by_grade: [u64; 4],
+    /// By the category that stands, in [`Category::ALL`] order.
+    pub by_category: BTreeMap<Category, u64>,
+    /// Discharges of the month (the latest census figure), if recorded.
+    pub discharges: Option<u64>,
+    /// Critical values detected in the month.
+    pub critical_values: CriticalValueCounts,
+}
+
+/// Where a report is counted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Counted {
+    hospital: String,
+    month: String,
+    department: String,
+    grade: Grade,
+    category: Category,
+}
+
+fn grade_index(g: Grade) -> usize {
+    match g {
+        Grade::I => 0,
+        Grade::II => 1,
+        Grade::III => 2,
+        Grade::IV => 3,
+    }
+}
+
+/// The key of a hospital's info.
+pub fn hospital_key(hospital: &str) -> Vec<u8> {
+    format!("z/{hospital}").into_bytes()
+}
+
+/// The key prefix of a hospital's registered departments.
+pub fn department_prefix(hospital: &str) -> String {
+    format!("d/{hospital}/")
+}
+
+/// The key of a cell.
+pub fn cell_key(hospital: &str, month: &str, department: &str) -> Vec<u8> {
+    format!("c/{hospital}/{month}/{department}").into_bytes()
+}
+
+fn report_key(id: Uuid) -> Vec<u8> {
+    format!("r/{id}").into_bytes()
+}
+
+/// The month (`YYYY-MM`) of an instant in a hospital's time zone.
+pub fn month_of(at: DateTime<Utc>, timezone: Option<&str>) -> String {
+    at.with_timezone(&zone(timezone))
+        .format("%Y-%m")
+        .to_string()
+}
+
+/// The rates projector.
+pub struct RatesProjector;
+
+#[derive(Deserialize)]
+struct Filed {
+    department: String,
+    grade: Grade,
+    category: Category,
+}
+
+#[derive(Deserialize)]
+struct Triaged {
+    grade: Grade,
+    category: Category,
+}
+
+#[derive(Deserialize)]
+struct Census {
+    department: String,
+    month: String,
+    discharges: u64,
+}
+
+fn update_cell(
+    tx: &mut Tx<'_>,
+    key: Vec<u8>,
+    f: impl FnOnce(&mut Cell),
+) -> Result<(), ProjectionError> {
+    let mut cell: Cell = tx.get_json(&key)?.unwrap_or_default();
+    f(&mut cell);
+    tx.put_json(key, &cell)
+}
+
+impl Projector for RatesProjector {
+    fn name(&self) -> &'static str {
+        "rates"
+    }
+
+    fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
+        let e = &event.envelope;
+        let data = || e.data.clone();
+        match e.event_type.as_str() {
+            "org.hospital_registered" => {
+                let region = e.data.get("region").and_then(|v| v.as_str());
+                let timezone = e.data.get("timezone").and_then(|v| v.as_str());
+                if let (Some(region), Some(timezone)) = (region, timezone) {
+                    tx.put_json(
+                        hospital_key(&e.hospital),
+                        &HospitalInfo {
+                            region: region.to_owned(),
+                            timezone: timezone.to_owned(),
+                        },
+                    )?;
+                }
+            }
+            "org.department_registered" => {
+                if let Some(code) = e.data.get("code").and_then(|v| v.as_str()) {
+                    tx.put(
+                        format!("{}{code}", department_prefix(&e.hospital)).into_bytes(),
+                        b"1".to_vec(),
+                    );
+                }
+            }
+            "report.filed" => {
+                let Ok(f) = serde_json::from_value::<Filed>(data()) else {
+                    return Ok(());
+                };
+                let info: Option<HospitalInfo> = tx.get_json(&hospital_key(&e.hospital))?;
+                let month = month_of(e.recorded_at, info.as_ref().map(|i| i.timezone.as_str()));
+                update_cell(tx, cell_key(&e.hospital, &month, &f.department), |c| {
+                    c.reports += 1;
+                    c.by_grade[grade_index(f.grade)] += 1;
+                    *c.by_category.entry(f.category).or_default() += 1;
+                })?;
+                tx.put_json(
+                    report_key(e.aggregate),
+                    &Counted {
+                        hospital: e.hospital.clone(),
+                        month,
+                        department: f.department,
+                        grade: f.grade,
+                        category: f.category,
+                    },
+                )?;
+            }
+            "report.triaged" => {
+                let Ok(t) = serde_json::from_value::<Triaged>(data()) else {
+                    return Ok(());
+                };
+                let key = report_key(e.aggregate);
+                let Some(mut counted) = tx.get_json::<Counted>(&key)? else {
+                    return Ok(());
+                };
+                if counted.grade == t.grade && counted.category == t.category {
+                    return Ok(());
+                }
+                let (old_grade, old_category) = (counted.grade, counted.category);
+                update_cell(
+                    tx,
+                    cell_key(&counted.hospital, &counted.month, &counted.department),
+                    |c| {
+                        let g = &mut c.by_grade[grade_index(old_grade)];
+                        *g = g.saturating_sub(1);
+                        c.by_grade[grade_index(t.grade)] += 1;
+                        if let Some(n) = c.by_category.get_mut(&old_category) {
+                            *n = n.saturating_sub(1);
+                            if *n == 0 {
+                                c.by_category.remove(&old_category);
+                            }
+                        }
+                        *c.by_category.entry(t.category).or_default() += 1;
+                    },
+                )?;
+                counted.grade = t.grade;
+                counted.category = t.category;
+                tx.put_json(key, &counted)?;
+            }
+            "census.recorded" => {
+                let Ok(c) = serde_json::from_value::<Census>(data()) else {
+                    return Ok(());
+                };
+                update_cell(tx, cell_key(&e.hospital, &c.month, &c.department), |cell| {
+                    cell.discharges = Some(c.discharges);
+                })?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lantern_ledger::Envelope;
+    use serde_json::json;
+
+    fn event(event_type: &str, aggregate: Uuid, at: &str, data: serde_json::Value) -> Recorded {
+        Recorded {
+            seq: 0,
+            envelope: Envelope {
+                id: Uuid::now_v7(),
+                event_type: event_type.into(),
+                version: 1,
+                aggregate,
+                hospital: "H1".into(),
+                recorded_at: at.parse().unwrap(),
+                trace: None,
+                data,
+            },
+            msg_id: None,
+            traceparent: None,
+        }
+    }
+
+    fn given(events: &[Recorded]) -> sled::Db {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let mut tx = Tx::new(&db);
+        for e in events {
+            RatesProjector.apply(&mut tx, e).unwrap();
+        }
+        db.apply_batch(tx.into_batch(1)).unwrap();
+        db
+    }
+
+    fn cell(db: &sled::Db, month: &str, dept: &str) -> Cell {
+        Tx::new(db)
+            .get_json(&cell_key("H1", month, dept))
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    fn registered() -> Recorded {
+        event(
+            "org.hospital_registered",
+            Uuid::nil(),
+            "2026-01-01T00:00:00Z",
+            json!({"code": "H1", "name": "x", "region": "R1", "level": "tertiary", "timezone": "Asia/Shanghai"}),
+        )
+    }
+
+    fn filed(grade: &str, category: &str) -> serde_json::Value {
+        json!({"department": "ICU", "grade": grade, "category": category})
+    }
+
+    #[test]
+    fn a_report_counts_in_its_filing_month_in_the_hospital_zone() {
+        let db = given(&[
+            registered(),
+            // 2026-01-31 16:30 UTC is 2026-02-01 00:30 in Shanghai.
+            event(
+                "report.filed",
+                Uuid::now_v7(),
+                "2026-01-31T16:30:00Z",
+                filed("II", "fall"),
+            ),
+            event(
+                "report.filed",
+                Uuid::now_v7(),
+                "2026-01-31T15:59:59Z",
+                filed("IV", "fall"),
+            ),
+        ]);
+        assert_eq!(cell(&db, "2026-02", "ICU").reports, 1);
+        assert_eq!(cell(&db, "2026-02", "ICU").by_grade, [0, 1, 0, 0]);
+        assert_eq!(cell(&db, "2026-01", "ICU").reports, 1);
+        assert_eq!(cell(&db, "2026-01", "ICU").by_category[&Category::Fall], 1);
+    }
+
+    #[test]
+    fn triage_moves_the_report_between_cells_of_its_breakdowns() {
+        let id = Uuid::now_v7();
+        let db = given(&[
+            registered(),
+            event(
+                "report.filed",
+                id,
+                "2026-03-02T01:00:00Z",
+                filed("III", "fall"),
+            ),
+            event(
+                "report.triaged",
+                id,
+                "2026-03-03T01:00:00Z",
+                json!({"grade": "II", "category": "medication"}),
+            ),
+            event(
+                "report.triaged",
+                id,
+                "2026-03-04T01:00:00Z",
+                json!({"grade": "II", "category": "medication"}),
+            ),
+        ]);
+        let c = cell(&db, "2026-03", "ICU");
+        assert_eq!(c.reports, 1, "triage does not add a report");
+        assert_eq!(c.by_grade, [0, 1, 0, 0]);
+        assert_eq!(c.by_category.get(&Category::Fall), None);
+        assert_eq!(c.by_category[&Category::Medication], 1);
+    }
+
+    #[test]
+    fn a_later_census_replaces_the_earlier_figure() {
+        let db = given(&[
+            registered(),
+            event(
+                "census.recorded",
+                Uuid::nil(),
+                "2026-04-01T00:00:00Z",
+                json!({"department": "ICU", "month": "2026-03", "discharges": 400}),
+            ),
+            event(
+                "census.recorded",
+                Uuid::nil(),
+                "2026-04-02T00:00:00Z",
+                json!({"department": "ICU", "month": "2026-03", "discharges": 410}),
+            ),
+        ]);
+        assert_eq!(cell(&db, "2026-03", "ICU").discharges, Some(410));
+    }
+}
