@@ -1,1 +1,5 @@
+//! End-to-end: the whole of Lantern over HTTP, as a separate process,
+//! against a real nats-server.
 
+mod anonymity;
+mod reports;

@@ -1,1 +1,287 @@
+//! Harness for end-to-end tests: a real nats-server and the real `lantern`
+//! binary as a child process, so a test can stop, kill and restart either.
 
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use lantern_testkit::NatsServer;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// The admin token every harness starts with.
+pub const ADMIN: &str = "e2e-admin-token";
+
+/// The `lantern` binary of this workspace, built if it is missing.
+pub fn lantern_bin() -> PathBuf {
+    let root = lantern_testkit::workspace_root();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let bin = target.join("debug/lantern");
+    if !bin.exists() {
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "-p", "lantern"])
+            .current_dir(&root)
+            .status()
+            .expect("run cargo build -p lantern");
+        assert!(status.success(), "cargo build -p lantern failed");
+    }
+    bin
+}
+
+/// A running Lantern (`lantern serve`) on its own nats-server and data dir.
+pub struct Lantern {
+    /// The broker.
+    pub nats: NatsServer,
+    /// The data dir (read models, secret).
+    pub data: tempfile::TempDir,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    port: u16,
+    child: Option<Child>,
+    log: PathBuf,
+    http: reqwest::Client,
+}
+
+impl Lantern {
+    /// Starts nats-server and `lantern serve`, and waits until ready.
+    pub async fn start() -> Lantern {
+        let nats = NatsServer::start();
+        let data = tempfile::Builder::new()
+            .prefix("lantern-e2e-")
+            .tempdir()
+            .unwrap();
+        let port = lantern_testkit::free_port();
+        let log = data.path().join("lantern.log");
+        let mut l = Lantern {
+            nats,
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            data,
+            child: None,
+            log,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+        };
+        l.spawn().await;
+        l
+    }
+
+    /// A `lantern` command with this instance's environment.
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(lantern_bin());
+        c.env("NATS_URL", self.nats.url())
+            .env("LANTERN_DATA_DIR", self.data.path().join("var"))
+            .env("LANTERN_HTTP_ADDR", format!("127.0.0.1:{}", self.port))
+            .env("LANTERN_ADMIN_TOKEN", ADMIN)
+            .env("RUST_LOG", "info");
+        c
+    }
+
+    async fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let child = self
+            .command()
+            .arg("serve")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("spawn lantern serve");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(c) = self.child.as_mut()
+                && let Ok(Some(status)) = c.try_wait()
+            {
+                panic!("lantern exited with {status}:\n{}", self.log_text());
+            }
+            if let Ok(r) = self.http.get(format!("{}/readyz", self.base)).send().await
+                && r.status() == StatusCode::OK
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "lantern not ready in 60 s:\n{}",
+                self.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Everything the process logged.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Stops the process gracefully (SIGTERM) and waits.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Kills the process with SIGKILL.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the process again on the same broker and data dir.
+    pub async fn restart(&mut self) {
+        self.stop();
+        self.spawn().await;
+    }
+
+    /// Runs `lantern <args>` to completion and returns its stdout.
+    pub fn run(&self, args: &[&str]) -> String {
+        let out = self.command().args(args).output().expect("run lantern");
+        assert!(
+            out.status.success(),
+            "lantern {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// A request builder with an optional bearer token.
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let mut r = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r
+    }
+
+    /// POSTs JSON; returns status and body (JSON, or a string).
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .request(reqwest::Method::POST, path, token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        decode(r).await
+    }
+
+    /// POSTs JSON with an Idempotency-Key.
+    pub async fn post_key(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        key: &str,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        let r = self
+            .request(reqwest::Method::POST, path, token)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        decode(r).await
+    }
+
+    /// GETs; returns status and body.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        let r = self
+            .request(reqwest::Method::GET, path, token)
+            .send()
+            .await
+            .unwrap();
+        decode(r).await
+    }
+
+    /// The number of events in the stream.
+    pub async fn stream_count(&self) -> u64 {
+        let client = async_nats::connect(self.nats.url()).await.unwrap();
+        let js = async_nats::jetstream::new(client);
+        let mut stream = js.get_stream("LANTERN").await.unwrap();
+        stream.info().await.unwrap().state.messages
+    }
+
+    /// Every stored message payload, in order.
+    pub async fn stream_payloads(&self) -> Vec<Vec<u8>> {
+        let client = async_nats::connect(self.nats.url()).await.unwrap();
+        let js = async_nats::jetstream::new(client);
+        let stream = js.get_stream("LANTERN").await.unwrap();
+        let n = self.stream_count().await;
+        let mut out = Vec::new();
+        for seq in 1..=n {
+            out.push(stream.get_raw_message(seq).await.unwrap().payload.to_vec());
+        }
+        out
+    }
+
+    /// Registers a hospital and its departments; returns the last seq.
+    pub async fn hospital(&self, code: &str, region: &str, departments: &[&str]) -> u64 {
+        let (s, b) = self
+            .post(
+                "/api/v1/admin/hospitals",
+                Some(ADMIN),
+                &serde_json::json!({"code": code, "name": format!("{code} 医院"), "region": region, "level": "tertiary"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let mut seq = b["seq"].as_u64().unwrap();
+        for d in departments {
+            let (s, b) = self
+                .post(
+                    &format!("/api/v1/admin/hospitals/{code}/departments"),
+                    Some(ADMIN),
+                    &serde_json::json!({"code": d, "name": format!("{d} 科")}),
+                )
+                .await;
+            assert_eq!(s, 201, "{b}");
+            seq = b["seq"].as_u64().unwrap();
+        }
+        seq
+    }
+
+    /// Issues a token; returns it.
+    pub async fn token(&self, body: Value) -> String {
+        let (s, b) = self.post("/api/v1/admin/tokens", Some(ADMIN), &body).await;
+        assert_eq!(s, 201, "{b}");
+        b["token"].as_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Lantern {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn decode(r: reqwest::Response) -> (StatusCode, Value) {
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
+}

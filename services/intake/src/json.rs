@@ -106,20 +106,22 @@ fn field_error(pointer: String, e: &serde_json::Error) -> FieldError {
             .and_then(|rest| rest.split('`').next())
             .map(str::to_owned)
     };
+    let at = |name: &str| {
+        let leaf = format!("/{}", escape(name));
+        if pointer.ends_with(&leaf) {
+            pointer.clone()
+        } else {
+            format!("{pointer}{leaf}")
+        }
+    };
     if let Some(name) = quoted("missing field `") {
-        return FieldError::new(format!("{pointer}/{}", escape(&name)), "is required");
+        return FieldError::new(at(&name), "is required");
     }
     if let Some(name) = quoted("unknown field `") {
-        return FieldError::new(
-            format!("{pointer}/{}", escape(&name)),
-            "is not a known field",
-        );
+        return FieldError::new(at(&name), "is not a known field");
     }
     if let Some(name) = quoted("duplicate field `") {
-        return FieldError::new(
-            format!("{pointer}/{}", escape(&name)),
-            "appears more than once",
-        );
+        return FieldError::new(at(&name), "appears more than once");
     }
     FieldError::new(pointer, message)
 }
@@ -187,7 +189,10 @@ mod tests {
     #[test]
     fn broken_json_is_malformed() {
         assert!(matches!(err(r#"{"grade":"#), ApiError::Malformed(_)));
-        assert!(matches!(err("{} trailing"), ApiError::Malformed(_)));
+        assert!(matches!(
+            err(r#"{"grade":"I","items":[]} trailing"#),
+            ApiError::Malformed(_)
+        ));
         assert!(matches!(
             decode::<Body>(b"{\"grade\":\"\xff\"}"),
             Err(ApiError::Malformed(_))
