@@ -16,7 +16,7 @@ MAKEFLAGS += --no-print-directory
 CARGO ?= cargo
 NATS := scripts/nats.sh
 
-.PHONY: help run test bench fmt lint clean-data nats
+.PHONY: help run test fmt lint clean-data nats
 
 help: ## Show this help
 	@echo 'Lantern — usage: make <target>'
@@ -37,12 +37,6 @@ test: ## Run every test against a real nats-server (installs the pinned one if n
 	export NATS_SERVER_BIN="$$nats_bin"; \
 	echo "NATS_SERVER_BIN=$$nats_bin ($$($(NATS) version))"; \
 	$(CARGO) test --workspace --all-targets
-
-bench: ## Run the benchmark (release build) against a real nats-server
-	@nats_bin="$$($(NATS) path)"; \
-	export NATS_SERVER_BIN="$$nats_bin"; \
-	echo "NATS_SERVER_BIN=$$nats_bin ($$($(NATS) version))"; \
-	$(CARGO) run --release -p lantern -- bench
 
 fmt: ## Format all Rust code
 	$(CARGO) fmt --all

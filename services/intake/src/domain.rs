@@ -36,14 +36,14 @@ impl Grade {
     /// Whether a report of this grade may carry this harm (DESIGN.md).
     pub fn allows(self, harm: Harm) -> bool {
         use Harm::*;
-        match (self, harm) {
-            (_, Unknown) => true,
-            (Grade::I, Death | Severe) => true,
-            (Grade::II, Mild | Moderate | Severe) => true,
-            (Grade::III, None | Mild) => true,
-            (Grade::IV, None) => true,
-            _ => false,
-        }
+        matches!(
+            (self, harm),
+            (_, Unknown)
+                | (Grade::I, Death | Severe)
+                | (Grade::II, Mild | Moderate | Severe)
+                | (Grade::III, None | Mild)
+                | (Grade::IV, None)
+        )
     }
 
     /// Grades I and II are serious: they need a root-cause analysis.
