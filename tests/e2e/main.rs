@@ -2,4 +2,5 @@
 //! against a real nats-server.
 
 mod anonymity;
+mod api;
 mod reports;

@@ -44,6 +44,7 @@ impl Services {
 #[openapi(
     info(title = "Lantern", description = "Non-punitive adverse-event and critical-value reporting (DESIGN.md, HTTP API v1)"),
     modifiers(&BearerAuth),
+    components(schemas(lantern_intake::Problem, lantern_intake::FieldError)),
     tags(
         (name = "reports", description = "Anonymous reports, receipts, triage, feedback"),
         (name = "admin", description = "Hospitals, departments, tokens"),
