@@ -51,7 +51,11 @@ async fn openapi_is_valid_and_covers_every_route() {
     let l = Lantern::start().await;
     let (s, doc) = l.get("/api/v1/openapi.json", None).await;
     assert_eq!(s, 200);
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
     assert!(doc["info"]["title"].is_string() && doc["info"]["version"].is_string());
 
     let paths = doc["paths"].as_object().unwrap();
@@ -67,8 +71,10 @@ async fn openapi_is_valid_and_covers_every_route() {
             }
         }
     }
-    let mut expected: Vec<(String, String)> =
-        ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    let mut expected: Vec<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
     documented.sort();
     expected.sort();
     assert_eq!(documented, expected, "the document and the routes differ");
@@ -78,12 +84,17 @@ async fn openapi_is_valid_and_covers_every_route() {
     refs(&doc, &mut all);
     assert!(!all.is_empty());
     for r in all {
-        let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("remote $ref {r}"));
+        let pointer = r
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("remote $ref {r}"));
         assert!(doc.pointer(pointer).is_some(), "dangling $ref {r}");
     }
     // POST bodies are described.
     for (m, p) in ROUTES.iter().filter(|(m, _)| *m == "post") {
-        assert!(doc["paths"][p][m]["requestBody"].is_object(), "{m} {p} has no request body");
+        assert!(
+            doc["paths"][p][m]["requestBody"].is_object(),
+            "{m} {p} has no request body"
+        );
     }
 
     // And every documented route exists on the server: none answers 404/405
@@ -100,7 +111,139 @@ async fn openapi_is_valid_and_covers_every_route() {
         assert_ne!(r.status(), 405, "{method} {path}");
         if r.status() == 404 {
             let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
-            assert_eq!(ct, "application/problem+json", "{method} {path} is not routed");
+            assert_eq!(
+                ct, "application/problem+json",
+                "{method} {path} is not routed"
+            );
         }
     }
+}
+
+#[tokio::test]
+async fn trace_context_flows_into_the_event_and_metrics_count() {
+    let l = Lantern::start().await;
+    let seq = l.hospital("H1", "R1", &["ICU"]).await;
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let r = l
+        .request(reqwest::Method::POST, "/api/v1/reports", None)
+        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
+        .json(&serde_json::json!({"hospital": "H1", "department": "ICU",
+            "occurred_at": "2026-01-05T08:00:00+08:00", "grade": "IV", "category": "diet",
+            "harm": "none", "description": "送错饮食，发药前发现"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let payloads = l.stream_payloads().await;
+    let event: Value = serde_json::from_slice(payloads.last().unwrap()).unwrap();
+    let trace = event["trace"]
+        .as_str()
+        .expect("the envelope carries the traceparent");
+    assert!(trace.starts_with(&format!("00-{trace_id}-")), "{trace}");
+    assert_eq!(event["type"], "report.filed");
+    assert!(seq > 0);
+
+    // A refused request counts as a validation failure of its route.
+    let (s, _) = l
+        .post(
+            "/api/v1/reports",
+            None,
+            &serde_json::json!({"hospital": "H1"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let text = l
+        .request(reqwest::Method::GET, "/metrics", None)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(r#"lantern_appends_total{event_type="report.filed"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"lantern_validation_failures_total{route="POST /api/v1/reports"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"lantern_projector_position{projector="rates"}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"lantern_projector_lag{projector="directory"}"#),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn malformed_requests_get_problem_json_and_append_nothing() {
+    let l = Lantern::start().await;
+    l.hospital("H1", "R1", &["ICU"]).await;
+    let before = l.stream_count().await;
+    let post = |body: Vec<u8>, content_type: &str| {
+        l.request(reqwest::Method::POST, "/api/v1/reports", None)
+            .header("content-type", content_type.to_owned())
+            .body(body)
+    };
+    let cases: Vec<(&str, reqwest::RequestBuilder, u16)> = vec![
+        (
+            "broken JSON",
+            post(b"{\"hospital\": ".to_vec(), "application/json"),
+            400,
+        ),
+        (
+            "invalid UTF-8",
+            post(b"{\"hospital\": \"\xff\"}".to_vec(), "application/json"),
+            400,
+        ),
+        // Typed decoding refuses the wrong shape at the first bracket, before any depth.
+        (
+            "deeply nested",
+            post("[".repeat(100_000).into_bytes(), "application/json"),
+            422,
+        ),
+        (
+            "1 MiB + 1 byte",
+            post(vec![b' '; 1024 * 1024 + 1], "application/json"),
+            413,
+        ),
+        (
+            "form instead of JSON",
+            post(b"hospital=H1".to_vec(), "application/x-www-form-urlencoded"),
+            415,
+        ),
+        (
+            "no content type",
+            l.request(reqwest::Method::POST, "/api/v1/reports", None)
+                .body("{}"),
+            415,
+        ),
+    ];
+    for (what, request, status) in cases {
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status, "{what}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{what}"
+        );
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["status"], status, "{what}");
+        assert!(
+            p["title"].is_string() && p["detail"].is_string() && p["type"].is_string(),
+            "{what}: {p}"
+        );
+    }
+    let r = l
+        .request(reqwest::Method::POST, "/api/v1/reports", None)
+        .header("Idempotency-Key", "has spaces in it")
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(l.stream_count().await, before, "nothing appended");
 }
