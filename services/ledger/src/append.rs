@@ -173,6 +173,205 @@ impl Ledger {
         })
     }
 
+    /// Validates and appends several events of ONE aggregate atomically (all
+    /// or none), with JetStream's atomic batch publish (server ≥ 2.12): an
+    /// LIS recording a whole critical-value loop after the fact.
+    ///
+    /// `expect` is checked against the subject as it was before the batch;
+    /// `msg_id` is set on the first event, so a retry is recognised.
+    #[tracing::instrument(name = "ledger.append_batch", skip_all, fields(events = events.len(), seq))]
+    pub async fn append_batch(
+        &self,
+        events: Vec<NewEvent>,
+        expect: Expect,
+        msg_id: Option<&str>,
+    ) -> Result<Vec<Appended>, LedgerError> {
+        let Some(first) = events.first() else {
+            return Ok(Vec::new());
+        };
+        if events.len() == 1 {
+            let event = events
+                .into_iter()
+                .next()
+                .ok_or_else(|| LedgerError::Nats("empty batch".into()))?;
+            return Ok(vec![self.append(event, expect, msg_id).await?]);
+        }
+        let (hospital, aggregate) = (first.hospital.clone(), first.aggregate);
+        if events
+            .iter()
+            .any(|e| e.hospital != hospital || e.aggregate != aggregate)
+        {
+            return Err(LedgerError::Nats(
+                "a batch must hold events of one aggregate".into(),
+            ));
+        }
+        let batch_id = Uuid::now_v7().simple().to_string();
+        let n = events.len();
+        let mut envelopes = Vec::with_capacity(n);
+        let mut subject = String::new();
+        for (i, event) in events.into_iter().enumerate() {
+            self.schemas
+                .validate(event.event_type, event.version, &event.data)?;
+            let kind = AggregateKind::of_event_type(event.event_type)
+                .ok_or_else(|| LedgerError::UnknownSchema(event.event_type.to_owned()))?;
+            subject = crate::subject::subject(&event.hospital, kind, event.aggregate)?;
+            let mut headers = async_nats::HeaderMap::new();
+            let traceparent = trace::inject_current(&mut headers);
+            let envelope = Envelope {
+                id: Uuid::now_v7(),
+                event_type: event.event_type.to_owned(),
+                version: event.version,
+                aggregate: event.aggregate,
+                hospital: event.hospital,
+                recorded_at: Utc::now(),
+                trace: traceparent,
+                data: event.data,
+            };
+            let payload: bytes::Bytes = serde_json::to_vec(&envelope)
+                .map_err(|e| LedgerError::Nats(e.to_string()))?
+                .into();
+            let id = match (i, msg_id) {
+                (0, Some(key)) => key.to_owned(),
+                _ => envelope.id.to_string(),
+            };
+            headers.insert(async_nats::header::NATS_MESSAGE_ID, id.as_str());
+            headers.insert(async_nats::header::NATS_BATCH_ID, batch_id.as_str());
+            headers.insert(
+                async_nats::header::NATS_BATCH_SEQUENCE,
+                (i + 1).to_string().as_str(),
+            );
+            if i == 0 {
+                match expect {
+                    Expect::Any => {}
+                    Expect::New => {
+                        headers.insert(async_nats::header::NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, "0")
+                    }
+                    Expect::LastAt(seq) => headers.insert(
+                        async_nats::header::NATS_EXPECTED_LAST_SUBJECT_SEQUENCE,
+                        seq.to_string().as_str(),
+                    ),
+                }
+            }
+            envelopes.push(envelope);
+            if i + 1 < n {
+                // Intermediate messages are acknowledged with an empty reply;
+                // asking for it gives flow control and notices a lost batch.
+                let reply = tokio::time::timeout(
+                    std::time::Duration::from_secs(5),
+                    self.js
+                        .client()
+                        .request_with_headers(subject.clone(), headers, payload),
+                )
+                .await
+                .map_err(|_| LedgerError::Unavailable("batch publish timed out".into()))?
+                .map_err(|e| LedgerError::Unavailable(e.to_string()))?;
+                if !reply.payload.is_empty() {
+                    return Err(batch_error(&reply.payload, &subject, expect));
+                }
+            } else {
+                headers.insert(async_nats::header::NATS_BATCH_COMMIT, "1");
+                let acked = async {
+                    self.js
+                        .send_publish(
+                            subject.clone(),
+                            PublishMessage::build().headers(headers).payload(payload),
+                        )
+                        .await?
+                        .await
+                }
+                .await;
+                let ack = match acked {
+                    Ok(ack) => ack,
+                    // A retried batch: refused for its expected sequence, or
+                    // (single replica, 2.12+) for its duplicate message id.
+                    Err(e)
+                        if e.kind() == PublishErrorKind::WrongLastSequence
+                            || (msg_id.is_some()
+                                && e.to_string().contains("duplicate message id")) =>
+                    {
+                        return self.replayed_batch(&subject, msg_id, expect).await;
+                    }
+                    Err(e) => return Err(publish_error(e)),
+                };
+                tracing::Span::current().record("seq", ack.sequence);
+                let first_seq = ack.sequence + 1 - n as u64;
+                return Ok(envelopes
+                    .into_iter()
+                    .enumerate()
+                    .map(|(j, envelope)| Appended {
+                        seq: first_seq + j as u64,
+                        duplicate: false,
+                        envelope,
+                    })
+                    .collect());
+            }
+        }
+        Err(LedgerError::Nats("empty batch".into()))
+    }
+
+    /// A batch refused for its expected sequence: a retry of a batch that
+    /// was stored (same msg id on the subject's first event) returns the
+    /// stored events; anything else is a conflict.
+    async fn replayed_batch(
+        &self,
+        subject: &str,
+        msg_id: Option<&str>,
+        expect: Expect,
+    ) -> Result<Vec<Appended>, LedgerError> {
+        let expected = match expect {
+            Expect::LastAt(s) => s,
+            _ => 0,
+        };
+        let conflict = || LedgerError::Conflict {
+            subject: subject.to_owned(),
+            expected,
+        };
+        let Some(key) = msg_id else {
+            return Err(conflict());
+        };
+        // The batch's first event carries the key; it lies after what the
+        // caller expected to be the subject's last event.
+        let mut next = match expect {
+            Expect::LastAt(s) => s + 1,
+            _ => 0,
+        };
+        let first = loop {
+            let m = match self
+                .stream
+                .get_first_raw_message_by_subject(subject, next)
+                .await
+            {
+                Ok(m) => m,
+                Err(_) => return Err(conflict()),
+            };
+            let r = Recorded::decode(m.sequence, &m.payload, Some(&m.headers))?;
+            if r.msg_id.as_deref() == Some(key) {
+                break r;
+            }
+            next = r.seq + 1;
+        };
+        let mut out = vec![Appended {
+            seq: first.seq,
+            duplicate: true,
+            envelope: first.envelope,
+        }];
+        let mut next = first.seq + 1;
+        while let Ok(m) = self
+            .stream
+            .get_first_raw_message_by_subject(subject, next)
+            .await
+        {
+            let r = Recorded::decode(m.sequence, &m.payload, Some(&m.headers))?;
+            next = r.seq + 1;
+            out.push(Appended {
+                seq: r.seq,
+                duplicate: true,
+                envelope: r.envelope,
+            });
+        }
+        Ok(out)
+    }
+
     /// The last event on an aggregate's subject, if any.
     pub async fn last_on_subject(&self, subject: &str) -> Result<Option<Recorded>, LedgerError> {
         use async_nats::jetstream::stream::LastRawMessageErrorKind;
@@ -193,6 +392,21 @@ impl Ledger {
         self.last_on_subject(&subject(hospital, kind, aggregate)?)
             .await
     }
+}
+
+/// An error answer to an intermediate batch message.
+fn batch_error(payload: &[u8], subject: &str, expect: Expect) -> LedgerError {
+    let text = String::from_utf8_lossy(payload).into_owned();
+    if text.contains("wrong last sequence") {
+        return LedgerError::Conflict {
+            subject: subject.to_owned(),
+            expected: match expect {
+                Expect::LastAt(s) => s,
+                _ => 0,
+            },
+        };
+    }
+    LedgerError::Nats(format!("batch refused: {text}"))
 }
 
 fn publish_error(e: jetstream::context::PublishError) -> LedgerError {

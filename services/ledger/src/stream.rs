@@ -38,6 +38,8 @@ pub fn config(settings: &StreamSettings) -> stream::Config {
         deny_delete: true,
         deny_purge: true,
         allow_direct: true,
+        // Several events of one command stored all or none (ADR-50, 2.12+).
+        allow_atomic_publish: true,
         ..Default::default()
     }
 }
@@ -60,6 +62,7 @@ pub async fn ensure_stream(
                 || !have.deny_delete
                 || !have.deny_purge
                 || !have.allow_direct
+                || !have.allow_atomic_publish
             {
                 js.update_stream(&wanted)
                     .await
@@ -94,6 +97,10 @@ pub async fn ensure_stream(
     };
     check(have.deny_delete, "deny_delete is off")?;
     check(have.deny_purge, "deny_purge is off")?;
+    check(
+        have.allow_atomic_publish,
+        "allow_atomic is off: nats-server 2.12 or later is needed for atomic batches",
+    )?;
     check(
         have.storage == stream::StorageType::File,
         "storage is not file",

@@ -193,3 +193,58 @@ async fn survives_a_broker_kill() {
         1
     );
 }
+
+#[tokio::test]
+async fn batches_are_atomic_and_retry_safe() {
+    let server = NatsServer::start();
+    let ledger = ledger(&server).await;
+    let agg = Uuid::now_v7();
+    let step = |discharges: i64| census(agg, discharges as u64);
+
+    let stored = ledger
+        .append_batch(
+            vec![step(1), step(2), step(3)],
+            Expect::New,
+            Some("batch-key"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored.iter().map(|a| a.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(ledger.message_count().await.unwrap(), 3);
+
+    // The same batch again (a client retry) stores nothing and returns the first.
+    let again = ledger
+        .append_batch(
+            vec![step(1), step(2), step(3)],
+            Expect::New,
+            Some("batch-key"),
+        )
+        .await
+        .unwrap();
+    assert!(again.iter().all(|a| a.duplicate));
+    assert_eq!(again.iter().map(|a| a.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(ledger.message_count().await.unwrap(), 3);
+
+    // A batch whose later event is invalid stores nothing.
+    let other = Uuid::now_v7();
+    let mut bad = census(other, 1);
+    bad.data["month"] = json!("2026-13");
+    let err = ledger
+        .append_batch(vec![census(other, 1), bad], Expect::New, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LedgerError::Schema { .. }), "{err:?}");
+    // A batch built on a stale view stores nothing.
+    let err = ledger
+        .append_batch(vec![step(4), step(5)], Expect::LastAt(1), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LedgerError::Conflict { .. }), "{err:?}");
+    assert_eq!(ledger.message_count().await.unwrap(), 3);
+    // On the right view it goes through.
+    let ok = ledger
+        .append_batch(vec![step(4), step(5)], Expect::LastAt(3), None)
+        .await
+        .unwrap();
+    assert_eq!(ok.last().unwrap().seq, 5);
+}
