@@ -25,6 +25,8 @@ pub struct Intake {
     pub directory: Directory,
     /// The reports read model.
     pub reports: Reports,
+    /// The critical-values read model.
+    pub critical_values: crate::critical::CriticalValues,
     /// Staff authentication.
     pub auth: Auth,
     /// Secret for derived receipts and tokens.

@@ -7,12 +7,14 @@
 //! - [`secrets`]: receipts, tokens, hashes;
 //! - [`scrub`]: removing personal data from free text before append;
 //! - [`app`]: shared state and the command path (idempotency, append);
-//! - [`directory`], [`reports`]: the intake's read models (projectors);
+//! - [`critical`]: the critical-value loop's rules;
+//! - [`directory`], [`reports`], [`critical`]: the intake's read models (projectors);
 //! - [`api`]: the endpoints; [`router`] puts them together.
 
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod critical;
 pub mod directory;
 pub mod domain;
 pub mod error;
@@ -60,17 +62,23 @@ pub fn build(
         &config.data_dir,
         Arc::new(reports::ReportsProjector),
     )?;
+    let (cv_runner, cv_handle) = runner(
+        &ledger,
+        &config.data_dir,
+        Arc::new(critical::CriticalValuesProjector),
+    )?;
     let directory = directory::Directory::new(dir_handle, ledger.clone());
     let app = Intake {
         auth: auth::Auth::new(directory.clone(), config.admin_token),
         reports: reports::Reports::new(rep_handle, ledger.clone()),
+        critical_values: critical::CriticalValues::new(cv_handle),
         directory,
         ledger,
         secret: config.secret,
         scrubber: Arc::new(scrub::Scrubber::new()),
         metrics,
     };
-    Ok((app, vec![dir_runner, rep_runner]))
+    Ok((app, vec![dir_runner, rep_runner, cv_runner]))
 }
 
 /// A runner for `projector` on its database under `data_dir`.
@@ -85,7 +93,7 @@ pub fn runner(
 
 /// The intake's routes, with their OpenAPI description.
 pub fn router(app: Intake) -> OpenApiRouter {
-    use api::{admin, census, form, receipts, reports};
+    use api::{admin, census, critical_values, form, receipts, reports};
     OpenApiRouter::new()
         .routes(routes!(form::index))
         .routes(routes!(form::receipt_page))
@@ -102,5 +110,11 @@ pub fn router(app: Intake) -> OpenApiRouter {
         .routes(routes!(receipts::get_receipt))
         .routes(routes!(receipts::add_follow_up))
         .routes(routes!(census::record_census))
+        .routes(routes!(admin::set_limits))
+        .routes(routes!(critical_values::detect, critical_values::worklist))
+        .routes(routes!(critical_values::get_one))
+        .routes(routes!(critical_values::notified))
+        .routes(routes!(critical_values::acknowledged))
+        .routes(routes!(critical_values::handled))
         .with_state(app)
 }

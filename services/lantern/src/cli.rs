@@ -30,7 +30,7 @@ enum Command {
     Rates(ServeArgs),
     /// Drop a projector's read model and replay the stream into a new one.
     Rebuild {
-        /// directory, reports or rates.
+        /// directory, reports, critical_values or rates.
         projector: String,
         /// Build into this directory instead of the projector's own.
         #[arg(long)]
@@ -40,7 +40,7 @@ enum Command {
     },
     /// Print a projector's database, one `hex(key) TAB hex(value)` per line.
     Export {
-        /// directory, reports or rates.
+        /// directory, reports, critical_values or rates.
         projector: String,
         /// Read this directory instead of the projector's own.
         #[arg(long)]
@@ -114,6 +114,7 @@ pub fn projectors() -> Vec<Arc<dyn Projector>> {
     vec![
         Arc::new(lantern_intake::directory::DirectoryProjector),
         Arc::new(lantern_intake::reports::ReportsProjector),
+        Arc::new(lantern_intake::critical::CriticalValuesProjector),
         Arc::new(lantern_rates::RatesProjector),
     ]
 }

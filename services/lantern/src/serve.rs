@@ -49,6 +49,7 @@ impl Services {
         (name = "reports", description = "Anonymous reports, receipts, triage, feedback"),
         (name = "admin", description = "Hospitals, departments, tokens"),
         (name = "census", description = "Denominators"),
+        (name = "critical_values", description = "Critical values (危急值) and their closed loop"),
         (name = "rates", description = "Per-department rates, small cells suppressed for QC centres"),
         (name = "ops", description = "Health, readiness, metrics, this document"),
         (name = "pages", description = "The report form and receipt page"),
@@ -94,10 +95,12 @@ pub async fn build(
     let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi());
     if services.intake {
         handles.push(intake.reports.handle().clone());
+        handles.push(intake.critical_values.handle().clone());
         api = api.merge(lantern_intake::router(intake.clone()));
     } else {
-        // The reports projector is the intake's; a rates-only process skips it.
-        runners.retain(|r| r.name() != "reports");
+        // Only the directory (for authentication) of the intake's projectors
+        // is needed by a rates-only process.
+        runners.retain(|r| r.name() == "directory");
     }
     if services.rates {
         let (runner, handle) = lantern_intake::runner(

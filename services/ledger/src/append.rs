@@ -208,13 +208,17 @@ impl Ledger {
         let batch_id = Uuid::now_v7().simple().to_string();
         let n = events.len();
         let mut envelopes = Vec::with_capacity(n);
-        let mut subject = String::new();
+        let first_kind = AggregateKind::of_event_type(first.event_type)
+            .ok_or_else(|| LedgerError::UnknownSchema(first.event_type.to_owned()))?;
+        let subject = crate::subject::subject(&hospital, first_kind, aggregate)?;
         for (i, event) in events.into_iter().enumerate() {
             self.schemas
                 .validate(event.event_type, event.version, &event.data)?;
-            let kind = AggregateKind::of_event_type(event.event_type)
-                .ok_or_else(|| LedgerError::UnknownSchema(event.event_type.to_owned()))?;
-            subject = crate::subject::subject(&event.hospital, kind, event.aggregate)?;
+            if AggregateKind::of_event_type(event.event_type) != Some(first_kind) {
+                return Err(LedgerError::Nats(
+                    "a batch must hold events of one aggregate".into(),
+                ));
+            }
             let mut headers = async_nats::HeaderMap::new();
             let traceparent = trace::inject_current(&mut headers);
             let envelope = Envelope {

@@ -84,19 +84,20 @@ pub struct RatesQuery {
     pub after: Option<u64>,
 }
 
-/// Critical-value figures.
+/// Critical-value figures. For a QC centre, counts from 1 to k−1 are null
+/// (listed in the row's `suppressed`); the rates are shown.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
 pub struct CriticalValueFigures {
     /// Detected in the period.
-    pub detected: u64,
+    pub detected: Option<u64>,
     /// Of those, notified.
-    pub notified: u64,
+    pub notified: Option<u64>,
     /// Notified within the limit.
-    pub notified_in_time: u64,
+    pub notified_in_time: Option<u64>,
     /// Handled.
-    pub handled: u64,
+    pub handled: Option<u64>,
     /// Handled within the limit.
-    pub handled_in_time: u64,
+    pub handled_in_time: Option<u64>,
     /// 危急值通报率: notified ÷ detected × 100.
     pub notification_rate: Option<f64>,
     /// 危急值通报及时率: notified in time ÷ detected × 100.
@@ -105,14 +106,24 @@ pub struct CriticalValueFigures {
     pub handling_timeliness: Option<f64>,
 }
 
-impl From<&CriticalValueCounts> for CriticalValueFigures {
-    fn from(c: &CriticalValueCounts) -> Self {
+impl CriticalValueFigures {
+    /// The figures of some counts; with `k`, small counts suppressed and
+    /// their pointers pushed to `suppressed`.
+    pub fn of(c: &CriticalValueCounts, k: Option<u64>, suppressed: &mut Vec<String>) -> Self {
+        let mut cell = |name: &str, n: u64| {
+            if k.is_some_and(|k| n >= 1 && n < k) {
+                suppressed.push(format!("/critical_values/{name}"));
+                None
+            } else {
+                Some(n)
+            }
+        };
         CriticalValueFigures {
-            detected: c.detected,
-            notified: c.notified,
-            notified_in_time: c.notified_in_time,
-            handled: c.handled,
-            handled_in_time: c.handled_in_time,
+            detected: cell("detected", c.detected),
+            notified: cell("notified", c.notified),
+            notified_in_time: cell("notified_in_time", c.notified_in_time),
+            handled: cell("handled", c.handled),
+            handled_in_time: cell("handled_in_time", c.handled_in_time),
             notification_rate: rate(c.notified, c.detected),
             notification_timeliness: rate(c.notified_in_time, c.detected),
             handling_timeliness: rate(c.handled_in_time, c.notified),
@@ -224,6 +235,7 @@ impl Sum {
                 (c.as_str().to_owned(), (!hidden).then_some(categories[i]))
             })
             .collect();
+        let critical_values = CriticalValueFigures::of(&self.critical_values, k, &mut suppressed);
         RateRow {
             hospital,
             department,
@@ -233,7 +245,7 @@ impl Sum {
             per_100_discharges: rate(self.reports, self.discharges),
             by_grade,
             by_category,
-            critical_values: (&self.critical_values).into(),
+            critical_values,
             suppressed,
         }
     }

@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use lantern_intake::critical::{self, Limits, LimitsHistory, limits_at, within};
 use lantern_intake::domain::{Category, Grade};
 use lantern_intake::reports::zone;
 use lantern_ledger::Recorded;
@@ -99,6 +100,22 @@ pub fn department_prefix(hospital: &str) -> String {
 /// The key of a cell.
 pub fn cell_key(hospital: &str, month: &str, department: &str) -> Vec<u8> {
     format!("c/{hospital}/{month}/{department}").into_bytes()
+}
+
+fn critical_key(id: Uuid) -> Vec<u8> {
+    format!("v/{id}").into_bytes()
+}
+
+/// Where a critical value is counted, and what its timeliness is measured by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct CountedValue {
+    hospital: String,
+    month: String,
+    department: String,
+    detected_at: DateTime<chrono::FixedOffset>,
+    notified_at: Option<DateTime<chrono::FixedOffset>>,
+    handled: bool,
+    limits: Limits,
 }
 
 fn report_key(id: Uuid) -> Vec<u8> {
@@ -228,6 +245,75 @@ impl Projector for RatesProjector {
                 counted.grade = t.grade;
                 counted.category = t.category;
                 tx.put_json(key, &counted)?;
+            }
+            "org.limits_set" => critical::apply_limits(tx, event)?,
+            "critical_value.detected" => {
+                let Ok(d) = serde_json::from_value::<critical::Detected>(data()) else {
+                    return Ok(());
+                };
+                let key = critical_key(e.aggregate);
+                if tx.get(&key)?.is_some() {
+                    return Ok(());
+                }
+                let info: Option<HospitalInfo> = tx.get_json(&hospital_key(&e.hospital))?;
+                let month = month_of(
+                    d.detected_at.to_utc(),
+                    info.as_ref().map(|i| i.timezone.as_str()),
+                );
+                let history: LimitsHistory = tx
+                    .get_json(&critical::limits_key(&e.hospital))?
+                    .unwrap_or_default();
+                update_cell(tx, cell_key(&e.hospital, &month, &d.department), |c| {
+                    c.critical_values.detected += 1;
+                })?;
+                tx.put_json(
+                    key,
+                    &CountedValue {
+                        hospital: e.hospital.clone(),
+                        month,
+                        department: d.department,
+                        detected_at: d.detected_at,
+                        notified_at: None,
+                        handled: false,
+                        limits: limits_at(&history, d.detected_at.to_utc()),
+                    },
+                )?;
+            }
+            "critical_value.notified" | "critical_value.handled" => {
+                let key = critical_key(e.aggregate);
+                let (Some(mut v), Some(step)) = (
+                    tx.get_json::<CountedValue>(&key)?,
+                    critical::step_of(&e.event_type, &e.data),
+                ) else {
+                    return Ok(());
+                };
+                let cell = cell_key(&v.hospital, &v.month, &v.department);
+                match step {
+                    critical::Step::Notified(n) if v.notified_at.is_none() => {
+                        let in_time = within(
+                            v.detected_at,
+                            n.notified_at,
+                            v.limits.notification_limit_minutes,
+                        );
+                        update_cell(tx, cell, |c| {
+                            c.critical_values.notified += 1;
+                            c.critical_values.notified_in_time += u64::from(in_time);
+                        })?;
+                        v.notified_at = Some(n.notified_at);
+                    }
+                    critical::Step::Handled(h) if !v.handled => {
+                        let in_time = v.notified_at.is_some_and(|n| {
+                            within(n, h.handled_at, v.limits.handling_limit_minutes)
+                        });
+                        update_cell(tx, cell, |c| {
+                            c.critical_values.handled += 1;
+                            c.critical_values.handled_in_time += u64::from(in_time);
+                        })?;
+                        v.handled = true;
+                    }
+                    _ => return Ok(()),
+                }
+                tx.put_json(key, &v)?;
             }
             "census.recorded" => {
                 let Ok(c) = serde_json::from_value::<Census>(data()) else {

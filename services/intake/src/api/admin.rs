@@ -428,6 +428,68 @@ pub async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A hospital's critical-value limits, from now on.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetLimits {
+    /// Minutes from detection to the clinical unit receiving it (1–1440).
+    pub notification_limit_minutes: u32,
+    /// Minutes from notification to handling (1–1440).
+    pub handling_limit_minutes: u32,
+}
+
+/// Set a hospital's critical-value limits (admin). They apply to critical
+/// values detected from now on; earlier ones keep the limits they had.
+#[utoipa::path(put, path = "/api/v1/admin/hospitals/{code}/limits", tag = "admin",
+    params(("code" = String, Path, description = "Hospital code")),
+    request_body = SetLimits,
+    responses((status = 200, body = Appended), CommandErrors),
+    security(("bearer" = [])))]
+pub async fn set_limits(
+    State(app): State<Intake>,
+    principal: Principal,
+    Path(hospital): Path<String>,
+    key: IdempotencyKey,
+    ValidJson(body): ValidJson<SetLimits>,
+) -> Result<Json<Appended>, ApiError> {
+    principal.require(ADMIN)?;
+    let idem = key.scoped(
+        "admin",
+        &format!("PUT /api/v1/admin/hospitals/{hospital}/limits"),
+    );
+    if let Some(first) = app.replayed(idem.as_deref(), "org.limits_set").await? {
+        return Ok(Json(Appended { seq: first.seq }));
+    }
+    let h = app
+        .directory
+        .hospital(&hospital)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no hospital {hospital}")))?;
+    let mut errors = Vec::new();
+    for (pointer, v) in [
+        (
+            "/notification_limit_minutes",
+            body.notification_limit_minutes,
+        ),
+        ("/handling_limit_minutes", body.handling_limit_minutes),
+    ] {
+        if !(1..=1440).contains(&v) {
+            errors.push(FieldError::new(pointer, "must be 1–1440 minutes"));
+        }
+    }
+    done(errors)?;
+    let event = NewEvent {
+        event_type: "org.limits_set",
+        version: 1,
+        aggregate: ids::limits(&h.code),
+        hospital: h.code.clone(),
+        data: json!({"notification_limit_minutes": body.notification_limit_minutes,
+                     "handling_limit_minutes": body.handling_limit_minutes}),
+    };
+    let committed = app.append(event, Expect::Any, idem.as_deref()).await?;
+    Ok(Json(Appended { seq: committed.seq }))
+}
+
 /// The registered hospitals and their departments (anyone; the form uses it).
 #[utoipa::path(get, path = "/api/v1/hospitals", tag = "reports",
     responses((status = 200, body = Hospitals), QueryErrors))]

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod census;
+pub mod critical_values;
 pub mod form;
 pub mod receipts;
 pub mod reports;
