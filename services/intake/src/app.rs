@@ -143,6 +143,26 @@ impl Intake {
         })
     }
 
+    /// The hospital a staff command names, with the principal checked for
+    /// one of `roles` in its scope. Waits for the directory when the hospital
+    /// or department is not known yet; an unknown hospital is a 422.
+    pub async fn staff_hospital(
+        &self,
+        principal: &crate::auth::Principal,
+        roles: &[crate::domain::Role],
+        hospital: &str,
+        department: &str,
+    ) -> Result<crate::directory::HospitalRecord, ApiError> {
+        principal.require(roles)?;
+        let record = self
+            .directory
+            .hospital_with_department(hospital, department)
+            .await?
+            .ok_or_else(|| ApiError::field("/hospital", "is not a registered hospital"))?;
+        principal.require_in(roles, &record)?;
+        Ok(record)
+    }
+
     /// Scrubs free text before it is appended (events are immutable).
     pub fn scrub(&self, text: &str) -> String {
         let scrubbed = self.scrubber.scrub(text);

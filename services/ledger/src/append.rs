@@ -99,32 +99,16 @@ impl Ledger {
         expect: Expect,
         msg_id: Option<&str>,
     ) -> Result<Appended, LedgerError> {
-        self.schemas
-            .validate(event.event_type, event.version, &event.data)?;
         let kind = AggregateKind::of_event_type(event.event_type)
             .ok_or_else(|| LedgerError::UnknownSchema(event.event_type.to_owned()))?;
         let subject = subject(&event.hospital, kind, event.aggregate)?;
-
-        let mut headers = async_nats::HeaderMap::new();
-        let traceparent = trace::inject_current(&mut headers);
-        let envelope = Envelope {
-            id: Uuid::now_v7(),
-            event_type: event.event_type.to_owned(),
-            version: event.version,
-            aggregate: event.aggregate,
-            hospital: event.hospital,
-            recorded_at: Utc::now(),
-            trace: traceparent,
-            data: event.data,
-        };
-        let payload =
-            serde_json::to_vec(&envelope).map_err(|e| LedgerError::Nats(e.to_string()))?;
+        let (envelope, headers, payload) = seal(&self.schemas, event)?;
         let id = msg_id
             .map(str::to_owned)
             .unwrap_or_else(|| envelope.id.to_string());
         let mut publish = PublishMessage::build()
             .headers(headers)
-            .payload(payload.into())
+            .payload(payload)
             .message_id(&id);
         match expect {
             Expect::Any => {}
@@ -212,28 +196,12 @@ impl Ledger {
             .ok_or_else(|| LedgerError::UnknownSchema(first.event_type.to_owned()))?;
         let subject = crate::subject::subject(&hospital, first_kind, aggregate)?;
         for (i, event) in events.into_iter().enumerate() {
-            self.schemas
-                .validate(event.event_type, event.version, &event.data)?;
             if AggregateKind::of_event_type(event.event_type) != Some(first_kind) {
                 return Err(LedgerError::Nats(
                     "a batch must hold events of one aggregate".into(),
                 ));
             }
-            let mut headers = async_nats::HeaderMap::new();
-            let traceparent = trace::inject_current(&mut headers);
-            let envelope = Envelope {
-                id: Uuid::now_v7(),
-                event_type: event.event_type.to_owned(),
-                version: event.version,
-                aggregate: event.aggregate,
-                hospital: event.hospital,
-                recorded_at: Utc::now(),
-                trace: traceparent,
-                data: event.data,
-            };
-            let payload: bytes::Bytes = serde_json::to_vec(&envelope)
-                .map_err(|e| LedgerError::Nats(e.to_string()))?
-                .into();
+            let (envelope, mut headers, payload) = seal(&self.schemas, event)?;
             let id = match (i, msg_id) {
                 (0, Some(key)) => key.to_owned(),
                 _ => envelope.id.to_string(),
@@ -396,6 +364,30 @@ impl Ledger {
         self.last_on_subject(&subject(hospital, kind, aggregate)?)
             .await
     }
+}
+
+/// Validates an event and wraps it: its envelope (with a new id, the server
+/// clock and the current trace), the headers carrying the trace, and the
+/// payload bytes.
+fn seal(
+    schemas: &SchemaRegistry,
+    event: NewEvent,
+) -> Result<(Envelope, async_nats::HeaderMap, bytes::Bytes), LedgerError> {
+    schemas.validate(event.event_type, event.version, &event.data)?;
+    let mut headers = async_nats::HeaderMap::new();
+    let trace = trace::inject_current(&mut headers);
+    let envelope = Envelope {
+        id: Uuid::now_v7(),
+        event_type: event.event_type.to_owned(),
+        version: event.version,
+        aggregate: event.aggregate,
+        hospital: event.hospital,
+        recorded_at: Utc::now(),
+        trace,
+        data: event.data,
+    };
+    let payload = serde_json::to_vec(&envelope).map_err(|e| LedgerError::Nats(e.to_string()))?;
+    Ok((envelope, headers, payload.into()))
 }
 
 /// An error answer to an intermediate batch message.

@@ -50,13 +50,9 @@ pub async fn record_census(
     ValidJson(body): ValidJson<RecordCensus>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
     const WRITERS: &[Role] = &[Role::His, Role::Lis, Role::SafetyOfficer];
-    principal.require(WRITERS)?;
     let hospital = app
-        .directory
-        .hospital_with_department(&body.hospital, &body.department)
-        .await?
-        .ok_or_else(|| ApiError::field("/hospital", "is not a registered hospital"))?;
-    principal.require_in(WRITERS, &hospital)?;
+        .staff_hospital(&principal, WRITERS, &body.hospital, &body.department)
+        .await?;
     let idem = key.scoped(&hospital.code, "POST /api/v1/census");
     if let Some(first) = app.replayed(idem.as_deref(), "census.recorded").await? {
         return Ok(created(Appended { seq: first.seq }));

@@ -96,13 +96,9 @@ pub async fn detect(
     key: IdempotencyKey,
     ValidJson(body): ValidJson<Detect>,
 ) -> Result<(StatusCode, Json<Detected>), ApiError> {
-    principal.require(WRITERS)?;
     let hospital = app
-        .directory
-        .hospital_with_department(&body.hospital, &body.department)
-        .await?
-        .ok_or_else(|| ApiError::field("/hospital", "is not a registered hospital"))?;
-    principal.require_in(WRITERS, &hospital)?;
+        .staff_hospital(&principal, WRITERS, &body.hospital, &body.department)
+        .await?;
     let idem = key.scoped(&hospital.code, "POST /api/v1/critical-values");
     if let Some(first) = app
         .replayed(idem.as_deref(), "critical_value.detected")
