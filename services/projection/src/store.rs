@@ -12,11 +12,27 @@ use crate::{ProjectionError, Projector, run_until_caught_up};
 /// memory budget of a small hospital VM.
 const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
+/// Opens a database, waiting (up to 5 s) while another handle in this or a
+/// dying process still holds its file lock: sled releases it from a
+/// background thread a moment after the last handle is dropped.
 fn open(path: &Path) -> Result<sled::Db, sled::Error> {
-    sled::Config::new()
-        .path(path)
-        .cache_capacity(CACHE_BYTES)
-        .open()
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+        {
+            Err(e) if is_locked(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_locked(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }
 
 /// Whether an open failure means the files are damaged (rebuild them), as

@@ -158,3 +158,22 @@ async fn a_database_that_will_not_open_is_rebuilt() {
     let db = open_or_reset(&path).unwrap();
     assert_eq!(lantern_projection::checkpoint(&db).unwrap(), 0);
 }
+
+#[tokio::test]
+async fn a_database_held_by_another_handle_is_never_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let db = open_or_reset(&path).unwrap();
+    db.insert(b"k", b"v").unwrap();
+    db.flush().unwrap();
+    // While it is held, opening it again waits and then fails; it does not reset it.
+    assert!(open_or_reset(&path).is_err());
+    assert_eq!(db.get(b"k").unwrap().unwrap().as_ref(), b"v");
+    drop(db);
+    let again = open_or_reset(&path).unwrap();
+    assert_eq!(
+        again.get(b"k").unwrap().unwrap().as_ref(),
+        b"v",
+        "kept, not rebuilt"
+    );
+}
