@@ -4,4 +4,5 @@
 mod anonymity;
 mod api;
 mod critical;
+mod faults;
 mod reports;

@@ -83,6 +83,18 @@ impl Ledger {
         })
     }
 
+    /// Fails at once while the client is not connected, rather than letting
+    /// a request wait out the publish timeout: the caller answers 503 and
+    /// the sender retries with the same Idempotency-Key.
+    pub(crate) fn check_connected(&self) -> Result<(), LedgerError> {
+        match self.js.client().connection_state() {
+            async_nats::connection::State::Connected => Ok(()),
+            state => Err(LedgerError::Unavailable(format!(
+                "not connected to NATS ({state})"
+            ))),
+        }
+    }
+
     /// The schema registry events are validated with.
     pub fn schemas(&self) -> &SchemaRegistry {
         &self.schemas
@@ -103,6 +115,7 @@ impl Ledger {
             .ok_or_else(|| LedgerError::UnknownSchema(event.event_type.to_owned()))?;
         let subject = subject(&event.hospital, kind, event.aggregate)?;
         let (envelope, headers, payload) = seal(&self.schemas, event)?;
+        self.check_connected()?;
         let id = msg_id
             .map(str::to_owned)
             .unwrap_or_else(|| envelope.id.to_string());
@@ -189,6 +202,7 @@ impl Ledger {
                 "a batch must hold events of one aggregate".into(),
             ));
         }
+        self.check_connected()?;
         let batch_id = Uuid::now_v7().simple().to_string();
         let n = events.len();
         let mut envelopes = Vec::with_capacity(n);
@@ -346,6 +360,7 @@ impl Ledger {
 
     /// The last event on an aggregate's subject, if any.
     pub async fn last_on_subject(&self, subject: &str) -> Result<Option<Recorded>, LedgerError> {
+        self.check_connected()?;
         use async_nats::jetstream::stream::LastRawMessageErrorKind;
         match self.stream.get_last_raw_message_by_subject(subject).await {
             Ok(m) => Recorded::decode(m.sequence, &m.payload, Some(&m.headers)).map(Some),

@@ -43,6 +43,11 @@ pub async fn connect(url: &str) -> Result<async_nats::Client, LedgerError> {
     let client = async_nats::ConnectOptions::new()
         .name("lantern")
         .retry_on_initial_connect()
+        // Reconnect quickly after a broker restart: a hospital's filing
+        // waits on it.
+        .reconnect_delay_callback(|attempts| {
+            std::time::Duration::from_millis((attempts as u64 * 100).min(1000))
+        })
         .connection_timeout(std::time::Duration::from_secs(5))
         .connect(url)
         .await

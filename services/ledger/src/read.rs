@@ -8,6 +8,7 @@ use crate::{Ledger, LedgerError, Recorded};
 impl Ledger {
     /// The sequence of the last event in the stream (0 when empty).
     pub async fn last_sequence(&self) -> Result<u64, LedgerError> {
+        self.check_connected()?;
         let info = self
             .stream
             .get_info()
@@ -28,6 +29,7 @@ impl Ledger {
 
     /// The event at a stream sequence.
     pub async fn get(&self, seq: u64) -> Result<Recorded, LedgerError> {
+        self.check_connected()?;
         let m = self
             .stream
             .get_raw_message(seq)
