@@ -17,7 +17,7 @@ pub mod runner;
 pub mod store;
 pub mod tx;
 
-pub use runner::{Handle, Runner, run_until_caught_up};
+pub use runner::{Handle, Runner, apply_once, run_until_caught_up};
 pub use store::{export, open_or_reset, rebuild};
 pub use tx::Tx;
 

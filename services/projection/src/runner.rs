@@ -138,18 +138,8 @@ impl Runner {
                 let mut n = 0;
                 while let Some(item) = next.take() {
                     match item {
-                        // Re-delivered: already in the checkpoint, must not count twice.
-                        Ok(event) if event.seq <= position => {}
                         Ok(event) => {
-                            let span = tracing::info_span!(
-                                "projector.apply",
-                                projector = name,
-                                seq = event.seq,
-                                event_type = %event.envelope.event_type,
-                            );
-                            trace::set_parent(&span, event.traceparent.as_deref());
-                            span.in_scope(|| self.projector.apply(&mut tx, &event))?;
-                            position = event.seq;
+                            apply_once(self.projector.as_ref(), &mut tx, &mut position, &event)?;
                         }
                         // A message that is not an envelope: skipped the same
                         // way in every rebuild, so state stays deterministic.
@@ -184,6 +174,30 @@ impl Runner {
             tokio::time::sleep(backoff).await;
         }
     }
+}
+
+/// Applies `event` unless it is at or below `position` (a re-delivery,
+/// already in the checkpoint: it must not count twice), and moves `position`
+/// on. The one place an event reaches a projector.
+pub fn apply_once(
+    projector: &dyn Projector,
+    tx: &mut Tx<'_>,
+    position: &mut u64,
+    event: &lantern_ledger::Recorded,
+) -> Result<bool, ProjectionError> {
+    if event.seq <= *position {
+        return Ok(false);
+    }
+    let span = tracing::info_span!(
+        "projector.apply",
+        projector = projector.name(),
+        seq = event.seq,
+        event_type = %event.envelope.event_type,
+    );
+    trace::set_parent(&span, event.traceparent.as_deref());
+    span.in_scope(|| projector.apply(tx, event))?;
+    *position = event.seq;
+    Ok(true)
 }
 
 /// Applies every event up to the stream's last sequence at the time of the
