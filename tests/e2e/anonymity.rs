@@ -1,6 +1,6 @@
 //! DESIGN.md "Anonymity rules", as far as reports go.
 
-use lantern_e2e::Lantern;
+use crate::support::Lantern;
 use serde_json::json;
 
 #[tokio::test]

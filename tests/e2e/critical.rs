@@ -1,7 +1,7 @@
 //! Critical values: the closed loop, its refusals, the worklist, the limits
 //! and the national timeliness figures, against a hand computation.
 
-use lantern_e2e::{ADMIN, Lantern};
+use crate::support::{ADMIN, Lantern};
 use serde_json::{Value, json};
 
 fn detect(dept: &str, at: &str) -> Value {

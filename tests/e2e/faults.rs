@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use lantern_e2e::Lantern;
+use crate::support::Lantern;
 use serde_json::{Value, json};
 
 fn report(i: u64) -> Value {

@@ -1,8 +1,12 @@
 //! End-to-end: the whole of Lantern over HTTP, as a separate process,
 //! against a real nats-server.
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod anonymity;
 mod api;
+mod bad_input;
 mod critical;
 mod faults;
 mod reports;

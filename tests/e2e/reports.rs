@@ -1,4 +1,4 @@
-use lantern_e2e::{ADMIN, Lantern};
+use crate::support::{ADMIN, Lantern};
 use serde_json::{Value, json};
 
 fn current_month() -> String {

@@ -53,24 +53,20 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.len() > BODY_LIMIT {
         return Err(ApiError::PayloadTooLarge(BODY_LIMIT));
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    // serde_json's recursion limit (128) guards against deeply nested input.
-    let value: Result<T, _> = serde_path_to_error::deserialize(&mut de);
-    let value = match value {
-        Ok(v) => v,
-        Err(e) => {
-            let pointer = pointer_of(e.path());
-            let inner = e.into_inner();
-            return Err(match inner.classify() {
-                serde_json::error::Category::Data => {
-                    ApiError::Invalid(vec![field_error(pointer, &inner)])
-                }
-                _ => ApiError::Malformed(inner.to_string()),
-            });
-        }
-    };
-    de.end().map_err(|e| ApiError::Malformed(e.to_string()))?;
-    Ok(value)
+    // JSON text is UTF-8 (RFC 8259); refuse anything else before looking at
+    // its shape, so invalid bytes are always a 400.
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| ApiError::Malformed(format!("the body is not UTF-8: {e}")))?;
+    // First: is it JSON at all (syntax, nesting depth, trailing bytes)? 400.
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map_err(|e| ApiError::Malformed(e.to_string()))?;
+    // Then: is it the JSON we want? Every error from here on is about a
+    // field (serde_json reports some shape errors as "syntax"), so 422.
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let pointer = pointer_of(e.path());
+        ApiError::Invalid(vec![field_error(pointer, &e.into_inner())])
+    })
 }
 
 /// The JSON Pointer of a serde path.

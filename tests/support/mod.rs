@@ -1,4 +1,4 @@
-//! Harness for end-to-end tests: a real nats-server and the real `lantern`
+//! Harness for the end-to-end tests: a real nats-server and the real `lantern`
 //! binary as a child process, so a test can stop, kill and restart either.
 
 use std::path::PathBuf;
@@ -12,22 +12,9 @@ use serde_json::Value;
 /// The admin token every harness starts with.
 pub const ADMIN: &str = "e2e-admin-token";
 
-/// The `lantern` binary of this workspace, built if it is missing.
+/// The `lantern` binary under test, built by Cargo for this test target.
 pub fn lantern_bin() -> PathBuf {
-    let root = lantern_testkit::workspace_root();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let bin = target.join("debug/lantern");
-    if !bin.exists() {
-        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "-p", "lantern"])
-            .current_dir(&root)
-            .status()
-            .expect("run cargo build -p lantern");
-        assert!(status.success(), "cargo build -p lantern failed");
-    }
-    bin
+    PathBuf::from(env!("CARGO_BIN_EXE_lantern"))
 }
 
 /// A running Lantern (`lantern serve`) on its own nats-server and data dir.

@@ -1,0 +1,408 @@
+//! Bad input on every write endpoint: each case gets its documented status
+//! as problem+json, and the stream does not change.
+
+use crate::support::{ADMIN, Lantern};
+use serde_json::{Value, json};
+
+struct Endpoint {
+    method: reqwest::Method,
+    path: String,
+    token: Option<String>,
+    body: Value,
+    /// A token that is valid but not for this (403), if the endpoint has one.
+    out_of_scope: Option<String>,
+    /// A time field (pointer) that must not be in the future.
+    time: Option<&'static str>,
+    /// An enumerated field (pointer).
+    enumerated: Option<&'static str>,
+}
+
+/// What is sent, with which content type and token; the status expected;
+/// the field the problem must name, if any.
+type Case<'a> = (
+    String,
+    Vec<u8>,
+    &'a str,
+    Option<&'a str>,
+    u16,
+    Option<String>,
+);
+
+fn set(body: &Value, pointer: &str, value: Value) -> Value {
+    let mut b = body.clone();
+    *b.pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("{pointer} in {body}")) = value;
+    b
+}
+
+#[tokio::test]
+async fn every_write_endpoint_refuses_bad_input_with_problem_json_and_appends_nothing() {
+    let l = Lantern::start().await;
+    l.hospital("H1", "R1", &["ICU"]).await;
+    l.hospital("H2", "R2", &["ICU"]).await;
+    let so = l
+        .token(json!({"role": "safety_officer", "hospital": "H1"}))
+        .await;
+    let so2 = l
+        .token(json!({"role": "safety_officer", "hospital": "H2"}))
+        .await;
+    let lis = l.token(json!({"role": "lis", "hospital": "H1"})).await;
+    let lis2 = l.token(json!({"role": "lis", "hospital": "H2"})).await;
+    let (_, filed) = l
+        .post("/api/v1/reports", None, &json!({"hospital": "H1", "department": "ICU",
+            "occurred_at": "2026-01-05T08:00:00+08:00", "grade": "III", "category": "fall", "harm": "mild",
+            "description": "夜间跌倒"}))
+        .await;
+    let report = filed["report_id"].as_str().unwrap().to_owned();
+    let receipt = filed["receipt"].as_str().unwrap().to_owned();
+    let (_, cv) = l
+        .post("/api/v1/critical-values", Some(&lis), &json!({"hospital": "H1", "department": "ICU", "source": "lab",
+            "item": "K", "value": "6.9", "detected_at": "2026-10-05T08:00:00+08:00", "patient_setting": "inpatient"}))
+        .await;
+    let cv = cv["critical_value_id"].as_str().unwrap().to_owned();
+    let (_, cv2) = l
+        .post("/api/v1/critical-values", Some(&lis), &json!({"hospital": "H1", "department": "ICU", "source": "lab",
+            "item": "Na", "value": "118", "detected_at": "2026-10-05T08:00:00+08:00", "patient_setting": "inpatient",
+            "notified": {"notified_at": "2026-10-05T08:05:00+08:00", "channel": "phone", "notified_role": "nurse"}}))
+        .await;
+    let cv2 = cv2["critical_value_id"].as_str().unwrap().to_owned();
+    let post = reqwest::Method::POST;
+    let e = |path: &str, token: Option<&str>, body: Value| Endpoint {
+        method: post.clone(),
+        path: path.into(),
+        token: token.map(str::to_owned),
+        body,
+        out_of_scope: None,
+        time: None,
+        enumerated: None,
+    };
+    let endpoints = vec![
+        Endpoint {
+            out_of_scope: Some(so.clone()),
+            enumerated: Some("/level"),
+            ..e(
+                "/api/v1/admin/hospitals",
+                Some(ADMIN),
+                json!({"code": "H9", "name": "新医院", "region": "R1", "level": "secondary"}),
+            )
+        },
+        Endpoint {
+            out_of_scope: Some(so.clone()),
+            ..e(
+                "/api/v1/admin/hospitals/H1/departments",
+                Some(ADMIN),
+                json!({"code": "ER", "name": "急诊科"}),
+            )
+        },
+        Endpoint {
+            out_of_scope: Some(so.clone()),
+            enumerated: Some("/role"),
+            ..e(
+                "/api/v1/admin/tokens",
+                Some(ADMIN),
+                json!({"role": "his", "hospital": "H1"}),
+            )
+        },
+        Endpoint {
+            method: reqwest::Method::PUT,
+            out_of_scope: Some(so.clone()),
+            ..e(
+                "/api/v1/admin/hospitals/H1/limits",
+                Some(ADMIN),
+                json!({"notification_limit_minutes": 10, "handling_limit_minutes": 20}),
+            )
+        },
+        Endpoint {
+            time: Some("/occurred_at"),
+            enumerated: Some("/grade"),
+            ..e(
+                "/api/v1/reports",
+                None,
+                json!({"hospital": "H1", "department": "ICU", "occurred_at": "2026-01-05T08:00:00+08:00", "grade": "IV",
+                   "category": "diet", "harm": "none", "description": "送错饮食"}),
+            )
+        },
+        e(
+            &format!("/api/v1/receipts/{receipt}/follow-ups"),
+            None,
+            json!({"text": "补充"}),
+        ),
+        Endpoint {
+            out_of_scope: Some(so2.clone()),
+            enumerated: Some("/category"),
+            ..e(
+                &format!("/api/v1/reports/{report}/triage"),
+                Some(&so),
+                json!({"grade": "III", "category": "fall"}),
+            )
+        },
+        Endpoint {
+            out_of_scope: Some(so2.clone()),
+            ..e(
+                &format!("/api/v1/reports/{report}/feedback"),
+                Some(&so),
+                json!({"text": "已改进"}),
+            )
+        },
+        Endpoint {
+            out_of_scope: Some(so2.clone()),
+            ..e(
+                "/api/v1/census",
+                Some(&so),
+                json!({"hospital": "H1", "department": "ICU", "month": "2026-10", "discharges": 10}),
+            )
+        },
+        Endpoint {
+            out_of_scope: Some(lis2.clone()),
+            time: Some("/detected_at"),
+            enumerated: Some("/source"),
+            ..e(
+                "/api/v1/critical-values",
+                Some(&lis),
+                json!({"hospital": "H1", "department": "ICU", "source": "lab", "item": "Ca", "value": "1.5",
+                   "detected_at": "2026-10-05T08:00:00+08:00", "patient_setting": "inpatient"}),
+            )
+        },
+        Endpoint {
+            time: Some("/notified_at"),
+            ..e(
+                &format!("/api/v1/critical-values/{cv}/notified"),
+                Some(&lis),
+                json!({"notified_at": "2026-10-05T08:10:00+08:00", "channel": "phone", "notified_role": "nurse"}),
+            )
+        },
+        Endpoint {
+            time: Some("/acknowledged_at"),
+            ..e(
+                &format!("/api/v1/critical-values/{cv2}/acknowledged"),
+                Some(&lis),
+                json!({"acknowledged_at": "2026-10-05T08:10:00+08:00"}),
+            )
+        },
+        Endpoint {
+            time: Some("/handled_at"),
+            ..e(
+                &format!("/api/v1/critical-values/{cv2}/handled"),
+                Some(&lis),
+                json!({"handled_at": "2026-10-05T08:10:00+08:00", "disposition": "复查"}),
+            )
+        },
+    ];
+
+    let before = l.stream_count().await;
+    let send = |ep: &Endpoint, token: Option<&str>, body: Vec<u8>, content_type: &str| {
+        let mut r = l.request(ep.method.clone(), &ep.path, token).body(body);
+        if !content_type.is_empty() {
+            r = r.header("content-type", content_type.to_owned());
+        }
+        r
+    };
+    for ep in &endpoints {
+        let token = ep.token.as_deref();
+        let valid = serde_json::to_vec(&ep.body).unwrap();
+        let first_key = ep.body.as_object().unwrap().keys().next().unwrap().clone();
+        let dup = {
+            let text = String::from_utf8(valid.clone()).unwrap();
+            format!("{{\"{first_key}\": {}, {}", ep.body[&first_key], &text[1..])
+        };
+        let mut cases: Vec<Case> = vec![
+            (
+                "empty object".into(),
+                b"{}".to_vec(),
+                "application/json",
+                token,
+                422,
+                None,
+            ),
+            (
+                "not an object".into(),
+                b"[]".to_vec(),
+                "application/json",
+                token,
+                422,
+                None,
+            ),
+            (
+                "broken JSON".into(),
+                valid[..valid.len() - 1].to_vec(),
+                "application/json",
+                token,
+                400,
+                None,
+            ),
+            (
+                "trailing garbage".into(),
+                [valid.clone(), b"}".to_vec()].concat(),
+                "application/json",
+                token,
+                400,
+                None,
+            ),
+            (
+                "invalid UTF-8".into(),
+                b"{\"x\": \"\xff\xfe\"}".to_vec(),
+                "application/json",
+                token,
+                400,
+                None,
+            ),
+            (
+                "deeply nested".into(),
+                format!("{{\"x\": {}", "[".repeat(100_000)).into_bytes(),
+                "application/json",
+                token,
+                400,
+                None,
+            ),
+            (
+                "1 MiB + 1 byte".into(),
+                vec![b' '; 1024 * 1024 + 1],
+                "application/json",
+                token,
+                413,
+                None,
+            ),
+            (
+                "wrong content type".into(),
+                valid.clone(),
+                "text/plain",
+                token,
+                415,
+                None,
+            ),
+            (
+                "no content type".into(),
+                valid.clone(),
+                "",
+                token,
+                415,
+                None,
+            ),
+            (
+                "unknown field".into(),
+                serde_json::to_vec(&{
+                    let mut b = ep.body.clone();
+                    b["zz_unknown"] = json!(1);
+                    b
+                })
+                .unwrap(),
+                "application/json",
+                token,
+                422,
+                Some("/zz_unknown".into()),
+            ),
+            (
+                "duplicate key".into(),
+                dup.into_bytes(),
+                "application/json",
+                token,
+                422,
+                Some(format!("/{first_key}")),
+            ),
+            (
+                format!("wrong type for /{first_key}"),
+                serde_json::to_vec(&set(&ep.body, &format!("/{first_key}"), json!([1, 2])))
+                    .unwrap(),
+                "application/json",
+                token,
+                422,
+                Some(format!("/{first_key}")),
+            ),
+        ];
+        if let Some(t) = ep.time {
+            for (what, at) in [
+                ("far future", "2999-01-01T00:00:00+08:00"),
+                ("far past", "1899-01-01T00:00:00+08:00"),
+                ("no offset", "2026-01-01T00:00:00"),
+            ] {
+                cases.push((
+                    format!("{what} {t}"),
+                    serde_json::to_vec(&set(&ep.body, t, json!(at))).unwrap(),
+                    "application/json",
+                    token,
+                    422,
+                    Some(t.into()),
+                ));
+            }
+        }
+        if let Some(f) = ep.enumerated {
+            cases.push((
+                format!("unknown value of {f}"),
+                serde_json::to_vec(&set(&ep.body, f, json!("no-such-value"))).unwrap(),
+                "application/json",
+                token,
+                422,
+                Some(f.into()),
+            ));
+        }
+        if token.is_some() {
+            cases.push((
+                "no token".into(),
+                valid.clone(),
+                "application/json",
+                None,
+                401,
+                None,
+            ));
+            cases.push((
+                "wrong token".into(),
+                valid.clone(),
+                "application/json",
+                Some("lt_not-a-real-token"),
+                401,
+                None,
+            ));
+        }
+        if let Some(other) = &ep.out_of_scope {
+            cases.push((
+                "out-of-scope token".into(),
+                valid.clone(),
+                "application/json",
+                Some(other.as_str()),
+                403,
+                None,
+            ));
+        }
+        for (what, body, content_type, token, status, pointer) in cases {
+            let r = send(ep, token, body, content_type).send().await.unwrap();
+            let got = r.status().as_u16();
+            let ct = r
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let p: Value = r.json().await.unwrap_or(Value::Null);
+            assert_eq!(got, status, "{} {} — {what}: {p}", ep.method, ep.path);
+            assert_eq!(
+                ct.as_deref(),
+                Some("application/problem+json"),
+                "{} — {what}",
+                ep.path
+            );
+            assert_eq!(p["status"], status, "{} — {what}", ep.path);
+            assert!(
+                p["title"].is_string() && p["detail"].is_string(),
+                "{} — {what}: {p}",
+                ep.path
+            );
+            if let Some(pointer) = pointer {
+                let pointers: Vec<&str> = p["errors"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["pointer"].as_str().unwrap())
+                    .collect();
+                assert!(
+                    pointers.contains(&pointer.as_str()),
+                    "{} — {what}: {pointer} not in {pointers:?}",
+                    ep.path
+                );
+            }
+        }
+        assert_eq!(
+            l.stream_count().await,
+            before,
+            "{} appended on bad input",
+            ep.path
+        );
+    }
+}
