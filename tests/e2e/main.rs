@@ -8,5 +8,6 @@ mod anonymity;
 mod api;
 mod bad_input;
 mod critical;
+mod deaths;
 mod faults;
 mod reports;

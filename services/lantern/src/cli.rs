@@ -28,9 +28,11 @@ enum Command {
     Intake(ServeArgs),
     /// The rates projector and query API alone.
     Rates(ServeArgs),
+    /// The death-case reviews alone.
+    Mortality(ServeArgs),
     /// Drop a projector's read model and replay the stream into a new one.
     Rebuild {
-        /// directory, reports, critical_values or rates.
+        /// directory, reports, critical_values, rates or mortality.
         projector: String,
         /// Build into this directory instead of the projector's own.
         #[arg(long)]
@@ -40,7 +42,7 @@ enum Command {
     },
     /// Print a projector's database, one `hex(key) TAB hex(value)` per line.
     Export {
-        /// directory, reports, critical_values or rates.
+        /// directory, reports, critical_values, rates or mortality.
         projector: String,
         /// Read this directory instead of the projector's own.
         #[arg(long)]
@@ -116,6 +118,7 @@ pub fn projectors() -> Vec<Arc<dyn Projector>> {
         Arc::new(lantern_intake::reports::ReportsProjector),
         Arc::new(lantern_intake::critical::CriticalValuesProjector),
         Arc::new(lantern_rates::RatesProjector),
+        Arc::new(lantern_mortality::MortalityProjector),
     ]
 }
 
@@ -136,6 +139,7 @@ impl Cli {
             Command::Serve(args) => serve::run(args, Services::ALL).await,
             Command::Intake(args) => serve::run(args, Services::INTAKE).await,
             Command::Rates(args) => serve::run(args, Services::RATES).await,
+            Command::Mortality(args) => serve::run(args, Services::MORTALITY).await,
             Command::Rebuild {
                 projector: name,
                 into,

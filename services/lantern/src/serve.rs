@@ -20,6 +20,7 @@ use crate::ops::{self, Ops};
 pub struct Services {
     intake: bool,
     rates: bool,
+    mortality: bool,
 }
 
 impl Services {
@@ -27,16 +28,25 @@ impl Services {
     pub const ALL: Services = Services {
         intake: true,
         rates: true,
+        mortality: true,
     };
     /// The intake alone.
     pub const INTAKE: Services = Services {
         intake: true,
         rates: false,
+        mortality: false,
     };
     /// The rates alone (with the directory, for authentication).
     pub const RATES: Services = Services {
         intake: false,
         rates: true,
+        mortality: false,
+    };
+    /// The mortality service alone (with the directory).
+    pub const MORTALITY: Services = Services {
+        intake: false,
+        rates: false,
+        mortality: true,
     };
 }
 
@@ -51,6 +61,7 @@ impl Services {
         (name = "census", description = "Denominators"),
         (name = "critical_values", description = "Critical values (危急值) and their closed loop"),
         (name = "rates", description = "Per-department rates, small cells suppressed for QC centres"),
+        (name = "deaths", description = "Death-case reviews (死亡病例讨论) and their rules"),
         (name = "ops", description = "Health, readiness, metrics, this document"),
         (name = "pages", description = "The report form and receipt page"),
     )
@@ -115,6 +126,19 @@ pub async fn build(
             intake.auth.clone(),
             args.k,
         )));
+    }
+    if services.mortality {
+        let (runner, handle) = lantern_intake::runner(
+            &ledger,
+            &args.store.data_dir,
+            Arc::new(lantern_mortality::MortalityProjector),
+        )?;
+        runners.push(runner);
+        handles.push(handle.clone());
+        api = api.merge(lantern_mortality::router(lantern_mortality::Mortality {
+            intake: intake.clone(),
+            handle,
+        }));
     }
     let ops = Ops::new(ledger, handles, metrics.clone(), args.ready_lag);
     api = api.merge(ops::router(ops));

@@ -1,0 +1,584 @@
+//! Deaths: recorded and reviewed by the hospital's safety officer; read by
+//! the safety officer and the QC centre of the region.
+
+use axum::Json;
+use axum::extract::{FromRef, Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use lantern_intake::api::reports::{check_text, check_time};
+use lantern_intake::api::{Appended, CommandErrors, QueryErrors, created};
+use lantern_intake::app::{IdempotencyKey, Intake};
+use lantern_intake::auth::{Auth, Principal};
+use lantern_intake::directory::HospitalRecord;
+use lantern_intake::domain::{AgeBand, Role};
+use lantern_intake::json::ValidJson;
+use lantern_intake::query::{After, Month, ValidQuery, wait_after};
+use lantern_intake::{ApiError, FieldError};
+use lantern_ledger::{AggregateKind, Expect, NewEvent};
+use lantern_projection::{Handle, ProjectionError, Tx};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::death::{
+    Autopsy, Death, DeathError, Preventability, Review, RuleState, State as TrailState, Step,
+    decide,
+};
+use crate::projector::{death_key, month_prefix};
+
+/// State of the mortality API.
+#[derive(Clone)]
+pub struct Mortality {
+    /// The intake (ledger, directory, command path).
+    pub intake: Intake,
+    /// The mortality read model.
+    pub handle: Handle,
+}
+
+impl FromRef<Mortality> for Auth {
+    fn from_ref(m: &Mortality) -> Auth {
+        m.intake.auth.clone()
+    }
+}
+
+impl From<DeathError> for ApiError {
+    fn from(e: DeathError) -> ApiError {
+        match e {
+            DeathError::BeforeDeath(pointer) => ApiError::field(pointer, e.to_string()),
+            other => ApiError::Conflict(other.to_string()),
+        }
+    }
+}
+
+/// The routes of the mortality API.
+pub fn router(m: Mortality) -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(record_death, list_deaths))
+        .routes(routes!(get_death))
+        .routes(routes!(add_review))
+        .routes(routes!(add_autopsy))
+        .routes(routes!(close_death))
+        .with_state(m)
+}
+
+/// Today in a time zone.
+pub fn today(timezone: &str) -> NaiveDate {
+    Utc::now()
+        .with_timezone(&lantern_intake::reports::zone(Some(timezone)))
+        .date_naive()
+}
+
+impl Mortality {
+    /// A death by id.
+    pub fn death(&self, id: Uuid) -> Result<Option<Death>, ApiError> {
+        Ok(Tx::new(self.handle.db()).get_json(&death_key(id))?)
+    }
+
+    /// A hospital's deaths of a month (by date of death), or of every month.
+    pub fn deaths(&self, hospital: &str, month: Option<&str>) -> Result<Vec<Death>, ApiError> {
+        let prefix = month_prefix(hospital, month);
+        let tx = Tx::new(self.handle.db());
+        let mut out = Vec::new();
+        for item in self.handle.db().scan_prefix(prefix.as_bytes()) {
+            let (k, _) = item.map_err(ProjectionError::from)?;
+            let id = String::from_utf8_lossy(&k)
+                .rsplit('/')
+                .next()
+                .and_then(|s| s.parse::<Uuid>().ok());
+            if let Some(id) = id
+                && let Some(d) = tx.get_json::<Death>(&death_key(id))?
+            {
+                out.push(d);
+            }
+        }
+        out.sort_by_key(|d| (d.recorded.died_at, d.death_id));
+        Ok(out)
+    }
+}
+
+/// Records a death.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordDeath {
+    /// Hospital code.
+    pub hospital: String,
+    /// Department code.
+    pub department: String,
+    /// Admitted.
+    pub admitted_at: DateTime<FixedOffset>,
+    /// Died (not before admission, not in the future).
+    pub died_at: DateTime<FixedOffset>,
+    /// Ten-year age band.
+    pub age_band: AgeBand,
+    /// Principal diagnosis, ICD-10 (e.g. I21.9).
+    pub diagnosis_icd10: String,
+    /// In the low-risk group (低风险组).
+    pub low_risk: bool,
+    /// Autopsy planned.
+    pub autopsy: bool,
+}
+
+/// A recorded death.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeathRecorded {
+    /// Its id.
+    pub death_id: Uuid,
+    /// Stream sequence.
+    pub seq: u64,
+}
+
+fn icd10_ok(code: &str) -> bool {
+    let b = code.as_bytes();
+    let head =
+        b.len() >= 3 && b[0].is_ascii_uppercase() && b[1].is_ascii_digit() && b[2].is_ascii_digit();
+    let tail = match &code[3.min(code.len())..] {
+        "" => true,
+        rest => {
+            rest.len() >= 2
+                && rest.len() <= 5
+                && rest.starts_with('.')
+                && rest[1..]
+                    .bytes()
+                    .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        }
+    };
+    head && tail
+}
+
+/// Record a death (safety officer of the hospital).
+#[utoipa::path(post, path = "/api/v1/deaths", tag = "deaths",
+    request_body = RecordDeath,
+    responses((status = 201, body = DeathRecorded), CommandErrors),
+    security(("bearer" = [])))]
+pub async fn record_death(
+    State(m): State<Mortality>,
+    principal: Principal,
+    key: IdempotencyKey,
+    ValidJson(body): ValidJson<RecordDeath>,
+) -> Result<(StatusCode, Json<DeathRecorded>), ApiError> {
+    let app = &m.intake;
+    let hospital = app
+        .staff_hospital(
+            &principal,
+            &[Role::SafetyOfficer],
+            &body.hospital,
+            &body.department,
+        )
+        .await?;
+    let idem = key.scoped(&hospital.code, "POST /api/v1/deaths");
+    if let Some(first) = app.replayed(idem.as_deref(), "death.recorded").await? {
+        return Ok(created(DeathRecorded {
+            death_id: first.envelope.aggregate,
+            seq: first.seq,
+        }));
+    }
+    let mut errors = Vec::new();
+    if !hospital.departments.contains_key(&body.department) {
+        errors.push(FieldError::new(
+            "/department",
+            "is not a registered department of this hospital",
+        ));
+    }
+    check_time("/admitted_at", &body.admitted_at, &mut errors);
+    check_time("/died_at", &body.died_at, &mut errors);
+    if body.died_at < body.admitted_at {
+        errors.push(FieldError::new("/died_at", "is before admission"));
+    }
+    if !icd10_ok(&body.diagnosis_icd10) {
+        errors.push(FieldError::new(
+            "/diagnosis_icd10",
+            "is not an ICD-10 code such as I21.9",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let event = NewEvent {
+        event_type: "death.recorded",
+        version: 1,
+        aggregate: Uuid::now_v7(),
+        hospital: hospital.code,
+        data: json!({"department": body.department, "admitted_at": body.admitted_at.to_rfc3339(),
+            "died_at": body.died_at.to_rfc3339(), "age_band": body.age_band,
+            "diagnosis_icd10": body.diagnosis_icd10, "low_risk": body.low_risk, "autopsy": body.autopsy}),
+    };
+    let committed = app.append(event, Expect::New, idem.as_deref()).await?;
+    Ok(created(DeathRecorded {
+        death_id: committed.envelope.aggregate,
+        seq: committed.seq,
+    }))
+}
+
+/// Decides and appends a step on the death as it stands in the stream.
+async fn step(
+    m: &Mortality,
+    principal: &Principal,
+    id: Uuid,
+    key: &IdempotencyKey,
+    step: Step,
+) -> Result<(StatusCode, Json<Appended>), ApiError> {
+    principal.require(&[Role::SafetyOfficer])?;
+    let hospital = principal
+        .hospital
+        .clone()
+        .ok_or_else(|| ApiError::Forbidden("this token has no hospital".into()))?;
+    let (event_type, data) = match &step {
+        Step::Review(r) => (
+            "death.review_held",
+            serde_json::to_value(r).unwrap_or_default(),
+        ),
+        Step::Autopsy(a) => (
+            "death.autopsy_reported",
+            serde_json::to_value(a).unwrap_or_default(),
+        ),
+        Step::Close => ("death.review_closed", json!({})),
+    };
+    let idem = key.scoped(&hospital, &format!("{event_type} {id}"));
+    if let Some(first) = m.intake.replayed(idem.as_deref(), event_type).await? {
+        return Ok(created(Appended { seq: first.seq }));
+    }
+    let last = m
+        .intake
+        .ledger
+        .last_of(&hospital, AggregateKind::Death, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no death {id} in hospital {hospital}")))?;
+    if !m
+        .handle
+        .wait_for(last.seq, std::time::Duration::from_secs(5))
+        .await
+    {
+        return Err(ApiError::NotCaughtUp(last.seq));
+    }
+    let death = m
+        .death(id)?
+        .ok_or_else(|| ApiError::NotFound(format!("no death {id}")))?;
+    decide(&death, &step)?;
+    let event = NewEvent {
+        event_type,
+        version: 1,
+        aggregate: id,
+        hospital,
+        data,
+    };
+    let committed = m
+        .intake
+        .append(event, Expect::LastAt(last.seq), idem.as_deref())
+        .await
+        .map_err(|e| match e {
+            ApiError::Conflict(_) => {
+                ApiError::Conflict("this death's trail changed meanwhile; reload it".into())
+            }
+            other => other,
+        })?;
+    Ok(created(Appended { seq: committed.seq }))
+}
+
+/// Record a death-case review (死亡病例讨论).
+#[utoipa::path(post, path = "/api/v1/deaths/{id}/reviews", tag = "deaths",
+    params(("id" = Uuid, Path, description = "Death id")),
+    request_body = Review, responses((status = 201, body = Appended), CommandErrors),
+    security(("bearer" = [])))]
+pub async fn add_review(
+    State(m): State<Mortality>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    key: IdempotencyKey,
+    ValidJson(body): ValidJson<Review>,
+) -> Result<(StatusCode, Json<Appended>), ApiError> {
+    let mut errors = Vec::new();
+    check_time("/held_at", &body.held_at, &mut errors);
+    if body.attendee_roles.is_empty() {
+        errors.push(FieldError::new(
+            "/attendee_roles",
+            "must name at least one role",
+        ));
+    }
+    for (i, r) in body.attendee_roles.iter().enumerate() {
+        check_text(&format!("/attendee_roles/{i}"), r, 100, &mut errors);
+    }
+    for (i, d) in body.defects.iter().enumerate() {
+        check_text(&format!("/defects/{i}/text"), &d.text, 2000, &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let mut review = body;
+    for d in &mut review.defects {
+        d.text = m.intake.scrub(d.text.trim());
+    }
+    step(&m, &principal, id, &key, Step::Review(review)).await
+}
+
+/// Record the autopsy report.
+#[utoipa::path(post, path = "/api/v1/deaths/{id}/autopsy", tag = "deaths",
+    params(("id" = Uuid, Path, description = "Death id")),
+    request_body = Autopsy, responses((status = 201, body = Appended), CommandErrors),
+    security(("bearer" = [])))]
+pub async fn add_autopsy(
+    State(m): State<Mortality>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    key: IdempotencyKey,
+    ValidJson(body): ValidJson<Autopsy>,
+) -> Result<(StatusCode, Json<Appended>), ApiError> {
+    let mut errors = Vec::new();
+    check_time("/reported_at", &body.reported_at, &mut errors);
+    check_text("/findings", &body.findings, 4000, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let findings = m.intake.scrub(body.findings.trim());
+    step(
+        &m,
+        &principal,
+        id,
+        &key,
+        Step::Autopsy(Autopsy { findings, ..body }),
+    )
+    .await
+}
+
+/// Closing a trail takes no fields.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Close {}
+
+/// Close the trail: 409 while a rule has no qualifying review.
+#[utoipa::path(post, path = "/api/v1/deaths/{id}/close", tag = "deaths",
+    params(("id" = Uuid, Path, description = "Death id")),
+    request_body = Close, responses((status = 201, body = Appended), CommandErrors),
+    security(("bearer" = [])))]
+pub async fn close_death(
+    State(m): State<Mortality>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    key: IdempotencyKey,
+    ValidJson(_): ValidJson<Close>,
+) -> Result<(StatusCode, Json<Appended>), ApiError> {
+    step(&m, &principal, id, &key, Step::Close).await
+}
+
+/// One step of a trail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrailStep {
+    /// `recorded`, `review`, `autopsy_reported` or `closed`.
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+    /// When.
+    pub at: DateTime<FixedOffset>,
+    /// Calendar days after the death (hospital time zone).
+    pub days_after_death: i64,
+    /// The step's own fields.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+/// A death's trail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Trail {
+    /// Id.
+    pub death_id: Uuid,
+    /// Hospital.
+    pub hospital: String,
+    /// Department.
+    pub department: String,
+    /// Died.
+    pub died_at: DateTime<FixedOffset>,
+    /// Low-risk group.
+    pub low_risk: bool,
+    /// Autopsied.
+    pub autopsy: bool,
+    /// ICD-10.
+    pub diagnosis_icd10: String,
+    /// open, overdue or closed.
+    pub state: TrailState,
+    /// The latest review's preventability.
+    pub preventability: Option<Preventability>,
+    /// Every step in time order.
+    pub steps: Vec<TrailStep>,
+    /// Each rule with its due date.
+    pub rules: Vec<RuleState>,
+    /// Root-cause analyses linked by its reviews.
+    pub rca: Vec<Uuid>,
+}
+
+/// The trail of a death as of `today`; free text left out for a QC centre.
+pub fn trail(d: &Death, today: NaiveDate, with_text: bool) -> Trail {
+    let r = &d.recorded;
+    let mut steps = vec![TrailStep {
+        type_: "recorded",
+        at: r.died_at,
+        days_after_death: 0,
+        detail: json!({"admitted_at": r.admitted_at, "age_band": r.age_band}),
+    }];
+    for review in &d.reviews {
+        let mut detail = serde_json::to_value(review).unwrap_or_default();
+        if !with_text
+            && let Some(defects) = detail.get_mut("defects").and_then(|v| v.as_array_mut())
+        {
+            for defect in defects {
+                if let Some(o) = defect.as_object_mut() {
+                    o.remove("text");
+                }
+            }
+        }
+        if let Some(o) = detail.as_object_mut() {
+            o.remove("held_at");
+        }
+        steps.push(TrailStep {
+            type_: "review",
+            at: review.held_at,
+            days_after_death: d.days_after_death(review.held_at),
+            detail,
+        });
+    }
+    if let Some(a) = &d.autopsy_report {
+        let detail = if with_text {
+            json!({"findings": a.findings})
+        } else {
+            json!({})
+        };
+        steps.push(TrailStep {
+            type_: "autopsy_reported",
+            at: a.reported_at,
+            days_after_death: d.days_after_death(a.reported_at),
+            detail,
+        });
+    }
+    if let Some(at) = d.closed_at {
+        let at = at.fixed_offset();
+        steps.push(TrailStep {
+            type_: "closed",
+            at,
+            days_after_death: d.days_after_death(at),
+            detail: json!({}),
+        });
+    }
+    steps.sort_by_key(|s| s.at);
+    let mut rca: Vec<Uuid> = d.reviews.iter().filter_map(|r| r.rca_id).collect();
+    rca.dedup();
+    Trail {
+        death_id: d.death_id,
+        hospital: d.hospital.clone(),
+        department: r.department.clone(),
+        died_at: r.died_at,
+        low_risk: r.low_risk,
+        autopsy: r.autopsy,
+        diagnosis_icd10: r.diagnosis_icd10.clone(),
+        state: d.state(today),
+        preventability: d.preventability(),
+        steps,
+        rules: d.rules(today),
+        rca,
+    }
+}
+
+/// The hospital, if the principal may read it.
+pub async fn readable(
+    m: &Mortality,
+    principal: &Principal,
+    code: &str,
+) -> Result<HospitalRecord, ApiError> {
+    principal.require(&[Role::SafetyOfficer, Role::QcCentre])?;
+    let h = m
+        .intake
+        .directory
+        .hospital(code)
+        .await?
+        .ok_or_else(|| ApiError::field("/hospital", "is not a registered hospital"))?;
+    principal.require_in(&[Role::SafetyOfficer, Role::QcCentre], &h)?;
+    Ok(h)
+}
+
+/// A death's trail: every step, the rules with their due dates, the linked analyses.
+#[utoipa::path(get, path = "/api/v1/deaths/{id}", tag = "deaths",
+    params(("id" = Uuid, Path, description = "Death id"), After),
+    responses((status = 200, body = Trail), QueryErrors),
+    security(("bearer" = [])))]
+pub async fn get_death(
+    State(m): State<Mortality>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    ValidQuery(q): ValidQuery<After>,
+) -> Result<Json<Trail>, ApiError> {
+    principal.require(&[Role::SafetyOfficer, Role::QcCentre])?;
+    wait_after(&m.handle, q.after).await?;
+    let not_found = || ApiError::NotFound(format!("no death {id}"));
+    let d = m.death(id)?.ok_or_else(not_found)?;
+    let h = m
+        .intake
+        .directory
+        .hospital(&d.hospital)
+        .await?
+        .ok_or_else(not_found)?;
+    if !principal.can_read(&h) {
+        return Err(not_found());
+    }
+    Ok(Json(trail(
+        &d,
+        today(&d.timezone),
+        !principal.sees_suppressed(),
+    )))
+}
+
+/// Which deaths to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListDeaths {
+    /// Hospital code.
+    pub hospital: String,
+    /// Month of death, `YYYY-MM`.
+    #[param(value_type = Option<String>)]
+    pub month: Option<Month>,
+    /// open, overdue or closed.
+    #[param(inline)]
+    pub state: Option<TrailState>,
+    /// Wait until this stream sequence is applied.
+    pub after: Option<u64>,
+}
+
+/// Trails.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Trails {
+    /// In order of death.
+    pub rows: Vec<Trail>,
+}
+
+/// A hospital's deaths, by month and state: the safety officer's worklist.
+#[utoipa::path(get, path = "/api/v1/deaths", tag = "deaths",
+    params(ListDeaths), responses((status = 200, body = Trails), QueryErrors),
+    security(("bearer" = [])))]
+pub async fn list_deaths(
+    State(m): State<Mortality>,
+    principal: Principal,
+    ValidQuery(q): ValidQuery<ListDeaths>,
+) -> Result<Json<Trails>, ApiError> {
+    let h = readable(&m, &principal, &q.hospital).await?;
+    wait_after(&m.handle, q.after).await?;
+    let today = today(&h.timezone);
+    let month = q.month.map(|m| m.to_string());
+    let rows = m
+        .deaths(&h.code, month.as_deref())?
+        .iter()
+        .map(|d| trail(d, today, !principal.sees_suppressed()))
+        .filter(|t| q.state.is_none_or(|s| s == t.state))
+        .collect();
+    Ok(Json(Trails { rows }))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn icd10_codes() {
+        for ok in ["I21", "I21.9", "J18.0", "C34.90", "U07.1", "O80.X"] {
+            assert!(super::icd10_ok(ok), "{ok}");
+        }
+        for bad in ["", "i21", "I2", "121.9", "I21.", "I21.123456", "I21-9"] {
+            assert!(!super::icd10_ok(bad), "{bad}");
+        }
+    }
+}
