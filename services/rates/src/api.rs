@@ -333,20 +333,8 @@ pub async fn get_rates(
             let dept = String::from_utf8_lossy(&key[department_prefix(code).len()..]).into_owned();
             per_department.entry((code.clone(), dept)).or_default();
         }
-        let start = format!("c/{code}/{}/", q.from);
-        let end = format!("c/{code}/{}/\u{10FFFF}", q.to);
-        for item in db.range(start.into_bytes()..end.into_bytes()) {
-            let (key, value) = item.map_err(ProjectionError::from)?;
-            let dept = String::from_utf8_lossy(&key)
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            let cell: Cell = serde_json::from_slice(&value).map_err(|e| corrupt(&key, e))?;
-            per_department
-                .entry((code.clone(), dept))
-                .or_default()
-                .add(&cell);
+        for (_, dept, cell) in crate::projector::cells(db, code, &q.from.to_string(), &q.to.to_string())? {
+            per_department.entry((code.clone(), dept)).or_default().add(&cell);
         }
     }
     if let Some(d) = &q.department {

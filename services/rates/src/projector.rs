@@ -122,6 +122,28 @@ fn report_key(id: Uuid) -> Vec<u8> {
     format!("r/{id}").into_bytes()
 }
 
+/// A hospital's cells from month `from` to `to` (`YYYY-MM`, inclusive), as
+/// (month, department, cell), in key order.
+pub fn cells(db: &sled::Db, hospital: &str, from: &str, to: &str) -> Result<Vec<(String, String, Cell)>, ProjectionError> {
+    let start = format!("c/{hospital}/{from}/");
+    let end = format!("c/{hospital}/{to}/\u{10FFFF}");
+    let mut out = Vec::new();
+    for item in db.range(start.into_bytes()..end.into_bytes()) {
+        let (key, value) = item?;
+        let key_text = String::from_utf8_lossy(&key).into_owned();
+        let mut parts = key_text.splitn(4, '/').skip(2);
+        let (Some(month), Some(dept)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let cell: Cell = serde_json::from_slice(&value).map_err(|e| ProjectionError::Corrupt {
+            key: key_text.clone(),
+            message: e.to_string(),
+        })?;
+        out.push((month.to_owned(), dept.to_owned(), cell));
+    }
+    Ok(out)
+}
+
 /// The month (`YYYY-MM`) of an instant in a hospital's time zone.
 pub fn month_of(at: DateTime<Utc>, timezone: Option<&str>) -> String {
     at.with_timezone(&zone(timezone))
