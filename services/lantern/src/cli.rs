@@ -28,9 +28,12 @@ enum Command {
     Intake(ServeArgs),
     /// The rates projector and query API alone.
     Rates(ServeArgs),
+    /// The root-cause analyses alone (with the directory and reports read
+    /// models they read).
+    Rca(ServeArgs),
     /// Drop a projector's read model and replay the stream into a new one.
     Rebuild {
-        /// directory, reports or rates.
+        /// directory, reports, rates or rca.
         projector: String,
         /// Build into this directory instead of the projector's own.
         #[arg(long)]
@@ -40,7 +43,7 @@ enum Command {
     },
     /// Print a projector's database, one `hex(key) TAB hex(value)` per line.
     Export {
-        /// directory, reports or rates.
+        /// directory, reports, rates or rca.
         projector: String,
         /// Read this directory instead of the projector's own.
         #[arg(long)]
@@ -115,6 +118,7 @@ pub fn projectors() -> Vec<Arc<dyn Projector>> {
         Arc::new(lantern_intake::directory::DirectoryProjector),
         Arc::new(lantern_intake::reports::ReportsProjector),
         Arc::new(lantern_rates::RatesProjector),
+        Arc::new(lantern_rca::RcaProjector),
     ]
 }
 
@@ -135,6 +139,7 @@ impl Cli {
             Command::Serve(args) => serve::run(args, Services::ALL).await,
             Command::Intake(args) => serve::run(args, Services::INTAKE).await,
             Command::Rates(args) => serve::run(args, Services::RATES).await,
+            Command::Rca(args) => serve::run(args, Services::RCA).await,
             Command::Rebuild {
                 projector: name,
                 into,

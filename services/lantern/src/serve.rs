@@ -20,6 +20,7 @@ use crate::ops::{self, Ops};
 pub struct Services {
     intake: bool,
     rates: bool,
+    rca: bool,
 }
 
 impl Services {
@@ -27,16 +28,26 @@ impl Services {
     pub const ALL: Services = Services {
         intake: true,
         rates: true,
+        rca: true,
     };
     /// The intake alone.
     pub const INTAKE: Services = Services {
         intake: true,
         rates: false,
+        rca: false,
     };
     /// The rates alone (with the directory, for authentication).
     pub const RATES: Services = Services {
         intake: false,
         rates: true,
+        rca: false,
+    };
+    /// The root-cause analyses alone (with the directory, for
+    /// authentication, and the reports, which an analysis is opened on).
+    pub const RCA: Services = Services {
+        intake: false,
+        rates: false,
+        rca: true,
     };
 }
 
@@ -50,6 +61,7 @@ impl Services {
         (name = "admin", description = "Hospitals, departments, tokens"),
         (name = "census", description = "Denominators"),
         (name = "rates", description = "Per-department rates, small cells suppressed for QC centres"),
+        (name = "rca", description = "Root-cause analyses: case files, the queue of serious reports without one, meeting-pack figures"),
         (name = "ops", description = "Health, readiness, metrics, this document"),
         (name = "pages", description = "The report form and receipt page"),
     )
@@ -92,12 +104,15 @@ pub async fn build(
     )?;
     let mut handles: Vec<Handle> = vec![intake.directory.handle().clone()];
     let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi());
-    if services.intake {
+    if services.intake || services.rca {
         handles.push(intake.reports.handle().clone());
-        api = api.merge(lantern_intake::router(intake.clone()));
     } else {
-        // The reports projector is the intake's; a rates-only process skips it.
+        // The reports projector is the intake's, and the rca service checks
+        // the reports an analysis names against it; a rates-only process skips it.
         runners.retain(|r| r.name() != "reports");
+    }
+    if services.intake {
+        api = api.merge(lantern_intake::router(intake.clone()));
     }
     if services.rates {
         let (runner, handle) = lantern_intake::runner(
@@ -111,6 +126,19 @@ pub async fn build(
             handle,
             intake.auth.clone(),
             args.k,
+        )));
+    }
+    if services.rca {
+        let (runner, handle) = lantern_intake::runner(
+            &ledger,
+            &args.store.data_dir,
+            Arc::new(lantern_rca::RcaProjector),
+        )?;
+        runners.push(runner);
+        handles.push(handle.clone());
+        api = api.merge(lantern_rca::router(lantern_rca::Rca::new(
+            intake.clone(),
+            handle,
         )));
     }
     let ops = Ops::new(ledger, handles, metrics.clone(), args.ready_lag);

@@ -80,7 +80,7 @@ impl Action {
     pub fn overdue_on(&self, case: &CaseFile, day: NaiveDate) -> bool {
         self.planned_on <= day
             && self.due < day
-            && !self.completed_on.is_some_and(|c| c <= day)
+            && self.completed_on.is_none_or(|c| c > day)
             && !case.closed_by(day)
     }
 }

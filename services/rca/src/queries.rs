@@ -25,6 +25,12 @@ const CATCH_UP: Duration = Duration::from_secs(5);
 /// A serious report is overdue for an analysis this long after filing.
 pub const REQUIRED_WITHIN: TimeDelta = TimeDelta::hours(72);
 
+/// Whether a serious report filed at `filed_at` still without an analysis
+/// is overdue for one at `now`: more than 72 hours later.
+pub fn required_overdue(filed_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now > filed_at + REQUIRED_WITHIN
+}
+
 /// The rca read model.
 #[derive(Clone)]
 pub struct Cases {
@@ -131,7 +137,7 @@ impl Cases {
                     report_id: r.report_id,
                     grade: r.grade,
                     filed_on: r.filed_on,
-                    overdue: now > r.filed_at + REQUIRED_WITHIN,
+                    overdue: required_overdue(r.filed_at, now),
                 });
             }
         }
@@ -163,4 +169,17 @@ fn decode<T: serde::de::DeserializeOwned>(key: &[u8], value: &[u8]) -> Result<T,
             message: e.to_string(),
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_serious_report_is_overdue_72_hours_after_filing() {
+        let filed: DateTime<Utc> = "2026-03-01T02:00:00Z".parse().unwrap();
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        assert!(!required_overdue(filed, at("2026-03-04T02:00:00Z")));
+        assert!(required_overdue(filed, at("2026-03-04T02:00:01Z")));
+    }
 }

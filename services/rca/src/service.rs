@@ -12,7 +12,7 @@ use axum::extract::FromRef;
 use lantern_intake::app::Committed;
 use lantern_intake::auth::Auth;
 use lantern_intake::{ApiError, Intake};
-use lantern_ledger::{Expect, NewEvent};
+use lantern_ledger::{AggregateKind, Expect, NewEvent};
 use lantern_projection::Handle;
 use uuid::Uuid;
 
@@ -21,6 +21,9 @@ use crate::error::RcaError;
 use crate::event::{RcaEvent, VERSION};
 use crate::projector::CaseRecord;
 use crate::queries::Cases;
+
+/// How long a retried step waits for the idempotency index.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// State of the rca service: the intake's shared parts (directory, reports,
 /// idempotency, scrubbing, the append path) and the rca read model.
@@ -56,6 +59,30 @@ impl Rca {
         let event = single(decide(None, command)?)?;
         self.append(hospital, Uuid::now_v7(), event, Expect::New, idempotency)
             .await
+    }
+
+    /// Waits until the idempotency index (the intake's directory) has seen
+    /// every event of the case. A retried step's first event is on the
+    /// case's own subject, so after this a retry finds its first answer
+    /// instead of being decided again on the state that answer produced
+    /// (where completing or closing twice is refused).
+    pub async fn settle(&self, hospital: &str, id: Uuid) -> Result<(), RcaError> {
+        let last = self
+            .intake
+            .ledger
+            .last_of(hospital, AggregateKind::Rca, id)
+            .await?;
+        if let Some(last) = last
+            && !self
+                .intake
+                .directory
+                .handle()
+                .wait_for(last.seq, SETTLE)
+                .await
+        {
+            return Err(RcaError::NotCaughtUp(last.seq));
+        }
+        Ok(())
     }
 
     /// Records a step on the case `id` of `hospital`.

@@ -229,8 +229,12 @@ async fn prepare(
 ) -> Result<Step, ApiError> {
     let id = case_id(id)?;
     let (record, hospital) = case_for(rca, principal, WRITERS, id).await?;
+    let idem = key.scoped(&hospital.code, &format!("POST /api/v1/rca/{id}/{route}"));
+    if idem.is_some() {
+        rca.settle(&record.hospital, id).await?;
+    }
     Ok(Step {
-        idem: key.scoped(&hospital.code, &format!("POST /api/v1/rca/{id}/{route}")),
+        idem,
         hospital: record.hospital,
         id,
     })
