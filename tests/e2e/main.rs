@@ -3,4 +3,5 @@
 
 mod anonymity;
 mod api;
+mod rca;
 mod reports;
