@@ -637,7 +637,9 @@ async fn a_whole_rca_from_two_reports_through_http() {
         view.get("team_roles").is_none() && view.get("rca").is_none(),
         "no team details: {view}"
     );
-    let (_, view) = l.get(&format!("/api/v1/receipts/{receipt3}"), None).await;
+    let (_, view) = l
+        .get(&format!("/api/v1/receipts/{receipt3}?after={last}"), None)
+        .await;
     assert_eq!(view["status"], "under_analysis");
     assert_eq!(view["lessons"], Value::Null);
 
