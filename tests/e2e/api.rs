@@ -35,6 +35,17 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/deaths/{id}/reviews"),
     ("post", "/api/v1/deaths/{id}/autopsy"),
     ("post", "/api/v1/deaths/{id}/close"),
+    ("post", "/api/v1/rca"),
+    ("get", "/api/v1/rca"),
+    ("get", "/api/v1/rca/required"),
+    ("get", "/api/v1/rca/figures"),
+    ("get", "/api/v1/rca/{id}"),
+    ("post", "/api/v1/rca/{id}/timeline"),
+    ("post", "/api/v1/rca/{id}/factors"),
+    ("post", "/api/v1/rca/{id}/root-causes"),
+    ("post", "/api/v1/rca/{id}/actions"),
+    ("post", "/api/v1/rca/{id}/actions/{n}/complete"),
+    ("post", "/api/v1/rca/{id}/close"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -118,7 +129,8 @@ async fn openapi_is_valid_and_covers_every_route() {
             .replace("{code}", "H1")
             .replace("{prefix}", "0123456789ab")
             .replace("{id}", "01900000-0000-7000-8000-000000000000")
-            .replace("{receipt}", "AAAAAAAAAAAAAAAAAAAAAAAAAA");
+            .replace("{receipt}", "AAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .replace("{n}", "1");
         let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let r = l.request(m, &concrete, Some(ADMIN)).send().await.unwrap();
         assert_ne!(r.status(), 405, "{method} {path}");

@@ -10,4 +10,5 @@ mod bad_input;
 mod critical;
 mod deaths;
 mod faults;
+mod rca;
 mod reports;

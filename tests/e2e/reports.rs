@@ -281,7 +281,8 @@ async fn rates_are_exact_for_officers_and_qc_centres_and_survive_restarts_and_re
 
     // A rebuild from the stream equals the live read model, byte for byte.
     l.stop();
-    for projector in ["directory", "reports", "rates"] {
+    // rca keeps the queue of the grade II reports filed here.
+    for projector in ["directory", "reports", "rates", "rca"] {
         let fresh = l.data.path().join(format!("rebuilt-{projector}"));
         let out = l.run(&["rebuild", projector, "--into", fresh.to_str().unwrap()]);
         assert!(out.contains("rebuilt"), "{out}");

@@ -30,9 +30,12 @@ enum Command {
     Rates(ServeArgs),
     /// The death-case reviews alone.
     Mortality(ServeArgs),
+    /// The root-cause analyses alone (with the directory and reports read
+    /// models they read).
+    Rca(ServeArgs),
     /// Drop a projector's read model and replay the stream into a new one.
     Rebuild {
-        /// directory, reports, critical_values, rates or mortality.
+        /// directory, reports, critical_values, rates, rca or mortality.
         projector: String,
         /// Build into this directory instead of the projector's own.
         #[arg(long)]
@@ -42,7 +45,7 @@ enum Command {
     },
     /// Print a projector's database, one `hex(key) TAB hex(value)` per line.
     Export {
-        /// directory, reports, critical_values, rates or mortality.
+        /// directory, reports, critical_values, rates, rca or mortality.
         projector: String,
         /// Read this directory instead of the projector's own.
         #[arg(long)]
@@ -119,6 +122,7 @@ pub fn projectors() -> Vec<Arc<dyn Projector>> {
         Arc::new(lantern_intake::critical::CriticalValuesProjector),
         Arc::new(lantern_rates::RatesProjector),
         Arc::new(lantern_mortality::MortalityProjector),
+        Arc::new(lantern_rca::RcaProjector),
     ]
 }
 
@@ -140,6 +144,7 @@ impl Cli {
             Command::Intake(args) => serve::run(args, Services::INTAKE).await,
             Command::Rates(args) => serve::run(args, Services::RATES).await,
             Command::Mortality(args) => serve::run(args, Services::MORTALITY).await,
+            Command::Rca(args) => serve::run(args, Services::RCA).await,
             Command::Rebuild {
                 projector: name,
                 into,

@@ -20,6 +20,7 @@ use crate::ops::{self, Ops};
 pub struct Services {
     intake: bool,
     rates: bool,
+    rca: bool,
     mortality: bool,
 }
 
@@ -28,24 +29,37 @@ impl Services {
     pub const ALL: Services = Services {
         intake: true,
         rates: true,
+        rca: true,
         mortality: true,
     };
     /// The intake alone.
     pub const INTAKE: Services = Services {
         intake: true,
         rates: false,
+        rca: false,
         mortality: false,
     };
     /// The rates alone (with the directory, for authentication).
     pub const RATES: Services = Services {
         intake: false,
         rates: true,
+        rca: false,
         mortality: false,
     };
-    /// The mortality service alone (with the directory).
+    /// The root-cause analyses alone (with the directory, for
+    /// authentication, and the reports, which an analysis is opened on).
+    pub const RCA: Services = Services {
+        intake: false,
+        rates: false,
+        rca: true,
+        mortality: false,
+    };
+    /// The death-case reviews and the monthly pack alone (with the read
+    /// models the pack draws on).
     pub const MORTALITY: Services = Services {
         intake: false,
         rates: false,
+        rca: false,
         mortality: true,
     };
 }
@@ -62,6 +76,7 @@ impl Services {
         (name = "critical_values", description = "Critical values (危急值) and their closed loop"),
         (name = "rates", description = "Per-department rates, small cells suppressed for QC centres"),
         (name = "deaths", description = "Death-case reviews (死亡病例讨论) and their rules"),
+        (name = "rca", description = "Root-cause analyses: case files, the queue of serious reports without one, meeting-pack figures"),
         (name = "ops", description = "Health, readiness, metrics, this document"),
         (name = "pages", description = "The report form and receipt page"),
     )
@@ -102,39 +117,56 @@ pub async fn build(
         },
         metrics.clone(),
     )?;
+    // What each service reads: the rca service checks the reports an
+    // analysis names; the monthly pack reads reports, rates and analyses.
+    let needs_reports = services.intake || services.rca || services.mortality;
+    let needs_rates = services.rates || services.mortality;
+    let needs_rca = services.rca || services.mortality;
+    runners.retain(|r| match r.name() {
+        "reports" => needs_reports,
+        "critical_values" => services.intake,
+        _ => true,
+    });
     let mut handles: Vec<Handle> = vec![intake.directory.handle().clone()];
+    if needs_reports {
+        handles.push(intake.reports.handle().clone());
+    }
     let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi());
     if services.intake {
-        handles.push(intake.reports.handle().clone());
         handles.push(intake.critical_values.handle().clone());
         api = api.merge(lantern_intake::router(intake.clone()));
-    } else {
-        // Only the directory (for authentication) of the intake's projectors
-        // is needed by a rates-only process.
-        runners.retain(|r| r.name() == "directory");
     }
-    if services.rates {
-        let (runner, handle) = lantern_intake::runner(
-            &ledger,
-            &args.store.data_dir,
-            Arc::new(lantern_rates::RatesProjector),
-        )?;
-        runners.push(runner);
-        handles.push(handle.clone());
+    let mut projector =
+        |p: Arc<dyn lantern_projection::Projector>| -> Result<Handle, Box<dyn std::error::Error>> {
+            let (runner, handle) = lantern_intake::runner(&ledger, &args.store.data_dir, p)?;
+            runners.push(runner);
+            handles.push(handle.clone());
+            Ok(handle)
+        };
+    let rates = needs_rates
+        .then(|| projector(Arc::new(lantern_rates::RatesProjector)))
+        .transpose()?;
+    let rca = needs_rca
+        .then(|| projector(Arc::new(lantern_rca::RcaProjector)))
+        .transpose()?;
+    let mortality = services
+        .mortality
+        .then(|| projector(Arc::new(lantern_mortality::MortalityProjector)))
+        .transpose()?;
+    if let (true, Some(handle)) = (services.rates, &rates) {
         api = api.merge(lantern_rates::router(lantern_rates::Rates::new(
-            handle,
+            handle.clone(),
             intake.auth.clone(),
             args.k,
         )));
     }
-    if services.mortality {
-        let (runner, handle) = lantern_intake::runner(
-            &ledger,
-            &args.store.data_dir,
-            Arc::new(lantern_mortality::MortalityProjector),
-        )?;
-        runners.push(runner);
-        handles.push(handle.clone());
+    if let (true, Some(handle)) = (services.rca, &rca) {
+        api = api.merge(lantern_rca::router(lantern_rca::Rca::new(
+            intake.clone(),
+            handle.clone(),
+        )));
+    }
+    if let Some(handle) = mortality {
         api = api.merge(lantern_mortality::router(lantern_mortality::Mortality {
             intake: intake.clone(),
             handle,

@@ -1,0 +1,176 @@
+//! Reading case files, lists, the queue and the figures (safety officer of
+//! the hospital; QC centre of its region, without narrative free text).
+//! Every read takes `?after=<seq>` to wait for a write it follows.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::Utc;
+use lantern_intake::ApiError;
+use lantern_intake::api::QueryErrors;
+use lantern_intake::auth::Principal;
+use lantern_intake::domain::Role;
+use lantern_intake::query::{After, Month, ValidQuery, wait_after};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{READERS, case_for, case_id, hospital};
+use crate::service::Rca;
+use crate::views::{Audience, CaseFileView, CaseList, CaseSummary, FiguresView, RequiredList};
+
+fn audience(principal: &Principal) -> Audience {
+    if principal.role == Role::QcCentre {
+        Audience::QcCentre
+    } else {
+        Audience::Officer
+    }
+}
+
+/// One case file, everything in order, with the reports it analyses.
+#[utoipa::path(get, path = "/api/v1/rca/{id}", tag = "rca",
+    params(("id" = Uuid, Path, description = "The analysis"), After),
+    responses((status = 200, body = CaseFileView), QueryErrors),
+    security(("bearer" = [])))]
+pub async fn get_rca(
+    State(rca): State<Rca>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ValidQuery(q): ValidQuery<After>,
+) -> Result<Json<CaseFileView>, ApiError> {
+    let id = case_id(&id)?;
+    wait_after(rca.cases.handle(), q.after).await?;
+    let (record, _) = case_for(&rca, &principal, READERS, id).await?;
+    let today = rca.cases.today(&record.hospital, Utc::now())?;
+    // A report is always filed before an analysis can name it; one missing
+    // from the read model has nothing to show.
+    let mut reports = Vec::new();
+    for report in &record.case.report_ids {
+        reports.extend(rca.cases.report(*report)?);
+    }
+    Ok(Json(CaseFileView::build(
+        &record,
+        reports,
+        today,
+        audience(&principal),
+    )))
+}
+
+/// Which cases to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StateFilter {
+    /// Open, overdue or not.
+    Open,
+    /// Open past the end of their due date.
+    Overdue,
+    /// Closed.
+    Closed,
+}
+
+/// The list query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Hospital code.
+    pub hospital: String,
+    /// `open`, `overdue` or `closed`; all when absent.
+    #[param(inline)]
+    pub state: Option<StateFilter>,
+    /// Wait until this stream sequence is applied.
+    pub after: Option<u64>,
+}
+
+/// A hospital's cases, newest first.
+#[utoipa::path(get, path = "/api/v1/rca", tag = "rca",
+    params(ListQuery),
+    responses((status = 200, body = CaseList), QueryErrors),
+    security(("bearer" = [])))]
+pub async fn list_rcas(
+    State(rca): State<Rca>,
+    principal: Principal,
+    ValidQuery(q): ValidQuery<ListQuery>,
+) -> Result<Json<CaseList>, ApiError> {
+    principal.require(READERS)?;
+    let hospital = hospital(&rca, &q.hospital, "/hospital").await?;
+    principal.require_in(READERS, &hospital)?;
+    wait_after(rca.cases.handle(), q.after).await?;
+    let today = rca.cases.today(&hospital.code, Utc::now())?;
+    let rows = rca
+        .cases
+        .cases_of(&hospital.code)?
+        .iter()
+        .rev()
+        .map(|r| CaseSummary::of(r, today))
+        .filter(|s| match q.state {
+            None => true,
+            Some(StateFilter::Open) => s.state == crate::case::CaseState::Open,
+            Some(StateFilter::Overdue) => s.overdue,
+            Some(StateFilter::Closed) => s.state == crate::case::CaseState::Closed,
+        })
+        .collect();
+    Ok(Json(CaseList { rows }))
+}
+
+/// The queue query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredQuery {
+    /// Hospital code.
+    pub hospital: String,
+    /// Wait until this stream sequence is applied.
+    pub after: Option<u64>,
+}
+
+/// Grade I and II reports (the triaged grade if triaged) with no analysis, oldest first; overdue 72 hours after filing.
+#[utoipa::path(get, path = "/api/v1/rca/required", tag = "rca",
+    params(RequiredQuery),
+    responses((status = 200, body = RequiredList), QueryErrors),
+    security(("bearer" = [])))]
+pub async fn required(
+    State(rca): State<Rca>,
+    principal: Principal,
+    ValidQuery(q): ValidQuery<RequiredQuery>,
+) -> Result<Json<RequiredList>, ApiError> {
+    principal.require(READERS)?;
+    let hospital = hospital(&rca, &q.hospital, "/hospital").await?;
+    principal.require_in(READERS, &hospital)?;
+    wait_after(rca.cases.handle(), q.after).await?;
+    Ok(Json(RequiredList {
+        rows: rca.cases.required(&hospital.code, Utc::now())?,
+    }))
+}
+
+/// The figures query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FiguresQuery {
+    /// Hospital code.
+    pub hospital: String,
+    /// The month, `YYYY-MM` (hospital time zone).
+    #[param(value_type = String)]
+    pub month: Month,
+    /// Wait until this stream sequence is applied.
+    pub after: Option<u64>,
+}
+
+/// The meeting pack's root-cause analysis figures of a hospital-month.
+#[utoipa::path(get, path = "/api/v1/rca/figures", tag = "rca",
+    params(FiguresQuery),
+    responses((status = 200, body = FiguresView), QueryErrors),
+    security(("bearer" = [])))]
+pub async fn figures(
+    State(rca): State<Rca>,
+    principal: Principal,
+    ValidQuery(q): ValidQuery<FiguresQuery>,
+) -> Result<Json<FiguresView>, ApiError> {
+    principal.require(READERS)?;
+    let hospital = hospital(&rca, &q.hospital, "/hospital").await?;
+    principal.require_in(READERS, &hospital)?;
+    wait_after(rca.cases.handle(), q.after).await?;
+    let today = rca.cases.today(&hospital.code, Utc::now())?;
+    Ok(Json(FiguresView {
+        rca: rca.cases.figures(&hospital.code, q.month, today)?,
+        as_of: crate::figures::cut_off(q.month, today),
+        month: q.month.to_string(),
+        hospital: hospital.code,
+    }))
+}
