@@ -36,6 +36,7 @@ test: ## Run every test against a real nats-server (installs the pinned one if n
 	@nats_bin="$$($(NATS) path)"; \
 	export NATS_SERVER_BIN="$$nats_bin"; \
 	echo "NATS_SERVER_BIN=$$nats_bin ($$($(NATS) version))"; \
+	scripts/browser.sh; \
 	$(CARGO) test --workspace --all-targets
 
 fmt: ## Format all Rust code

@@ -35,6 +35,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/deaths/{id}/reviews"),
     ("post", "/api/v1/deaths/{id}/autopsy"),
     ("post", "/api/v1/deaths/{id}/close"),
+    ("get", "/api/v1/meetings/{month}"),
     ("post", "/api/v1/rca"),
     ("get", "/api/v1/rca"),
     ("get", "/api/v1/rca/required"),

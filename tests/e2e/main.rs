@@ -10,5 +10,6 @@ mod bad_input;
 mod critical;
 mod deaths;
 mod faults;
+mod meeting;
 mod rca;
 mod reports;

@@ -166,10 +166,13 @@ pub async fn build(
             handle.clone(),
         )));
     }
-    if let Some(handle) = mortality {
+    if let (Some(handle), Some(rates), Some(rca)) = (mortality, rates, rca) {
         api = api.merge(lantern_mortality::router(lantern_mortality::Mortality {
             intake: intake.clone(),
             handle,
+            rates,
+            rca: lantern_rca::Cases::new(rca, ledger.clone()),
+            k: args.k,
         }));
     }
     let ops = Ops::new(ledger, handles, metrics.clone(), args.ready_lag);

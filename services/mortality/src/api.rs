@@ -31,10 +31,81 @@ use crate::projector::{death_key, month_prefix};
 /// State of the mortality API.
 #[derive(Clone)]
 pub struct Mortality {
-    /// The intake (ledger, directory, command path).
+    /// The intake (ledger, directory, reports, command path).
     pub intake: Intake,
     /// The mortality read model.
     pub handle: Handle,
+    /// The rates read model (reporting rate, critical values).
+    pub rates: Handle,
+    /// The root-cause analyses.
+    pub rca: lantern_rca::Cases,
+    /// Small-cell threshold for QC centres.
+    pub k: u64,
+}
+
+/// A root-cause analysis linked to a death, as its trail shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RcaLink {
+    /// The analysis.
+    pub rca_id: Uuid,
+    /// open or closed.
+    pub state: &'static str,
+    /// Past its due date and not closed.
+    pub overdue: bool,
+    /// The confirmed root causes' statements.
+    pub root_causes: Vec<String>,
+    /// The actions and their status.
+    pub actions: Vec<RcaActionLink>,
+}
+
+/// An action of a linked analysis.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RcaActionLink {
+    /// Its number.
+    pub action: u32,
+    /// What.
+    pub what: String,
+    /// stronger, intermediate or weaker.
+    pub strength: String,
+    /// Due date.
+    pub due: NaiveDate,
+    /// Completed.
+    pub completed: bool,
+    /// Past due and not completed.
+    pub overdue: bool,
+}
+
+impl Mortality {
+    /// A linked analysis as it stands on `today`; `None` if it does not exist.
+    pub fn rca_link(&self, id: Uuid, today: NaiveDate) -> Option<RcaLink> {
+        let record = self.rca.record(id).ok().flatten()?;
+        let case = &record.case;
+        Some(RcaLink {
+            rca_id: id,
+            state: if case.is_open() { "open" } else { "closed" },
+            overdue: case.overdue_on(today),
+            root_causes: case
+                .root_causes
+                .iter()
+                .filter_map(|n| case.factor(*n).map(|f| f.statement.clone()))
+                .collect(),
+            actions: case
+                .actions
+                .iter()
+                .map(|a| RcaActionLink {
+                    action: a.action,
+                    what: a.what.clone(),
+                    strength: serde_json::to_value(a.strength)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    due: a.due,
+                    completed: a.completed_on.is_some(),
+                    overdue: a.overdue_on(case, today),
+                })
+                .collect(),
+        })
+    }
 }
 
 impl FromRef<Mortality> for Auth {
@@ -60,6 +131,7 @@ pub fn router(m: Mortality) -> OpenApiRouter {
         .routes(routes!(add_review))
         .routes(routes!(add_autopsy))
         .routes(routes!(close_death))
+        .routes(routes!(crate::meeting::meeting_pack))
         .with_state(m)
 }
 
@@ -402,12 +474,18 @@ pub struct Trail {
     pub steps: Vec<TrailStep>,
     /// Each rule with its due date.
     pub rules: Vec<RuleState>,
-    /// Root-cause analyses linked by its reviews.
-    pub rca: Vec<Uuid>,
+    /// Root-cause analyses linked by its reviews, with their root causes and actions.
+    pub rca: Vec<RcaLink>,
 }
 
-/// The trail of a death as of `today`; free text left out for a QC centre.
-pub fn trail(d: &Death, today: NaiveDate, with_text: bool) -> Trail {
+/// The trail of a death as of `today`; free text left out for a QC centre;
+/// `rca` looks a linked analysis up.
+pub fn trail(
+    d: &Death,
+    today: NaiveDate,
+    with_text: bool,
+    rca: &dyn Fn(Uuid, NaiveDate) -> Option<RcaLink>,
+) -> Trail {
     let r = &d.recorded;
     let mut steps = vec![TrailStep {
         type_: "recorded",
@@ -459,8 +537,9 @@ pub fn trail(d: &Death, today: NaiveDate, with_text: bool) -> Trail {
         });
     }
     steps.sort_by_key(|s| s.at);
-    let mut rca: Vec<Uuid> = d.reviews.iter().filter_map(|r| r.rca_id).collect();
-    rca.dedup();
+    let mut ids: Vec<Uuid> = d.reviews.iter().filter_map(|r| r.rca_id).collect();
+    ids.dedup();
+    let rca = ids.into_iter().filter_map(|id| rca(id, today)).collect();
     Trail {
         death_id: d.death_id,
         hospital: d.hospital.clone(),
@@ -522,6 +601,7 @@ pub async fn get_death(
         &d,
         today(&d.timezone),
         !principal.sees_suppressed(),
+        &|id, day| m.rca_link(id, day),
     )))
 }
 
@@ -564,7 +644,11 @@ pub async fn list_deaths(
     let rows = m
         .deaths(&h.code, month.as_deref())?
         .iter()
-        .map(|d| trail(d, today, !principal.sees_suppressed()))
+        .map(|d| {
+            trail(d, today, !principal.sees_suppressed(), &|id, day| {
+                m.rca_link(id, day)
+            })
+        })
         .filter(|t| q.state.is_none_or(|s| s == t.state))
         .collect();
     Ok(Json(Trails { rows }))

@@ -333,8 +333,13 @@ pub async fn get_rates(
             let dept = String::from_utf8_lossy(&key[department_prefix(code).len()..]).into_owned();
             per_department.entry((code.clone(), dept)).or_default();
         }
-        for (_, dept, cell) in crate::projector::cells(db, code, &q.from.to_string(), &q.to.to_string())? {
-            per_department.entry((code.clone(), dept)).or_default().add(&cell);
+        for (_, dept, cell) in
+            crate::projector::cells(db, code, &q.from.to_string(), &q.to.to_string())?
+        {
+            per_department
+                .entry((code.clone(), dept))
+                .or_default()
+                .add(&cell);
         }
     }
     if let Some(d) = &q.department {

@@ -124,7 +124,12 @@ fn report_key(id: Uuid) -> Vec<u8> {
 
 /// A hospital's cells from month `from` to `to` (`YYYY-MM`, inclusive), as
 /// (month, department, cell), in key order.
-pub fn cells(db: &sled::Db, hospital: &str, from: &str, to: &str) -> Result<Vec<(String, String, Cell)>, ProjectionError> {
+pub fn cells(
+    db: &sled::Db,
+    hospital: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<(String, String, Cell)>, ProjectionError> {
     let start = format!("c/{hospital}/{from}/");
     let end = format!("c/{hospital}/{to}/\u{10FFFF}");
     let mut out = Vec::new();

@@ -1,0 +1,267 @@
+//! The monthly dispatch pack (每月工作调度会): for a month and a hospital or
+//! region, the deaths and their reviews, the adverse events and their
+//! analyses, the critical-value timeliness and the reporting rate against
+//! its target, with the last twelve months.
+//!
+//! Built from the read models of the other services; pure given them.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use lantern_intake::domain::Grade;
+use lantern_intake::query::Month;
+use lantern_intake::reports::ReportRecord;
+use lantern_rates::api::CriticalValueFigures;
+use lantern_rates::figures::{rate, suppress};
+use lantern_rates::projector::{Cell, CriticalValueCounts};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::api::{RcaLink, Trail, trail};
+use crate::death::{Death, Preventability};
+
+/// Whose pack it is.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// One hospital (its safety officer).
+    Hospital(String),
+    /// A region (its QC centre).
+    Region(String),
+}
+
+/// Deaths of the month.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeathsPart {
+    /// Deaths in the month.
+    pub total: u64,
+    /// By department (null: suppressed).
+    pub by_department: BTreeMap<String, Option<u64>>,
+    /// Deaths whose first review was on time (null: suppressed).
+    pub reviewed_on_time: Option<u64>,
+    /// reviewed on time ÷ deaths × 100 (pending ones in the denominator).
+    pub review_on_time_rate: Option<f64>,
+    /// Deaths with a rule unmet past its due date.
+    pub overdue: Vec<Uuid>,
+    /// Low-risk deaths, each with its trail.
+    pub low_risk: Vec<Trail>,
+    /// Deaths judged avoidable by their latest review.
+    pub avoidable: Vec<Uuid>,
+    /// Deaths judged possibly avoidable.
+    pub possibly_avoidable: Vec<Uuid>,
+}
+
+/// A serious (grade I/II) report of the month and its analysis.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Serious {
+    /// Report.
+    pub report_id: Uuid,
+    /// Grade that stands.
+    pub grade: Grade,
+    /// none, open, overdue or closed.
+    pub rca_state: &'static str,
+}
+
+/// Adverse events filed in the month.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdverseEventsPart {
+    /// Reports filed.
+    pub total: u64,
+    /// By grade (null: suppressed).
+    pub by_grade: BTreeMap<String, Option<u64>>,
+    /// Grade I and II reports with the state of their analysis.
+    pub serious: Vec<Serious>,
+}
+
+/// One month's reporting rate.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MonthRate {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Reports per 100 discharges (null without discharges).
+    pub per_100_discharges: Option<f64>,
+}
+
+/// The reporting rate against its target.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportingPart {
+    /// The month's rate.
+    pub per_100_discharges: Option<f64>,
+    /// The national target, 2.5.
+    pub target: f64,
+    /// The twelve months ending with this one, oldest first.
+    pub last_12_months: Vec<MonthRate>,
+}
+
+/// What the pack is made from, for each hospital in scope.
+pub struct HospitalInputs {
+    /// Deaths whose date of death is in the month.
+    pub deaths: Vec<Death>,
+    /// Reports filed in the month.
+    pub reports: Vec<ReportRecord>,
+    /// Rates cells of the twelve months ending with the month.
+    pub cells: Vec<(String, String, Cell)>,
+    /// Today in the hospital's time zone.
+    pub today: NaiveDate,
+}
+
+/// Whether counts are suppressed (QC centre: `Some(k)`).
+pub type Suppression = Option<u64>;
+
+fn small(n: u64, k: Suppression) -> Option<u64> {
+    match k {
+        Some(k) if n >= 1 && n < k => None,
+        _ => Some(n),
+    }
+}
+
+/// A breakdown with small-cell and complementary suppression.
+fn breakdown(counts: BTreeMap<String, u64>, k: Suppression) -> BTreeMap<String, Option<u64>> {
+    let values: Vec<u64> = counts.values().copied().collect();
+    let hidden = k.map(|k| suppress(&values, k)).unwrap_or_default();
+    counts
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, n))| (name, (!hidden.contains(&i)).then_some(n)))
+        .collect()
+}
+
+/// The deaths part; `rca` looks up the analyses low-risk trails link to.
+pub fn deaths_part(
+    inputs: &[HospitalInputs],
+    k: Suppression,
+    rca: &dyn Fn(Uuid, NaiveDate) -> Option<RcaLink>,
+) -> DeathsPart {
+    let mut by_department: BTreeMap<String, u64> = BTreeMap::new();
+    let (mut total, mut on_time) = (0u64, 0u64);
+    let mut part = DeathsPart {
+        total: 0,
+        by_department: BTreeMap::new(),
+        reviewed_on_time: None,
+        review_on_time_rate: None,
+        overdue: vec![],
+        low_risk: vec![],
+        avoidable: vec![],
+        possibly_avoidable: vec![],
+    };
+    for h in inputs {
+        for d in &h.deaths {
+            total += 1;
+            *by_department
+                .entry(d.recorded.department.clone())
+                .or_default() += 1;
+            let rules = d.rules(h.today);
+            if rules
+                .iter()
+                .any(|r| r.rule == "first_review" && r.met == Some(true))
+            {
+                on_time += 1;
+            }
+            if rules.iter().any(|r| r.met == Some(false)) {
+                part.overdue.push(d.death_id);
+            }
+            if d.recorded.low_risk {
+                part.low_risk.push(trail(d, h.today, k.is_none(), rca));
+            }
+            match d.preventability() {
+                Some(Preventability::Avoidable) => part.avoidable.push(d.death_id),
+                Some(Preventability::PossiblyAvoidable) => part.possibly_avoidable.push(d.death_id),
+                _ => {}
+            }
+        }
+    }
+    part.total = total;
+    part.by_department = breakdown(by_department, k);
+    part.reviewed_on_time = small(on_time, k);
+    part.review_on_time_rate = rate(on_time, total);
+    part
+}
+
+/// The adverse-events part; `rca_state` tells a serious report's analysis state.
+pub fn adverse_events_part(
+    inputs: &[HospitalInputs],
+    k: Suppression,
+    rca_state: impl Fn(&ReportRecord) -> &'static str,
+) -> AdverseEventsPart {
+    let mut by_grade: BTreeMap<String, u64> = Grade::ALL
+        .iter()
+        .map(|g| (g.as_str().to_owned(), 0))
+        .collect();
+    let mut serious = Vec::new();
+    let mut total = 0;
+    for h in inputs {
+        for r in &h.reports {
+            total += 1;
+            let grade = r.current_grade();
+            *by_grade.entry(grade.as_str().to_owned()).or_default() += 1;
+            if grade.is_serious() {
+                serious.push(Serious {
+                    report_id: r.report_id,
+                    grade,
+                    rca_state: rca_state(r),
+                });
+            }
+        }
+    }
+    AdverseEventsPart {
+        total,
+        by_grade: breakdown(by_grade, k),
+        serious,
+    }
+}
+
+/// The critical values of the month.
+pub fn critical_values_part(
+    inputs: &[HospitalInputs],
+    month: Month,
+    k: Suppression,
+) -> CriticalValueFigures {
+    let mut counts = CriticalValueCounts::default();
+    let month = month.to_string();
+    for h in inputs {
+        for (m, _, cell) in &h.cells {
+            if *m == month {
+                counts.add(&cell.critical_values);
+            }
+        }
+    }
+    CriticalValueFigures::of(&counts, k, &mut Vec::new())
+}
+
+/// The reporting rate of the month and the eleven before it.
+pub fn reporting_part(inputs: &[HospitalInputs], month: Month) -> ReportingPart {
+    let months: Vec<Month> = month_minus(month, 11).through(month).collect();
+    let last_12_months: Vec<MonthRate> = months
+        .iter()
+        .map(|m| {
+            let key = m.to_string();
+            let (mut reports, mut discharges) = (0, 0);
+            for h in inputs {
+                for (cm, _, cell) in &h.cells {
+                    if *cm == key {
+                        reports += cell.reports;
+                        discharges += cell.discharges.unwrap_or(0);
+                    }
+                }
+            }
+            MonthRate {
+                month: key,
+                per_100_discharges: rate(reports, discharges),
+            }
+        })
+        .collect();
+    ReportingPart {
+        per_100_discharges: last_12_months.last().and_then(|m| m.per_100_discharges),
+        target: lantern_rates::api::TARGET_PER_100_DISCHARGES,
+        last_12_months,
+    }
+}
+
+/// `n` months before `m`.
+pub fn month_minus(mut m: Month, n: u32) -> Month {
+    for _ in 0..n {
+        m = m.prev();
+    }
+    m
+}

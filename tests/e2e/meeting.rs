@@ -1,0 +1,327 @@
+//! The monthly dispatch pack: a month built through the API and checked
+//! field by field, the QC centre's suppressed view, and the printable page
+//! rendered by headless Chromium to a PDF whose text holds the key figures.
+
+use std::process::Command;
+
+use crate::support::Lantern;
+use serde_json::{Value, json};
+
+fn death(dept: &str, died_at: &str, low_risk: bool, autopsy: bool) -> Value {
+    json!({"hospital": "H1", "department": dept, "admitted_at": "2026-09-20T10:00:00+08:00",
+           "died_at": died_at, "age_band": "60-69", "diagnosis_icd10": "I21.9",
+           "low_risk": low_risk, "autopsy": autopsy})
+}
+
+fn review(held_at: &str, level: &str, preventability: &str) -> Value {
+    json!({"held_at": held_at, "level": level, "attendee_roles": ["科主任"], "preventability": preventability, "defects": []})
+}
+
+fn current_month() -> String {
+    let out = Command::new("date")
+        .env("TZ", "Asia/Shanghai")
+        .arg("+%Y-%m")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn the_pack_of_a_month_field_by_field_and_printed() {
+    let l = Lantern::start().await;
+    l.hospital("H1", "R1", &["ICU", "ER"]).await;
+    l.hospital("H2", "R1", &["ICU"]).await;
+    let so = l
+        .token(json!({"role": "safety_officer", "hospital": "H1"}))
+        .await;
+    let lis = l.token(json!({"role": "lis", "hospital": "H1"})).await;
+    let qc = l.token(json!({"role": "qc_centre", "region": "R1"})).await;
+    let post = |path: String, token: String, body: Value| {
+        let l = &l;
+        async move {
+            let (s, r) = l.post(&path, Some(&token), &body).await;
+            assert_eq!(s, 201, "{path}: {r}");
+            r
+        }
+    };
+
+    // October: four deaths of H1.
+    let low = post(
+        "/api/v1/deaths".into(),
+        so.clone(),
+        death("ICU", "2026-10-02T23:30:00+08:00", true, false),
+    )
+    .await;
+    let aut = post(
+        "/api/v1/deaths".into(),
+        so.clone(),
+        death("ICU", "2026-10-05T08:00:00+08:00", false, true),
+    )
+    .await;
+    let late = post(
+        "/api/v1/deaths".into(),
+        so.clone(),
+        death("ICU", "2026-10-10T08:00:00+08:00", false, false),
+    )
+    .await;
+    let er = post(
+        "/api/v1/deaths".into(),
+        so.clone(),
+        death("ER", "2026-10-12T08:00:00+08:00", false, false),
+    )
+    .await;
+    let id = |v: &Value| v["death_id"].as_str().unwrap().to_owned();
+    let (low, aut, late, er) = (id(&low), id(&aut), id(&late), id(&er));
+    post(
+        format!("/api/v1/deaths/{low}/reviews"),
+        so.clone(),
+        review("2026-10-05T09:00:00+08:00", "department", "avoidable"),
+    )
+    .await;
+    post(
+        format!("/api/v1/deaths/{aut}/reviews"),
+        so.clone(),
+        review("2026-10-06T09:00:00+08:00", "department", "unavoidable"),
+    )
+    .await;
+    post(
+        format!("/api/v1/deaths/{aut}/autopsy"),
+        so.clone(),
+        json!({"reported_at": "2026-10-20T09:00:00+08:00", "findings": "心梗"}),
+    )
+    .await;
+    post(
+        format!("/api/v1/deaths/{aut}/reviews"),
+        so.clone(),
+        review(
+            "2026-10-27T18:00:00+08:00",
+            "hospital",
+            "possibly_avoidable",
+        ),
+    )
+    .await;
+    post(
+        format!("/api/v1/deaths/{er}/reviews"),
+        so.clone(),
+        review("2026-10-13T09:00:00+08:00", "department", "unavoidable"),
+    )
+    .await;
+
+    // October: two critical values, one notified in time, one late; census.
+    let cv = |at: &str, notified: &str| {
+        json!({"hospital": "H1", "department": "ICU", "source": "lab", "item": "K",
+        "value": "6.9", "detected_at": at, "patient_setting": "inpatient",
+        "notified": {"notified_at": notified, "channel": "phone", "notified_role": "nurse"}})
+    };
+    post(
+        "/api/v1/critical-values".into(),
+        lis.clone(),
+        cv("2026-10-05T08:00:00+08:00", "2026-10-05T08:10:00+08:00"),
+    )
+    .await;
+    post(
+        "/api/v1/critical-values".into(),
+        lis.clone(),
+        cv("2026-10-06T08:00:00+08:00", "2026-10-06T08:30:00+08:00"),
+    )
+    .await;
+    post(
+        "/api/v1/census".into(),
+        so.clone(),
+        json!({"hospital": "H1", "department": "ICU", "month": "2026-10", "discharges": 100}),
+    )
+    .await;
+
+    // This month: two reports (a grade II under analysis, a grade IV), census 80.
+    let month = current_month();
+    let report = |grade: &str, harm: &str| {
+        json!({"hospital": "H1", "department": "ICU", "occurred_at": "2026-01-05T08:00:00+08:00",
+        "grade": grade, "category": "medication", "harm": harm, "description": "给药错误"})
+    };
+    let (_, serious) = l
+        .post("/api/v1/reports", None, &report("II", "moderate"))
+        .await;
+    let (_, minor) = l.post("/api/v1/reports", None, &report("IV", "none")).await;
+    assert!(minor["report_id"].is_string());
+    let serious_id = serious["report_id"].as_str().unwrap().to_owned();
+    post(
+        "/api/v1/census".into(),
+        so.clone(),
+        json!({"hospital": "H1", "department": "ICU", "month": month, "discharges": 80}),
+    )
+    .await;
+    let rca = post("/api/v1/rca".into(), so.clone(), json!({"hospital": "H1", "report_ids": [serious_id], "title": "给药错误分析", "team_roles": ["药师", "护士长"]})).await;
+    let after = rca["seq"].as_u64().unwrap();
+
+    // October's pack, for the safety officer.
+    let (s, p) = l
+        .get(
+            &format!("/api/v1/meetings/2026-10?hospital=H1&after={after}"),
+            Some(&so),
+        )
+        .await;
+    assert_eq!(s, 200, "{p}");
+    let d = &p["deaths"];
+    assert_eq!(d["total"], 4);
+    assert_eq!(d["by_department"], json!({"ER": 1, "ICU": 3}));
+    assert_eq!(d["reviewed_on_time"], 3, "all but the never-reviewed one");
+    assert_eq!(d["review_on_time_rate"], 75.0);
+    let mut overdue: Vec<&str> = d["overdue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    overdue.sort();
+    let mut expected = vec![low.as_str(), late.as_str()];
+    expected.sort();
+    assert_eq!(
+        overdue, expected,
+        "the low-risk death lacks its hospital-level review; one was never reviewed"
+    );
+    assert_eq!(d["low_risk"].as_array().unwrap().len(), 1);
+    assert_eq!(d["low_risk"][0]["death_id"], low.as_str());
+    assert_eq!(d["low_risk"][0]["rules"][1]["met"], false);
+    assert_eq!(d["avoidable"], json!([low]));
+    assert_eq!(d["possibly_avoidable"], json!([aut]));
+    assert_eq!(p["critical_values"]["detected"], 2);
+    assert_eq!(p["critical_values"]["notification_timeliness"], 50.0);
+    assert_eq!(
+        p["adverse_events"]["total"], 0,
+        "reports count in their filing month"
+    );
+    assert_eq!(
+        p["reporting_rate"]["per_100_discharges"], 0.0,
+        "100 discharges, no report filed in October"
+    );
+    assert_eq!(p["scope"], json!({"hospital": "H1"}));
+
+    // This month's pack: the reports, their analysis, the rate, twelve months.
+    let (_, p) = l
+        .get(&format!("/api/v1/meetings/{month}?hospital=H1"), Some(&so))
+        .await;
+    assert_eq!(p["adverse_events"]["total"], 2);
+    assert_eq!(
+        p["adverse_events"]["by_grade"],
+        json!({"I": 0, "II": 1, "III": 0, "IV": 1})
+    );
+    assert_eq!(
+        p["adverse_events"]["serious"],
+        json!([{"report_id": serious_id, "grade": "II", "rca_state": "open"}])
+    );
+    assert_eq!(p["rca"]["opened"], 1);
+    assert_eq!(p["reporting_rate"]["per_100_discharges"], 2.5);
+    assert_eq!(p["reporting_rate"]["target"], 2.5);
+    let months = p["reporting_rate"]["last_12_months"].as_array().unwrap();
+    assert_eq!(months.len(), 12);
+    assert_eq!(months[11]["month"], month.as_str());
+
+    // The QC centre's region pack: same totals, small cells suppressed.
+    let (s, q) = l.get("/api/v1/meetings/2026-10?region=R1", Some(&qc)).await;
+    assert_eq!(s, 200, "{q}");
+    assert_eq!(q["deaths"]["total"], 4);
+    assert_eq!(
+        q["deaths"]["by_department"],
+        json!({"ER": null, "ICU": null})
+    );
+    assert_eq!(q["deaths"]["reviewed_on_time"], Value::Null);
+    assert_eq!(q["deaths"]["review_on_time_rate"], 75.0);
+    assert_eq!(q["critical_values"]["detected"], Value::Null);
+    assert!(
+        q["deaths"]["low_risk"][0]["steps"][1]
+            .get("defects")
+            .is_some()
+    );
+    // Scope.
+    assert_eq!(
+        l.get("/api/v1/meetings/2026-10?region=R1", Some(&so))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        l.get("/api/v1/meetings/2026-10?region=R2", Some(&qc))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(l.get("/api/v1/meetings/2026-10", Some(&so)).await.0, 422);
+    assert_eq!(
+        l.get("/api/v1/meetings/2026-13?hospital=H1", Some(&so))
+            .await
+            .0,
+        422
+    );
+
+    // The printable page, rendered by Chromium to PDF.
+    let r = l
+        .request(
+            reqwest::Method::GET,
+            "/api/v1/meetings/2026-10?hospital=H1",
+            Some(&so),
+        )
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = r.text().await.unwrap();
+    assert!(page.contains("<svg") && page.contains("75.00"), "{page}");
+    let dir = l.data.path();
+    let html = dir.join("pack.html");
+    std::fs::write(&html, &page).unwrap();
+    let pdf = dir.join("pack.pdf");
+    let chromium = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.join("chromium").display()
+        ))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .expect("chromium (Debian's package; `make test` installs it via scripts/browser.sh)");
+    assert!(
+        pdf.exists(),
+        "chromium printed no PDF: {}",
+        String::from_utf8_lossy(&chromium.stderr)
+    );
+    let text = Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let text = String::from_utf8_lossy(&text.stdout);
+    for figure in [
+        "Monthly dispatch pack",
+        "2026-10",
+        "75.00",
+        "50.00",
+        "死亡病例讨论",
+        "Low-risk deaths",
+    ] {
+        assert!(
+            text.contains(figure),
+            "{figure:?} not in the printed pack:\n{text}"
+        );
+    }
+    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/meeting-pack-2026-10.pdf");
+    let _ = std::fs::copy(&pdf, target);
+}
