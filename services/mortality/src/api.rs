@@ -428,8 +428,12 @@ pub async fn close_death(
     principal: Principal,
     Path(id): Path<Uuid>,
     key: IdempotencyKey,
-    ValidJson(_): ValidJson<Close>,
+    ValidJson(body): ValidJson<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
+    // An object with no fields: serde would also take `[]` for an empty struct.
+    if let Some(name) = body.keys().next() {
+        return Err(ApiError::field(format!("/{name}"), "is not a known field"));
+    }
     step(&m, &principal, id, &key, Step::Close).await
 }
 
