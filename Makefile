@@ -16,7 +16,7 @@ MAKEFLAGS += --no-print-directory
 CARGO ?= cargo
 NATS := scripts/nats.sh
 
-.PHONY: help run test fmt lint clean-data nats
+.PHONY: help run test e2e fmt lint clean-data nats
 
 help: ## Show this help
 	@echo 'Lantern — usage: make <target>'
@@ -38,6 +38,13 @@ test: ## Run every test against a real nats-server (installs the pinned one if n
 	echo "NATS_SERVER_BIN=$$nats_bin ($$($(NATS) version))"; \
 	scripts/browser.sh; \
 	$(CARGO) test --workspace --all-targets
+
+e2e: ## Browser tests: headless Chromium does the four people's jobs (installs playwright-core)
+	@nats_bin="$$($(NATS) path)"; \
+	export NATS_SERVER_BIN="$$nats_bin"; \
+	scripts/browser.sh; \
+	npm ci --prefix tests/browser --no-audit --no-fund; \
+	$(CARGO) test -p lantern --test e2e browser_ -- --ignored
 
 fmt: ## Format all Rust code
 	$(CARGO) fmt --all

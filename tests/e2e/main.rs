@@ -13,3 +13,4 @@ mod faults;
 mod meeting;
 mod rca;
 mod reports;
+mod web;

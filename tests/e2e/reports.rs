@@ -1,7 +1,7 @@
 use crate::support::{ADMIN, Lantern};
 use serde_json::{Value, json};
 
-fn current_month() -> String {
+pub fn current_month() -> String {
     // Months are counted in Asia/Shanghai (UTC+8, no DST).
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -153,12 +153,16 @@ pub async fn build(
         .mortality
         .then(|| projector(Arc::new(lantern_mortality::MortalityProjector)))
         .transpose()?;
-    if let (true, Some(handle)) = (services.rates, &rates) {
-        api = api.merge(lantern_rates::router(lantern_rates::Rates::new(
+    let rates_query = match (services.rates, &rates) {
+        (true, Some(handle)) => Some(lantern_rates::Rates::new(
             handle.clone(),
             intake.auth.clone(),
             args.k,
-        )));
+        )),
+        _ => None,
+    };
+    if let Some(r) = &rates_query {
+        api = api.merge(lantern_rates::router(r.clone()));
     }
     if let (true, Some(handle)) = (services.rca, &rca) {
         api = api.merge(lantern_rca::router(lantern_rca::Rca::new(
@@ -178,6 +182,16 @@ pub async fn build(
     let ops = Ops::new(ledger, handles, metrics.clone(), args.ready_lag);
     api = api.merge(ops::router(ops));
     let (router, openapi) = api.split_for_parts();
+    // The staff pages are HTML, not API: merged after the OpenAPI document
+    // is taken, on the same port, with the intake (they write through it).
+    let router = if services.intake {
+        router.merge(lantern_web::router(lantern_web::Web::new(
+            intake.clone(),
+            rates_query,
+        )))
+    } else {
+        router
+    };
     let router = router
         .merge(ops::openapi_router(openapi))
         .layer(axum::middleware::from_fn_with_state(

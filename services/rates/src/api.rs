@@ -271,129 +271,145 @@ pub async fn get_rates(
     principal: Principal,
     ValidQuery(q): ValidQuery<RatesQuery>,
 ) -> Result<Json<RatesResponse>, ApiError> {
-    principal.require(&[Role::SafetyOfficer, Role::QcCentre])?;
-    if q.to < q.from {
-        return Err(ApiError::field("/to", "is before from"));
-    }
-    let months: Vec<Month> = q.from.through(q.to).collect();
-    if months.len() > MAX_MONTHS {
-        return Err(ApiError::field(
-            "/to",
-            format!("a query spans at most {MAX_MONTHS} months"),
-        ));
-    }
-    if q.by == By::Region && principal.role != Role::QcCentre {
-        return Err(ApiError::Forbidden(
-            "by=region needs a qc_centre token".into(),
-        ));
-    }
-    if q.department.is_some() && q.by != By::Department {
-        return Err(ApiError::field(
-            "/department",
-            "goes with by=department only",
-        ));
-    }
-    wait_after(&rates.handle, q.after).await?;
+    Ok(Json(rates.query(&principal, &q).await?))
+}
 
-    let db = rates.handle.db();
-    let tx = Tx::new(db);
-    // Hospitals in scope, by code.
-    let mut hospitals: BTreeMap<String, HospitalInfo> = BTreeMap::new();
-    for item in db.scan_prefix(b"z/") {
-        let (key, value) = item.map_err(ProjectionError::from)?;
-        let code = String::from_utf8_lossy(&key[2..]).into_owned();
-        let info: HospitalInfo = serde_json::from_slice(&value).map_err(|e| corrupt(&key, e))?;
-        let in_scope = match principal.role {
-            Role::QcCentre => principal.region.as_deref() == Some(info.region.as_str()),
-            _ => principal.hospital.as_deref() == Some(code.as_str()),
+impl Rates {
+    /// The rates for `principal` — the one query behind `GET /api/v1/rates`
+    /// and the staff web's dashboard, so both show the same figures with
+    /// the same scope and suppression.
+    pub async fn query(
+        &self,
+        principal: &Principal,
+        q: &RatesQuery,
+    ) -> Result<RatesResponse, ApiError> {
+        let rates = self;
+        principal.require(&[Role::SafetyOfficer, Role::QcCentre])?;
+        if q.to < q.from {
+            return Err(ApiError::field("/to", "is before from"));
+        }
+        let months: Vec<Month> = q.from.through(q.to).collect();
+        if months.len() > MAX_MONTHS {
+            return Err(ApiError::field(
+                "/to",
+                format!("a query spans at most {MAX_MONTHS} months"),
+            ));
+        }
+        if q.by == By::Region && principal.role != Role::QcCentre {
+            return Err(ApiError::Forbidden(
+                "by=region needs a qc_centre token".into(),
+            ));
+        }
+        if q.department.is_some() && q.by != By::Department {
+            return Err(ApiError::field(
+                "/department",
+                "goes with by=department only",
+            ));
+        }
+        wait_after(&rates.handle, q.after).await?;
+
+        let db = rates.handle.db();
+        let tx = Tx::new(db);
+        // Hospitals in scope, by code.
+        let mut hospitals: BTreeMap<String, HospitalInfo> = BTreeMap::new();
+        for item in db.scan_prefix(b"z/") {
+            let (key, value) = item.map_err(ProjectionError::from)?;
+            let code = String::from_utf8_lossy(&key[2..]).into_owned();
+            let info: HospitalInfo =
+                serde_json::from_slice(&value).map_err(|e| corrupt(&key, e))?;
+            let in_scope = match principal.role {
+                Role::QcCentre => principal.region.as_deref() == Some(info.region.as_str()),
+                _ => principal.hospital.as_deref() == Some(code.as_str()),
+            };
+            if in_scope {
+                hospitals.insert(code, info);
+            }
+        }
+        if let Some(h) = &q.hospital {
+            if !hospitals.contains_key(h) {
+                return Err(if tx.get(&crate::projector::hospital_key(h))?.is_some() {
+                    ApiError::Forbidden(format!("this token's scope does not include hospital {h}"))
+                } else {
+                    ApiError::Invalid(vec![FieldError::new(
+                        "/hospital",
+                        "is not a registered hospital",
+                    )])
+                });
+            }
+            hospitals.retain(|code, _| code == h);
+        }
+
+        // Sum cells per (hospital, department) over the months.
+        let mut per_department: BTreeMap<(String, String), Sum> = BTreeMap::new();
+        for code in hospitals.keys() {
+            for item in db.scan_prefix(department_prefix(code)) {
+                let (key, _) = item.map_err(ProjectionError::from)?;
+                let dept =
+                    String::from_utf8_lossy(&key[department_prefix(code).len()..]).into_owned();
+                per_department.entry((code.clone(), dept)).or_default();
+            }
+            for (_, dept, cell) in
+                crate::projector::cells(db, code, &q.from.to_string(), &q.to.to_string())?
+            {
+                per_department
+                    .entry((code.clone(), dept))
+                    .or_default()
+                    .add(&cell);
+            }
+        }
+        if let Some(d) = &q.department {
+            per_department.retain(|(_, dept), _| dept == d);
+        }
+
+        let k = principal.sees_suppressed().then_some(rates.k);
+        let region_of = |code: &str| {
+            hospitals
+                .get(code)
+                .map(|h| h.region.clone())
+                .unwrap_or_default()
         };
-        if in_scope {
-            hospitals.insert(code, info);
-        }
-    }
-    if let Some(h) = &q.hospital {
-        if !hospitals.contains_key(h) {
-            return Err(if tx.get(&crate::projector::hospital_key(h))?.is_some() {
-                ApiError::Forbidden(format!("this token's scope does not include hospital {h}"))
-            } else {
-                ApiError::Invalid(vec![FieldError::new(
-                    "/hospital",
-                    "is not a registered hospital",
-                )])
-            });
-        }
-        hospitals.retain(|code, _| code == h);
-    }
-
-    // Sum cells per (hospital, department) over the months.
-    let mut per_department: BTreeMap<(String, String), Sum> = BTreeMap::new();
-    for code in hospitals.keys() {
-        for item in db.scan_prefix(department_prefix(code)) {
-            let (key, _) = item.map_err(ProjectionError::from)?;
-            let dept = String::from_utf8_lossy(&key[department_prefix(code).len()..]).into_owned();
-            per_department.entry((code.clone(), dept)).or_default();
-        }
-        for (_, dept, cell) in
-            crate::projector::cells(db, code, &q.from.to_string(), &q.to.to_string())?
-        {
-            per_department
-                .entry((code.clone(), dept))
-                .or_default()
-                .add(&cell);
-        }
-    }
-    if let Some(d) = &q.department {
-        per_department.retain(|(_, dept), _| dept == d);
-    }
-
-    let k = principal.sees_suppressed().then_some(rates.k);
-    let region_of = |code: &str| {
-        hospitals
-            .get(code)
-            .map(|h| h.region.clone())
-            .unwrap_or_default()
-    };
-    let rows = match q.by {
-        By::Department => per_department
-            .iter()
-            .map(|((h, d), sum)| sum.row(Some(h.clone()), Some(d.clone()), region_of(h), k))
-            .collect(),
-        By::Hospital => {
-            let mut per_hospital: BTreeMap<String, Sum> = hospitals
-                .keys()
-                .map(|h| (h.clone(), Sum::default()))
-                .collect();
-            for ((h, _), sum) in &per_department {
-                let total = per_hospital.entry(h.clone()).or_default();
-                merge(total, sum);
-            }
-            per_hospital
+        let rows = match q.by {
+            By::Department => per_department
                 .iter()
-                .map(|(h, sum)| sum.row(Some(h.clone()), None, region_of(h), k))
-                .collect()
-        }
-        By::Region => {
-            let mut per_region: BTreeMap<String, Sum> = BTreeMap::new();
-            for info in hospitals.values() {
-                per_region.entry(info.region.clone()).or_default();
+                .map(|((h, d), sum)| sum.row(Some(h.clone()), Some(d.clone()), region_of(h), k))
+                .collect(),
+            By::Hospital => {
+                let mut per_hospital: BTreeMap<String, Sum> = hospitals
+                    .keys()
+                    .map(|h| (h.clone(), Sum::default()))
+                    .collect();
+                for ((h, _), sum) in &per_department {
+                    let total = per_hospital.entry(h.clone()).or_default();
+                    merge(total, sum);
+                }
+                per_hospital
+                    .iter()
+                    .map(|(h, sum)| sum.row(Some(h.clone()), None, region_of(h), k))
+                    .collect()
             }
-            for ((h, _), sum) in &per_department {
-                merge(per_region.entry(region_of(h)).or_default(), sum);
+            By::Region => {
+                let mut per_region: BTreeMap<String, Sum> = BTreeMap::new();
+                for info in hospitals.values() {
+                    per_region.entry(info.region.clone()).or_default();
+                }
+                for ((h, _), sum) in &per_department {
+                    merge(per_region.entry(region_of(h)).or_default(), sum);
+                }
+                per_region
+                    .iter()
+                    .map(|(r, sum)| sum.row(None, None, r.clone(), k))
+                    .collect()
             }
-            per_region
-                .iter()
-                .map(|(r, sum)| sum.row(None, None, r.clone(), k))
-                .collect()
-        }
-    };
-    Ok(Json(RatesResponse {
-        from: q.from.to_string(),
-        to: q.to.to_string(),
-        by: q.by,
-        target_per_100_discharges: TARGET_PER_100_DISCHARGES,
-        k: rates.k,
-        rows,
-    }))
+        };
+        Ok(RatesResponse {
+            from: q.from.to_string(),
+            to: q.to.to_string(),
+            by: q.by,
+            target_per_100_discharges: TARGET_PER_100_DISCHARGES,
+            k: rates.k,
+            rows,
+        })
+    }
 }
 
 fn merge(total: &mut Sum, part: &Sum) {

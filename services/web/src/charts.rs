@@ -1,0 +1,430 @@
+//! The QC charts: a u-chart per hospital and a funnel plot of hospitals,
+//! their formulas (docs/charts.md) and their SVG, drawn on the server so
+//! they work without script and print.
+//!
+//! Rates are reports per 100 discharges, so the "unit" of exposure is 100
+//! discharges: n = discharges / 100, u = reports / n.
+//!
+//! SVG is written by hand (as services/mortality/src/html.rs does) rather
+//! than with plotters: see docs/charts.md for why.
+
+use std::fmt::Write;
+
+/// z for two-sided 95 % limits.
+pub const Z95: f64 = 1.959_964;
+/// z for two-sided 99.8 % limits.
+pub const Z998: f64 = 3.090_232;
+
+/// One subgroup (a month, or a hospital): its label, reports and discharges.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// Month `YYYY-MM` or hospital code.
+    pub label: String,
+    /// Reports filed.
+    pub reports: u64,
+    /// Discharges.
+    pub discharges: u64,
+}
+
+impl Sample {
+    fn exposure(&self) -> f64 {
+        self.discharges as f64 / 100.0
+    }
+}
+
+/// One point of a u-chart with its own limits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UPoint {
+    /// Month.
+    pub label: String,
+    /// Reports per 100 discharges.
+    pub u: f64,
+    /// Upper control limit for this month's denominator.
+    pub ucl: f64,
+    /// Lower control limit (never below 0).
+    pub lcl: f64,
+    /// Outside the limits.
+    pub outside: bool,
+}
+
+/// A u-chart: the centre line ū = Σc / Σn and, for each subgroup i,
+/// ū ± 3·√(ū / nᵢ) (Montgomery, Introduction to Statistical Quality
+/// Control, §7.3.2, variable sample size). Months without discharges have
+/// no rate and are left out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UChart {
+    /// ū.
+    pub centre: f64,
+    /// The months with discharges.
+    pub points: Vec<UPoint>,
+}
+
+/// The u-chart of `samples`; None when no month has discharges.
+pub fn u_chart(samples: &[Sample]) -> Option<UChart> {
+    let with: Vec<&Sample> = samples.iter().filter(|s| s.discharges > 0).collect();
+    let total_n: f64 = with.iter().map(|s| s.exposure()).sum();
+    if total_n <= 0.0 {
+        return None;
+    }
+    let centre = with.iter().map(|s| s.reports as f64).sum::<f64>() / total_n;
+    let points = with
+        .iter()
+        .map(|s| {
+            let n = s.exposure();
+            let u = s.reports as f64 / n;
+            let sigma = (centre / n).sqrt();
+            let ucl = centre + 3.0 * sigma;
+            let lcl = (centre - 3.0 * sigma).max(0.0);
+            UPoint {
+                label: s.label.clone(),
+                u,
+                ucl,
+                lcl,
+                outside: u > ucl || u < lcl,
+            }
+        })
+        .collect();
+    Some(UChart { centre, points })
+}
+
+/// Funnel limits around `target` for exposure `n` (hundreds of discharges):
+/// target ± z·√(target / n), the normal approximation to the Poisson
+/// (Spiegelhalter 2005, "Funnel plots for comparing institutional
+/// performance", Stat Med 24:1185–1202), the lower limit not below 0.
+pub fn funnel_limits(target: f64, n: f64, z: f64) -> (f64, f64) {
+    let half = z * (target / n).sqrt();
+    ((target - half).max(0.0), target + half)
+}
+
+/// One hospital on the funnel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunnelPoint {
+    /// Hospital code.
+    pub label: String,
+    /// Discharges (the x axis).
+    pub discharges: u64,
+    /// Reports per 100 discharges.
+    pub rate: f64,
+    /// Outside the 95 % limits.
+    pub outside_95: bool,
+    /// Outside the 99.8 % limits.
+    pub outside_998: bool,
+}
+
+/// A funnel plot: the regional rate θ = Σc / Σn and the hospitals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Funnel {
+    /// θ, the regional rate per 100 discharges.
+    pub target: f64,
+    /// Hospitals with discharges.
+    pub points: Vec<FunnelPoint>,
+}
+
+/// The funnel of `hospitals`; None when none has discharges.
+pub fn funnel(hospitals: &[Sample]) -> Option<Funnel> {
+    let with: Vec<&Sample> = hospitals.iter().filter(|s| s.discharges > 0).collect();
+    let total_n: f64 = with.iter().map(|s| s.exposure()).sum();
+    if total_n <= 0.0 {
+        return None;
+    }
+    let target = with.iter().map(|s| s.reports as f64).sum::<f64>() / total_n;
+    let points = with
+        .iter()
+        .map(|s| {
+            let n = s.exposure();
+            let rate = s.reports as f64 / n;
+            let out = |z| {
+                let (lo, hi) = funnel_limits(target, n, z);
+                rate < lo || rate > hi
+            };
+            FunnelPoint {
+                label: s.label.clone(),
+                discharges: s.discharges,
+                rate,
+                outside_95: out(Z95),
+                outside_998: out(Z998),
+            }
+        })
+        .collect();
+    Some(Funnel { target, points })
+}
+
+const W: f64 = 640.0;
+const H: f64 = 260.0;
+const LEFT: f64 = 44.0;
+const RIGHT: f64 = 12.0;
+const TOP: f64 = 12.0;
+const BOTTOM: f64 = 30.0;
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\'', "&#39;")
+}
+
+struct Frame {
+    svg: String,
+    ymax: f64,
+}
+
+impl Frame {
+    fn new(label: &str, ymax: f64) -> Frame {
+        let ymax = if ymax > 0.0 { ymax * 1.1 } else { 1.0 };
+        let mut svg = format!(
+            "<svg xmlns='http://www.w3.org/2000/svg' width='{W}' height='{H}' viewBox='0 0 {W} {H}' role='img' aria-label='{}'><title>{}</title>",
+            escape(label),
+            escape(label)
+        );
+        let _ = write!(
+            svg,
+            "<line x1='{LEFT}' y1='{TOP}' x2='{LEFT}' y2='{b}' stroke='#000'/><line x1='{LEFT}' y1='{b}' x2='{r}' y2='{b}' stroke='#000'/>",
+            b = H - BOTTOM,
+            r = W - RIGHT
+        );
+        let mut f = Frame { svg, ymax };
+        for i in 0..=4 {
+            let v = ymax * f64::from(i) / 4.0;
+            let y = f.y(v);
+            let _ = write!(
+                f.svg,
+                "<text x='{}' y='{:.1}' text-anchor='end'>{v:.2}</text><line x1='{}' y1='{y:.1}' x2='{LEFT}' y2='{y:.1}' stroke='#000'/>",
+                LEFT - 6.0,
+                y + 4.0,
+                LEFT - 3.0
+            );
+        }
+        f
+    }
+
+    fn y(&self, v: f64) -> f64 {
+        TOP + (H - TOP - BOTTOM) * (1.0 - (v / self.ymax).clamp(0.0, 1.05))
+    }
+
+    fn polyline(&mut self, pts: &[(f64, f64)], dash: Option<&str>, width: f64) {
+        if pts.is_empty() {
+            return;
+        }
+        let points: Vec<String> = pts.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+        let _ = write!(
+            self.svg,
+            "<polyline points='{}' fill='none' stroke='#000' stroke-width='{width}'{}/>",
+            points.join(" "),
+            dash.map(|d| format!(" stroke-dasharray='{d}'"))
+                .unwrap_or_default()
+        );
+    }
+
+    /// A point: a filled circle inside the limits, a hollow square with
+    /// "!" outside (shape and mark, not colour, tell them apart).
+    fn point(&mut self, x: f64, y: f64, outside: bool, title: &str) {
+        if outside {
+            let _ = write!(
+                self.svg,
+                "<g><title>{t}</title><rect x='{:.1}' y='{:.1}' width='9' height='9' fill='#fff' stroke='#000' stroke-width='2'/><text x='{:.1}' y='{:.1}' font-weight='bold'>!</text></g>",
+                x - 4.5,
+                y - 4.5,
+                x + 7.0,
+                y - 5.0,
+                t = escape(title)
+            );
+        } else {
+            let _ = write!(
+                self.svg,
+                "<g><title>{t}</title><circle cx='{x:.1}' cy='{y:.1}' r='4' fill='#000'/></g>",
+                t = escape(title)
+            );
+        }
+    }
+
+    fn text(&mut self, x: f64, y: f64, anchor: &str, s: &str) {
+        let _ = write!(
+            self.svg,
+            "<text x='{x:.1}' y='{y:.1}' text-anchor='{anchor}'>{}</text>",
+            escape(s)
+        );
+    }
+
+    fn finish(mut self) -> String {
+        self.svg.push_str("</svg>");
+        self.svg
+    }
+}
+
+/// The u-chart as SVG: points, the centre line (dashed) and each month's
+/// limits as steps (solid).
+pub fn u_chart_svg(chart: &UChart, label: &str) -> String {
+    let ymax = chart
+        .points
+        .iter()
+        .map(|p| p.ucl.max(p.u))
+        .fold(chart.centre, f64::max);
+    let mut f = Frame::new(label, ymax);
+    let slot = (W - LEFT - RIGHT) / chart.points.len().max(1) as f64;
+    let x = |i: usize| LEFT + slot * (i as f64 + 0.5);
+    let mut ucl = Vec::new();
+    let mut lcl = Vec::new();
+    for (i, p) in chart.points.iter().enumerate() {
+        let (a, b) = (x(i) - slot / 2.0, x(i) + slot / 2.0);
+        ucl.extend([(a, f.y(p.ucl)), (b, f.y(p.ucl))]);
+        lcl.extend([(a, f.y(p.lcl)), (b, f.y(p.lcl))]);
+    }
+    f.polyline(&ucl, None, 1.0);
+    f.polyline(&lcl, None, 1.0);
+    let c = f.y(chart.centre);
+    f.polyline(&[(LEFT, c), (W - RIGHT, c)], Some("6 4"), 1.5);
+    f.text(
+        W - RIGHT,
+        c - 4.0,
+        "end",
+        &format!("ū = {:.2}", chart.centre),
+    );
+    let line: Vec<(f64, f64)> = chart
+        .points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (x(i), f.y(p.u)))
+        .collect();
+    f.polyline(&line, Some("1 3"), 1.0);
+    for (i, p) in chart.points.iter().enumerate() {
+        let (px, py) = (x(i), f.y(p.u));
+        f.point(
+            px,
+            py,
+            p.outside,
+            &format!("{}: {:.2} [{:.2}, {:.2}]", p.label, p.u, p.lcl, p.ucl),
+        );
+        let short = p.label.get(2..).unwrap_or(&p.label);
+        f.text(px, H - BOTTOM + 16.0, "middle", short);
+    }
+    f.finish()
+}
+
+/// The funnel plot as SVG: hospitals by discharges (x) and rate (y), the
+/// regional rate, 95 % limits dashed, 99.8 % limits solid.
+pub fn funnel_svg(funnel: &Funnel, label: &str) -> String {
+    let xmax = funnel
+        .points
+        .iter()
+        .map(|p| p.discharges)
+        .max()
+        .unwrap_or(1) as f64
+        * 1.1;
+    let xmin = xmax / 60.0;
+    let ymax = funnel.points.iter().map(|p| p.rate).fold(
+        funnel_limits(funnel.target, xmax / 100.0, Z998).1 * 1.5,
+        f64::max,
+    );
+    let mut f = Frame::new(label, ymax);
+    let x = |d: f64| LEFT + (W - LEFT - RIGHT) * d / xmax;
+    for (z, dash) in [(Z95, Some("6 4")), (Z998, None)] {
+        let mut hi = Vec::new();
+        let mut lo = Vec::new();
+        for i in 0..=60 {
+            let d = xmin + (xmax - xmin) * f64::from(i) / 60.0;
+            let (l, h) = funnel_limits(funnel.target, d / 100.0, z);
+            hi.push((x(d), f.y(h)));
+            lo.push((x(d), f.y(l)));
+        }
+        f.polyline(&hi, dash, 1.0);
+        f.polyline(&lo, dash, 1.0);
+    }
+    let t = f.y(funnel.target);
+    f.polyline(&[(LEFT, t), (W - RIGHT, t)], None, 2.0);
+    f.text(
+        W - RIGHT,
+        t - 4.0,
+        "end",
+        &format!("θ = {:.2}", funnel.target),
+    );
+    for p in &funnel.points {
+        let (px, py) = (x(p.discharges as f64), f.y(p.rate));
+        f.point(
+            px,
+            py,
+            p.outside_95,
+            &format!("{}: {:.2} / {}", p.label, p.rate, p.discharges),
+        );
+        f.text(px + 8.0, py + 4.0, "start", &p.label);
+    }
+    for i in 0..=4 {
+        let d = xmax * f64::from(i) / 4.0;
+        f.text(x(d), H - BOTTOM + 16.0, "middle", &format!("{d:.0}"));
+    }
+    f.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(label: &str, reports: u64, discharges: u64) -> Sample {
+        Sample {
+            label: label.into(),
+            reports,
+            discharges,
+        }
+    }
+
+    fn close(a: f64, b: f64) {
+        assert!((a - b).abs() < 1e-6, "{a} != {b}");
+    }
+
+    /// docs/charts.md, worked example 1.
+    #[test]
+    fn u_chart_matches_the_hand_computed_example() {
+        let months = [
+            s("2026-01", 4, 400),
+            s("2026-02", 4, 400),
+            s("2026-03", 4, 400),
+            s("2026-04", 16, 400),
+            s("2026-05", 0, 100),
+            s("2026-06", 3, 0),
+        ];
+        let c = u_chart(&months).unwrap();
+        close(c.centre, 28.0 / 17.0);
+        assert_eq!(c.points.len(), 5, "a month without discharges has no point");
+        close(c.points[0].u, 1.0);
+        close(c.points[0].ucl, 3.572_125_667);
+        close(c.points[0].lcl, 0.0);
+        assert!(!c.points[0].outside);
+        close(c.points[3].u, 4.0);
+        assert!(c.points[3].outside, "4.0 > 3.5721");
+        close(c.points[4].ucl, 5.497_192_511);
+        assert!(!c.points[4].outside);
+        assert!(u_chart(&[s("x", 1, 0)]).is_none());
+    }
+
+    /// docs/charts.md, worked example 2.
+    #[test]
+    fn funnel_matches_the_hand_computed_example() {
+        let f = funnel(&[s("A", 10, 1000), s("B", 45, 1000), s("C", 5, 200)]).unwrap();
+        close(f.target, 60.0 / 22.0);
+        let (lo, hi) = funnel_limits(f.target, 10.0, Z95);
+        close(lo, 1.703_714_911);
+        close(hi, 3.750_830_544);
+        let (lo, hi) = funnel_limits(f.target, 10.0, Z998);
+        close(lo, 1.113_451_699);
+        close(hi, 4.341_093_756);
+        let (lo, hi) = funnel_limits(f.target, 2.0, Z998);
+        close(lo, 0.0);
+        close(hi, 6.335_886_251);
+        let by = |l: &str| f.points.iter().find(|p| p.label == l).unwrap().clone();
+        assert!(by("A").outside_95 && by("A").outside_998, "1.0 below both");
+        assert!(by("B").outside_95 && by("B").outside_998, "4.5 above both");
+        assert!(
+            !by("C").outside_95,
+            "a small hospital at 2.5 is not flagged"
+        );
+    }
+
+    #[test]
+    fn svg_is_well_formed_enough() {
+        let c = u_chart(&[s("2026-01", 4, 400), s("2026-02", 16, 400)]).unwrap();
+        let svg = u_chart_svg(&c, "H1 <u>");
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains("H1 &lt;u&gt;"));
+        let f = funnel(&[s("A", 10, 1000), s("B", 45, 1000)]).unwrap();
+        assert!(funnel_svg(&f, "funnel").contains("<polyline"));
+    }
+}

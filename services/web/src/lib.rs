@@ -1,0 +1,116 @@
+//! Lantern's staff web: server-rendered pages on the same router and port
+//! as the API, for the people who would otherwise drive Lantern with curl.
+//!
+//! - [`session`]: sign-in with a token, server-side sessions, CSRF;
+//! - [`i18n`]: every string, zh-CN and English;
+//! - [`layout`]: the page shell and security headers;
+//! - [`error`]: the one error type and its page;
+//! - [`pages`]: sign-in, the safety officer's workspace, the QC dashboard;
+//! - [`charts`]: u-chart and funnel-plot formulas and their SVG.
+//!
+//! Every write goes through the API's own handlers, so the web cannot
+//! drift from what the API accepts or refuses.
+
+pub mod charts;
+pub mod error;
+pub mod i18n;
+pub mod layout;
+pub mod pages;
+pub mod session;
+
+use axum::Router;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use lantern_intake::Intake;
+use lantern_rates::Rates;
+use serde::de::DeserializeOwned;
+
+use crate::error::WebError;
+use crate::i18n::{LANG_COOKIE, lang_in_query};
+use crate::session::Sessions;
+
+/// The staff web's state.
+#[derive(Clone)]
+pub struct Web {
+    /// The intake: reports, critical values, directory, the command path.
+    pub intake: Intake,
+    /// The rates query (None when the rates service does not run here).
+    pub rates: Option<Rates>,
+    /// Signed-in staff.
+    pub sessions: Sessions,
+}
+
+impl Web {
+    /// The web over the intake and, if running, the rates.
+    pub fn new(intake: Intake, rates: Option<Rates>) -> Web {
+        Web {
+            intake,
+            rates,
+            sessions: Sessions::default(),
+        }
+    }
+}
+
+/// The staff pages, under `/staff`.
+pub fn router(web: Web) -> Router {
+    use pages::{critical, dashboard, reports, signin};
+    Router::new()
+        .route("/staff", get(signin::home))
+        .route("/staff/app.css", get(stylesheet))
+        .route("/staff/sign-in", get(signin::form).post(signin::sign_in))
+        .route("/staff/sign-out", post(signin::sign_out))
+        .route("/staff/reports", get(reports::inbox))
+        .route("/staff/reports/{id}", get(reports::report))
+        .route("/staff/reports/{id}/triage", post(reports::triage))
+        .route("/staff/reports/{id}/feedback", post(reports::feedback))
+        .route("/staff/critical-values", get(critical::worklist))
+        .route("/staff/dashboard", get(dashboard::dashboard))
+        .route("/staff/dashboard.csv", get(dashboard::csv))
+        .layer(axum::middleware::from_fn(remember_lang))
+        .with_state(web)
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        layout::STYLE,
+    )
+        .into_response()
+}
+
+/// `?lang=` on any staff page is remembered in a cookie, so the switch
+/// holds on the next page and after a form post.
+async fn remember_lang(req: Request, next: Next) -> Response {
+    let lang = lang_in_query(req.uri().query());
+    let mut response = next.run(req).await;
+    if let Some(lang) = lang
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            "{LANG_COOKIE}={}; SameSite=Strict; Path=/staff; Max-Age=31536000",
+            lang.code()
+        ))
+    {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// A URL-encoded form; a form that cannot be read is a [`WebError`] page,
+/// not axum's plain-text rejection.
+pub struct PageForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PageForm<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::Form::<T>::from_request(req, state)
+            .await
+            .map(|axum::Form(t)| PageForm(t))
+            .map_err(|e| WebError::BadForm(e.body_text()))
+    }
+}

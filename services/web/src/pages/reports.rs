@@ -1,0 +1,457 @@
+//! The safety officer's report inbox and report page. Reads come from the
+//! intake's reports read model; triage and feedback call the API's own
+//! handlers, so validation, scope, scrubbing and the append are the API's.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use lantern_intake::ApiError;
+use lantern_intake::api::reports::{
+    TextBody, TriageReport, get_report, post_feedback, triage_report,
+};
+use lantern_intake::app::IdempotencyKey;
+use lantern_intake::directory::HospitalRecord;
+use lantern_intake::domain::{Category, Grade, Role};
+use lantern_intake::json::ValidJson;
+use lantern_intake::query::{After, Month, ValidQuery};
+use lantern_intake::reports::{ReportRecord, Status};
+use maud::{Markup, html};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::given;
+use crate::error::WebError;
+use crate::i18n::Lang;
+use crate::layout::page;
+use crate::session::Staff;
+use crate::{PageForm, Web};
+
+/// The officer's own hospital, with role and scope checked as the API does.
+pub async fn own_hospital(web: &Web, staff: &Staff) -> Result<HospitalRecord, WebError> {
+    let p = &staff.principal;
+    p.require(&[Role::SafetyOfficer])?;
+    let code = p.hospital.as_deref().unwrap_or_default();
+    let hospital = web
+        .intake
+        .directory
+        .hospital(code)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no hospital {code}")))?;
+    p.require_in(&[Role::SafetyOfficer], &hospital)?;
+    Ok(hospital)
+}
+
+/// This month in `tz` (months are counted in the hospital's time zone).
+pub fn this_month(tz: &str) -> Month {
+    let tz = lantern_intake::reports::zone(Some(tz));
+    Month::of(Utc::now().with_timezone(&tz).date_naive())
+}
+
+/// `from`/`to` from the query, defaulting to the last 12 months.
+pub fn period(from: &Option<String>, to: &Option<String>, tz: &str) -> (Month, Month) {
+    let to = given(to)
+        .and_then(Month::parse)
+        .unwrap_or_else(|| this_month(tz));
+    let from = given(from)
+        .and_then(Month::parse)
+        .unwrap_or_else(|| (0..11).fold(to, |m, _| m.prev()));
+    if from > to { (to, to) } else { (from, to) }
+}
+
+fn status_key(s: Status) -> &'static str {
+    match s {
+        Status::Received => "status.received",
+        Status::Triaged => "status.triaged",
+        Status::UnderAnalysis => "status.under_analysis",
+        Status::Closed => "status.closed",
+    }
+}
+
+fn status_code(s: Status) -> &'static str {
+    &status_key(s)["status.".len()..]
+}
+
+fn grade_label(lang: Lang, g: Grade) -> &'static str {
+    lang.t(&format!("grade.{}", g.as_str()))
+}
+
+fn cat_label(lang: Lang, c: Category) -> &'static str {
+    lang.t(&format!("cat.{}", c.as_str()))
+}
+
+/// The inbox filters.
+#[derive(Deserialize, Default)]
+pub struct InboxQuery {
+    from: Option<String>,
+    to: Option<String>,
+    grade: Option<String>,
+    category: Option<String>,
+    department: Option<String>,
+    state: Option<String>,
+}
+
+const SHOWN: usize = 200;
+
+fn select(
+    name: &str,
+    label: &str,
+    lang: Lang,
+    current: Option<&str>,
+    options: &[(String, String)],
+) -> Markup {
+    html! {
+        div {
+            label for={ "f-" (name) } { (label) }
+            select id={ "f-" (name) } name=(name) {
+                option value="" { (lang.t("any")) }
+                @for (value, text) in options {
+                    option value=(value) selected[current == Some(value.as_str())] { (text) }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /staff/reports`: the own hospital's reports, filtered.
+pub async fn inbox(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    Query(q): Query<InboxQuery>,
+) -> Result<Response, WebError> {
+    let hospital = own_hospital(&web, &staff).await?;
+    let (from, to) = period(&q.from, &q.to, &hospital.timezone);
+    let all = web
+        .intake
+        .reports
+        .list(
+            &hospital.code,
+            &from.to_string(),
+            &to.to_string(),
+            1,
+            usize::MAX,
+        )?
+        .rows;
+    let grade = given(&q.grade);
+    let category = given(&q.category);
+    let department = given(&q.department);
+    let state = given(&q.state);
+    let rows: Vec<&ReportRecord> = all
+        .iter()
+        .filter(|r| grade.is_none_or(|g| r.current_grade().as_str() == g))
+        .filter(|r| category.is_none_or(|c| r.current_category().as_str() == c))
+        .filter(|r| department.is_none_or(|d| r.department == d))
+        .filter(|r| state.is_none_or(|s| status_code(r.status) == s))
+        .collect();
+    let grades: Vec<_> = Grade::ALL
+        .iter()
+        .map(|g| (g.as_str().to_owned(), grade_label(lang, *g).to_owned()))
+        .collect();
+    let cats: Vec<_> = Category::ALL
+        .iter()
+        .map(|c| (c.as_str().to_owned(), cat_label(lang, *c).to_owned()))
+        .collect();
+    let depts: Vec<_> = hospital
+        .departments
+        .iter()
+        .map(|(code, name)| (code.clone(), format!("{name} ({code})")))
+        .collect();
+    let states: Vec<_> = [
+        Status::Received,
+        Status::Triaged,
+        Status::UnderAnalysis,
+        Status::Closed,
+    ]
+    .iter()
+    .map(|s| {
+        (
+            status_code(*s).to_owned(),
+            lang.t(status_key(*s)).to_owned(),
+        )
+    })
+    .collect();
+    let body = html! {
+        h1 { (lang.t("reports.h1")) " — " (hospital.name) }
+        form method="get" action="/staff/reports" class="filters" aria-label=(lang.t("filter")) {
+            div { label for="f-from" { (lang.t("from")) } input type="month" id="f-from" name="from" value=(from.to_string()); }
+            div { label for="f-to" { (lang.t("to")) } input type="month" id="f-to" name="to" value=(to.to_string()); }
+            (select("grade", lang.t("grade"), lang, grade, &grades))
+            (select("category", lang.t("category"), lang, category, &cats))
+            (select("department", lang.t("department"), lang, department, &depts))
+            (select("state", lang.t("state"), lang, state, &states))
+            div { button type="submit" { (lang.t("filter")) } }
+        }
+        p { (rows.len().min(SHOWN)) " / " (rows.len()) " " (lang.t("count")) }
+        @if rows.is_empty() {
+            p { (lang.t("none_found")) }
+        } @else {
+            table {
+                thead { tr {
+                    th scope="col" { (lang.t("filed_on")) }
+                    th scope="col" { (lang.t("grade")) }
+                    th scope="col" { (lang.t("category")) }
+                    th scope="col" { (lang.t("department")) }
+                    th scope="col" { (lang.t("state")) }
+                    th scope="col" { (lang.t("description")) }
+                } }
+                tbody {
+                    @for r in rows.iter().take(SHOWN) {
+                        tr {
+                            td { a href={ "/staff/reports/" (r.report_id) } { (r.filed_on) } }
+                            td { (r.current_grade().as_str()) }
+                            td { (cat_label(lang, r.current_category())) }
+                            td { (r.department) }
+                            td { (lang.t(status_key(r.status))) }
+                            td { (r.description.chars().take(80).collect::<String>()) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(
+        &staff,
+        lang,
+        "/staff/reports",
+        lang.t("reports.h1"),
+        body,
+    ))
+}
+
+/// Query of the report page: `after` (wait for a write to show) and
+/// `saved` (say it worked).
+#[derive(Deserialize, Default)]
+pub struct ReportQuery {
+    after: Option<String>,
+    saved: Option<String>,
+}
+
+fn report_id(s: &str) -> Result<Uuid, WebError> {
+    s.parse()
+        .map_err(|_| WebError::Api(ApiError::NotFound(format!("no report {s}"))))
+}
+
+/// What to say above the forms.
+enum Notice {
+    None,
+    Saved,
+    Refused(ApiError),
+}
+
+async fn render(
+    web: &Web,
+    staff: &Staff,
+    lang: Lang,
+    id: Uuid,
+    after: Option<u64>,
+    notice: Notice,
+) -> Result<Response, WebError> {
+    // The API's own read: role, scope (403 for another hospital's report)
+    // and 404 are decided there.
+    let Json(r) = get_report(
+        State(web.intake.clone()),
+        staff.principal.clone(),
+        Path(id),
+        ValidQuery(After { after }),
+    )
+    .await?;
+    let status = match &notice {
+        Notice::Refused(e) => e.status(),
+        _ => axum::http::StatusCode::OK,
+    };
+    let current_grade = r.current_grade();
+    let current_cat = r.current_category();
+    let body = html! {
+        p { a href="/staff/reports" { "← " (lang.t("back")) } }
+        h1 { (lang.t("report.h1")) }
+        @match &notice {
+            Notice::Saved => { p class="ok" role="status" { (lang.t("report.saved")) } },
+            Notice::Refused(e) => { div class="alert" role="alert" {
+                strong { (lang.t("refused")) } " " (e.status().as_u16()) " — " (e.problem().title)
+                @if let ApiError::Invalid(errors) = e {
+                    ul { @for fe in errors { li { code { (fe.pointer) } " " (fe.message) } } }
+                } @else {
+                    p { (e.problem().detail) }
+                }
+            } },
+            Notice::None => {},
+        }
+        table {
+            tr { th scope="row" { (lang.t("state")) } td { (lang.t(status_key(r.status))) } }
+            tr { th scope="row" { (lang.t("filed_on")) } td { (r.filed_on) } }
+            tr { th scope="row" { (lang.t("occurred_at")) } td { (r.occurred_at.format("%Y-%m-%d %H:%M %:z")) } }
+            tr { th scope="row" { (lang.t("department")) } td { (r.department) } }
+            tr { th scope="row" { (lang.t("report.as_filed")) } td { (grade_label(lang, r.grade)) " · " (cat_label(lang, r.category)) " · " (lang.t("harm")) ": " (lang.t(&format!("harm.{}", serde_json::to_value(r.harm).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()))) } }
+            @if let Some(t) = &r.triage {
+                tr { th scope="row" { (lang.t("report.triaged_as")) } td { (grade_label(lang, t.grade)) " · " (cat_label(lang, t.category)) " (" (t.on) ")" @if let Some(n) = &t.note { " — " (n) } } }
+            }
+            @if let Some(l) = &r.location { tr { th scope="row" { (lang.t("location")) } td { (l) } } }
+        }
+        h2 { (lang.t("description")) }
+        p class="desc" { (r.description) }
+        @if let Some(a) = &r.immediate_actions {
+            h2 { (lang.t("immediate_actions")) }
+            p class="desc" { (a) }
+        }
+        @if !r.follow_ups.is_empty() {
+            h2 { (lang.t("report.follow_ups")) }
+            ul { @for f in &r.follow_ups { li { (f.added_on) ": " (f.text) } } }
+        }
+        h2 id="triage" { (lang.t("report.triage")) }
+        form method="post" action={ "/staff/reports/" (id) "/triage" } {
+            input type="hidden" name="csrf" value=(staff.csrf);
+            label for="t-grade" { (lang.t("grade")) }
+            select id="t-grade" name="grade" {
+                @for g in Grade::ALL { option value=(g.as_str()) selected[g == current_grade] { (grade_label(lang, g)) } }
+            }
+            label for="t-category" { (lang.t("category")) }
+            select id="t-category" name="category" {
+                @for c in Category::ALL { option value=(c.as_str()) selected[*c == current_cat] { (cat_label(lang, *c)) } }
+            }
+            label for="t-dup" { (lang.t("report.duplicate_of")) }
+            input type="text" id="t-dup" name="duplicate_of" size="40";
+            label for="t-note" { (lang.t("report.note")) }
+            textarea id="t-note" name="note" rows="3" maxlength="2000" {}
+            p { button type="submit" { (lang.t("report.triage_submit")) } }
+        }
+        h2 id="feedback" { (lang.t("report.feedback")) }
+        @if !r.feedback.is_empty() {
+            ul { @for f in &r.feedback { li { (f.posted_on) ": " (f.text) } } }
+        }
+        form method="post" action={ "/staff/reports/" (id) "/feedback" } {
+            input type="hidden" name="csrf" value=(staff.csrf);
+            label for="fb-text" { (lang.t("report.feedback")) }
+            p class="hint" id="fb-hint" { (lang.t("report.feedback_hint")) }
+            textarea id="fb-text" name="text" rows="4" maxlength="4000" aria-describedby="fb-hint" {}
+            p { button type="submit" { (lang.t("report.feedback_submit")) } }
+        }
+    };
+    let mut response = page(
+        staff,
+        lang,
+        &format!("/staff/reports/{id}"),
+        lang.t("report.h1"),
+        body,
+    );
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+/// `GET /staff/reports/{id}`: the report, its triage and feedback forms.
+pub async fn report(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    Path(id): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, WebError> {
+    let id = report_id(&id)?;
+    let notice = if q.saved.is_some() {
+        Notice::Saved
+    } else {
+        Notice::None
+    };
+    let after = given(&q.after).and_then(|s| s.parse().ok());
+    render(&web, &staff, lang, id, after, notice).await
+}
+
+/// After a write: a refusal the officer can act on (422, 409) is shown on
+/// the report page; anything else (403, 404, 503) is the error page.
+async fn outcome(
+    web: &Web,
+    staff: &Staff,
+    lang: Lang,
+    id: Uuid,
+    result: Result<u64, ApiError>,
+) -> Result<Response, WebError> {
+    match result {
+        Ok(seq) => {
+            Ok(Redirect::to(&format!("/staff/reports/{id}?after={seq}&saved=1")).into_response())
+        }
+        Err(e @ (ApiError::Invalid(_) | ApiError::Conflict(_))) => {
+            render(web, staff, lang, id, None, Notice::Refused(e)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The triage form.
+#[derive(Deserialize)]
+pub struct TriageForm {
+    #[serde(default)]
+    csrf: String,
+    grade: Grade,
+    category: Category,
+    duplicate_of: Option<String>,
+    note: Option<String>,
+}
+
+/// `POST /staff/reports/{id}/triage`, through the API's `triage_report`.
+pub async fn triage(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<TriageForm>,
+) -> Result<Response, WebError> {
+    staff.check_csrf(&form.csrf)?;
+    let id = report_id(&id)?;
+    let duplicate_of = match given(&form.duplicate_of) {
+        None => None,
+        Some(s) => match s.parse::<Uuid>() {
+            Ok(u) => Some(u),
+            Err(_) => {
+                let e = ApiError::field("/duplicate_of", "is not a report id");
+                return outcome(&web, &staff, lang, id, Err(e)).await;
+            }
+        },
+    };
+    let body = TriageReport {
+        grade: form.grade,
+        category: form.category,
+        duplicate_of,
+        note: given(&form.note).map(str::to_owned),
+    };
+    let result = triage_report(
+        State(web.intake.clone()),
+        staff.principal.clone(),
+        Path(id),
+        IdempotencyKey::default(),
+        ValidJson(body),
+    )
+    .await
+    .map(|(_, Json(a))| a.seq);
+    outcome(&web, &staff, lang, id, result).await
+}
+
+/// The feedback form.
+#[derive(Deserialize)]
+pub struct FeedbackForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// `POST /staff/reports/{id}/feedback`, through the API's `post_feedback`.
+pub async fn feedback(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<FeedbackForm>,
+) -> Result<Response, WebError> {
+    staff.check_csrf(&form.csrf)?;
+    let id = report_id(&id)?;
+    let result = post_feedback(
+        State(web.intake.clone()),
+        staff.principal.clone(),
+        Path(id),
+        IdempotencyKey::default(),
+        ValidJson(TextBody { text: form.text }),
+    )
+    .await
+    .map(|(_, Json(a))| a.seq);
+    outcome(&web, &staff, lang, id, result).await
+}

@@ -1,0 +1,97 @@
+// The four people's jobs in a real browser, against a running Lantern.
+// Env: LANTERN_URL, SO_TOKEN (safety officer of H1), QC_TOKEN (QC centre of
+// H1's region), SHOTS (screenshot directory). Exits non-zero on any
+// failure or any console error.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+
+const base = process.env.LANTERN_URL;
+const shots = process.env.SHOTS || 'target/browser';
+mkdirSync(shots, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const errors = [];
+async function newPage(options) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`); });
+  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
+  return page;
+}
+function check(cond, what) { if (!cond) throw new Error(`failed: ${what}`); }
+let step = 0;
+async function shot(page, name) { await page.screenshot({ path: `${shots}/${++step}-${name}.png`, fullPage: true }); }
+
+try {
+  // 1. A clinician files a report on a phone.
+  const phone = await newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await phone.goto(`${base}/`);
+  await phone.waitForSelector('#f-hospital option[value="H1"]', { state: 'attached' });
+  await phone.selectOption('#f-hospital', 'H1');
+  await phone.waitForSelector('#f-department:not([disabled])');
+  await phone.selectOption('#f-department', 'ICU');
+  const now = new Date(Date.now() - 3600e3 + 8 * 3600e3).toISOString().slice(0, 16);
+  await phone.fill('#f-occurred_at', now);
+  await phone.check('#g-III');
+  await phone.check('#hm-mild');
+  await phone.selectOption('#f-category', 'fall');
+  await phone.fill('#f-description', '夜间患者如厕时跌倒，床栏未拉起 / patient fell at night, bed rail down');
+  await shot(phone, 'clinician-form');
+  await phone.click('#submit');
+  await phone.waitForSelector('#done:not([hidden])');
+  const receipt = (await phone.textContent('#receipt-code')).replace(/[^0-9A-Za-z]/g, '');
+  check(receipt.length >= 16, `a receipt code (${receipt})`);
+  await shot(phone, 'clinician-receipt');
+
+  // 2. The safety officer signs in, triages it and posts feedback.
+  const so = await newPage({ viewport: { width: 1024, height: 768 } });
+  await so.goto(`${base}/staff/sign-in`);
+  await so.fill('#token', process.env.SO_TOKEN);
+  await so.click('button[type=submit]');
+  await so.waitForURL('**/staff/reports');
+  check(!(await so.content()).includes(process.env.SO_TOKEN), 'no token in the page');
+  await shot(so, 'officer-inbox');
+  await so.click('table tbody tr:first-child a');
+  await so.waitForSelector('#t-grade');
+  await so.selectOption('#t-grade', 'III');
+  await so.selectOption('#t-category', 'fall');
+  await so.fill('#t-note', '已核实');
+  await Promise.all([so.waitForURL(/saved=1/), so.click('form[action$="/triage"] button')]);
+  await shot(so, 'officer-triaged');
+  await so.fill('#fb-text', '已在全院推行夜间床栏检查。 / Night-time bed-rail checks now hospital-wide.');
+  await Promise.all([so.waitForURL(/saved=1/), so.click('form[action$="/feedback"] button')]);
+  check((await so.content()).includes('bed-rail checks'), 'feedback shown to the officer');
+  await shot(so, 'officer-feedback');
+  await so.goto(`${base}/staff/critical-values`);
+  await shot(so, 'officer-critical-values');
+
+  // 3. The clinician reads the feedback through the receipt.
+  await phone.goto(`${base}/receipt#${receipt}`);
+  await phone.waitForFunction(() => document.querySelector('#v-feedback')?.textContent.includes('bed-rail'));
+  await shot(phone, 'clinician-feedback');
+
+  // 4. A QC analyst signs in and sees the rate and the charts.
+  const qc = await newPage({ viewport: { width: 1280, height: 900 } });
+  await qc.goto(`${base}/staff/sign-in?lang=en`);
+  await qc.fill('#token', process.env.QC_TOKEN);
+  await qc.click('button[type=submit]');
+  await qc.waitForURL('**/staff/dashboard');
+  const html = await qc.content();
+  check(html.includes('Reports per 100 discharges'), 'English remembered; the rate column');
+  check(await qc.locator('#funnel svg').count() === 1, 'a funnel plot');
+  check(await qc.locator('figure.uchart svg').count() >= 1, 'a u-chart');
+  await shot(qc, 'qc-dashboard');
+
+  check(errors.length === 0, `no console errors:\n${errors.join('\n')}`);
+  console.log(`browser flow passed; screenshots in ${shots}`);
+} catch (e) {
+  console.error(e.message);
+  if (errors.length) console.error(errors.join('\n'));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
