@@ -18,7 +18,7 @@ const errors = [];
 async function newPage(options) {
   const context = await browser.newContext(options);
   const page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`); });
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()} (${m.location().url})`); });
   page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
   return page;
 }
@@ -34,7 +34,9 @@ try {
   await phone.selectOption('#f-hospital', 'H1');
   await phone.waitForSelector('#f-department:not([disabled])');
   await phone.selectOption('#f-department', 'ICU');
-  const now = new Date(Date.now() - 3600e3 + 8 * 3600e3).toISOString().slice(0, 16);
+  // datetime-local is in the browser's zone: two hours ago, local time.
+  const then = new Date(Date.now() - 2 * 3600e3);
+  const now = new Date(then.getTime() - then.getTimezoneOffset() * 60e3).toISOString().slice(0, 16);
   await phone.fill('#f-occurred_at', now);
   await phone.check('#g-III');
   await phone.check('#hm-mild');

@@ -60,6 +60,12 @@ pub fn router(web: Web) -> Router {
     Router::new()
         .route("/staff", get(signin::home))
         .route("/staff/app.css", get(stylesheet))
+        // Browsers ask every page for one; an empty answer keeps a 404 out
+        // of every console (the clinician's form included).
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
         .route("/staff/sign-in", get(signin::form).post(signin::sign_in))
         .route("/staff/sign-out", post(signin::sign_out))
         .route("/staff/reports", get(reports::inbox))
