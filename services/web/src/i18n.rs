@@ -58,8 +58,8 @@ impl Lang {
     pub fn t(self, key: &str) -> &'static str {
         match STRINGS.iter().find(|(k, _, _)| *k == key) {
             Some((_, zh, en)) => match self {
-                Lang::Zh => *zh,
-                Lang::En => *en,
+                Lang::Zh => zh,
+                Lang::En => en,
             },
             None => "?",
         }

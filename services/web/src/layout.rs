@@ -38,7 +38,7 @@ pub const STYLE: &str = "
 body { font-family: 'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei',system-ui,sans-serif; margin: 0; color: #111; background: #fff; line-height: 1.5; }
 .skip { position: absolute; left: -999px; } .skip:focus { left: 8px; top: 8px; background: #ff0; padding: 4px; }
 header.top { background: #0b3d6b; color: #fff; padding: 8px 16px; display: flex; flex-wrap: wrap; gap: 12px; align-items: center; }
-header.top a, header.top button { color: #fff; }
+header.top a { color: #fff; } header.top button { background: #fff; color: #0b3d6b; border: 1px solid #fff; }
 header.top nav a { margin-right: 12px; }
 header.top form { display: inline; margin: 0; }
 main { padding: 12px 16px; max-width: 1200px; }
