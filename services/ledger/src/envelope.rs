@@ -42,6 +42,33 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    /// An event as if read back from the stream at `seq`, for projector
+    /// tests, fuzzing and tools that replay fixtures.
+    pub fn new(
+        seq: u64,
+        event_type: &str,
+        hospital: &str,
+        aggregate: uuid::Uuid,
+        recorded_at: DateTime<Utc>,
+        data: serde_json::Value,
+    ) -> Recorded {
+        Recorded {
+            seq,
+            envelope: Envelope {
+                id: uuid::Uuid::now_v7(),
+                event_type: event_type.to_owned(),
+                version: 1,
+                aggregate,
+                hospital: hospital.to_owned(),
+                recorded_at,
+                trace: None,
+                data,
+            },
+            msg_id: None,
+            traceparent: None,
+        }
+    }
+
     /// Decodes a stored message.
     pub fn decode(
         seq: u64,
