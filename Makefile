@@ -59,7 +59,7 @@ nats: ## Install nats-server if needed and print its path
 # (replayed by `make test`); crashes land in fuzz/artifacts/<target>.
 CARGO_FUZZ_VERSION := 0.13.2
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= scrub decode_report schema_validate project_directory project_reports project_critical project_rates
+FUZZ_TARGETS ?= scrub decode_report schema_validate project_directory project_reports project_critical project_rates project_rca project_mortality
 FUZZ_TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)/fuzz
 FUZZ := RUSTC_BOOTSTRAP=1 $(CARGO) fuzz
 

@@ -11,7 +11,7 @@
 //! | `scrub` | [`lantern_intake::scrub::Scrubber::scrub`] on any text |
 //! | `decode_report` | `json::decode::<FileReport>` on any bytes, then the handler's checks and the schema |
 //! | `schema_validate` | the schema registry on any JSON, for each event type, and what the projectors make of what it accepts |
-//! | `project_directory`, `project_reports`, `project_critical`, `project_rates` | each projector on event sequences with redelivery, commits and crashes |
+//! | `project_directory`, `project_reports`, `project_critical`, `project_rates`, `project_rca`, `project_mortality` | each projector on event sequences with redelivery, commits and crashes |
 
 pub mod decode;
 pub mod input;
@@ -34,9 +34,14 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("project_reports", projectors::project_reports),
     ("project_critical", projectors::project_critical),
     ("project_rates", projectors::project_rates),
+    ("project_rca", projectors::project_rca),
+    ("project_mortality", projectors::project_mortality),
 ];
 
 pub use decode::decode_report;
-pub use projectors::{project_critical, project_directory, project_rates, project_reports};
+pub use projectors::{
+    project_critical, project_directory, project_mortality, project_rates, project_rca,
+    project_reports,
+};
 pub use schema::schema_validate;
 pub use scrub::scrub;

@@ -18,11 +18,15 @@ use lantern_intake::directory::{
 };
 use lantern_intake::reports::{ReportRecord, ReportsProjector, Status};
 use lantern_ledger::Recorded;
+use lantern_mortality::MortalityProjector;
+use lantern_mortality::death::Death;
 use lantern_projection::{Projector, Tx, apply_once, checkpoint, export};
 use lantern_rates::RatesProjector;
 use lantern_rates::api::CriticalValueFigures;
 use lantern_rates::figures::rate;
 use lantern_rates::projector::Cell;
+use lantern_rca::RcaProjector;
+use lantern_rca::projector::{CaseRecord, ReportInfo};
 use uuid::Uuid;
 
 use crate::scenario::{Op, ops};
@@ -49,6 +53,18 @@ pub fn project_critical(data: &[u8]) {
 pub fn project_rates(data: &[u8]) {
     let (db, _) = run(&RatesProjector, data);
     check_rates(&db);
+}
+
+/// The fuzz body for the rca projector.
+pub fn project_rca(data: &[u8]) {
+    let (db, _) = run(&RcaProjector, data);
+    check_rca(&db);
+}
+
+/// The fuzz body for the mortality projector.
+pub fn project_mortality(data: &[u8]) {
+    let (db, _) = run(&MortalityProjector, data);
+    check_mortality(&db);
 }
 
 /// A fresh in-memory database.
@@ -285,5 +301,149 @@ pub fn check_rates(db: &sled::Db) {
         {
             assert!((0.0..=100.0).contains(&r), "{key}: rate {r}: {c:?}");
         }
+    }
+}
+
+/// Every case file reads back under its own id; the hospital lists point at
+/// its cases; the queue holds exactly the reports that need an analysis;
+/// each month's figures count nothing negative and keep shares within
+/// 0..=100.
+pub fn check_rca(db: &sled::Db) {
+    let tx = Tx::new(db);
+    let mut cases = Vec::new();
+    for (key, value) in entries(db, "c/") {
+        let r: CaseRecord = json(key.as_bytes(), &value);
+        assert_eq!(key, format!("c/{}", r.rca_id));
+        cases.push(r);
+    }
+    for (key, value) in entries(db, "h/") {
+        let id: Uuid = json(key.as_bytes(), &value);
+        let r: Option<CaseRecord> = tx.get_json(format!("c/{id}").as_bytes()).expect("read");
+        assert!(
+            r.is_some_and(|r| key.starts_with(&format!("h/{}/", r.hospital))),
+            "{key} lists case {id}, which is not a case of that hospital"
+        );
+    }
+    let mut queued = Vec::new();
+    for (key, value) in entries(db, "q/") {
+        let id: Uuid = json(key.as_bytes(), &value);
+        let r: Option<ReportInfo> = tx.get_json(format!("p/{id}").as_bytes()).expect("read");
+        assert!(
+            r.is_some_and(|r| r.needs_rca()),
+            "{key} queues report {id}, which does not need an analysis"
+        );
+        queued.push(id);
+    }
+    for (key, value) in entries(db, "p/") {
+        let r: ReportInfo = json(key.as_bytes(), &value);
+        assert_eq!(
+            r.needs_rca(),
+            queued.contains(&r.report_id),
+            "{key}: needs an analysis, or is queued, but not both: {r:?}"
+        );
+    }
+    for r in &cases {
+        let month = lantern_intake::query::Month::of(r.case.opened_on);
+        let today = r.case.opened_on + chrono::TimeDelta::days(400);
+        let of_hospital: Vec<_> = cases
+            .iter()
+            .filter(|c| c.hospital == r.hospital)
+            .map(|c| &c.case)
+            .collect();
+        let f = lantern_rca::figures::compute(of_hospital.iter().copied(), month, today);
+        let n = u64::try_from(of_hospital.len()).unwrap_or(u64::MAX);
+        assert!(
+            f.opened >= 1 && f.opened <= n && f.closed <= n && f.overdue <= n,
+            "{f:?}"
+        );
+        if let Some(days) = f.median_days_to_close {
+            assert!(days >= 0.0, "{}: median days to close {days}", r.rca_id);
+        }
+        if let Some(share) = f.stronger_or_intermediate_share {
+            assert!(
+                (0.0..=100.0).contains(&share),
+                "{}: share {share}",
+                r.rca_id
+            );
+        }
+    }
+}
+
+/// Every death reads back under its own id; the month index points at
+/// deaths of that hospital; its rules and state can be read on any day.
+pub fn check_mortality(db: &sled::Db) {
+    let tx = Tx::new(db);
+    for (key, value) in entries(db, "d/") {
+        let d: Death = json(key.as_bytes(), &value);
+        assert_eq!(key, format!("d/{}", d.death_id));
+        let died = d.date(d.recorded.died_at);
+        for today in [
+            died,
+            died + chrono::TimeDelta::days(7),
+            died + chrono::TimeDelta::days(400),
+        ] {
+            let rules = d.rules(today);
+            assert!(!rules.is_empty(), "{key}: no rule applies");
+            let _ = d.state(today);
+        }
+    }
+    for (key, _) in entries(db, "m/") {
+        let id = key.rsplit('/').next().unwrap_or_default();
+        let d: Option<Death> = tx.get_json(format!("d/{id}").as_bytes()).expect("read");
+        assert!(
+            d.is_some_and(|d| key.starts_with(&format!("m/{}/", d.hospital))),
+            "{key} indexes a death that is not of that hospital"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seeds;
+
+    fn seed(target: &str, name: &str) -> Vec<u8> {
+        seeds::all()
+            .into_iter()
+            .find(|(t, n, _)| *t == target && n == name)
+            .map(|(_, _, bytes)| bytes)
+            .unwrap()
+    }
+
+    // The seeds must reach deep states, or fuzzing starts from nothing.
+    #[test]
+    fn the_rca_seed_closes_a_case_with_a_completed_action() {
+        let (db, _) = run(&RcaProjector, &seed("project_rca", "rca-case"));
+        let cases: Vec<CaseRecord> = entries(&db, "c/")
+            .iter()
+            .map(|(k, v)| json(k.as_bytes(), v))
+            .collect();
+        assert_eq!(cases.len(), 1, "{cases:?}");
+        let case = &cases[0].case;
+        assert_eq!(case.state, lantern_rca::case::CaseState::Closed, "{case:?}");
+        assert!(!case.root_causes.is_empty(), "{case:?}");
+        assert!(
+            case.actions.iter().any(|a| a.completed_at.is_some()),
+            "{case:?}"
+        );
+    }
+
+    #[test]
+    fn the_death_seed_reviews_and_closes_a_trail() {
+        let (db, _) = run(
+            &MortalityProjector,
+            &seed("project_mortality", "death-trail"),
+        );
+        let deaths: Vec<Death> = entries(&db, "d/")
+            .iter()
+            .map(|(k, v)| json(k.as_bytes(), v))
+            .collect();
+        assert_eq!(deaths.len(), 2, "{deaths:?}");
+        assert!(
+            deaths.iter().any(|d| d.reviews.len() == 2
+                && d.autopsy_report.is_some()
+                && d.closed_at.is_some()),
+            "{deaths:?}"
+        );
     }
 }

@@ -136,8 +136,10 @@ fn event(input: &mut Input<'_>, seq: u64) -> Recorded {
         home(a)
     };
     let recorded_at = match input.byte() {
-        255 => DateTime::<Utc>::MAX_UTC,
-        254 => DateTime::<Utc>::MIN_UTC,
+        // The extremes an envelope can hold (`Recorded::decode` refuses
+        // times beyond four-digit years).
+        255 => DateTime::from_timestamp(253_402_300_799, 0).unwrap_or_default(), // 9999-12-31T23:59:59Z
+        254 => DateTime::from_timestamp(-62_135_596_800, 0).unwrap_or_default(), // 0001-01-01T00:00:00Z
         days => {
             base()
                 + TimeDelta::days((i64::from(days) - 127) * 3)

@@ -26,6 +26,8 @@ pub fn all() -> Vec<Seed> {
             "project_reports",
             "project_critical",
             "project_rates",
+            "project_rca",
+            "project_mortality",
         ] {
             out.push((target, name.to_owned(), bytes.clone()));
         }
@@ -271,7 +273,37 @@ fn scenarios() -> Vec<(&'static str, Vec<u8>)> {
         )
         .event("org.limits_set", 0, 0, 126, Fixture)
         .finish();
+    let rca_case = ScenarioWriter::new()
+        .event("org.hospital_registered", 0, 0, 0, Fixture)
+        .event("report.filed", 0, 0, 1, Mutated(&[("grade", 0)]))
+        .event("report.filed", 1, 0, 1, Fixture)
+        .event("rca.opened", 2, 0, 2, Fixture)
+        .event("rca.timeline_added", 2, 0, 2, Fixture)
+        .event("rca.factor_added", 2, 0, 3, Fixture)
+        .commit()
+        .event("rca.root_cause_confirmed", 2, 0, 3, Fixture)
+        .event("rca.action_planned", 2, 0, 4, Fixture)
+        .redeliver(3)
+        .event("rca.action_completed", 2, 0, 30, Fixture)
+        .crash()
+        .event("rca.closed", 2, 0, 31, Fixture)
+        .event("report.triaged", 0, 0, 32, Mutated(&[("grade", 3)]))
+        .finish();
+    let death_trail = ScenarioWriter::new()
+        .event("org.hospital_registered", 0, 0, 0, Fixture)
+        .event("death.recorded", 3, 0, 1, Fixture)
+        .event("death.review_held", 3, 0, 2, Fixture)
+        .commit()
+        .event("death.autopsy_reported", 3, 0, 5, Fixture)
+        .event("death.review_held", 3, 0, 6, Fixture)
+        .crash()
+        .event("death.review_closed", 3, 0, 7, Fixture)
+        .redeliver(1)
+        .event("death.recorded", 4, 0, 8, Fixture)
+        .finish();
     vec![
+        ("rca-case", rca_case),
+        ("death-trail", death_trail),
         ("report-life", report_life),
         ("critical-loop", critical_loop),
         ("rates-months", rates_months),

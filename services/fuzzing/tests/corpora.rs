@@ -104,4 +104,6 @@ corpus_tests!(
     project_reports,
     project_critical,
     project_rates,
+    project_rca,
+    project_mortality,
 );
