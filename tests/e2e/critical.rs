@@ -1,7 +1,7 @@
 //! Critical values: the closed loop, its refusals, the worklist, the limits
 //! and the national timeliness figures, against a hand computation.
 
-use crate::support::{ADMIN, Lantern};
+use crate::support::{ADMIN, Lantern, clock};
 use serde_json::{Value, json};
 
 fn detect(dept: &str, at: &str) -> Value {
@@ -11,31 +11,6 @@ fn detect(dept: &str, at: &str) -> Value {
 
 fn notified(at: &str) -> Value {
     json!({"notified_at": at, "channel": "phone", "notified_role": "nurse"})
-}
-
-fn rfc3339(offset_secs: i64) -> String {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-        + offset_secs;
-    // Seconds to a UTC RFC 3339 string (civil-from-days).
-    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
 }
 
 #[tokio::test]
@@ -287,8 +262,8 @@ async fn the_closed_loop_its_refusals_and_its_figures() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let mut f = detect("ER", &rfc3339(1));
-    f["notified"] = notified(&rfc3339(150));
+    let mut f = detect("ER", &clock::rfc3339_in(1));
+    f["notified"] = notified(&clock::rfc3339_in(150));
     let (s, rf) = post("/api/v1/critical-values".into(), f).await;
     assert_eq!(s, 201, "{rf}");
     let (_, r) = l

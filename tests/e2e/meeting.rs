@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::support::Lantern;
+use crate::support::{Lantern, clock};
 use serde_json::{Value, json};
 
 fn death(dept: &str, died_at: &str, low_risk: bool, autopsy: bool) -> Value {
@@ -15,15 +15,6 @@ fn death(dept: &str, died_at: &str, low_risk: bool, autopsy: bool) -> Value {
 
 fn review(held_at: &str, level: &str, preventability: &str) -> Value {
     json!({"held_at": held_at, "level": level, "attendee_roles": ["科主任"], "preventability": preventability, "defects": []})
-}
-
-fn current_month() -> String {
-    let out = Command::new("date")
-        .env("TZ", "Asia/Shanghai")
-        .arg("+%Y-%m")
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 #[tokio::test]
@@ -133,7 +124,7 @@ async fn the_pack_of_a_month_field_by_field_and_printed() {
     .await;
 
     // This month: two reports (a grade II under analysis, a grade IV), census 80.
-    let month = current_month();
+    let month = clock::current_month();
     let report = |grade: &str, harm: &str| {
         json!({"hospital": "H1", "department": "ICU", "occurred_at": "2026-01-05T08:00:00+08:00",
         "grade": grade, "category": "medication", "harm": harm, "description": "给药错误"})

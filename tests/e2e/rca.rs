@@ -3,33 +3,9 @@
 //! reporter's receipt, refusals that append nothing, and a rebuild equal to
 //! the live read model.
 
-use crate::support::Lantern;
+use crate::support::{Lantern, clock};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-/// Days since 1970-01-01 of today in Asia/Shanghai (UTC+8, no DST).
-fn today_days() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-        + 8 * 3600;
-    now.div_euclid(86_400)
-}
-
-/// `YYYY-MM-DD` of a day number (Howard Hinnant's civil-from-days).
-fn date(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
 
 fn report(hospital: &str, dept: &str, grade: &str, category: &str, description: &str) -> Value {
     let harm = if grade == "III" { "mild" } else { "moderate" };
@@ -76,8 +52,7 @@ fn ids(rows: &Value, field: &str) -> Vec<String> {
 #[tokio::test]
 async fn a_whole_rca_from_two_reports_through_http() {
     let mut l = Lantern::start().await;
-    let day0 = today_days();
-    let today = date(day0);
+    let today = clock::date_in(0);
     let month = today[..7].to_owned();
     l.hospital("H1", "R1", &["ICU", "ER"]).await;
     l.hospital("H2", "R1", &["ICU"]).await;
@@ -346,7 +321,7 @@ async fn a_whole_rca_from_two_reports_through_http() {
         .post(&path("/root-causes"), Some(so), &json!({"factors": [2, 1]}))
         .await;
     seq(s, &b);
-    let due = date(day0 + 30);
+    let due = clock::date_in(30);
     let act = |what: &str, strength: &str| {
         json!({"what": what, "owner_role": "biomedical_engineering", "due": due,
                "strength": strength, "measure": "每月泵药库审核"})
@@ -503,7 +478,7 @@ async fn a_whole_rca_from_two_reports_through_http() {
         case,
         json!({
             "rca_id": a, "hospital": "H1", "title": "KCl 浓度错误", "state": "closed",
-            "overdue": false, "opened_at": opened_at, "due": date(day0 + 45), "closed_on": today,
+            "overdue": false, "opened_at": opened_at, "due": clock::date_in(45), "closed_on": today,
             "team_roles": ["safety_officer", "head_nurse", "pharmacist"],
             "reports": [
                 {"report_id": r1, "grade": "II", "category": "medication", "department": "ICU",
@@ -659,8 +634,8 @@ async fn a_whole_rca_from_two_reports_through_http() {
     l.restart().await;
     assert_eq!(l.get(&path(""), Some(so)).await.1, case);
     assert_eq!(
-        today_days(),
-        day0,
+        clock::date_in(0),
+        today,
         "the day turned during the test; run it again"
     );
 }

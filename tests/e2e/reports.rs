@@ -1,25 +1,5 @@
-use crate::support::{ADMIN, Lantern};
+use crate::support::{ADMIN, Lantern, clock};
 use serde_json::{Value, json};
-
-pub fn current_month() -> String {
-    // Months are counted in Asia/Shanghai (UTC+8, no DST).
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-        + 8 * 3600;
-    let days = now.div_euclid(86_400);
-    // Civil-from-days (Howard Hinnant), enough for a test.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}")
-}
 
 fn report(hospital: &str, dept: &str, grade: &str, category: &str) -> Value {
     let harm = match grade {
@@ -51,7 +31,7 @@ fn row<'a>(rates: &'a Value, hospital: Option<&str>, dept: Option<&str>) -> &'a 
 #[tokio::test]
 async fn rates_are_exact_for_officers_and_qc_centres_and_survive_restarts_and_rebuilds() {
     let mut l = Lantern::start().await;
-    let month = current_month();
+    let month = clock::current_month();
     l.hospital("H1", "R1", &["ICU", "ER"]).await;
     l.hospital("H2", "R1", &["ICU"]).await;
     l.hospital("H3", "R2", &["ICU"]).await;
@@ -297,7 +277,7 @@ async fn rates_are_exact_for_officers_and_qc_centres_and_survive_restarts_and_re
     assert_eq!(l.get(&format!("/api/v1/rates?from={month}&to={month}&by=department&hospital=H1&department=ICU&after={seq}"), Some(&so)).await.1, expected);
     assert_eq!(
         month,
-        current_month(),
+        clock::current_month(),
         "the month turned during the test; run it again"
     );
     let _ = ADMIN;
@@ -440,7 +420,7 @@ async fn retries_append_once_and_bad_reports_append_nothing() {
     assert_eq!(l.get("/api/v1/receipts/not-a-receipt", None).await.0, 404);
 
     // The staff list: filing day only, never the time.
-    let month = current_month();
+    let month = clock::current_month();
     let (s, page) = l
         .get(
             &format!("/api/v1/reports?hospital=H1&from={month}&to={month}"),
@@ -462,7 +442,7 @@ async fn tokens_are_scoped_and_revocable() {
     let so = l
         .token(json!({"role": "safety_officer", "hospital": "H1"}))
         .await;
-    let month = current_month();
+    let month = clock::current_month();
     let census =
         |h: &str| json!({"hospital": h, "department": "ICU", "month": month, "discharges": 10});
 

@@ -216,7 +216,7 @@ async fn the_qc_dashboard_shows_rates_charts_and_csv() {
     let l = Lantern::start().await;
     l.hospital("H1", "R1", &["ICU"]).await;
     l.hospital("H2", "R1", &["ICU"]).await;
-    let month = crate::reports::current_month();
+    let month = crate::support::clock::current_month();
     for h in ["H1", "H2"] {
         let so = l
             .token(json!({"role": "safety_officer", "hospital": h}))
@@ -280,7 +280,7 @@ async fn browser_clinician_officer_and_analyst_do_their_jobs() {
         .token(json!({"role": "safety_officer", "hospital": "H1"}))
         .await;
     let qc = l.token(json!({"role": "qc_centre", "region": "R1"})).await;
-    let month = crate::reports::current_month();
+    let month = crate::support::clock::current_month();
     for h in ["H1", "H2"] {
         let his = l.token(json!({"role": "his", "hospital": h})).await;
         let (s, b) = l

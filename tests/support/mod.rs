@@ -272,3 +272,29 @@ async fn decode(r: reqwest::Response) -> (StatusCode, Value) {
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     (status, body)
 }
+
+/// Dates as the hospitals of these tests count them: Asia/Shanghai.
+pub mod clock {
+    use chrono::{TimeDelta, Utc};
+
+    fn now() -> chrono::DateTime<chrono_tz::Tz> {
+        Utc::now().with_timezone(&chrono_tz::Asia::Shanghai)
+    }
+
+    /// This month, `YYYY-MM`.
+    pub fn current_month() -> String {
+        now().format("%Y-%m").to_string()
+    }
+
+    /// Today plus `days`, `YYYY-MM-DD`.
+    pub fn date_in(days: i64) -> String {
+        (now() + TimeDelta::days(days))
+            .format("%Y-%m-%d")
+            .to_string()
+    }
+
+    /// Now plus `secs`, RFC 3339.
+    pub fn rfc3339_in(secs: i64) -> String {
+        (Utc::now() + TimeDelta::seconds(secs)).to_rfc3339()
+    }
+}

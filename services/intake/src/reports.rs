@@ -452,7 +452,6 @@ impl Reports {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lantern_ledger::Envelope;
     use serde_json::json;
 
     fn event(
@@ -462,21 +461,7 @@ mod tests {
         at: &str,
         data: serde_json::Value,
     ) -> Recorded {
-        Recorded {
-            seq,
-            envelope: Envelope {
-                id: Uuid::now_v7(),
-                event_type: event_type.into(),
-                version: 1,
-                aggregate,
-                hospital: "H1".into(),
-                recorded_at: at.parse().unwrap(),
-                trace: None,
-                data,
-            },
-            msg_id: None,
-            traceparent: None,
-        }
+        Recorded::new(seq, event_type, "H1", aggregate, at.parse().unwrap(), data)
     }
 
     fn filed(desc: &str) -> serde_json::Value {
@@ -486,13 +471,7 @@ mod tests {
 
     /// Given events, when applied in order, then the state.
     fn given(events: &[Recorded]) -> sled::Db {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let mut tx = Tx::new(&db);
-        for e in events {
-            ReportsProjector.apply(&mut tx, e).unwrap();
-        }
-        db.apply_batch(tx.into_batch(events.len() as u64)).unwrap();
-        db
+        lantern_projection::given(&ReportsProjector, events).unwrap()
     }
 
     fn report(db: &sled::Db, id: Uuid) -> ReportRecord {

@@ -188,8 +188,8 @@ impl Cli {
 #[cfg(test)]
 mod tests {
     use super::projectors;
-    use lantern_ledger::{Envelope, Recorded};
-    use lantern_projection::{Tx, apply_once, export};
+    use lantern_ledger::Recorded;
+    use lantern_projection::export;
     use uuid::Uuid;
 
     /// Every v1 fixture in `schemas/fixtures`, as stored events of one
@@ -233,34 +233,21 @@ mod tests {
                     .to_owned();
                 let kind = event_type.split('.').next().unwrap().to_owned();
                 let aggregate = *aggregates.entry(kind).or_insert_with(Uuid::now_v7);
-                Recorded {
-                    seq: i as u64 + 1,
-                    envelope: Envelope {
-                        id: Uuid::now_v7(),
-                        event_type,
-                        version: 1,
-                        aggregate,
-                        hospital,
-                        recorded_at: "2026-10-05T02:00:00Z".parse().unwrap(),
-                        trace: None,
-                        data,
-                    },
-                    msg_id: None,
-                    traceparent: None,
-                }
+                Recorded::new(
+                    i as u64 + 1,
+                    &event_type,
+                    &hospital,
+                    aggregate,
+                    "2026-10-05T02:00:00Z".parse().unwrap(),
+                    data,
+                )
             })
             .collect()
     }
 
     fn project(name: &str, events: &[Recorded]) -> Vec<u8> {
         let projector = projectors().into_iter().find(|p| p.name() == name).unwrap();
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let mut tx = Tx::new(&db);
-        let mut position = 0;
-        for e in events {
-            apply_once(projector.as_ref(), &mut tx, &mut position, e).unwrap();
-        }
-        db.apply_batch(tx.into_batch(position)).unwrap();
+        let db = lantern_projection::given(projector.as_ref(), events).unwrap();
         let mut out = Vec::new();
         export(&db, &mut out).unwrap();
         out

@@ -1,6 +1,6 @@
 //! The envelope every event travels in, and an event as read back.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -42,6 +42,33 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    /// An event as if read back from the stream at `seq`, for projector
+    /// tests, fuzzing and tools that replay fixtures.
+    pub fn new(
+        seq: u64,
+        event_type: &str,
+        hospital: &str,
+        aggregate: uuid::Uuid,
+        recorded_at: DateTime<Utc>,
+        data: serde_json::Value,
+    ) -> Recorded {
+        Recorded {
+            seq,
+            envelope: Envelope {
+                id: uuid::Uuid::now_v7(),
+                event_type: event_type.to_owned(),
+                version: 1,
+                aggregate,
+                hospital: hospital.to_owned(),
+                recorded_at,
+                trace: None,
+                data,
+            },
+            msg_id: None,
+            traceparent: None,
+        }
+    }
+
     /// Decodes a stored message.
     pub fn decode(
         seq: u64,
@@ -53,6 +80,15 @@ impl Recorded {
                 seq,
                 message: e.to_string(),
             })?;
+        // RFC 3339 (and so every schema) has four-digit years; chrono parses
+        // more. A time beyond them would overflow on conversion to a
+        // hospital's time zone, so such an envelope is not an event.
+        if !(1..=9999).contains(&envelope.recorded_at.year()) {
+            return Err(crate::LedgerError::Decode {
+                seq,
+                message: format!("recorded_at {} is out of range", envelope.recorded_at),
+            });
+        }
         let header = |name: &str| {
             headers
                 .and_then(|h| h.get(name))
@@ -72,5 +108,56 @@ impl Recorded {
         self.msg_id
             .as_deref()
             .filter(|id| *id != self.envelope.id.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(recorded_at: &str) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "id": "0192f3c0-0000-7000-8000-000000000001",
+            "type": "report.filed",
+            "version": 1,
+            "aggregate": "0192f3c0-0000-7000-8000-000000000002",
+            "hospital": "H0001",
+            "recorded_at": recorded_at,
+            "data": {}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_envelope_decodes_within_four_digit_years() {
+        for at in [
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "2026-11-23T08:00:00+08:00",
+        ] {
+            assert!(Recorded::decode(1, &payload(at), None).is_ok(), "{at}");
+        }
+    }
+
+    #[test]
+    fn a_time_beyond_four_digit_years_is_not_an_event() {
+        for at in [
+            "+262142-12-31T23:59:59Z",
+            "+10000-01-01T00:00:00Z",
+            "-0001-01-01T00:00:00Z",
+        ] {
+            let Ok(at) = at.parse::<DateTime<Utc>>() else {
+                continue; // chrono refused it already
+            };
+            let err = Recorded::decode(1, &payload(&at.to_rfc3339()), None).unwrap_err();
+            assert!(
+                matches!(err, crate::LedgerError::Decode { seq: 1, .. }),
+                "{err}"
+            );
+        }
+        // The largest time chrono holds, as serde writes it.
+        let max = serde_json::to_value(DateTime::<Utc>::MAX_UTC).unwrap();
+        let err = Recorded::decode(1, &payload(max.as_str().unwrap()), None).unwrap_err();
+        assert!(err.to_string().contains("out of range"), "{err}");
     }
 }

@@ -62,6 +62,29 @@ pub enum ProjectionError {
     Io(#[from] std::io::Error),
 }
 
+/// Applies `events` in order to a fresh temporary database and commits them:
+/// the "given these events" of a projector's given/when/then tests.
+pub fn given(projector: &dyn Projector, events: &[Recorded]) -> Result<sled::Db, ProjectionError> {
+    let db = sled::Config::new().temporary(true).open()?;
+    let mut tx = Tx::new(&db);
+    let mut position = 0;
+    for event in events {
+        // Events given without a sequence (0) are numbered as a stream would.
+        let seq = if event.seq == 0 {
+            position + 1
+        } else {
+            event.seq
+        };
+        let numbered = Recorded {
+            seq,
+            ..event.clone()
+        };
+        apply_once(projector, &mut tx, &mut position, &numbered)?;
+    }
+    db.apply_batch(tx.into_batch(position))?;
+    Ok(db)
+}
+
 /// Reads the checkpoint of a database (0 when it has applied nothing).
 pub fn checkpoint(db: &sled::Db) -> Result<u64, ProjectionError> {
     Ok(db

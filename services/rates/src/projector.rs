@@ -359,35 +359,14 @@ impl Projector for RatesProjector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lantern_ledger::Envelope;
     use serde_json::json;
 
     fn event(event_type: &str, aggregate: Uuid, at: &str, data: serde_json::Value) -> Recorded {
-        Recorded {
-            seq: 0,
-            envelope: Envelope {
-                id: Uuid::now_v7(),
-                event_type: event_type.into(),
-                version: 1,
-                aggregate,
-                hospital: "H1".into(),
-                recorded_at: at.parse().unwrap(),
-                trace: None,
-                data,
-            },
-            msg_id: None,
-            traceparent: None,
-        }
+        Recorded::new(0, event_type, "H1", aggregate, at.parse().unwrap(), data)
     }
 
     fn given(events: &[Recorded]) -> sled::Db {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let mut tx = Tx::new(&db);
-        for e in events {
-            RatesProjector.apply(&mut tx, e).unwrap();
-        }
-        db.apply_batch(tx.into_batch(1)).unwrap();
-        db
+        lantern_projection::given(&RatesProjector, events).unwrap()
     }
 
     fn cell(db: &sled::Db, month: &str, dept: &str) -> Cell {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use lantern_intake::domain::{Category, Grade};
-use lantern_ledger::{Envelope, Recorded};
+use lantern_ledger::Recorded;
 use lantern_projection::{Projector, Tx, apply_once, checkpoint};
 use lantern_rates::RatesProjector;
 use lantern_rates::projector::{Cell, cell_key, month_of};
@@ -57,21 +57,7 @@ fn recorded(
     at: DateTime<Utc>,
     data: serde_json::Value,
 ) -> Recorded {
-    Recorded {
-        seq,
-        envelope: Envelope {
-            id: Uuid::now_v7(),
-            event_type: event_type.into(),
-            version: 1,
-            aggregate,
-            hospital: hospital.into(),
-            recorded_at: at,
-            trace: None,
-            data,
-        },
-        msg_id: None,
-        traceparent: None,
-    }
+    Recorded::new(seq, event_type, hospital, aggregate, at, data)
 }
 
 /// The events of a scenario, in stream order.

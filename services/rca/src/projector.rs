@@ -231,35 +231,20 @@ fn apply_case(tx: &mut Tx<'_>, event: &Recorded, stamp: &Stamp) -> Result<(), Pr
 mod tests {
     use super::*;
     use crate::case::CaseState;
-    use lantern_ledger::Envelope;
-    use serde_json::{Value, json};
+    use serde_json::json;
 
-    fn event(seq: u64, event_type: &str, aggregate: Uuid, at: &str, data: Value) -> Recorded {
-        Recorded {
-            seq,
-            envelope: Envelope {
-                id: Uuid::now_v7(),
-                event_type: event_type.into(),
-                version: 1,
-                aggregate,
-                hospital: "H1".into(),
-                recorded_at: at.parse().unwrap(),
-                trace: None,
-                data,
-            },
-            msg_id: None,
-            traceparent: None,
-        }
+    fn event(
+        seq: u64,
+        event_type: &str,
+        aggregate: Uuid,
+        at: &str,
+        data: serde_json::Value,
+    ) -> Recorded {
+        Recorded::new(seq, event_type, "H1", aggregate, at.parse().unwrap(), data)
     }
 
     fn given(events: &[Recorded]) -> sled::Db {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let mut tx = Tx::new(&db);
-        for e in events {
-            RcaProjector.apply(&mut tx, e).unwrap();
-        }
-        db.apply_batch(tx.into_batch(events.len() as u64)).unwrap();
-        db
+        lantern_projection::given(&RcaProjector, events).unwrap()
     }
 
     fn registered(seq: u64) -> Recorded {
