@@ -14,12 +14,12 @@
 
 use std::sync::OnceLock;
 
-use lantern_intake::api::reports::{FileReport, check_optional, check_text};
+use lantern_intake::api::reports::FileReport;
 use lantern_intake::error::{ApiError, FieldError};
 use lantern_intake::json::{BODY_LIMIT, decode};
 use lantern_intake::scrub::Scrubber;
 use lantern_ledger::{LedgerError, SchemaRegistry};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The fields of [`FileReport`].
 const FIELDS: &[&str] = &[
@@ -118,15 +118,7 @@ fn check_pointer(e: &FieldError, json: Option<&Value>, data: &[u8]) {
 /// registered code, so it has the code's shape), then the data it builds.
 fn check_built_data(body: &FileReport) {
     let mut errors = Vec::new();
-    lantern_intake::api::reports::check_time("/occurred_at", &body.occurred_at, &mut errors);
-    check_text("/description", &body.description, 4000, &mut errors);
-    check_optional("/location", body.location.as_deref(), 200, &mut errors);
-    check_optional(
-        "/immediate_actions",
-        body.immediate_actions.as_deref(),
-        2000,
-        &mut errors,
-    );
+    body.check(&mut errors);
     let code_shaped = {
         let b = body.department.as_bytes();
         (1..=32).contains(&b.len())
@@ -134,32 +126,10 @@ fn check_built_data(body: &FileReport) {
             && b.iter()
                 .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
     };
-    if !errors.is_empty() || !body.grade.allows(body.harm) || !code_shaped {
+    if !errors.is_empty() || !code_shaped {
         return;
     }
-    // As `file_report` builds it (services/intake/src/api/reports.rs).
-    let scrub = |t: &str| scrubber().scrub(t).text;
-    let mut data = json!({
-        "department": body.department,
-        "occurred_at": body.occurred_at.to_rfc3339(),
-        "grade": body.grade,
-        "category": body.category,
-        "harm": body.harm,
-        "description": scrub(body.description.trim()),
-        "receipt_hash": "0".repeat(64),
-    });
-    if let Some(v) = body.location.as_deref() {
-        data["location"] = json!(scrub(v));
-    }
-    if let Some(v) = body.immediate_actions.as_deref() {
-        data["immediate_actions"] = json!(scrub(v));
-    }
-    if let Some(v) = body.reporter_role {
-        data["reporter_role"] = json!(v);
-    }
-    if let Some(v) = body.patient_age_band {
-        data["patient_age_band"] = json!(v);
-    }
+    let data = body.filed_data(|t| scrubber().scrub(t).text, &"0".repeat(64));
     match registry().validate("report.filed", 1, &data) {
         Ok(()) => {}
         Err(LedgerError::Schema { violations, .. }) => {

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use lantern_ledger::{Expect, NewEvent};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -93,6 +93,60 @@ pub struct FileReport {
     pub patient_age_band: Option<AgeBand>,
 }
 
+impl FileReport {
+    /// The checks that need no directory: time, grade against harm, text
+    /// lengths. (The hospital and department are checked against the
+    /// directory by the handler.)
+    pub fn check(&self, errors: &mut Vec<FieldError>) {
+        check_time("/occurred_at", &self.occurred_at, errors);
+        if !self.grade.allows(self.harm) {
+            errors.push(FieldError::new(
+                "/harm",
+                format!(
+                    "does not agree with grade {}: allowed are {}",
+                    self.grade.as_str(),
+                    allowed_harms(self.grade)
+                ),
+            ));
+        }
+        check_text("/description", &self.description, 4000, errors);
+        check_optional("/location", self.location.as_deref(), 200, errors);
+        check_optional(
+            "/immediate_actions",
+            self.immediate_actions.as_deref(),
+            2000,
+            errors,
+        );
+    }
+
+    /// The `report.filed` data of a checked report, its free text passed
+    /// through `scrub` (events are immutable: nothing personal may reach one).
+    pub fn filed_data(&self, scrub: impl Fn(&str) -> String, receipt_hash: &str) -> Value {
+        let mut data = json!({
+            "department": self.department,
+            "occurred_at": self.occurred_at.to_rfc3339(),
+            "grade": self.grade,
+            "category": self.category,
+            "harm": self.harm,
+            "description": scrub(self.description.trim()),
+            "receipt_hash": receipt_hash,
+        });
+        if let Some(v) = self.location.as_deref() {
+            data["location"] = json!(scrub(v));
+        }
+        if let Some(v) = self.immediate_actions.as_deref() {
+            data["immediate_actions"] = json!(scrub(v));
+        }
+        if let Some(v) = self.reporter_role {
+            data["reporter_role"] = json!(v);
+        }
+        if let Some(v) = self.patient_age_band {
+            data["patient_age_band"] = json!(v);
+        }
+        data
+    }
+}
+
 fn allowed_harms(grade: Grade) -> String {
     [
         Harm::Death,
@@ -152,51 +206,13 @@ pub async fn file_report(
         )),
         Some(_) => {}
     }
-    check_time("/occurred_at", &body.occurred_at, &mut errors);
-    if !body.grade.allows(body.harm) {
-        errors.push(FieldError::new(
-            "/harm",
-            format!(
-                "does not agree with grade {}: allowed are {}",
-                body.grade.as_str(),
-                allowed_harms(body.grade)
-            ),
-        ));
-    }
-    check_text("/description", &body.description, 4000, &mut errors);
-    check_optional("/location", body.location.as_deref(), 200, &mut errors);
-    check_optional(
-        "/immediate_actions",
-        body.immediate_actions.as_deref(),
-        2000,
-        &mut errors,
-    );
+    body.check(&mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
 
     let receipt = app.secret.receipt(idem.as_deref());
-    let mut data = json!({
-        "department": body.department,
-        "occurred_at": body.occurred_at.to_rfc3339(),
-        "grade": body.grade,
-        "category": body.category,
-        "harm": body.harm,
-        "description": app.scrub(body.description.trim()),
-        "receipt_hash": receipt_hash(&receipt),
-    });
-    if let Some(v) = app.scrub_opt(body.location.as_deref()) {
-        data["location"] = json!(v);
-    }
-    if let Some(v) = app.scrub_opt(body.immediate_actions.as_deref()) {
-        data["immediate_actions"] = json!(v);
-    }
-    if let Some(v) = body.reporter_role {
-        data["reporter_role"] = json!(v);
-    }
-    if let Some(v) = body.patient_age_band {
-        data["patient_age_band"] = json!(v);
-    }
+    let data = body.filed_data(|t| app.scrub(t), &receipt_hash(&receipt));
     let event = NewEvent {
         event_type: "report.filed",
         version: 1,
