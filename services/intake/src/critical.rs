@@ -328,6 +328,11 @@ impl Projector for CriticalValuesProjector {
         match e.event_type.as_str() {
             "org.limits_set" => apply_limits(tx, event)?,
             "critical_value.detected" => {
+                // Detected once (its subject is appended expecting no
+                // earlier event); a second detection is not a critical value.
+                if tx.get(&value_key(e.aggregate))?.is_some() {
+                    return Ok(());
+                }
                 let Ok(d) = serde_json::from_value::<Detected>(e.data.clone()) else {
                     return Ok(());
                 };

@@ -219,6 +219,11 @@ impl Projector for ReportsProjector {
                 }
             }
             "report.filed" => {
+                // A report is filed once (its subject is appended expecting
+                // no earlier event); a second filing is not a report.
+                if tx.get(&report_key(e.aggregate))?.is_some() {
+                    return Ok(());
+                }
                 let Ok(f) = serde_json::from_value::<Filed>(data()) else {
                     return Ok(());
                 };

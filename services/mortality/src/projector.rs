@@ -45,6 +45,11 @@ impl Projector for MortalityProjector {
                 }
             }
             "death.recorded" => {
+                // Recorded once (its subject is appended expecting no earlier
+                // event); a second recording is not a death.
+                if tx.get(&death_key(e.aggregate))?.is_some() {
+                    return Ok(());
+                }
                 let Ok(recorded) = serde_json::from_value::<DeathRecorded>(data()) else {
                     return Ok(());
                 };

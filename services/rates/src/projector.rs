@@ -220,6 +220,11 @@ impl Projector for RatesProjector {
                 }
             }
             "report.filed" => {
+                // A report is filed once (its subject is appended expecting
+                // no earlier event); a second filing is not a report.
+                if tx.get(&report_key(e.aggregate))?.is_some() {
+                    return Ok(());
+                }
                 let Ok(f) = serde_json::from_value::<Filed>(data()) else {
                     return Ok(());
                 };
@@ -387,6 +392,29 @@ mod tests {
 
     fn filed(grade: &str, category: &str) -> serde_json::Value {
         json!({"department": "ICU", "grade": grade, "category": category})
+    }
+
+    #[test]
+    fn a_second_filing_of_the_same_report_counts_nothing() {
+        let id = Uuid::from_u128(7);
+        let db = given(&[
+            registered(),
+            event(
+                "report.filed",
+                id,
+                "2026-02-10T01:00:00Z",
+                filed("II", "fall"),
+            ),
+            event(
+                "report.filed",
+                id,
+                "2026-03-10T01:00:00Z",
+                filed("IV", "other"),
+            ),
+        ]);
+        assert_eq!(cell(&db, "2026-02", "ICU").reports, 1);
+        assert_eq!(cell(&db, "2026-02", "ICU").by_grade, [0, 1, 0, 0]);
+        assert_eq!(cell(&db, "2026-03", "ICU").reports, 0);
     }
 
     #[test]

@@ -132,6 +132,11 @@ impl Projector for RcaProjector {
                 }
             }
             "report.filed" => {
+                // A report is filed once (its subject is appended expecting
+                // no earlier event); a second filing is not a report.
+                if tx.get(&report_key(e.aggregate))?.is_some() {
+                    return Ok(());
+                }
                 let Ok(f) = serde_json::from_value::<Filed>(e.data.clone()) else {
                     return Ok(());
                 };
@@ -338,6 +343,19 @@ mod tests {
             (info.grade, info.category),
             (Grade::III, Category::Medication)
         );
+    }
+
+    #[test]
+    fn a_second_filing_of_the_same_report_changes_nothing() {
+        let a = Uuid::from_u128(1);
+        let db = given(&[
+            registered(1),
+            filed(2, a, "I", "2026-03-01T02:00:00Z"),
+            filed(3, a, "IV", "2026-03-02T02:00:00Z"),
+        ]);
+        assert_eq!(queue(&db), vec![a]);
+        let info: ReportInfo = Tx::new(&db).get_json(&report_key(a)).unwrap().unwrap();
+        assert_eq!((info.grade, info.filed_seq), (Grade::I, 2));
     }
 
     #[test]
