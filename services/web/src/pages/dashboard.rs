@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use lantern_intake::ApiError;
-use lantern_intake::domain::Grade;
+use lantern_intake::domain::{Grade, Role};
 use lantern_intake::query::Month;
 use lantern_rates::Rates;
 use lantern_rates::api::{By, RateRow, RatesQuery, RatesResponse, TARGET_PER_100_DISCHARGES};
@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::reports::period;
 use crate::Web;
-use crate::charts::{Sample, funnel, funnel_svg, u_chart, u_chart_svg};
+use crate::charts::{Pareto, Sample, funnel, funnel_svg, pareto, pareto_svg, u_chart, u_chart_svg};
 use crate::error::WebError;
 use crate::i18n::Lang;
 use crate::layout::page;
@@ -142,6 +142,32 @@ async fn monthly(
     Ok(out)
 }
 
+/// The Pareto chart of the categories of `rows` (summed): cells shown are
+/// bars; the reports of suppressed cells (the rows' total less the cells
+/// shown, which anyone could compute from the table) are one last bar, so
+/// no suppressed cell is revealed and the percentages add up to the total.
+pub fn category_pareto(rows: &[RateRow]) -> Option<Pareto> {
+    let mut shown: BTreeMap<String, u64> = BTreeMap::new();
+    let mut total = 0;
+    for r in rows {
+        total += r.reports;
+        for (category, n) in &r.by_category {
+            if let Some(n) = n {
+                *shown.entry(category.clone()).or_default() += n;
+            }
+        }
+    }
+    let sum: u64 = shown.values().sum();
+    let counts: Vec<(String, u64)> = shown.into_iter().collect();
+    pareto(
+        &counts,
+        Some((SUPPRESSED.to_owned(), total.saturating_sub(sum))),
+    )
+}
+
+/// The label of the remainder bar of suppressed cells.
+const SUPPRESSED: &str = "suppressed";
+
 /// `GET /staff/dashboard?from=&to=`.
 pub async fn dashboard(
     State(web): State<Web>,
@@ -164,6 +190,20 @@ pub async fn dashboard(
         })
         .collect();
     let funnel = funnel(&samples);
+    // A QC centre reads its region's breakdown (suppressed as a whole
+    // region); a safety officer reads the own hospital's.
+    let pareto = if staff.principal.role == Role::QcCentre {
+        category_pareto(&query(rates, &staff, from, to, By::Region).await?.rows)
+    } else {
+        category_pareto(&hospitals.rows)
+    };
+    let category_name = |code: &str| {
+        if code == SUPPRESSED {
+            lang.t("dash.suppressed_cells").to_owned()
+        } else {
+            lang.t(&format!("cat.{code}")).to_owned()
+        }
+    };
     let body = html! {
         h1 { (lang.t("dash.h1")) }
         form method="get" action="/staff/dashboard" class="filters" aria-label=(lang.t("dash.period")) {
@@ -177,6 +217,18 @@ pub async fn dashboard(
         (table(&hospitals.rows, lang, false))
         h2 { (lang.t("dash.departments")) }
         (table(&departments.rows, lang, true))
+        h2 { (lang.t("dash.pareto")) }
+        p class="hint" { (lang.t("dash.pareto_note")) }
+        @match &pareto {
+            Some(p) => {
+                figure id="pareto" { (PreEscaped(pareto_svg(p, lang.t("dash.pareto"), &category_name))) }
+                table class="pareto" {
+                    thead { tr { th scope="col" { (lang.t("category")) } th scope="col" { (lang.t("dash.reports")) } th scope="col" { (lang.t("dash.cumulative")) } } }
+                    tbody { @for b in &p.bars { tr { td { (category_name(&b.label)) } td class="n" { (b.count) } td class="n" { (format!("{:.1}", b.cumulative_pct)) } } } }
+                }
+            },
+            None => { p { (lang.t("dash.no_reports")) } },
+        }
         h2 { (lang.t("dash.funnel")) }
         p class="hint" { (lang.t("dash.funnel_note")) " " (lang.t("dash.outside")) }
         @match &funnel {
