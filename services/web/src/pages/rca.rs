@@ -550,6 +550,9 @@ async fn render_case(
         }
 
         h2 id="actions" { (lang.t("rca.actions")) }
+        // A refused completion shows here: the action it named may no
+        // longer have a form (completed meanwhile).
+        (notice_at(&notice, &kept, "complete", lang))
         @if c.actions.is_empty() { p { (lang.t("rca.none_yet")) } } @else {
             table {
                 thead { tr {
@@ -584,7 +587,6 @@ async fn render_case(
             @let pending: Vec<_> = c.actions.iter().filter(|a| a.completed_at.is_none()).collect();
             @if !pending.is_empty() {
                 h3 { (lang.t("rca.complete_h")) }
-                (notice_at(&notice, &kept, "complete", lang))
                 @for a in pending {
                     form method="post" action={ (path) "/actions/" (a.action) "/complete" } aria-label={ (lang.t("rca.complete_h")) " #" (a.action) } {
                         input type="hidden" name="csrf" value=(staff.csrf);
