@@ -411,10 +411,13 @@ pub fn pareto_svg(p: &Pareto, label: &str, name: &dyn Fn(&str) -> String) -> Str
     const PH: f64 = 340.0;
     const PB: f64 = 110.0;
     const PR: f64 = 44.0;
-    let max = p.bars.iter().map(|b| b.count).max().unwrap_or(1).max(1) as f64;
+    // Whole-number ticks: the count axis runs to 4 steps of a whole step.
+    let max = p.bars.iter().map(|b| b.count).max().unwrap_or(1).max(1);
+    let step = max.div_ceil(4).max(1);
+    let axis = (step * 4) as f64;
     let bottom = PH - PB;
     let plot = bottom - TOP;
-    let y_count = |v: f64| TOP + plot * (1.0 - v / (max * 1.1));
+    let y_count = |v: f64| TOP + plot * (1.0 - v / axis);
     let y_pct = |v: f64| TOP + plot * (1.0 - v / 100.0);
     let slot = (W - LEFT - PR) / p.bars.len().max(1) as f64;
     let mut svg = format!(
@@ -426,14 +429,14 @@ pub fn pareto_svg(p: &Pareto, label: &str, name: &dyn Fn(&str) -> String) -> Str
         "<line x1='{LEFT}' y1='{TOP}' x2='{LEFT}' y2='{bottom}' stroke='#000'/><line x1='{LEFT}' y1='{bottom}' x2='{r}' y2='{bottom}' stroke='#000'/><line x1='{r}' y1='{TOP}' x2='{r}' y2='{bottom}' stroke='#000'/>",
         r = W - PR
     );
-    for i in 0..=4 {
+    for i in 0..=4u32 {
         let pct = 25.0 * f64::from(i);
-        let count = max * 1.1 * f64::from(i) / 4.0;
+        let count = step * u64::from(i);
         let _ = write!(
             svg,
-            "<text x='{:.1}' y='{:.1}' text-anchor='end'>{count:.0}</text><text x='{:.1}' y='{:.1}'>{pct:.0}%</text>",
+            "<text x='{:.1}' y='{:.1}' text-anchor='end'>{count}</text><text x='{:.1}' y='{:.1}'>{pct:.0}%</text>",
             LEFT - 6.0,
-            y_count(count) + 4.0,
+            y_count(count as f64) + 4.0,
             W - PR + 4.0,
             y_pct(pct) + 4.0
         );
@@ -450,6 +453,13 @@ pub fn pareto_svg(p: &Pareto, label: &str, name: &dyn Fn(&str) -> String) -> Str
         let top = y_count(b.count as f64);
         let mid = x + slot / 2.0;
         let shown = name(&b.label);
+        // The count inside a tall bar's top, above a short one, so it
+        // never meets the cumulative line's label.
+        let count_y = if bottom - top > 18.0 {
+            top + 13.0
+        } else {
+            top - 3.0
+        };
         let _ = write!(
             svg,
             "<g><title>{t}: {} ({:.1}%)</title><rect x='{:.1}' y='{top:.1}' width='{:.1}' height='{:.1}' fill='#ccc' stroke='#000'/></g><text x='{mid:.1}' y='{:.1}' text-anchor='middle'>{}</text><text transform='translate({mid:.1},{:.1}) rotate(-45)' text-anchor='end'>{t}</text>",
@@ -458,7 +468,7 @@ pub fn pareto_svg(p: &Pareto, label: &str, name: &dyn Fn(&str) -> String) -> Str
             x + slot * 0.15,
             slot * 0.7,
             bottom - top,
-            top - 3.0,
+            count_y,
             b.count,
             bottom + 12.0,
             t = escape(&shown)
@@ -474,9 +484,9 @@ pub fn pareto_svg(p: &Pareto, label: &str, name: &dyn Fn(&str) -> String) -> Str
     for ((x, y), b) in line.iter().zip(&p.bars) {
         let _ = write!(
             svg,
-            "<circle cx='{x:.1}' cy='{y:.1}' r='3.5' fill='#fff' stroke='#000' stroke-width='2'/><text x='{:.1}' y='{:.1}' text-anchor='middle'>{:.0}%</text>",
-            x,
-            y - 7.0,
+            "<circle cx='{x:.1}' cy='{y:.1}' r='3.5' fill='#fff' stroke='#000' stroke-width='2'/><text x='{:.1}' y='{:.1}'>{:.0}%</text>",
+            x + 6.0,
+            y - 5.0,
             b.cumulative_pct
         );
     }

@@ -499,7 +499,7 @@ async fn render_case(
                         "#" (f.factor) " " (f.statement)
                         @if c.root_causes.contains(&f.factor) { " — " strong { (lang.t("rca.root_cause")) } }
                         @if let Some(whys) = &f.whys { @if !whys.is_empty() {
-                            ol class="hint" { @for w in whys { li { (lang.t("rca.why")) " " (w) } } }
+                            ol class="hint" aria-label=(lang.t("rca.whys")) { @for w in whys { li { (w) } } }
                         } }
                     }
                 } }

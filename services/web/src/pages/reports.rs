@@ -306,7 +306,7 @@ async fn render(
                     li { a href={ "/staff/rca/" (c) } { (lang.t("rca.case_h1")) " " (c.to_string().get(..8).unwrap_or_default()) } }
                 } }
             }
-            details open[r.rcas_open.is_empty() && matches!(current_grade, Grade::I | Grade::II)] {
+            details id="rca-open" open[r.rcas_open.is_empty() && matches!(current_grade, Grade::I | Grade::II)] {
                 summary { (lang.t("rca.open_h")) }
                 (crate::pages::rca::open_form(staff, lang, &this_report, &preselected))
             }
