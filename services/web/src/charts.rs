@@ -1,6 +1,6 @@
-//! The QC charts: a u-chart per hospital and a funnel plot of hospitals,
-//! their formulas (docs/charts.md) and their SVG, drawn on the server so
-//! they work without script and print.
+//! The QC charts: a u-chart per hospital, a funnel plot of hospitals and a
+//! Pareto chart of categories, their formulas (docs/charts.md) and their SVG,
+//! drawn on the server so they work without script and print.
 //!
 //! Rates are reports per 100 discharges, so the "unit" of exposure is 100
 //! discharges: n = discharges / 100, u = reports / n.
@@ -411,10 +411,12 @@ pub fn pareto_svg(p: &Pareto, label: &str, name: &dyn Fn(&str) -> String) -> Str
     const PH: f64 = 340.0;
     const PB: f64 = 110.0;
     const PR: f64 = 44.0;
-    // Whole-number ticks: the count axis runs to 4 steps of a whole step.
+    // Whole-number ticks: at most 4 steps of a whole step, up to the
+    // first tick at or above the tallest bar.
     let max = p.bars.iter().map(|b| b.count).max().unwrap_or(1).max(1);
     let step = max.div_ceil(4).max(1);
-    let axis = (step * 4) as f64;
+    let ticks = max.div_ceil(step);
+    let axis = (step * ticks) as f64;
     let bottom = PH - PB;
     let plot = bottom - TOP;
     let y_count = |v: f64| TOP + plot * (1.0 - v / axis);
@@ -429,14 +431,20 @@ pub fn pareto_svg(p: &Pareto, label: &str, name: &dyn Fn(&str) -> String) -> Str
         "<line x1='{LEFT}' y1='{TOP}' x2='{LEFT}' y2='{bottom}' stroke='#000'/><line x1='{LEFT}' y1='{bottom}' x2='{r}' y2='{bottom}' stroke='#000'/><line x1='{r}' y1='{TOP}' x2='{r}' y2='{bottom}' stroke='#000'/>",
         r = W - PR
     );
-    for i in 0..=4u32 {
-        let pct = 25.0 * f64::from(i);
-        let count = step * u64::from(i);
+    for i in 0..=ticks {
+        let count = step * i;
         let _ = write!(
             svg,
-            "<text x='{:.1}' y='{:.1}' text-anchor='end'>{count}</text><text x='{:.1}' y='{:.1}'>{pct:.0}%</text>",
+            "<text x='{:.1}' y='{:.1}' text-anchor='end'>{count}</text>",
             LEFT - 6.0,
             y_count(count as f64) + 4.0,
+        );
+    }
+    for i in 0..=4u32 {
+        let pct = 25.0 * f64::from(i);
+        let _ = write!(
+            svg,
+            "<text x='{:.1}' y='{:.1}'>{pct:.0}%</text>",
             W - PR + 4.0,
             y_pct(pct) + 4.0
         );

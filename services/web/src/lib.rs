@@ -5,8 +5,10 @@
 //! - [`i18n`]: every string, zh-CN and English;
 //! - [`layout`]: the page shell and security headers;
 //! - [`error`]: the one error type and its page;
-//! - [`pages`]: sign-in, the safety officer's workspace, the QC dashboard;
-//! - [`charts`]: u-chart and funnel-plot formulas and their SVG.
+//! - [`pages`]: sign-in, the safety officer's workspace (reports, critical
+//!   values, root-cause analyses, death trails, the monthly pack), the QC
+//!   dashboard;
+//! - [`charts`]: u-chart, funnel-plot and Pareto formulas and their SVG.
 //!
 //! Every write goes through the API's own handlers, so the web cannot
 //! drift from what the API accepts or refuses.
