@@ -268,6 +268,13 @@ async fn the_qc_dashboard_shows_rates_charts_and_csv() {
         .await;
     assert_eq!(s, 200);
     assert!(csv.contains("\"H1\",\"\",6,200,3.00"), "{csv}");
+    let (s, csv, _) = web
+        .get(&format!(
+            "/staff/dashboard/categories.csv?from={month}&to={month}"
+        ))
+        .await;
+    assert_eq!(s, 200);
+    assert!(csv.contains("\"fall\",6,100.00"), "{csv}");
     // A QC centre has no report inbox.
     let (s, _, _) = web.get("/staff/reports").await;
     assert_eq!(s, 403);

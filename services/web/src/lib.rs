@@ -130,6 +130,10 @@ pub fn router(web: Web) -> Router {
         .route("/staff/meeting/{month}", get(meeting::pack))
         .route("/staff/dashboard", get(dashboard::dashboard))
         .route("/staff/dashboard.csv", get(dashboard::csv))
+        .route(
+            "/staff/dashboard/categories.csv",
+            get(dashboard::categories_csv_file),
+        )
         .layer(axum::middleware::from_fn(remember_lang))
         .with_state(web)
 }

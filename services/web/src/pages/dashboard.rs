@@ -165,6 +165,25 @@ pub fn category_pareto(rows: &[RateRow]) -> Option<Pareto> {
     )
 }
 
+/// The categories' Pareto for the period: a QC centre reads its region's
+/// breakdown (suppressed as a whole region); a safety officer the own
+/// hospital's.
+async fn categories(
+    rates: &Rates,
+    staff: &Staff,
+    from: Month,
+    to: Month,
+) -> Result<Option<Pareto>, WebError> {
+    let by = if staff.principal.role == Role::QcCentre {
+        By::Region
+    } else {
+        By::Hospital
+    };
+    Ok(category_pareto(
+        &query(rates, staff, from, to, by).await?.rows,
+    ))
+}
+
 /// The label of the remainder bar of suppressed cells.
 const SUPPRESSED: &str = "suppressed";
 
@@ -190,13 +209,7 @@ pub async fn dashboard(
         })
         .collect();
     let funnel = funnel(&samples);
-    // A QC centre reads its region's breakdown (suppressed as a whole
-    // region); a safety officer reads the own hospital's.
-    let pareto = if staff.principal.role == Role::QcCentre {
-        category_pareto(&query(rates, &staff, from, to, By::Region).await?.rows)
-    } else {
-        category_pareto(&hospitals.rows)
-    };
+    let pareto = categories(rates, &staff, from, to).await?;
     let category_name = |code: &str| {
         if code == SUPPRESSED {
             lang.t("dash.suppressed_cells").to_owned()
@@ -221,6 +234,7 @@ pub async fn dashboard(
         p class="hint" { (lang.t("dash.pareto_note")) }
         @match &pareto {
             Some(p) => {
+                p { a href={ "/staff/dashboard/categories.csv?from=" (from) "&to=" (to) } download { (lang.t("dash.csv")) } }
                 figure id="pareto" { (PreEscaped(pareto_svg(p, lang.t("dash.pareto"), &category_name))) }
                 table class="pareto" {
                     thead { tr { th scope="col" { (lang.t("category")) } th scope="col" { (lang.t("dash.reports")) } th scope="col" { (lang.t("dash.cumulative")) } } }
@@ -309,6 +323,41 @@ pub async fn csv(
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
         to_csv(&hospitals.rows, &departments.rows),
+    )
+        .into_response())
+}
+
+/// The Pareto table as CSV: category code, reports, cumulative %.
+pub fn categories_csv(p: Option<&Pareto>) -> String {
+    let mut out = String::from("\u{feff}category,reports,cumulative_pct\r\n");
+    for b in p.map(|p| p.bars.as_slice()).unwrap_or_default() {
+        out.push_str(&format!(
+            "{},{},{:.2}\r\n",
+            csv_field(&b.label),
+            b.count,
+            b.cumulative_pct
+        ));
+    }
+    out
+}
+
+/// `GET /staff/dashboard/categories.csv?from=&to=`.
+pub async fn categories_csv_file(
+    State(web): State<Web>,
+    staff: Staff,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, WebError> {
+    let rates = rates(&web)?;
+    let (from, to) = period_of(&q);
+    let pareto = categories(rates, &staff, from, to).await?;
+    let name = format!("attachment; filename=\"lantern-categories-{from}-{to}.csv\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        categories_csv(pareto.as_ref()),
     )
         .into_response())
 }
