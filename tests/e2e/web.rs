@@ -588,6 +588,20 @@ async fn an_rca_case_file_is_run_from_the_staff_pages_through_the_rca_api() {
     let (s, page, _) = web.get(&loc).await;
     assert!(s == 200 && page.contains("高浓度电解质不进病区"), "{page}");
     assert!(!page.contains("/factors\""), "no forms on a closed case");
+    // A step posted from a stale page: the API's 409, shown at the top.
+    refused(
+        &l,
+        &web,
+        &format!("{case}/factors"),
+        &[
+            ("csrf", &csrf),
+            ("category", "people"),
+            ("statement", "late"),
+        ],
+        409,
+        "closed",
+    )
+    .await;
 
     // Overdue: a case due in the past and an overdue action on it.
     let mut late = open("补录的分析", Some(&csrf));
@@ -787,6 +801,19 @@ async fn death_trails_are_recorded_and_reviewed_from_the_staff_pages() {
         "{page}"
     );
     assert!(!page.contains("/reviews\""), "no forms on a closed trail");
+    refused(
+        &l,
+        &web,
+        &format!("{trail}/autopsy"),
+        &[
+            ("csrf", &csrf),
+            ("reported_at", "2026-01-11T10:00"),
+            ("findings", "again"),
+        ],
+        409,
+        "is closed",
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -336,10 +336,17 @@ async fn render_trail(
     let open = t.state != lantern_mortality::death::State::Closed;
     let path = format!("/staff/deaths/{id}");
     let autopsy_in = t.steps.iter().any(|s| s.type_ == "autopsy_reported");
+    // A refusal is shown next to its form, or at the top when that form
+    // is no longer on the page.
+    let form_shown = match kept.form {
+        "" => false,
+        "autopsy" => open && t.autopsy && !autopsy_in,
+        _ => open,
+    };
     let body = html! {
         p { a href="/staff/deaths" { "← " (lang.t("back")) } }
         h1 { (lang.t("deaths.trail_h1")) }
-        @if matches!(notice, Notice::Saved) || kept.form.is_empty() { (notice.show(lang)) }
+        @if !form_shown { (notice.show(lang)) }
         table {
             tr { th scope="row" { (lang.t("state")) } td id="trail-state" { (label(lang, "deaths.state", &t.state)) } }
             tr { th scope="row" { (lang.t("department")) } td { (t.department) } }

@@ -448,11 +448,19 @@ async fn render_case(
     let open = c.state == CaseState::Open;
     let path = format!("/staff/rca/{id}");
     let saved = matches!(notice, Notice::Saved);
+    // A refusal is shown next to its form, or at the top when that form
+    // is no longer on the page (the case closed meanwhile, say).
+    let form_shown = match kept.form {
+        "" => false,
+        "complete" => true,
+        "root_causes" => open && !c.factors.is_empty(),
+        _ => open,
+    };
     let body = html! {
         p { a href="/staff/rca" { "← " (lang.t("back")) } }
         h1 { (lang.t("rca.case_h1")) ": " (c.title) }
         @if saved { (notice.show(lang)) }
-        @if kept.form.is_empty() && !saved { (notice.show(lang)) }
+        @if !form_shown && !saved { (notice.show(lang)) }
         table {
             tr { th scope="row" { (lang.t("state")) } td id="case-state" { (state_label(lang, c.state))
                 @if c.overdue { " — " strong { (lang.t("critical.overdue")) } } } }
