@@ -1,4 +1,8 @@
-// The four people's jobs in a real browser, against a running Lantern.
+// The four people's jobs in a real browser, against a running Lantern:
+// the clinician files and reads feedback; the safety officer triages, posts
+// feedback, opens a root-cause analysis and adds a factor by keyboard, looks
+// at the worklists and the monthly pack; the QC analyst reads the rates and
+// the u-chart, funnel and Pareto charts.
 // Env: LANTERN_URL, SO_TOKEN (safety officer of H1), QC_TOKEN (QC centre of
 // H1's region), SHOTS (screenshot directory). Exits non-zero on any
 // failure or any console error.
@@ -25,6 +29,17 @@ async function newPage(options) {
 function check(cond, what) { if (!cond) throw new Error(`failed: ${what}`); }
 let step = 0;
 async function shot(page, name) { await page.screenshot({ path: `${shots}/${++step}-${name}.png`, fullPage: true }); }
+// Every staff page: under 200 KB before its charts (the inline SVG), and a
+// label (or aria-label) on every field.
+async function audit(page, what) {
+  const html = await page.content();
+  const bytes = Buffer.byteLength(html.replace(/<svg[\s\S]*?<\/svg>/g, ''));
+  check(bytes < 200 * 1024, `${what}: ${bytes} bytes before charts`);
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+    .filter((el) => el.labels.length === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+    .map((el) => el.id || el.name));
+  check(unlabelled.length === 0, `${what}: fields without a label: ${unlabelled.join(', ')}`);
+}
 
 try {
   // 1. A clinician files a report on a phone.
@@ -68,8 +83,36 @@ try {
   await Promise.all([so.waitForURL(/saved=1/), so.click('form[action$="/feedback"] button')]);
   check((await so.content()).includes('bed-rail checks'), 'feedback shown to the officer');
   await shot(so, 'officer-feedback');
-  await so.goto(`${base}/staff/critical-values`);
-  await shot(so, 'officer-critical-values');
+  await audit(so, 'report page');
+  // … opens a root-cause analysis of it from the report page …
+  await so.click('#rca-open summary');
+  check(await so.isChecked('#open-rca input[name=report_ids]'), 'the report is preselected');
+  await so.fill('#o-title', '夜间跌倒 / Night-time fall');
+  await so.fill('#o-team', '护士长\n质控科');
+  await Promise.all([so.waitForURL(/\/staff\/rca\/[0-9a-f-]+\?.*saved=1/), so.click('#open-rca button[type=submit]')]);
+  await audit(so, 'case page');
+  await shot(so, 'officer-rca-opened');
+  // … and adds a factor with the keyboard alone.
+  await so.focus('#fa-category');
+  await so.selectOption('#fa-category', 'environment');
+  await so.keyboard.press('Tab');
+  await so.keyboard.type('夜间病房照明不足 / ward lighting too dim at night');
+  await so.keyboard.press('Tab');
+  await so.keyboard.type('为什么没看到床栏？');
+  await so.keyboard.press('Tab');
+  await Promise.all([so.waitForURL(/saved=1/), so.keyboard.press('Enter')]);
+  check((await so.textContent('#factors ~ ul')).includes('lighting too dim'), 'the factor on its fishbone bone');
+  await shot(so, 'officer-rca-factor');
+  for (const [path, name] of [['/staff/rca', 'rca-list'], ['/staff/deaths', 'deaths'], ['/staff/critical-values', 'critical-values']]) {
+    await so.goto(`${base}${path}`);
+    await audit(so, path);
+    await shot(so, `officer-${name}`);
+  }
+  await so.click('nav a[href="/staff/meeting"]');
+  await so.waitForURL(/\/staff\/meeting\/\d{4}-\d{2}$/);
+  check((await so.content()).includes('Monthly dispatch pack'), 'the monthly pack');
+  await audit(so, 'monthly pack');
+  await shot(so, 'officer-monthly-pack');
 
   // 3. The clinician reads the feedback through the receipt.
   await phone.goto(`${base}/receipt#${receipt}`);
@@ -86,6 +129,8 @@ try {
   check(html.includes('Reports per 100 discharges'), 'English remembered; the rate column');
   check(await qc.locator('#funnel svg').count() === 1, 'a funnel plot');
   check(await qc.locator('figure.uchart svg').count() >= 1, 'a u-chart');
+  check(await qc.locator('#pareto svg rect').count() >= 1, 'a Pareto chart with its bars');
+  await audit(qc, 'dashboard');
   await shot(qc, 'qc-dashboard');
 
   check(errors.length === 0, `no console errors:\n${errors.join('\n')}`);

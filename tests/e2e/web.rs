@@ -253,6 +253,12 @@ async fn the_qc_dashboard_shows_rates_charts_and_csv() {
         "H1: 6 reports / 200 discharges: {page}"
     );
     assert!(page.contains("id=\"funnel\"") && page.matches("class=\"uchart\"").count() == 2);
+    // The Pareto chart of the region's categories: six falls, all of them.
+    assert!(page.contains("id=\"pareto\""), "{page}");
+    assert!(
+        page.contains("<td>Fall</td><td class=\"n\">6</td><td class=\"n\">100.0</td>"),
+        "{page}"
+    );
     assert!(
         page.contains("suppressed"),
         "H2's and H1's small grade cells"
@@ -262,9 +268,606 @@ async fn the_qc_dashboard_shows_rates_charts_and_csv() {
         .await;
     assert_eq!(s, 200);
     assert!(csv.contains("\"H1\",\"\",6,200,3.00"), "{csv}");
+    let (s, csv, _) = web
+        .get(&format!(
+            "/staff/dashboard/categories.csv?from={month}&to={month}"
+        ))
+        .await;
+    assert_eq!(s, 200);
+    assert!(csv.contains("\"fall\",6,100.00"), "{csv}");
     // A QC centre has no report inbox.
     let (s, _, _) = web.get("/staff/reports").await;
     assert_eq!(s, 403);
+}
+
+/// A form's pairs as `reqwest` takes them.
+fn pairs_of(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// The last event in the stream.
+async fn last_event(l: &Lantern) -> Value {
+    let last = l.stream_payloads().await.pop().unwrap();
+    serde_json::from_slice(&last).unwrap()
+}
+
+/// A form post that must land: 303 to `path_prefix`…, exactly one more
+/// event, of `event_type`; returns the event and where it redirected to.
+async fn lands(
+    l: &Lantern,
+    web: &Browser,
+    path: &str,
+    form: &[(&str, &str)],
+    event_type: &str,
+) -> (Value, String) {
+    let before = l.stream_count().await;
+    let (s, page, h) = web.post(path, form).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{path}: {page}");
+    assert_eq!(l.stream_count().await, before + 1, "{path}: one event");
+    let event = last_event(l).await;
+    assert_eq!(event["type"], event_type, "{event}");
+    let loc = h.get(LOCATION).unwrap().to_str().unwrap().to_owned();
+    (event, loc)
+}
+
+/// A form post the API refuses: `status`, the pointer (or words) on the
+/// page in an alert, nothing appended.
+async fn refused(
+    l: &Lantern,
+    web: &Browser,
+    path: &str,
+    form: &[(&str, &str)],
+    status: u16,
+    shown: &str,
+) {
+    let before = l.stream_count().await;
+    let (s, page, _) = web.post(path, form).await;
+    assert_eq!(s.as_u16(), status, "{path}: {page}");
+    assert!(
+        page.contains("role=\"alert\"") && page.contains(shown),
+        "{path}: {shown} on the page: {page}"
+    );
+    assert_eq!(l.stream_count().await, before, "{path}: nothing appended");
+}
+
+/// GETs `path` until `wanted` is on the page (projectors apply
+/// asynchronously); returns the page.
+async fn eventually(web: &Browser, path: &str, wanted: &str) -> String {
+    let mut page = String::new();
+    for _ in 0..50 {
+        let (s, p, _) = web.get(path).await;
+        assert_eq!(s, 200, "{path}: {p}");
+        page = p;
+        if page.contains(wanted) {
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{wanted} never on {path}: {page}");
+}
+
+#[tokio::test]
+async fn an_rca_case_file_is_run_from_the_staff_pages_through_the_rca_api() {
+    let l = Lantern::start().await;
+    l.hospital("H1", "R1", &["ICU"]).await;
+    l.hospital("H2", "R1", &["ICU"]).await;
+    let so1 = l
+        .token(json!({"role": "safety_officer", "hospital": "H1"}))
+        .await;
+    let so2 = l
+        .token(json!({"role": "safety_officer", "hospital": "H2"}))
+        .await;
+    let qc = l.token(json!({"role": "qc_centre", "region": "R1"})).await;
+    let mut serious = report_body("H1");
+    serious["grade"] = json!("II");
+    serious["harm"] = json!("moderate");
+    let (s, b) = l.post("/api/v1/reports", None, &serious).await;
+    assert_eq!(s, 201, "{b}");
+    let report = b["report_id"].as_str().unwrap().to_owned();
+
+    let mut web = Browser::new(&l);
+    web.sign_in(&so1).await;
+    // The grade II report waits in the queue, with the form to open a case.
+    let list = eventually(&web, "/staff/rca", &report).await;
+    assert!(list.contains("name=\"report_ids\""), "{list}");
+    // And its report page offers to open one.
+    let (s, page, _) = web.get(&format!("/staff/reports/{report}")).await;
+    assert!(s == 200 && page.contains("action=\"/staff/rca\""), "{page}");
+    let csrf = csrf_of(&page);
+
+    let open = |title: &str, csrf: Option<&str>| -> Vec<(String, String)> {
+        let mut v = vec![
+            ("report_ids".to_owned(), report.clone()),
+            ("title".to_owned(), title.to_owned()),
+            ("team_roles".to_owned(), "护士长\n药师, 医务处".to_owned()),
+        ];
+        if let Some(c) = csrf {
+            v.push(("csrf".to_owned(), c.to_owned()));
+        }
+        v
+    };
+    // No CSRF token: 403, nothing appended.
+    let before = l.stream_count().await;
+    let no_csrf = open("KCl", None);
+    let (s, _, _) = web.post("/staff/rca", &pairs_of(&no_csrf)).await;
+    assert_eq!(s, 403);
+    assert_eq!(l.stream_count().await, before);
+    // The API's 422, shown with its pointer.
+    let untitled = open("", Some(&csrf));
+    refused(&l, &web, "/staff/rca", &pairs_of(&untitled), 422, "/title").await;
+    // Opened through the API's handler.
+    let good = open("KCl 浓度错误", Some(&csrf));
+    let (event, loc) = lands(&l, &web, "/staff/rca", &pairs_of(&good), "rca.opened").await;
+    assert_eq!(event["data"]["report_ids"], json!([report]));
+    assert_eq!(
+        event["data"]["team_roles"],
+        json!(["护士长", "药师", "医务处"])
+    );
+    let rca = event["aggregate"].as_str().unwrap().to_owned();
+    assert!(
+        loc.starts_with(&format!("/staff/rca/{rca}?after=")),
+        "{loc}"
+    );
+    let (s, page, _) = web.get(&loc).await;
+    assert!(
+        s == 200 && page.contains("KCl 浓度错误") && page.contains("已保存"),
+        "{page}"
+    );
+    let case = format!("/staff/rca/{rca}");
+
+    // Timeline: a wall-clock time in the hospital's zone.
+    let (event, _) = lands(
+        &l,
+        &web,
+        &format!("{case}/timeline"),
+        &[
+            ("csrf", &csrf),
+            ("at", "2026-01-05T08:10"),
+            ("text", "发现输液浓度错误"),
+        ],
+        "rca.timeline_added",
+    )
+    .await;
+    assert_eq!(event["data"]["at"], "2026-01-05T08:10:00+08:00");
+    refused(
+        &l,
+        &web,
+        &format!("{case}/timeline"),
+        &[("csrf", &csrf), ("at", "soon"), ("text", "x")],
+        422,
+        "/at",
+    )
+    .await;
+    // A factor by fishbone category, with its why-chain.
+    let (event, _) = lands(
+        &l,
+        &web,
+        &format!("{case}/factors"),
+        &[
+            ("csrf", &csrf),
+            ("category", "methods"),
+            ("statement", "高浓度电解质未单独存放"),
+            ("whys", "为什么拿错？\n外观相同\n"),
+        ],
+        "rca.factor_added",
+    )
+    .await;
+    assert_eq!(event["data"]["category"], "methods");
+    assert_eq!(event["data"]["whys"], json!(["为什么拿错？", "外观相同"]));
+    refused(
+        &l,
+        &web,
+        &format!("{case}/factors"),
+        &[("csrf", &csrf), ("category", "machine"), ("statement", "s")],
+        422,
+        "/category",
+    )
+    .await;
+    // Closing too early: the API's 409, on the page.
+    refused(
+        &l,
+        &web,
+        &format!("{case}/close"),
+        &[("csrf", &csrf), ("lessons", "分开存放")],
+        409,
+        "cannot close yet",
+    )
+    .await;
+    // Root causes: an unknown factor is the API's 422 naming it.
+    refused(
+        &l,
+        &web,
+        &format!("{case}/root-causes"),
+        &[("csrf", &csrf), ("factors", "7")],
+        422,
+        "/factors/0",
+    )
+    .await;
+    lands(
+        &l,
+        &web,
+        &format!("{case}/root-causes"),
+        &[("csrf", &csrf), ("factors", "1")],
+        "rca.root_cause_confirmed",
+    )
+    .await;
+    // An action with strength, owner and due date; then completed.
+    let due = crate::support::clock::date_in(30);
+    let (event, _) = lands(
+        &l,
+        &web,
+        &format!("{case}/actions"),
+        &[
+            ("csrf", &csrf),
+            ("what", "高浓度氯化钾移出病区"),
+            ("strength", "stronger"),
+            ("owner_role", "药剂科主任"),
+            ("due", &due),
+            ("measure", "每月抽查"),
+        ],
+        "rca.action_planned",
+    )
+    .await;
+    assert_eq!(event["data"]["strength"], "stronger");
+    assert_eq!(event["data"]["due"], json!(due));
+    refused(
+        &l,
+        &web,
+        &format!("{case}/actions"),
+        &[
+            ("csrf", &csrf),
+            ("what", "w"),
+            ("strength", "stronger"),
+            ("owner_role", "o"),
+            ("due", "2026-1-5"),
+            ("measure", "m"),
+        ],
+        422,
+        "/due",
+    )
+    .await;
+    let done_at = crate::support::clock::rfc3339_in(-60);
+    lands(
+        &l,
+        &web,
+        &format!("{case}/actions/1/complete"),
+        &[
+            ("csrf", &csrf),
+            ("completed_at", &done_at),
+            ("evidence", "病区已无库存"),
+        ],
+        "rca.action_completed",
+    )
+    .await;
+    refused(
+        &l,
+        &web,
+        &format!("{case}/actions/1/complete"),
+        &[
+            ("csrf", &csrf),
+            ("completed_at", &done_at),
+            ("evidence", "again"),
+        ],
+        409,
+        "already completed",
+    )
+    .await;
+    // Another hospital's officer can neither read nor write the case.
+    let mut other = Browser::new(&l);
+    other.sign_in(&so2).await;
+    let (s, _, _) = other.get(&case).await;
+    assert_eq!(s, 403);
+    let other_csrf = csrf_of(&other.get("/staff/rca").await.1);
+    let before = l.stream_count().await;
+    let (s, _, _) = other
+        .post(
+            &format!("{case}/factors"),
+            &[
+                ("csrf", &other_csrf),
+                ("category", "people"),
+                ("statement", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 403);
+    assert_eq!(l.stream_count().await, before);
+    // A QC centre has no case files to run.
+    let mut analyst = Browser::new(&l);
+    analyst.sign_in(&qc).await;
+    assert_eq!(analyst.get("/staff/rca").await.0, 403);
+
+    // Closed with lessons; the case page shows them and no more forms.
+    let (_, loc) = lands(
+        &l,
+        &web,
+        &format!("{case}/close"),
+        &[("csrf", &csrf), ("lessons", "高浓度电解质不进病区")],
+        "rca.closed",
+    )
+    .await;
+    let (s, page, _) = web.get(&loc).await;
+    assert!(s == 200 && page.contains("高浓度电解质不进病区"), "{page}");
+    assert!(!page.contains("/factors\""), "no forms on a closed case");
+    // A step posted from a stale page: the API's 409, shown at the top.
+    refused(
+        &l,
+        &web,
+        &format!("{case}/factors"),
+        &[
+            ("csrf", &csrf),
+            ("category", "people"),
+            ("statement", "late"),
+        ],
+        409,
+        "closed",
+    )
+    .await;
+
+    // Overdue: a case due in the past and an overdue action on it.
+    let mut late = open("补录的分析", Some(&csrf));
+    late.push(("due".into(), "2026-01-01".into()));
+    let (event, _) = lands(&l, &web, "/staff/rca", &pairs_of(&late), "rca.opened").await;
+    let late_case = format!("/staff/rca/{}", event["aggregate"].as_str().unwrap());
+    lands(
+        &l,
+        &web,
+        &format!("{late_case}/actions"),
+        &[
+            ("csrf", &csrf),
+            ("what", "双人核对"),
+            ("strength", "weaker"),
+            ("owner_role", "护士长"),
+            ("due", "2026-01-02"),
+            ("measure", "抽查"),
+        ],
+        "rca.action_planned",
+    )
+    .await;
+    let list = eventually(&web, "/staff/rca?lang=en", "双人核对").await;
+    assert!(
+        list.contains("Cases past their due date") && list.contains("补录的分析"),
+        "{list}"
+    );
+    let (_, closed_only, _) = web.get("/staff/rca?state=closed").await;
+    let table = &closed_only[closed_only.find("id=\"h-cases\"").unwrap()..];
+    assert!(
+        table.contains("KCl 浓度错误") && !table.contains("补录的分析"),
+        "{table}"
+    );
+}
+
+#[tokio::test]
+async fn death_trails_are_recorded_and_reviewed_from_the_staff_pages() {
+    let l = Lantern::start().await;
+    l.hospital("H1", "R1", &["ICU"]).await;
+    l.hospital("H2", "R1", &["ICU"]).await;
+    let so1 = l
+        .token(json!({"role": "safety_officer", "hospital": "H1"}))
+        .await;
+    let so2 = l
+        .token(json!({"role": "safety_officer", "hospital": "H2"}))
+        .await;
+    let mut web = Browser::new(&l);
+    web.sign_in(&so1).await;
+    let (s, page, _) = web.get("/staff/deaths").await;
+    assert_eq!(s, 200, "{page}");
+    let csrf = csrf_of(&page);
+    let death = |icd: &str| -> Vec<(String, String)> {
+        [
+            ("csrf", csrf.as_str()),
+            ("department", "ICU"),
+            ("admitted_at", "2026-01-01T08:00"),
+            ("died_at", "2026-01-02T23:30"),
+            ("age_band", "60-69"),
+            ("diagnosis_icd10", icd),
+            ("autopsy", "1"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+    };
+    refused(
+        &l,
+        &web,
+        "/staff/deaths",
+        &pairs_of(&death("heart")),
+        422,
+        "/diagnosis_icd10",
+    )
+    .await;
+    let (event, loc) = lands(
+        &l,
+        &web,
+        "/staff/deaths",
+        &pairs_of(&death("I21.9")),
+        "death.recorded",
+    )
+    .await;
+    assert_eq!(event["data"]["died_at"], "2026-01-02T23:30:00+08:00");
+    assert_eq!(event["data"]["autopsy"], true);
+    assert_eq!(event["data"]["low_risk"], false);
+    let id = event["aggregate"].as_str().unwrap().to_owned();
+    let trail = format!("/staff/deaths/{id}");
+    let (s, page, _) = web.get(&loc).await;
+    assert!(s == 200 && page.contains("I21.9"), "{page}");
+    // Never reviewed within 7 days of 2026-01-02: overdue on the worklist.
+    let list = eventually(&web, "/staff/deaths?state=overdue&lang=en", &id).await;
+    assert!(
+        list.contains("class=\"overdue\"") && list.contains("UNMET"),
+        "{list}"
+    );
+
+    lands(
+        &l,
+        &web,
+        &format!("{trail}/reviews"),
+        &[
+            ("csrf", &csrf),
+            ("held_at", "2026-01-05T09:00"),
+            ("level", "hospital"),
+            ("attendee_roles", "科主任、主治医师"),
+            ("preventability", "possibly_avoidable"),
+            ("phase_0", "rescue"),
+            ("defect_0", "抢救记录不完整"),
+        ],
+        "death.review_held",
+    )
+    .await;
+    let event = last_event(&l).await;
+    assert_eq!(
+        event["data"]["defects"],
+        json!([{"phase": "rescue", "text": "抢救记录不完整"}])
+    );
+    assert_eq!(
+        event["data"]["attendee_roles"],
+        json!(["科主任", "主治医师"])
+    );
+    refused(
+        &l,
+        &web,
+        &format!("{trail}/reviews"),
+        &[
+            ("csrf", &csrf),
+            ("held_at", "2026-01-06T09:00"),
+            ("level", "hospital"),
+            ("attendee_roles", ""),
+            ("preventability", "avoidable"),
+        ],
+        422,
+        "/attendee_roles",
+    )
+    .await;
+    // The autopsy review is still to come: the API's 409.
+    refused(
+        &l,
+        &web,
+        &format!("{trail}/close"),
+        &[("csrf", &csrf)],
+        409,
+        "409",
+    )
+    .await;
+    lands(
+        &l,
+        &web,
+        &format!("{trail}/autopsy"),
+        &[
+            ("csrf", &csrf),
+            ("reported_at", "2026-01-10T10:00"),
+            ("findings", "急性心肌梗死"),
+        ],
+        "death.autopsy_reported",
+    )
+    .await;
+    lands(
+        &l,
+        &web,
+        &format!("{trail}/reviews"),
+        &[
+            ("csrf", &csrf),
+            ("held_at", "2026-01-12T09:00"),
+            ("level", "department"),
+            ("attendee_roles", "科主任"),
+            ("preventability", "unavoidable"),
+        ],
+        "death.review_held",
+    )
+    .await;
+    // Another hospital's officer sees no such death and cannot write to it.
+    let mut other = Browser::new(&l);
+    other.sign_in(&so2).await;
+    assert_eq!(other.get(&trail).await.0, 404);
+    let other_csrf = csrf_of(&other.get("/staff/deaths").await.1);
+    let before = l.stream_count().await;
+    let (s, _, _) = other
+        .post(&format!("{trail}/close"), &[("csrf", &other_csrf)])
+        .await;
+    assert_eq!(s, 404);
+    assert_eq!(l.stream_count().await, before);
+    // Forged: no CSRF token.
+    let (s, _, _) = web.post(&format!("{trail}/close"), &[]).await;
+    assert_eq!(s, 403);
+    let (_, loc) = lands(
+        &l,
+        &web,
+        &format!("{trail}/close"),
+        &[("csrf", &csrf)],
+        "death.review_closed",
+    )
+    .await;
+    let (s, page, _) = web.get(&format!("{loc}&lang=en")).await;
+    assert!(
+        s == 200 && page.contains("Autopsy report") && page.contains("急性心肌梗死"),
+        "{page}"
+    );
+    assert!(!page.contains("/reviews\""), "no forms on a closed trail");
+    refused(
+        &l,
+        &web,
+        &format!("{trail}/autopsy"),
+        &[
+            ("csrf", &csrf),
+            ("reported_at", "2026-01-11T10:00"),
+            ("findings", "again"),
+        ],
+        409,
+        "is closed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_monthly_pack_opens_for_the_sessions_scope() {
+    let l = Lantern::start().await;
+    l.hospital("H1", "R1", &["ICU"]).await;
+    let so = l
+        .token(json!({"role": "safety_officer", "hospital": "H1"}))
+        .await;
+    let qc = l.token(json!({"role": "qc_centre", "region": "R1"})).await;
+    let month = crate::support::clock::current_month();
+    let mut web = Browser::new(&l);
+    web.sign_in(&so).await;
+    let (s, nav, _) = web.get("/staff/reports").await;
+    assert!(
+        s == 200 && nav.contains("href=\"/staff/meeting\""),
+        "linked from the nav"
+    );
+    let (s, _, loc) = web.get("/staff/meeting").await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(loc.unwrap(), format!("/staff/meeting/{month}"));
+    let r = web
+        .http
+        .get(format!("{}/staff/meeting/{month}", web.base))
+        .header(COOKIE, web.cookie.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("style-src 'sha256-") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Monthly dispatch pack") && page.contains("医院 Hospital H1"),
+        "{page}"
+    );
+    assert!(page.contains("nav class=\"screen\""), "the on-screen bar");
+    let (s, _, _) = web.get("/staff/meeting/2026-13").await;
+    assert_eq!(s, 422);
+
+    let mut analyst = Browser::new(&l);
+    analyst.sign_in(&qc).await;
+    let (s, page, _) = analyst.get(&format!("/staff/meeting/{month}")).await;
+    assert!(s == 200 && page.contains("区域 Region R1"), "{page}");
+    // Nobody else has a pack: the admin token reads nothing.
+    let mut admin = Browser::new(&l);
+    admin.sign_in(crate::support::ADMIN).await;
+    assert_eq!(admin.get(&format!("/staff/meeting/{month}")).await.0, 403);
 }
 
 /// The four people's jobs in headless Chromium (tests/browser/flow.mjs):

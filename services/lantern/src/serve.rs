@@ -164,20 +164,25 @@ pub async fn build(
     if let Some(r) = &rates_query {
         api = api.merge(lantern_rates::router(r.clone()));
     }
-    if let (true, Some(handle)) = (services.rca, &rca) {
-        api = api.merge(lantern_rca::router(lantern_rca::Rca::new(
-            intake.clone(),
-            handle.clone(),
-        )));
+    let rca_service = match (services.rca, &rca) {
+        (true, Some(handle)) => Some(lantern_rca::Rca::new(intake.clone(), handle.clone())),
+        _ => None,
+    };
+    if let Some(r) = &rca_service {
+        api = api.merge(lantern_rca::router(r.clone()));
     }
-    if let (Some(handle), Some(rates), Some(rca)) = (mortality, rates, rca) {
-        api = api.merge(lantern_mortality::router(lantern_mortality::Mortality {
+    let mortality_service = match (mortality, rates, rca) {
+        (Some(handle), Some(rates), Some(rca)) => Some(lantern_mortality::Mortality {
             intake: intake.clone(),
             handle,
             rates,
             rca: lantern_rca::Cases::new(rca, ledger.clone()),
             k: args.k,
-        }));
+        }),
+        _ => None,
+    };
+    if let Some(m) = &mortality_service {
+        api = api.merge(lantern_mortality::router(m.clone()));
     }
     let ops = Ops::new(ledger, handles, metrics.clone(), args.ready_lag);
     api = api.merge(ops::router(ops));
@@ -185,10 +190,14 @@ pub async fn build(
     // The staff pages are HTML, not API: merged after the OpenAPI document
     // is taken, on the same port, with the intake (they write through it).
     let router = if services.intake {
-        router.merge(lantern_web::router(lantern_web::Web::new(
-            intake.clone(),
-            rates_query,
-        )))
+        let mut web = lantern_web::Web::new(intake.clone(), rates_query);
+        if let Some(r) = rca_service {
+            web = web.with_rca(r);
+        }
+        if let Some(m) = mortality_service {
+            web = web.with_mortality(m);
+        }
+        router.merge(lantern_web::router(web))
     } else {
         router
     };

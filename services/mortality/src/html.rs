@@ -24,6 +24,8 @@ table { border-collapse: collapse; margin: 1mm 0 3mm; } th, td { border: 1px sol
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .muted { color: #333; font-size: 9pt; } .bad { font-weight: bold; text-decoration: underline; }
 section { break-inside: avoid; } svg text { font-size: 9px; font-family: sans-serif; }
+nav.screen { border-bottom: 1px solid #000; padding: 2mm 0; margin-bottom: 3mm; } nav.screen a { margin-right: 4mm; } nav.screen form, nav.screen label { display: inline; }
+@media print { nav.screen { display: none; } }
 ";
 
 /// The twelve-month reporting rate against the target, as SVG.

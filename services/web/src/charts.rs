@@ -1,6 +1,6 @@
-//! The QC charts: a u-chart per hospital and a funnel plot of hospitals,
-//! their formulas (docs/charts.md) and their SVG, drawn on the server so
-//! they work without script and print.
+//! The QC charts: a u-chart per hospital, a funnel plot of hospitals and a
+//! Pareto chart of categories, their formulas (docs/charts.md) and their SVG,
+//! drawn on the server so they work without script and print.
 //!
 //! Rates are reports per 100 discharges, so the "unit" of exposure is 100
 //! discharges: n = discharges / 100, u = reports / n.
@@ -354,6 +354,154 @@ pub fn funnel_svg(funnel: &Funnel, label: &str) -> String {
     f.finish()
 }
 
+/// One bar of a Pareto chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParetoBar {
+    /// Category code (or the label of the remainder).
+    pub label: String,
+    /// Reports in it.
+    pub count: u64,
+    /// Share of all reports in this bar and every bar before it, in %.
+    pub cumulative_pct: f64,
+}
+
+/// A Pareto chart of report categories: bars in descending order with the
+/// cumulative percentage (docs/charts.md, worked example 3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pareto {
+    /// All reports counted (the bars' sum).
+    pub total: u64,
+    /// Bars, largest first; the remainder last.
+    pub bars: Vec<ParetoBar>,
+}
+
+/// The Pareto chart of `counts` (category, reports): empty categories are
+/// left out, the rest sorted by count descending, ties by category code so
+/// the order does not depend on the language; `rest` (the reports of
+/// suppressed cells, which cannot be told apart) comes last whatever its
+/// size, as "other" does on a Pareto chart. None when there is nothing.
+pub fn pareto(counts: &[(String, u64)], rest: Option<(String, u64)>) -> Option<Pareto> {
+    let mut bars: Vec<(String, u64)> = counts.iter().filter(|(_, n)| *n > 0).cloned().collect();
+    bars.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    bars.extend(rest.filter(|(_, n)| *n > 0));
+    let total: u64 = bars.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return None;
+    }
+    let mut running = 0;
+    let bars = bars
+        .into_iter()
+        .map(|(label, count)| {
+            running += count;
+            ParetoBar {
+                label,
+                count,
+                cumulative_pct: running as f64 * 100.0 / total as f64,
+            }
+        })
+        .collect();
+    Some(Pareto { total, bars })
+}
+
+/// The Pareto chart as SVG: outlined bars with their counts (left axis),
+/// the cumulative percentage as a line with points (right axis, 0–100 %),
+/// and a dashed line at 80 %. Labels are turned so that long category
+/// names fit; `name` turns a bar's label into what is shown.
+pub fn pareto_svg(p: &Pareto, label: &str, name: &dyn Fn(&str) -> String) -> String {
+    const PH: f64 = 340.0;
+    const PB: f64 = 110.0;
+    const PR: f64 = 44.0;
+    // Whole-number ticks: at most 4 steps of a whole step, up to the
+    // first tick at or above the tallest bar.
+    let max = p.bars.iter().map(|b| b.count).max().unwrap_or(1).max(1);
+    let step = max.div_ceil(4).max(1);
+    let ticks = max.div_ceil(step);
+    let axis = (step * ticks) as f64;
+    let bottom = PH - PB;
+    let plot = bottom - TOP;
+    let y_count = |v: f64| TOP + plot * (1.0 - v / axis);
+    let y_pct = |v: f64| TOP + plot * (1.0 - v / 100.0);
+    let slot = (W - LEFT - PR) / p.bars.len().max(1) as f64;
+    let mut svg = format!(
+        "<svg xmlns='http://www.w3.org/2000/svg' width='{W}' height='{PH}' viewBox='0 0 {W} {PH}' role='img' aria-label='{l}'><title>{l}</title>",
+        l = escape(label)
+    );
+    let _ = write!(
+        svg,
+        "<line x1='{LEFT}' y1='{TOP}' x2='{LEFT}' y2='{bottom}' stroke='#000'/><line x1='{LEFT}' y1='{bottom}' x2='{r}' y2='{bottom}' stroke='#000'/><line x1='{r}' y1='{TOP}' x2='{r}' y2='{bottom}' stroke='#000'/>",
+        r = W - PR
+    );
+    for i in 0..=ticks {
+        let count = step * i;
+        let _ = write!(
+            svg,
+            "<text x='{:.1}' y='{:.1}' text-anchor='end'>{count}</text>",
+            LEFT - 6.0,
+            y_count(count as f64) + 4.0,
+        );
+    }
+    for i in 0..=4u32 {
+        let pct = 25.0 * f64::from(i);
+        let _ = write!(
+            svg,
+            "<text x='{:.1}' y='{:.1}'>{pct:.0}%</text>",
+            W - PR + 4.0,
+            y_pct(pct) + 4.0
+        );
+    }
+    let y80 = y_pct(80.0);
+    let _ = write!(
+        svg,
+        "<line x1='{LEFT}' y1='{y80:.1}' x2='{r}' y2='{y80:.1}' stroke='#000' stroke-dasharray='6 4'/>",
+        r = W - PR
+    );
+    let mut line = Vec::new();
+    for (i, b) in p.bars.iter().enumerate() {
+        let x = LEFT + slot * i as f64;
+        let top = y_count(b.count as f64);
+        let mid = x + slot / 2.0;
+        let shown = name(&b.label);
+        // The count inside a tall bar's top, above a short one, so it
+        // never meets the cumulative line's label.
+        let count_y = if bottom - top > 18.0 {
+            top + 13.0
+        } else {
+            top - 3.0
+        };
+        let _ = write!(
+            svg,
+            "<g><title>{t}: {} ({:.1}%)</title><rect x='{:.1}' y='{top:.1}' width='{:.1}' height='{:.1}' fill='#ccc' stroke='#000'/></g><text x='{mid:.1}' y='{:.1}' text-anchor='middle'>{}</text><text transform='translate({mid:.1},{:.1}) rotate(-45)' text-anchor='end'>{t}</text>",
+            b.count,
+            b.cumulative_pct,
+            x + slot * 0.15,
+            slot * 0.7,
+            bottom - top,
+            count_y,
+            b.count,
+            bottom + 12.0,
+            t = escape(&shown)
+        );
+        line.push((mid, y_pct(b.cumulative_pct)));
+    }
+    let points: Vec<String> = line.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+    let _ = write!(
+        svg,
+        "<polyline points='{}' fill='none' stroke='#000' stroke-width='2'/>",
+        points.join(" ")
+    );
+    for ((x, y), b) in line.iter().zip(&p.bars) {
+        let _ = write!(
+            svg,
+            "<circle cx='{x:.1}' cy='{y:.1}' r='3.5' fill='#fff' stroke='#000' stroke-width='2'/><text x='{:.1}' y='{:.1}'>{:.0}%</text>",
+            x + 6.0,
+            y - 5.0,
+            b.cumulative_pct
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,5 +574,67 @@ mod tests {
         assert!(svg.contains("H1 &lt;u&gt;"));
         let f = funnel(&[s("A", 10, 1000), s("B", 45, 1000)]).unwrap();
         assert!(funnel_svg(&f, "funnel").contains("<polyline"));
+    }
+
+    /// docs/charts.md, worked example 3.
+    #[test]
+    fn pareto_matches_the_hand_computed_example() {
+        let counts: Vec<(String, u64)> = [
+            ("medication", 8),
+            ("fall", 12),
+            ("identification", 3),
+            ("device", 3),
+            ("tube", 5),
+            ("other", 2),
+            ("diet", 0),
+        ]
+        .iter()
+        .map(|(c, n)| ((*c).to_owned(), *n))
+        .collect();
+        let p = pareto(&counts, None).unwrap();
+        assert_eq!(p.total, 33);
+        let order: Vec<_> = p.bars.iter().map(|b| b.label.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "fall",
+                "medication",
+                "tube",
+                "device",
+                "identification",
+                "other"
+            ],
+            "descending; a tie by code; an empty category left out"
+        );
+        let cumulative: Vec<f64> = p.bars.iter().map(|b| b.cumulative_pct).collect();
+        for (got, want) in cumulative.iter().zip([
+            36.363_636, 60.606_061, 75.757_576, 84.848_485, 93.939_394, 100.0,
+        ]) {
+            assert!((got - want).abs() < 1e-5, "{got} != {want}");
+        }
+        // Worked example 3b: suppressed cells go last as one bar.
+        let p = pareto(
+            &[("fall".into(), 20), ("medication".into(), 12)],
+            Some(("suppressed".into(), 8)),
+        )
+        .unwrap();
+        let bars: Vec<_> = p
+            .bars
+            .iter()
+            .map(|b| (b.label.as_str(), b.count, b.cumulative_pct))
+            .collect();
+        assert_eq!(
+            bars,
+            [
+                ("fall", 20, 50.0),
+                ("medication", 12, 80.0),
+                ("suppressed", 8, 100.0)
+            ]
+        );
+        assert!(pareto(&[("fall".into(), 0)], Some(("suppressed".into(), 0))).is_none());
+        let svg = pareto_svg(&p, "Pareto <x>", &|c| format!("{c}!"));
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert_eq!(svg.matches("<rect").count(), 3);
+        assert!(svg.contains("fall!") && svg.contains("Pareto &lt;x&gt;") && svg.contains(">80%<"));
     }
 }

@@ -286,6 +286,275 @@ static STRINGS: &[(&str, &str, &str)] = &[
     ("cat.security", "治安", "Security"),
     ("cat.other", "其他", "Other"),
     ("back", "返回", "Back"),
+    ("nav.rca", "根因分析", "Root-cause analyses"),
+    ("nav.deaths", "死亡病例讨论", "Death reviews"),
+    ("nav.meeting", "月度调度会资料", "Monthly pack"),
+    ("rca.h1", "根因分析", "Root-cause analyses"),
+    ("rca.case_h1", "根因分析案例", "RCA case file"),
+    ("rca.overdue_h", "逾期事项", "Overdue"),
+    (
+        "rca.nothing_overdue",
+        "没有逾期事项。",
+        "Nothing is overdue.",
+    ),
+    (
+        "rca.queue_overdue",
+        "I/II 级事件上报超过 72 小时仍未开展根因分析",
+        "Grade I/II reports without an analysis after 72 hours",
+    ),
+    (
+        "rca.cases_overdue",
+        "逾期未结案的根因分析",
+        "Cases past their due date",
+    ),
+    (
+        "rca.actions_overdue",
+        "逾期未完成的改进措施",
+        "Overdue actions",
+    ),
+    ("rca.open_h", "开展根因分析", "Open a root-cause analysis"),
+    (
+        "rca.queue_hint",
+        "勾选一份或多份报告一起分析。列表为尚未开展根因分析的 I/II 级事件（按核实后的分级）。",
+        "Tick one or more reports to analyse together. Listed: grade I/II reports (as triaged) with no analysis yet.",
+    ),
+    (
+        "rca.queue_empty",
+        "没有待分析的 I/II 级事件。",
+        "No grade I/II reports are waiting for an analysis.",
+    ),
+    ("rca.reports", "分析的报告", "Reports analysed"),
+    ("rca.title", "标题", "Title"),
+    (
+        "rca.team_roles",
+        "小组成员（岗位，不写姓名）",
+        "Team (roles, never names)",
+    ),
+    (
+        "rca.team_hint",
+        "每行一个岗位，或用逗号分隔。",
+        "One role per line, or separated by commas.",
+    ),
+    ("rca.due", "截止日期", "Due"),
+    (
+        "rca.due_hint",
+        "可不填：默认为 45 天后。",
+        "Optional: 45 days from today by default.",
+    ),
+    ("rca.open_submit", "开展分析", "Open the analysis"),
+    ("rca.cases_h", "本院根因分析", "The hospital's analyses"),
+    (
+        "rca.no_cases",
+        "没有符合条件的根因分析。",
+        "No analyses match.",
+    ),
+    ("rca.state.open", "进行中", "Open"),
+    ("rca.state.closed", "已结案", "Closed"),
+    ("rca.opened_on", "开始日期", "Opened"),
+    ("rca.closed_on", "结案日期", "Closed on"),
+    ("rca.timeline", "时间线", "Timeline"),
+    ("rca.none_yet", "暂无。", "None yet."),
+    ("rca.at", "时间", "When"),
+    ("rca.what_happened", "经过", "What happened"),
+    ("rca.add_timeline", "添加时间线条目", "Add to the timeline"),
+    (
+        "rca.factors",
+        "原因因素（鱼骨图）",
+        "Causal factors (fishbone)",
+    ),
+    (
+        "rca.factors_hint",
+        "按人、机、料、法、环、测、管理分类。",
+        "By people, equipment, materials, methods, environment, measurement, management.",
+    ),
+    ("rca.category", "鱼骨图类别", "Fishbone category"),
+    ("rca.statement", "因素描述", "Causal statement"),
+    ("rca.whys", "五问（为什么）", "Why-chain"),
+    (
+        "rca.whys_hint",
+        "每行一个“为什么”的回答，按顺序。",
+        "One answer to “why?” per line, in order.",
+    ),
+    ("rca.add_factor", "添加因素", "Add the factor"),
+    ("rca.root_cause", "根本原因", "root cause"),
+    ("rca.root_causes", "根本原因", "Root causes"),
+    (
+        "rca.confirm_hint",
+        "勾选确认为根本原因的因素",
+        "Tick the factors confirmed as root causes",
+    ),
+    (
+        "rca.confirm_root_causes",
+        "确认根本原因",
+        "Confirm root causes",
+    ),
+    ("rca.actions", "改进措施", "Actions"),
+    ("rca.what", "措施", "Action"),
+    ("rca.strength", "措施强度", "Strength"),
+    (
+        "rca.strength_hint",
+        "强：不依赖记忆和警觉的设计或强制功能；中：核查表、冗余、信息系统改进；弱：培训、制度、提醒。",
+        "Stronger: design or forcing functions that do not rely on memory; intermediate: checklists, redundancy, software; weaker: training, policies, warnings.",
+    ),
+    ("rca.owner_role", "负责岗位", "Owner (role)"),
+    ("rca.measure", "效果评价指标", "How the effect is measured"),
+    ("rca.completed", "完成", "Completed"),
+    ("rca.plan_h", "制定改进措施", "Plan an action"),
+    ("rca.plan_submit", "添加措施", "Add the action"),
+    ("rca.complete_h", "完成措施", "Complete an action"),
+    ("rca.completed_at", "完成时间", "Completed at"),
+    ("rca.evidence", "完成证据", "Evidence"),
+    ("rca.effect", "实际效果（可选）", "Effect (optional)"),
+    ("rca.complete_submit", "标记为完成", "Mark completed"),
+    ("rca.close_h", "结案", "Close the case"),
+    (
+        "rca.close_hint",
+        "结案需要至少一个根本原因和一项措施，或写明原因。经验教训会通过回执码告知上报人。",
+        "Closing needs a root cause and an action, or a reason why not. The reporters read the lessons through their receipts.",
+    ),
+    ("rca.lessons", "经验教训", "Lessons learned"),
+    (
+        "rca.reason_no_action",
+        "无根本原因或措施的理由（可选）",
+        "Why there is no root cause or action (optional)",
+    ),
+    ("rca.close_submit", "结案", "Close"),
+    ("fishbone.people", "人员", "People"),
+    ("fishbone.equipment", "设备", "Equipment"),
+    ("fishbone.materials", "物料/药品", "Materials"),
+    ("fishbone.methods", "方法/流程", "Methods"),
+    ("fishbone.environment", "环境", "Environment"),
+    ("fishbone.measurement", "测量/监测", "Measurement"),
+    ("fishbone.management", "管理", "Management"),
+    ("strength.stronger", "强", "Stronger"),
+    ("strength.intermediate", "中", "Intermediate"),
+    ("strength.weaker", "弱", "Weaker"),
+    ("deaths.h1", "死亡病例讨论", "Death-case reviews"),
+    (
+        "deaths.rules_hint",
+        "规则：死亡后 7 日内讨论；尸检病例在报告后 7 日内再讨论；低风险组死亡须在 7 日内由医院或质控中心讨论。",
+        "Rules: a review within 7 days of death; for an autopsy, a review within 7 days of its report; a low-risk death reviewed at hospital or QC-centre level within 7 days.",
+    ),
+    ("deaths.month", "死亡月份", "Month of death"),
+    (
+        "deaths.none",
+        "没有符合条件的死亡病例。",
+        "No deaths match.",
+    ),
+    ("deaths.died_at", "死亡时间", "Died"),
+    ("deaths.admitted_at", "入院时间", "Admitted"),
+    ("deaths.age_band", "年龄段", "Age band"),
+    (
+        "deaths.diagnosis",
+        "主要诊断（ICD-10）",
+        "Principal diagnosis (ICD-10)",
+    ),
+    ("deaths.flags", "标记", "Flags"),
+    ("deaths.low_risk", "低风险组", "Low-risk group"),
+    ("deaths.autopsy", "尸检", "Autopsy"),
+    ("deaths.rules", "规则", "Rules"),
+    ("deaths.rule", "规则", "Rule"),
+    ("deaths.met_h", "是否达到", "Met"),
+    ("deaths.met", "已达到", "met"),
+    ("deaths.unmet", "未达到", "UNMET"),
+    ("deaths.pending", "待完成", "pending"),
+    ("deaths.state.open", "进行中", "Open"),
+    ("deaths.state.overdue", "逾期", "Overdue"),
+    ("deaths.state.closed", "已结束", "Closed"),
+    ("deaths.record_h", "登记死亡病例", "Record a death"),
+    ("deaths.record_submit", "登记", "Record"),
+    ("deaths.trail_h1", "死亡病例讨论记录", "Death-case trail"),
+    ("deaths.preventability", "可避免性", "Preventability"),
+    ("deaths.steps", "过程", "Steps"),
+    ("deaths.step", "环节", "Step"),
+    ("deaths.days_after", "死亡后天数", "Days after death"),
+    ("deaths.detail", "内容", "Detail"),
+    ("deaths.review_h", "记录讨论", "Record a review"),
+    ("deaths.held_at", "讨论时间", "Held at"),
+    ("deaths.level", "层级", "Level"),
+    ("deaths.attendees", "参加人员（岗位）", "Attendees (roles)"),
+    ("deaths.defects", "发现的缺陷", "Defects found"),
+    ("deaths.phase", "环节", "Phase"),
+    ("deaths.defect_text", "缺陷描述", "Defect"),
+    (
+        "deaths.linked_rca",
+        "关联的根因分析（可选）",
+        "Linked root-cause analysis (optional)",
+    ),
+    ("deaths.review_submit", "保存讨论", "Save the review"),
+    ("deaths.autopsy_h", "尸检报告", "Autopsy report"),
+    ("deaths.reported_at", "报告时间", "Reported at"),
+    ("deaths.findings", "主要发现", "Findings"),
+    (
+        "deaths.autopsy_submit",
+        "保存尸检报告",
+        "Save the autopsy report",
+    ),
+    ("deaths.close_h", "结束", "Close the trail"),
+    (
+        "deaths.close_hint",
+        "每条规则都有讨论后才能结束。",
+        "Every rule needs its review before the trail closes.",
+    ),
+    ("deaths.close_submit", "结束讨论记录", "Close the trail"),
+    (
+        "rule.first_review",
+        "7 日内首次讨论",
+        "First review within 7 days",
+    ),
+    (
+        "rule.autopsy_review",
+        "尸检报告后 7 日内讨论",
+        "Review within 7 days of the autopsy report",
+    ),
+    (
+        "rule.low_risk_hospital_review",
+        "低风险死亡：院级讨论",
+        "Low-risk death: hospital-level review",
+    ),
+    ("level.department", "科室", "Department"),
+    ("level.hospital", "医院", "Hospital"),
+    ("level.qc_centre", "质控中心", "QC centre"),
+    ("prev.unavoidable", "不可避免", "Unavoidable"),
+    (
+        "prev.possibly_avoidable",
+        "可能可避免",
+        "Possibly avoidable",
+    ),
+    ("prev.avoidable", "可避免", "Avoidable"),
+    ("phase.diagnosis", "诊断", "Diagnosis"),
+    ("phase.treatment", "治疗", "Treatment"),
+    ("phase.rescue", "抢救", "Rescue"),
+    ("phase.nursing", "护理", "Nursing"),
+    ("phase.communication", "沟通", "Communication"),
+    ("phase.system", "制度/系统", "System"),
+    ("step.recorded", "死亡", "Death"),
+    ("step.review", "讨论", "Review"),
+    ("step.autopsy_reported", "尸检报告", "Autopsy report"),
+    ("step.closed", "结束", "Closed"),
+    ("meeting.h1", "月度调度会资料", "Monthly dispatch pack"),
+    (
+        "meeting.print_hint",
+        "用浏览器打印即可得到 A4 版本。",
+        "Print from the browser for an A4 copy.",
+    ),
+    (
+        "dash.pareto",
+        "帕累托图（事件类别）",
+        "Pareto chart (report categories)",
+    ),
+    (
+        "dash.pareto_note",
+        "柱：各类别报告数，从多到少；折线：累计百分比（右轴）；虚线：80%。被抑制的小数值合并为最后一根柱。",
+        "Bars: reports per category, largest first; line: cumulative percentage (right axis); dashed: 80%. Suppressed cells are one last bar.",
+    ),
+    ("dash.cumulative", "累计 %", "Cumulative %"),
+    ("dash.suppressed_cells", "已抑制的类别", "suppressed cells"),
+    (
+        "dash.no_reports",
+        "本期没有报告。",
+        "No reports in this period.",
+    ),
 ];
 
 #[cfg(test)]
@@ -318,6 +587,67 @@ mod tests {
         for s in ["received", "triaged", "under_analysis", "closed"] {
             assert_ne!(Lang::Zh.t(&format!("status.{s}")), "?");
         }
+    }
+
+    #[test]
+    fn every_rca_and_death_vocabulary_has_a_name() {
+        use crate::pages::rca::{FISHBONE, STRENGTHS, code};
+        for f in FISHBONE {
+            assert_ne!(Lang::En.t(&format!("fishbone.{}", code(&f))), "?");
+        }
+        for s in STRENGTHS {
+            assert_ne!(Lang::Zh.t(&format!("strength.{}", code(&s))), "?");
+        }
+        for k in [
+            "rule.first_review",
+            "rule.autopsy_review",
+            "rule.low_risk_hospital_review",
+            "level.department",
+            "level.hospital",
+            "level.qc_centre",
+            "prev.unavoidable",
+            "prev.possibly_avoidable",
+            "prev.avoidable",
+            "phase.diagnosis",
+            "phase.treatment",
+            "phase.rescue",
+            "phase.nursing",
+            "phase.communication",
+            "phase.system",
+            "step.recorded",
+            "step.review",
+            "step.autopsy_reported",
+            "step.closed",
+            "deaths.state.open",
+            "deaths.state.overdue",
+            "deaths.state.closed",
+        ] {
+            assert_ne!(Lang::Zh.t(k), "?", "{k}");
+        }
+    }
+
+    /// Every literal key a page asks for is in the table, in both languages.
+    #[test]
+    fn every_key_the_pages_use_is_in_the_table() {
+        let sources = [
+            include_str!("layout.rs"),
+            include_str!("pages/critical.rs"),
+            include_str!("pages/dashboard.rs"),
+            include_str!("pages/deaths.rs"),
+            include_str!("pages/meeting.rs"),
+            include_str!("pages/rca.rs"),
+            include_str!("pages/reports.rs"),
+            include_str!("pages/signin.rs"),
+        ];
+        let mut checked = 0;
+        for source in sources {
+            for piece in source.split("lang.t(\"").skip(1) {
+                let key = piece.split('"').next().unwrap_or_default();
+                assert_ne!(Lang::Zh.t(key), "?", "{key} is missing");
+                checked += 1;
+            }
+        }
+        assert!(checked > 150, "{checked} keys found");
     }
 
     #[test]

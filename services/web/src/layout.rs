@@ -45,7 +45,8 @@ main { padding: 12px 16px; max-width: 1200px; }
 a { color: #0645ad; } a:focus, button:focus, input:focus, select:focus, textarea:focus { outline: 3px solid #f90; outline-offset: 1px; }
 table { border-collapse: collapse; margin: 8px 0 16px; } th, td { border: 1px solid #555; padding: 4px 8px; text-align: left; vertical-align: top; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
-label { display: block; font-weight: 600; margin-top: 8px; }
+label { display: block; font-weight: 600; margin-top: 8px; } label.inline { display: inline; font-weight: 400; }
+fieldset { border: 1px solid #555; margin: 8px 0; max-width: 800px; } details { margin: 8px 0; } summary { cursor: pointer; font-weight: 600; min-height: 36px; }
 input, select, textarea, button { font: inherit; padding: 6px 8px; min-height: 36px; }
 textarea { width: 100%; max-width: 640px; box-sizing: border-box; }
 .filters { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: flex-end; }
@@ -106,9 +107,12 @@ pub fn page(staff: &Staff, lang: Lang, here: &str, title: &str, body: Markup) ->
                         @if p.role == Role::SafetyOfficer {
                             a href="/staff/reports" { (lang.t("nav.reports")) }
                             a href="/staff/critical-values" { (lang.t("nav.critical")) }
+                            a href="/staff/rca" { (lang.t("nav.rca")) }
+                            a href="/staff/deaths" { (lang.t("nav.deaths")) }
                         }
                         @if matches!(p.role, Role::SafetyOfficer | Role::QcCentre) {
                             a href="/staff/dashboard" { (lang.t("nav.dashboard")) }
+                            a href="/staff/meeting" { (lang.t("nav.meeting")) }
                         }
                     }
                     span { (lang.t("signed_in_as")) ": " (lang.t(&role_key(p.role))) " " (scope) }

@@ -5,8 +5,10 @@
 //! - [`i18n`]: every string, zh-CN and English;
 //! - [`layout`]: the page shell and security headers;
 //! - [`error`]: the one error type and its page;
-//! - [`pages`]: sign-in, the safety officer's workspace, the QC dashboard;
-//! - [`charts`]: u-chart and funnel-plot formulas and their SVG.
+//! - [`pages`]: sign-in, the safety officer's workspace (reports, critical
+//!   values, root-cause analyses, death trails, the monthly pack), the QC
+//!   dashboard;
+//! - [`charts`]: u-chart, funnel-plot and Pareto formulas and their SVG.
 //!
 //! Every write goes through the API's own handlers, so the web cannot
 //! drift from what the API accepts or refuses.
@@ -25,7 +27,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use lantern_intake::Intake;
+use lantern_mortality::Mortality;
 use lantern_rates::Rates;
+use lantern_rca::Rca;
 use serde::de::DeserializeOwned;
 
 use crate::error::WebError;
@@ -39,6 +43,10 @@ pub struct Web {
     pub intake: Intake,
     /// The rates query (None when the rates service does not run here).
     pub rates: Option<Rates>,
+    /// Root-cause analyses (None when the rca service does not run here).
+    pub rca: Option<Rca>,
+    /// Death trails and the monthly pack (None when not running here).
+    pub mortality: Option<Mortality>,
     /// Signed-in staff.
     pub sessions: Sessions,
 }
@@ -49,14 +57,46 @@ impl Web {
         Web {
             intake,
             rates,
+            rca: None,
+            mortality: None,
             sessions: Sessions::default(),
         }
+    }
+
+    /// With the root-cause analyses' command path and read model.
+    pub fn with_rca(mut self, rca: Rca) -> Web {
+        self.rca = Some(rca);
+        self
+    }
+
+    /// With death trails and the monthly pack.
+    pub fn with_mortality(mut self, mortality: Mortality) -> Web {
+        self.mortality = Some(mortality);
+        self
+    }
+
+    /// The rca service, or a 404 page when it does not run here.
+    pub fn rca(&self) -> Result<&Rca, WebError> {
+        self.rca.as_ref().ok_or_else(|| {
+            WebError::Api(lantern_intake::ApiError::NotFound(
+                "the rca service does not run here".into(),
+            ))
+        })
+    }
+
+    /// The mortality service, or a 404 page when it does not run here.
+    pub fn mortality(&self) -> Result<&Mortality, WebError> {
+        self.mortality.as_ref().ok_or_else(|| {
+            WebError::Api(lantern_intake::ApiError::NotFound(
+                "the mortality service does not run here".into(),
+            ))
+        })
     }
 }
 
 /// The staff pages, under `/staff`.
 pub fn router(web: Web) -> Router {
-    use pages::{critical, dashboard, reports, signin};
+    use pages::{critical, dashboard, deaths, meeting, rca, reports, signin};
     Router::new()
         .route("/staff", get(signin::home))
         .route("/staff/app.css", get(stylesheet))
@@ -73,8 +113,27 @@ pub fn router(web: Web) -> Router {
         .route("/staff/reports/{id}/triage", post(reports::triage))
         .route("/staff/reports/{id}/feedback", post(reports::feedback))
         .route("/staff/critical-values", get(critical::worklist))
+        .route("/staff/rca", get(rca::list).post(rca::open))
+        .route("/staff/rca/{id}", get(rca::case))
+        .route("/staff/rca/{id}/timeline", post(rca::timeline))
+        .route("/staff/rca/{id}/factors", post(rca::factor))
+        .route("/staff/rca/{id}/root-causes", post(rca::root_causes))
+        .route("/staff/rca/{id}/actions", post(rca::action))
+        .route("/staff/rca/{id}/actions/{n}/complete", post(rca::complete))
+        .route("/staff/rca/{id}/close", post(rca::close))
+        .route("/staff/deaths", get(deaths::list).post(deaths::record))
+        .route("/staff/deaths/{id}", get(deaths::trail))
+        .route("/staff/deaths/{id}/reviews", post(deaths::review))
+        .route("/staff/deaths/{id}/autopsy", post(deaths::autopsy))
+        .route("/staff/deaths/{id}/close", post(deaths::close))
+        .route("/staff/meeting", get(meeting::pick))
+        .route("/staff/meeting/{month}", get(meeting::pack))
         .route("/staff/dashboard", get(dashboard::dashboard))
         .route("/staff/dashboard.csv", get(dashboard::csv))
+        .route(
+            "/staff/dashboard/categories.csv",
+            get(dashboard::categories_csv_file),
+        )
         .layer(axum::middleware::from_fn(remember_lang))
         .with_state(web)
 }

@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use lantern_intake::ApiError;
-use lantern_intake::domain::Grade;
+use lantern_intake::domain::{Grade, Role};
 use lantern_intake::query::Month;
 use lantern_rates::Rates;
 use lantern_rates::api::{By, RateRow, RatesQuery, RatesResponse, TARGET_PER_100_DISCHARGES};
@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::reports::period;
 use crate::Web;
-use crate::charts::{Sample, funnel, funnel_svg, u_chart, u_chart_svg};
+use crate::charts::{Pareto, Sample, funnel, funnel_svg, pareto, pareto_svg, u_chart, u_chart_svg};
 use crate::error::WebError;
 use crate::i18n::Lang;
 use crate::layout::page;
@@ -142,6 +142,51 @@ async fn monthly(
     Ok(out)
 }
 
+/// The Pareto chart of the categories of `rows` (summed): cells shown are
+/// bars; the reports of suppressed cells (the rows' total less the cells
+/// shown, which anyone could compute from the table) are one last bar, so
+/// no suppressed cell is revealed and the percentages add up to the total.
+pub fn category_pareto(rows: &[RateRow]) -> Option<Pareto> {
+    let mut shown: BTreeMap<String, u64> = BTreeMap::new();
+    let mut total = 0;
+    for r in rows {
+        total += r.reports;
+        for (category, n) in &r.by_category {
+            if let Some(n) = n {
+                *shown.entry(category.clone()).or_default() += n;
+            }
+        }
+    }
+    let sum: u64 = shown.values().sum();
+    let counts: Vec<(String, u64)> = shown.into_iter().collect();
+    pareto(
+        &counts,
+        Some((SUPPRESSED.to_owned(), total.saturating_sub(sum))),
+    )
+}
+
+/// The categories' Pareto for the period: a QC centre reads its region's
+/// breakdown (suppressed as a whole region); a safety officer the own
+/// hospital's.
+async fn categories(
+    rates: &Rates,
+    staff: &Staff,
+    from: Month,
+    to: Month,
+) -> Result<Option<Pareto>, WebError> {
+    let by = if staff.principal.role == Role::QcCentre {
+        By::Region
+    } else {
+        By::Hospital
+    };
+    Ok(category_pareto(
+        &query(rates, staff, from, to, by).await?.rows,
+    ))
+}
+
+/// The label of the remainder bar of suppressed cells.
+const SUPPRESSED: &str = "suppressed";
+
 /// `GET /staff/dashboard?from=&to=`.
 pub async fn dashboard(
     State(web): State<Web>,
@@ -164,6 +209,14 @@ pub async fn dashboard(
         })
         .collect();
     let funnel = funnel(&samples);
+    let pareto = categories(rates, &staff, from, to).await?;
+    let category_name = |code: &str| {
+        if code == SUPPRESSED {
+            lang.t("dash.suppressed_cells").to_owned()
+        } else {
+            lang.t(&format!("cat.{code}")).to_owned()
+        }
+    };
     let body = html! {
         h1 { (lang.t("dash.h1")) }
         form method="get" action="/staff/dashboard" class="filters" aria-label=(lang.t("dash.period")) {
@@ -177,6 +230,19 @@ pub async fn dashboard(
         (table(&hospitals.rows, lang, false))
         h2 { (lang.t("dash.departments")) }
         (table(&departments.rows, lang, true))
+        h2 { (lang.t("dash.pareto")) }
+        p class="hint" { (lang.t("dash.pareto_note")) }
+        @match &pareto {
+            Some(p) => {
+                p { a href={ "/staff/dashboard/categories.csv?from=" (from) "&to=" (to) } download { (lang.t("dash.csv")) } }
+                figure id="pareto" { (PreEscaped(pareto_svg(p, lang.t("dash.pareto"), &category_name))) }
+                table class="pareto" {
+                    thead { tr { th scope="col" { (lang.t("category")) } th scope="col" { (lang.t("dash.reports")) } th scope="col" { (lang.t("dash.cumulative")) } } }
+                    tbody { @for b in &p.bars { tr { td { (category_name(&b.label)) } td class="n" { (b.count) } td class="n" { (format!("{:.1}", b.cumulative_pct)) } } } }
+                }
+            },
+            None => { p { (lang.t("dash.no_reports")) } },
+        }
         h2 { (lang.t("dash.funnel")) }
         p class="hint" { (lang.t("dash.funnel_note")) " " (lang.t("dash.outside")) }
         @match &funnel {
@@ -257,6 +323,41 @@ pub async fn csv(
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
         to_csv(&hospitals.rows, &departments.rows),
+    )
+        .into_response())
+}
+
+/// The Pareto table as CSV: category code, reports, cumulative %.
+pub fn categories_csv(p: Option<&Pareto>) -> String {
+    let mut out = String::from("\u{feff}category,reports,cumulative_pct\r\n");
+    for b in p.map(|p| p.bars.as_slice()).unwrap_or_default() {
+        out.push_str(&format!(
+            "{},{},{:.2}\r\n",
+            csv_field(&b.label),
+            b.count,
+            b.cumulative_pct
+        ));
+    }
+    out
+}
+
+/// `GET /staff/dashboard/categories.csv?from=&to=`.
+pub async fn categories_csv_file(
+    State(web): State<Web>,
+    staff: Staff,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, WebError> {
+    let rates = rates(&web)?;
+    let (from, to) = period_of(&q);
+    let pareto = categories(rates, &staff, from, to).await?;
+    let name = format!("attachment; filename=\"lantern-categories-{from}-{to}.csv\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        categories_csv(pareto.as_ref()),
     )
         .into_response())
 }

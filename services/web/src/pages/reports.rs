@@ -20,7 +20,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::given;
+use super::{Fields, Notice, given};
 use crate::error::WebError;
 use crate::i18n::Lang;
 use crate::layout::page;
@@ -232,13 +232,6 @@ fn report_id(s: &str) -> Result<Uuid, WebError> {
         .map_err(|_| WebError::Api(ApiError::NotFound(format!("no report {s}"))))
 }
 
-/// What to say above the forms.
-enum Notice {
-    None,
-    Saved,
-    Refused(ApiError),
-}
-
 async fn render(
     web: &Web,
     staff: &Staff,
@@ -256,27 +249,18 @@ async fn render(
         ValidQuery(After { after }),
     )
     .await?;
-    let status = match &notice {
-        Notice::Refused(e) => e.status(),
-        _ => axum::http::StatusCode::OK,
-    };
+    let status = notice.status();
+    let preselected = Fields(vec![("report_ids".to_owned(), id.to_string())]);
+    let this_report = [(
+        id,
+        format!("{} · {}", r.filed_on, grade_label(lang, r.current_grade())),
+    )];
     let current_grade = r.current_grade();
     let current_cat = r.current_category();
     let body = html! {
         p { a href="/staff/reports" { "← " (lang.t("back")) } }
         h1 { (lang.t("report.h1")) }
-        @match &notice {
-            Notice::Saved => { p class="ok" role="status" { (lang.t("report.saved")) } },
-            Notice::Refused(e) => { div class="alert" role="alert" {
-                strong { (lang.t("refused")) } " " (e.status().as_u16()) " — " (e.problem().title)
-                @if let ApiError::Invalid(errors) = e {
-                    ul { @for fe in errors { li { code { (fe.pointer) } " " (fe.message) } } }
-                } @else {
-                    p { (e.problem().detail) }
-                }
-            } },
-            Notice::None => {},
-        }
+        (notice.show(lang))
         table {
             tr { th scope="row" { (lang.t("state")) } td { (lang.t(status_key(r.status))) } }
             tr { th scope="row" { (lang.t("filed_on")) } td { (r.filed_on) } }
@@ -314,6 +298,18 @@ async fn render(
             label for="t-note" { (lang.t("report.note")) }
             textarea id="t-note" name="note" rows="3" maxlength="2000" {}
             p { button type="submit" { (lang.t("report.triage_submit")) } }
+        }
+        @if web.rca.is_some() {
+            h2 id="rca" { (lang.t("rca.h1")) }
+            @if !r.rcas_open.is_empty() || !r.rcas_closed.is_empty() {
+                ul { @for c in r.rcas_open.iter().chain(&r.rcas_closed) {
+                    li { a href={ "/staff/rca/" (c) } { (lang.t("rca.case_h1")) " " (c.to_string().get(..8).unwrap_or_default()) } }
+                } }
+            }
+            details id="rca-open" open[r.rcas_open.is_empty() && matches!(current_grade, Grade::I | Grade::II)] {
+                summary { (lang.t("rca.open_h")) }
+                (crate::pages::rca::open_form(staff, lang, &this_report, &preselected))
+            }
         }
         h2 id="feedback" { (lang.t("report.feedback")) }
         @if !r.feedback.is_empty() {

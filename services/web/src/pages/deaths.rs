@@ -1,0 +1,662 @@
+//! Death-case trails (死亡病例讨论) for the hospital's safety officer: the
+//! worklist of deaths with their rules (first review within 7 days, the
+//! autopsy review, the low-risk hospital review) and what is overdue, and a
+//! trail page with its steps, rules and linked analyses. Recording a death,
+//! a review, the autopsy report and the close call the mortality API's own
+//! handlers.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use lantern_intake::app::IdempotencyKey;
+use lantern_intake::directory::HospitalRecord;
+use lantern_intake::domain::AgeBand;
+use lantern_intake::json::ValidJson;
+use lantern_intake::query::{After, Month, ValidQuery};
+use lantern_intake::{ApiError, FieldError};
+use lantern_mortality::api::{
+    ListDeaths, RecordDeath, Trail, add_autopsy, add_review, close_death, get_death, list_deaths,
+    record_death,
+};
+use lantern_mortality::death::{Autopsy, Defect, Level, Phase, Preventability, Review, RuleState};
+use maud::{Markup, html};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::rca::code;
+use super::reports::own_hospital;
+use super::{Fields, Notice, choice, given, invalid, local_display, local_time, shown_on_page};
+use crate::error::WebError;
+use crate::i18n::Lang;
+use crate::layout::page;
+use crate::session::Staff;
+use crate::{PageForm, Web};
+
+const LEVELS: [Level; 3] = [Level::Department, Level::Hospital, Level::QcCentre];
+const PREVENTABILITY: [Preventability; 3] = [
+    Preventability::Unavoidable,
+    Preventability::PossiblyAvoidable,
+    Preventability::Avoidable,
+];
+const PHASES: [Phase; 6] = [
+    Phase::Diagnosis,
+    Phase::Treatment,
+    Phase::Rescue,
+    Phase::Nursing,
+    Phase::Communication,
+    Phase::System,
+];
+/// Defect rows offered by the review form.
+const DEFECT_ROWS: usize = 3;
+
+fn label<T: serde::Serialize>(lang: Lang, prefix: &str, value: &T) -> &'static str {
+    lang.t(&format!("{prefix}.{}", code(value)))
+}
+
+fn death_id(s: &str) -> Result<Uuid, WebError> {
+    s.parse()
+        .map_err(|_| WebError::Api(ApiError::NotFound(format!("no death {s}"))))
+}
+
+async fn officer(web: &Web, staff: &Staff) -> Result<HospitalRecord, WebError> {
+    web.mortality()?;
+    own_hospital(web, staff).await
+}
+
+fn rule_met(lang: Lang, r: &RuleState) -> Markup {
+    html! {
+        @match r.met {
+            Some(true) => { "✓ " (lang.t("deaths.met")) },
+            Some(false) => { strong { "✗ " (lang.t("deaths.unmet")) } },
+            None => { (lang.t("deaths.pending")) },
+        }
+    }
+}
+
+fn rules_cell(lang: Lang, rules: &[RuleState]) -> Markup {
+    html! {
+        @for r in rules {
+            (lang.t(&format!("rule.{}", r.rule))) " "
+            (r.due.map(|d| d.to_string()).unwrap_or_default()) " → " (rule_met(lang, r)) br;
+        }
+    }
+}
+
+/// The list's query.
+#[derive(Deserialize, Default)]
+pub struct ListPageQuery {
+    month: Option<String>,
+    state: Option<String>,
+    after: Option<String>,
+}
+
+async fn render_list(
+    web: &Web,
+    staff: &Staff,
+    lang: Lang,
+    q: &ListPageQuery,
+    notice: Notice,
+    kept: &Fields,
+) -> Result<Response, WebError> {
+    let hospital = officer(web, staff).await?;
+    let m = web.mortality()?;
+    let month = given(&q.month).and_then(Month::parse);
+    let state = given(&q.state).and_then(|s| serde_json::from_value(s.into()).ok());
+    let Json(trails) = list_deaths(
+        State(m.clone()),
+        staff.principal.clone(),
+        ValidQuery(ListDeaths {
+            hospital: hospital.code.clone(),
+            month,
+            state,
+            after: given(&q.after).and_then(|s| s.parse().ok()),
+        }),
+    )
+    .await?;
+    let overdue = trails
+        .rows
+        .iter()
+        .filter(|t| t.state == lantern_mortality::death::State::Overdue)
+        .count();
+    let status = notice.status();
+    let body = html! {
+        h1 { (lang.t("deaths.h1")) " — " (hospital.name) }
+        p class="hint" { (lang.t("deaths.rules_hint")) }
+        form method="get" action="/staff/deaths" class="filters" aria-label=(lang.t("filter")) {
+            div { label for="f-month" { (lang.t("deaths.month")) } input type="month" id="f-month" name="month" value=(month.map(|m| m.to_string()).unwrap_or_default()); }
+            div {
+                label for="f-state" { (lang.t("state")) }
+                select id="f-state" name="state" {
+                    option value="" { (lang.t("any")) }
+                    @for v in ["open", "overdue", "closed"] {
+                        option value=(v) selected[given(&q.state) == Some(v)] { (lang.t(&format!("deaths.state.{v}"))) }
+                    }
+                }
+            }
+            div { button type="submit" { (lang.t("filter")) } }
+        }
+        p { (lang.t("critical.overdue")) ": " strong id="deaths-overdue" { (overdue) } " / " (trails.rows.len()) }
+        @if trails.rows.is_empty() { p { (lang.t("deaths.none")) } } @else {
+            table {
+                thead { tr {
+                    th scope="col" { (lang.t("deaths.died_at")) }
+                    th scope="col" { (lang.t("department")) }
+                    th scope="col" { (lang.t("deaths.diagnosis")) }
+                    th scope="col" { (lang.t("deaths.flags")) }
+                    th scope="col" { (lang.t("state")) }
+                    th scope="col" { (lang.t("deaths.rules")) }
+                } }
+                tbody { @for t in &trails.rows {
+                    tr class=[(t.state == lantern_mortality::death::State::Overdue).then_some("overdue")] {
+                        td { a href={ "/staff/deaths/" (t.death_id) } { (local_display(t.died_at, &hospital.timezone)) } }
+                        td { (t.department) }
+                        td { (t.diagnosis_icd10) }
+                        td { @if t.low_risk { (lang.t("deaths.low_risk")) " " } @if t.autopsy { (lang.t("deaths.autopsy")) } }
+                        td { (label(lang, "deaths.state", &t.state)) }
+                        td { (rules_cell(lang, &t.rules)) }
+                    }
+                } }
+            }
+        }
+        h2 id="record" { (lang.t("deaths.record_h")) }
+        (notice.show(lang))
+        form method="post" action="/staff/deaths" {
+            input type="hidden" name="csrf" value=(staff.csrf);
+            label for="d-dept" { (lang.t("department")) }
+            select id="d-dept" name="department" {
+                @for (code, name) in &hospital.departments {
+                    option value=(code) selected[kept.raw("department") == code] { (name) " (" (code) ")" }
+                }
+            }
+            label for="d-admitted" { (lang.t("deaths.admitted_at")) }
+            input type="datetime-local" id="d-admitted" name="admitted_at" value=(kept.raw("admitted_at"));
+            label for="d-died" { (lang.t("deaths.died_at")) }
+            input type="datetime-local" id="d-died" name="died_at" value=(kept.raw("died_at"));
+            label for="d-age" { (lang.t("deaths.age_band")) }
+            select id="d-age" name="age_band" {
+                @for b in AgeBand::ALL { option value=(code(b)) selected[kept.raw("age_band") == code(b)] { (code(b)) } }
+            }
+            label for="d-icd" { (lang.t("deaths.diagnosis")) }
+            input type="text" id="d-icd" name="diagnosis_icd10" size="10" maxlength="8" placeholder="I21.9" value=(kept.raw("diagnosis_icd10"));
+            div { input type="checkbox" id="d-low" name="low_risk" value="1" checked[kept.has("low_risk", "1")]; " " label for="d-low" class="inline" { (lang.t("deaths.low_risk")) } }
+            div { input type="checkbox" id="d-autopsy" name="autopsy" value="1" checked[kept.has("autopsy", "1")]; " " label for="d-autopsy" class="inline" { (lang.t("deaths.autopsy")) } }
+            p { button type="submit" { (lang.t("deaths.record_submit")) } }
+        }
+    };
+    let mut response = page(staff, lang, "/staff/deaths", lang.t("deaths.h1"), body);
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+/// `GET /staff/deaths?month=&state=`: the worklist.
+pub async fn list(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    Query(q): Query<ListPageQuery>,
+) -> Result<Response, WebError> {
+    render_list(&web, &staff, lang, &q, Notice::None, &Fields::default()).await
+}
+
+/// `POST /staff/deaths`: records a death through the API's `record_death`.
+pub async fn record(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    PageForm(form): PageForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let form = Fields(form);
+    form.check_csrf(&staff)?;
+    let hospital = officer(&web, &staff).await?;
+    let m = web.mortality()?;
+    let result = async {
+        let mut errors = Vec::new();
+        let tz = &hospital.timezone;
+        let admitted = local_time(form.get("admitted_at"), tz, "/admitted_at", &mut errors);
+        let died = local_time(form.get("died_at"), tz, "/died_at", &mut errors);
+        let age: Option<AgeBand> = choice(form.get("age_band"), "/age_band", &mut errors);
+        invalid(errors)?;
+        let (Some(admitted_at), Some(died_at), Some(age_band)) = (admitted, died, age) else {
+            return Err(ApiError::field("/died_at", "is required"));
+        };
+        let body = RecordDeath {
+            hospital: hospital.code.clone(),
+            department: form.raw("department").to_owned(),
+            admitted_at,
+            died_at,
+            age_band,
+            diagnosis_icd10: form.raw("diagnosis_icd10").trim().to_owned(),
+            low_risk: form.has("low_risk", "1"),
+            autopsy: form.has("autopsy", "1"),
+        };
+        record_death(
+            State(m.clone()),
+            staff.principal.clone(),
+            IdempotencyKey::default(),
+            ValidJson(body),
+        )
+        .await
+        .map(|(_, Json(d))| (d.death_id, d.seq))
+    }
+    .await;
+    match result {
+        Ok((id, seq)) => {
+            Ok(Redirect::to(&format!("/staff/deaths/{id}?after={seq}&saved=1")).into_response())
+        }
+        Err(e) => {
+            let notice = shown_on_page(e)?;
+            render_list(&web, &staff, lang, &ListPageQuery::default(), notice, &form).await
+        }
+    }
+}
+
+fn step_detail(lang: Lang, kind: &str, detail: &serde_json::Value) -> Markup {
+    let s = |k: &str| detail.get(k).and_then(|v| v.as_str()).unwrap_or("");
+    html! {
+        @match kind {
+            "review" => {
+                (lang.t(&format!("level.{}", s("level")))) " · "
+                (lang.t(&format!("prev.{}", s("preventability")))) " · "
+                (detail.get("attendee_roles").and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|r| r.as_str()).collect::<Vec<_>>().join("、")).unwrap_or_default())
+                @if let Some(defects) = detail.get("defects").and_then(|v| v.as_array()) {
+                    @if !defects.is_empty() {
+                        ul { @for d in defects {
+                            li { (lang.t(&format!("phase.{}", d.get("phase").and_then(|v| v.as_str()).unwrap_or("")))) ": " (d.get("text").and_then(|v| v.as_str()).unwrap_or("")) }
+                        } }
+                    }
+                }
+            },
+            "autopsy_reported" => { (s("findings")) },
+            _ => {},
+        }
+    }
+}
+
+/// Which form a refused write came from, and what was typed.
+struct Kept {
+    form: &'static str,
+    fields: Fields,
+}
+
+impl Kept {
+    fn v(&self, form: &str, name: &str) -> &str {
+        if self.form == form {
+            self.fields.raw(name)
+        } else {
+            ""
+        }
+    }
+
+    fn notice(&self, form: &str, notice: &Notice, lang: Lang) -> Markup {
+        if self.form == form {
+            notice.show(lang)
+        } else {
+            html! {}
+        }
+    }
+}
+
+async fn render_trail(
+    web: &Web,
+    staff: &Staff,
+    lang: Lang,
+    id: Uuid,
+    after: Option<u64>,
+    notice: Notice,
+    kept: Kept,
+) -> Result<Response, WebError> {
+    let m = web.mortality()?;
+    let Json(t): Json<Trail> = get_death(
+        State(m.clone()),
+        staff.principal.clone(),
+        Path(id),
+        ValidQuery(After { after }),
+    )
+    .await?;
+    let tz = web
+        .intake
+        .directory
+        .hospital(&t.hospital)
+        .await?
+        .map(|h| h.timezone)
+        .unwrap_or_else(|| "Asia/Shanghai".to_owned());
+    // Cases of the hospital a review may link to.
+    let cases = match &web.rca {
+        Some(rca) => rca
+            .cases
+            .cases_of(&t.hospital)
+            .map_err(ApiError::from)?
+            .into_iter()
+            .rev()
+            .map(|r| (r.rca_id, r.case.title))
+            .collect(),
+        None => Vec::new(),
+    };
+    let status = notice.status();
+    let open = t.state != lantern_mortality::death::State::Closed;
+    let path = format!("/staff/deaths/{id}");
+    let autopsy_in = t.steps.iter().any(|s| s.type_ == "autopsy_reported");
+    // A refusal is shown next to its form, or at the top when that form
+    // is no longer on the page.
+    let form_shown = match kept.form {
+        "" => false,
+        "autopsy" => open && t.autopsy && !autopsy_in,
+        _ => open,
+    };
+    let body = html! {
+        p { a href="/staff/deaths" { "← " (lang.t("back")) } }
+        h1 { (lang.t("deaths.trail_h1")) }
+        @if !form_shown { (notice.show(lang)) }
+        table {
+            tr { th scope="row" { (lang.t("state")) } td id="trail-state" { (label(lang, "deaths.state", &t.state)) } }
+            tr { th scope="row" { (lang.t("department")) } td { (t.department) } }
+            tr { th scope="row" { (lang.t("deaths.died_at")) } td { (local_display(t.died_at, &tz)) } }
+            tr { th scope="row" { (lang.t("deaths.diagnosis")) } td { (t.diagnosis_icd10) } }
+            tr { th scope="row" { (lang.t("deaths.flags")) } td { @if t.low_risk { (lang.t("deaths.low_risk")) " " } @if t.autopsy { (lang.t("deaths.autopsy")) } } }
+            @if let Some(p) = &t.preventability { tr { th scope="row" { (lang.t("deaths.preventability")) } td { (label(lang, "prev", p)) } } }
+        }
+        h2 id="rules" { (lang.t("deaths.rules")) }
+        table {
+            thead { tr { th scope="col" { (lang.t("deaths.rule")) } th scope="col" { (lang.t("rca.due")) } th scope="col" { (lang.t("deaths.met_h")) } } }
+            tbody { @for r in &t.rules {
+                tr class=[(r.met == Some(false)).then_some("overdue")] {
+                    td { (lang.t(&format!("rule.{}", r.rule))) }
+                    td { (r.due.map(|d| d.to_string()).unwrap_or_else(|| "—".to_owned())) }
+                    td { (rule_met(lang, r)) }
+                }
+            } }
+        }
+        h2 id="steps" { (lang.t("deaths.steps")) }
+        table {
+            thead { tr { th scope="col" { (lang.t("deaths.step")) } th scope="col" { (lang.t("rca.at")) } th scope="col" { (lang.t("deaths.days_after")) } th scope="col" { (lang.t("deaths.detail")) } } }
+            tbody { @for s in &t.steps {
+                tr {
+                    td { (lang.t(&format!("step.{}", s.type_))) }
+                    td { (local_display(s.at, &tz)) }
+                    td class="n" { (s.days_after_death) }
+                    td { (step_detail(lang, s.type_, &s.detail)) }
+                }
+            } }
+        }
+        @if !t.rca.is_empty() {
+            h2 { (lang.t("rca.h1")) }
+            @for link in &t.rca {
+                h3 { a href={ "/staff/rca/" (link.rca_id) } { (lang.t("rca.case_h1")) " " (link.rca_id.to_string().get(..8).unwrap_or_default()) } " — " (link.state) @if link.overdue { " " strong { (lang.t("critical.overdue")) } } }
+                @if !link.root_causes.is_empty() { p { (lang.t("rca.root_causes")) ": " (link.root_causes.join("；")) } }
+                @if !link.actions.is_empty() { ul { @for a in &link.actions {
+                    li { "#" (a.action) " " (a.what) " (" (lang.t(&format!("strength.{}", a.strength))) ", " (lang.t("rca.due")) " " (a.due) ")"
+                        @if a.completed { " ✓" } @if a.overdue { " " strong { (lang.t("critical.overdue")) } } }
+                } } }
+            }
+        }
+        @if open {
+            h2 id="review" { (lang.t("deaths.review_h")) }
+            (kept.notice("review", &notice, lang))
+            form method="post" action={ (path) "/reviews" } {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                label for="rv-at" { (lang.t("deaths.held_at")) }
+                input type="datetime-local" id="rv-at" name="held_at" value=(kept.v("review", "held_at"));
+                label for="rv-level" { (lang.t("deaths.level")) }
+                select id="rv-level" name="level" {
+                    @for l in LEVELS { option value=(code(&l)) selected[kept.v("review", "level") == code(&l)] { (label(lang, "level", &l)) } }
+                }
+                label for="rv-roles" { (lang.t("deaths.attendees")) }
+                p class="hint" id="rv-roles-hint" { (lang.t("rca.team_hint")) }
+                textarea id="rv-roles" name="attendee_roles" rows="2" aria-describedby="rv-roles-hint" { (kept.v("review", "attendee_roles")) }
+                label for="rv-prev" { (lang.t("deaths.preventability")) }
+                select id="rv-prev" name="preventability" {
+                    @for p in PREVENTABILITY { option value=(code(&p)) selected[kept.v("review", "preventability") == code(&p)] { (label(lang, "prev", &p)) } }
+                }
+                fieldset {
+                    legend { (lang.t("deaths.defects")) }
+                    @for i in 0..DEFECT_ROWS {
+                        div class="filters" {
+                            div {
+                                label for={ "rv-ph-" (i) } { (lang.t("deaths.phase")) " " (i + 1) }
+                                select id={ "rv-ph-" (i) } name={ "phase_" (i) } {
+                                    option value="" { "—" }
+                                    @for p in PHASES { option value=(code(&p)) selected[kept.v("review", &format!("phase_{i}")) == code(&p)] { (label(lang, "phase", &p)) } }
+                                }
+                            }
+                            div {
+                                label for={ "rv-tx-" (i) } { (lang.t("deaths.defect_text")) " " (i + 1) }
+                                input type="text" id={ "rv-tx-" (i) } name={ "defect_" (i) } size="50" maxlength="2000" value=(kept.v("review", &format!("defect_{i}")));
+                            }
+                        }
+                    }
+                }
+                label for="rv-rca" { (lang.t("deaths.linked_rca")) }
+                select id="rv-rca" name="rca_id" {
+                    option value="" { "—" }
+                    @for (cid, title) in &cases { option value=(cid) selected[kept.v("review", "rca_id") == cid.to_string()] { (title) } }
+                }
+                p { button type="submit" { (lang.t("deaths.review_submit")) } }
+            }
+            @if t.autopsy && !autopsy_in {
+                h2 id="autopsy" { (lang.t("deaths.autopsy_h")) }
+                (kept.notice("autopsy", &notice, lang))
+                form method="post" action={ (path) "/autopsy" } {
+                    input type="hidden" name="csrf" value=(staff.csrf);
+                    label for="au-at" { (lang.t("deaths.reported_at")) }
+                    input type="datetime-local" id="au-at" name="reported_at" value=(kept.v("autopsy", "reported_at"));
+                    label for="au-findings" { (lang.t("deaths.findings")) }
+                    textarea id="au-findings" name="findings" rows="3" maxlength="4000" { (kept.v("autopsy", "findings")) }
+                    p { button type="submit" { (lang.t("deaths.autopsy_submit")) } }
+                }
+            }
+            h2 id="close" { (lang.t("deaths.close_h")) }
+            p class="hint" { (lang.t("deaths.close_hint")) }
+            (kept.notice("close", &notice, lang))
+            form method="post" action={ (path) "/close" } {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                button type="submit" { (lang.t("deaths.close_submit")) }
+            }
+        }
+    };
+    let mut response = page(staff, lang, &path, lang.t("deaths.trail_h1"), body);
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+/// The trail page's query.
+#[derive(Deserialize, Default)]
+pub struct TrailQuery {
+    after: Option<String>,
+    saved: Option<String>,
+}
+
+/// `GET /staff/deaths/{id}`: the trail and its forms.
+pub async fn trail(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    Path(id): Path<String>,
+    Query(q): Query<TrailQuery>,
+) -> Result<Response, WebError> {
+    let id = death_id(&id)?;
+    let notice = if q.saved.is_some() {
+        Notice::Saved
+    } else {
+        Notice::None
+    };
+    let after = given(&q.after).and_then(|s| s.parse().ok());
+    let kept = Kept {
+        form: "",
+        fields: Fields::default(),
+    };
+    render_trail(&web, &staff, lang, id, after, notice, kept).await
+}
+
+async fn outcome(
+    web: &Web,
+    staff: &Staff,
+    lang: Lang,
+    id: Uuid,
+    result: Result<u64, ApiError>,
+    kept: Kept,
+) -> Result<Response, WebError> {
+    match result {
+        Ok(seq) => {
+            Ok(Redirect::to(&format!("/staff/deaths/{id}?after={seq}&saved=1")).into_response())
+        }
+        Err(e) => {
+            let notice = shown_on_page(e)?;
+            render_trail(web, staff, lang, id, None, notice, kept).await
+        }
+    }
+}
+
+/// `POST /staff/deaths/{id}/reviews`, through the API's `add_review`.
+pub async fn review(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let form = Fields(form);
+    form.check_csrf(&staff)?;
+    let id = death_id(&id)?;
+    let m = web.mortality()?;
+    let tz = hospital_zone(&web, &staff).await;
+    let result = async {
+        let mut errors = Vec::new();
+        let held_at = local_time(form.get("held_at"), &tz, "/held_at", &mut errors);
+        let level: Option<Level> = choice(form.get("level"), "/level", &mut errors);
+        let preventability: Option<Preventability> =
+            choice(form.get("preventability"), "/preventability", &mut errors);
+        let mut defects = Vec::new();
+        for i in 0..DEFECT_ROWS {
+            let text = form.get(&format!("defect_{i}"));
+            let phase = form.get(&format!("phase_{i}"));
+            if text.is_none() && phase.is_none() {
+                continue;
+            }
+            let pointer = format!("/defects/{}/phase", defects.len());
+            let phase: Option<Phase> = choice(phase, &pointer, &mut errors);
+            if let Some(phase) = phase {
+                defects.push(Defect {
+                    phase,
+                    text: text.unwrap_or("").to_owned(),
+                });
+            }
+        }
+        let rca_id = match form.get("rca_id").map(str::parse::<Uuid>) {
+            None => None,
+            Some(Ok(u)) => Some(u),
+            Some(Err(_)) => {
+                errors.push(FieldError::new("/rca_id", "is not an analysis id"));
+                None
+            }
+        };
+        invalid(errors)?;
+        let (Some(held_at), Some(level), Some(preventability)) = (held_at, level, preventability)
+        else {
+            return Err(ApiError::field("/held_at", "is required"));
+        };
+        let body = Review {
+            held_at,
+            level,
+            attendee_roles: super::rca::roles(form.raw("attendee_roles")),
+            preventability,
+            defects,
+            rca_id,
+        };
+        add_review(
+            State(m.clone()),
+            staff.principal.clone(),
+            Path(id),
+            IdempotencyKey::default(),
+            ValidJson(body),
+        )
+        .await
+        .map(|(_, Json(a))| a.seq)
+    }
+    .await;
+    let kept = Kept {
+        form: "review",
+        fields: form,
+    };
+    outcome(&web, &staff, lang, id, result, kept).await
+}
+
+/// `POST /staff/deaths/{id}/autopsy`, through the API's `add_autopsy`.
+pub async fn autopsy(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let form = Fields(form);
+    form.check_csrf(&staff)?;
+    let id = death_id(&id)?;
+    let m = web.mortality()?;
+    let tz = hospital_zone(&web, &staff).await;
+    let result = async {
+        let mut errors = Vec::new();
+        let at = local_time(form.get("reported_at"), &tz, "/reported_at", &mut errors);
+        invalid(errors)?;
+        let Some(reported_at) = at else {
+            return Err(ApiError::field("/reported_at", "is required"));
+        };
+        let body = Autopsy {
+            reported_at,
+            findings: form.raw("findings").to_owned(),
+        };
+        add_autopsy(
+            State(m.clone()),
+            staff.principal.clone(),
+            Path(id),
+            IdempotencyKey::default(),
+            ValidJson(body),
+        )
+        .await
+        .map(|(_, Json(a))| a.seq)
+    }
+    .await;
+    let kept = Kept {
+        form: "autopsy",
+        fields: form,
+    };
+    outcome(&web, &staff, lang, id, result, kept).await
+}
+
+/// `POST /staff/deaths/{id}/close`, through the API's `close_death`.
+pub async fn close(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let form = Fields(form);
+    form.check_csrf(&staff)?;
+    let id = death_id(&id)?;
+    let m = web.mortality()?;
+    let result = close_death(
+        State(m.clone()),
+        staff.principal.clone(),
+        Path(id),
+        IdempotencyKey::default(),
+        ValidJson(serde_json::Map::new()),
+    )
+    .await
+    .map(|(_, Json(a))| a.seq);
+    let kept = Kept {
+        form: "close",
+        fields: form,
+    };
+    outcome(&web, &staff, lang, id, result, kept).await
+}
+
+/// The signed-in officer's hospital's time zone.
+async fn hospital_zone(web: &Web, staff: &Staff) -> String {
+    match staff.principal.hospital.as_deref() {
+        Some(code) => match web.intake.directory.hospital(code).await {
+            Ok(Some(h)) => h.timezone,
+            _ => "Asia/Shanghai".to_owned(),
+        },
+        None => "Asia/Shanghai".to_owned(),
+    }
+}

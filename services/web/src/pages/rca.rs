@@ -1,0 +1,1036 @@
+//! Root-cause analyses (根本原因分析) for the hospital's safety officer: the
+//! hospital's case files and what is overdue (serious reports without an
+//! analysis past 72 hours, overdue cases, overdue actions), opening a case
+//! from one or more reports, and the case page with every step.
+//!
+//! Reads use the rca API's own handlers where one exists (scope, 404, the
+//! officer's view of the case file); every write calls the API's command
+//! handler, so validation, scrubbing, the decision and the append are the
+//! API's. A 422 or 409 is shown on the page with the API's field pointers.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use lantern_intake::app::IdempotencyKey;
+use lantern_intake::directory::HospitalRecord;
+use lantern_intake::json::ValidJson;
+use lantern_intake::query::{After, ValidQuery};
+use lantern_intake::{ApiError, FieldError};
+use lantern_rca::api::commands::{
+    AddFactor, AddTimeline, CloseRca, CompleteAction, ConfirmRootCauses, OpenRca, PlanAction,
+    add_factor, add_timeline, close_rca, complete_action, confirm_root_causes, open_rca,
+    plan_action,
+};
+use lantern_rca::api::reads::{
+    ListQuery, RequiredQuery, StateFilter, get_rca, list_rcas, required,
+};
+use lantern_rca::case::CaseState;
+use lantern_rca::views::{CaseFileView, CaseSummary, RequiredRow};
+use lantern_rca::vocab::{Day, Fishbone, Strength};
+use maud::{Markup, html};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::reports::own_hospital;
+use super::{Fields, Notice, choice, given, invalid, local_display, local_time, shown_on_page};
+use crate::error::WebError;
+use crate::i18n::Lang;
+use crate::layout::page;
+use crate::session::Staff;
+use crate::{PageForm, Web};
+
+/// The fishbone's bones, in the order they are drawn.
+pub const FISHBONE: [Fishbone; 7] = [
+    Fishbone::People,
+    Fishbone::Equipment,
+    Fishbone::Materials,
+    Fishbone::Methods,
+    Fishbone::Environment,
+    Fishbone::Measurement,
+    Fishbone::Management,
+];
+
+/// The RCA² strengths, strongest first.
+pub const STRENGTHS: [Strength; 3] = [Strength::Stronger, Strength::Intermediate, Strength::Weaker];
+
+/// The serde name of a vocabulary value (`people`, `stronger`).
+pub fn code<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn fishbone_label(lang: Lang, f: Fishbone) -> &'static str {
+    lang.t(&format!("fishbone.{}", code(&f)))
+}
+
+fn strength_label(lang: Lang, s: Strength) -> &'static str {
+    lang.t(&format!("strength.{}", code(&s)))
+}
+
+fn case_id(s: &str) -> Result<Uuid, WebError> {
+    s.parse()
+        .map_err(|_| WebError::Api(ApiError::NotFound(format!("no case {s}"))))
+}
+
+/// Splits team roles typed one per line or separated by commas (, ， 、).
+pub(crate) fn roles(text: &str) -> Vec<String> {
+    text.split(['\n', ',', '，', '、'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn day(value: Option<&str>, pointer: &str, errors: &mut Vec<FieldError>) -> Option<Day> {
+    let parsed = value.and_then(Day::parse);
+    if parsed.is_none() {
+        errors.push(FieldError::new(pointer, "is not a date YYYY-MM-DD"));
+    }
+    parsed
+}
+
+/// The list's query: which cases.
+#[derive(Deserialize, Default)]
+pub struct ListPageQuery {
+    state: Option<String>,
+    after: Option<String>,
+}
+
+fn after_of(s: &Option<String>) -> Option<u64> {
+    given(s).and_then(|s| s.parse().ok())
+}
+
+/// The officer's hospital and the rca service, or the refusal.
+async fn officer(web: &Web, staff: &Staff) -> Result<HospitalRecord, WebError> {
+    web.rca()?;
+    own_hospital(web, staff).await
+}
+
+/// The form that opens a case: the reports to analyse (checked), title,
+/// team roles, due date. `offered` are reports to choose from; `kept` the
+/// values of a refused attempt.
+pub fn open_form(staff: &Staff, lang: Lang, offered: &[(Uuid, String)], kept: &Fields) -> Markup {
+    html! {
+        form method="post" action="/staff/rca" id="open-rca" {
+            input type="hidden" name="csrf" value=(staff.csrf);
+            fieldset {
+                legend { (lang.t("rca.reports")) }
+                @if offered.is_empty() { p { (lang.t("rca.queue_empty")) } }
+                @for (i, (id, label)) in offered.iter().enumerate() {
+                    div {
+                        input type="checkbox" id={ "o-r" (i) } name="report_ids" value=(id)
+                            checked[kept.has("report_ids", &id.to_string())];
+                        " "
+                        label for={ "o-r" (i) } class="inline" { (label) }
+                    }
+                }
+            }
+            label for="o-title" { (lang.t("rca.title")) }
+            input type="text" id="o-title" name="title" maxlength="200" size="60" value=(kept.raw("title"));
+            label for="o-team" { (lang.t("rca.team_roles")) }
+            p class="hint" id="o-team-hint" { (lang.t("rca.team_hint")) }
+            textarea id="o-team" name="team_roles" rows="3" aria-describedby="o-team-hint" { (kept.raw("team_roles")) }
+            label for="o-due" { (lang.t("rca.due")) }
+            p class="hint" id="o-due-hint" { (lang.t("rca.due_hint")) }
+            input type="date" id="o-due" name="due" aria-describedby="o-due-hint" value=(kept.raw("due"));
+            p { button type="submit" { (lang.t("rca.open_submit")) } }
+        }
+    }
+}
+
+fn state_label(lang: Lang, s: CaseState) -> &'static str {
+    match s {
+        CaseState::Open => lang.t("rca.state.open"),
+        CaseState::Closed => lang.t("rca.state.closed"),
+    }
+}
+
+fn summary_rows(lang: Lang, rows: &[CaseSummary]) -> Markup {
+    html! {
+        table {
+            thead { tr {
+                th scope="col" { (lang.t("rca.title")) }
+                th scope="col" { (lang.t("state")) }
+                th scope="col" { (lang.t("rca.opened_on")) }
+                th scope="col" { (lang.t("rca.due")) }
+                th scope="col" { (lang.t("rca.reports")) }
+                th scope="col" { (lang.t("rca.root_causes")) }
+                th scope="col" { (lang.t("rca.actions")) }
+            } }
+            tbody {
+                @for r in rows {
+                    tr class=[r.overdue.then_some("overdue")] {
+                        td { a href={ "/staff/rca/" (r.rca_id) } { (r.title) } }
+                        td { (state_label(lang, r.state)) @if r.overdue { " — " strong { (lang.t("critical.overdue")) } } }
+                        td { (r.opened_at.format("%Y-%m-%d")) }
+                        td { (r.due) }
+                        td class="n" { (r.report_ids.len()) }
+                        td class="n" { (r.root_causes) }
+                        td class="n" { (r.actions_completed) " / " (r.actions)
+                            @if r.actions_overdue > 0 { " (" (lang.t("rca.actions_overdue")) ": " strong { (r.actions_overdue) } ")" } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn render_list(
+    web: &Web,
+    staff: &Staff,
+    lang: Lang,
+    q: &ListPageQuery,
+    notice: Notice,
+    kept: &Fields,
+) -> Result<Response, WebError> {
+    let hospital = officer(web, staff).await?;
+    let rca = web.rca()?;
+    let after = after_of(&q.after);
+    let filter = match given(&q.state) {
+        Some("open") => Some(StateFilter::Open),
+        Some("overdue") => Some(StateFilter::Overdue),
+        Some("closed") => Some(StateFilter::Closed),
+        _ => None,
+    };
+    let Json(cases) = list_rcas(
+        State(rca.clone()),
+        staff.principal.clone(),
+        ValidQuery(ListQuery {
+            hospital: hospital.code.clone(),
+            state: filter,
+            after,
+        }),
+    )
+    .await?;
+    let Json(queue) = required(
+        State(rca.clone()),
+        staff.principal.clone(),
+        ValidQuery(RequiredQuery {
+            hospital: hospital.code.clone(),
+            after: None,
+        }),
+    )
+    .await?;
+    // Overdue cases and actions, across all the hospital's cases.
+    let today = rca
+        .cases
+        .today(&hospital.code, Utc::now())
+        .map_err(ApiError::from)?;
+    let records = rca.cases.cases_of(&hospital.code).map_err(ApiError::from)?;
+    let overdue_cases: Vec<CaseSummary> = records
+        .iter()
+        .rev()
+        .map(|r| CaseSummary::of(r, today))
+        .filter(|s| s.overdue)
+        .collect();
+    let overdue_actions: Vec<(Uuid, &str, &lantern_rca::case::Action)> = records
+        .iter()
+        .flat_map(|r| {
+            r.case
+                .actions
+                .iter()
+                .filter(|a| a.overdue_on(&r.case, today))
+                .map(move |a| (r.rca_id, r.case.title.as_str(), a))
+        })
+        .collect();
+    let overdue_queue: Vec<&RequiredRow> = queue.rows.iter().filter(|r| r.overdue).collect();
+    // Reports to open a case from: the queue, and any report a refused
+    // attempt named (opened from a report page).
+    let mut offered: Vec<(Uuid, String)> = queue
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.report_id,
+                format!(
+                    "{} · {} · {}{}",
+                    r.filed_on,
+                    lang.t(&format!("grade.{}", r.grade.as_str())),
+                    &r.report_id.to_string()[..8],
+                    if r.overdue {
+                        format!(" — {}", lang.t("critical.overdue"))
+                    } else {
+                        String::new()
+                    }
+                ),
+            )
+        })
+        .collect();
+    for id in kept.all("report_ids") {
+        if let Ok(u) = id.parse::<Uuid>()
+            && !offered.iter().any(|(o, _)| *o == u)
+        {
+            offered.push((u, u.to_string()));
+        }
+    }
+    let status = notice.status();
+    let body = html! {
+        h1 { (lang.t("rca.h1")) " — " (hospital.name) }
+        section aria-labelledby="h-overdue" {
+            h2 id="h-overdue" { (lang.t("rca.overdue_h")) }
+            @if overdue_queue.is_empty() && overdue_cases.is_empty() && overdue_actions.is_empty() {
+                p class="ok" { (lang.t("rca.nothing_overdue")) }
+            }
+            @if !overdue_queue.is_empty() {
+                h3 { (lang.t("rca.queue_overdue")) }
+                ul { @for r in &overdue_queue {
+                    li class="overdue" { a href={ "/staff/reports/" (r.report_id) } { (r.filed_on) " · " (lang.t(&format!("grade.{}", r.grade.as_str()))) } }
+                } }
+            }
+            @if !overdue_cases.is_empty() {
+                h3 { (lang.t("rca.cases_overdue")) }
+                ul { @for c in &overdue_cases {
+                    li class="overdue" { a href={ "/staff/rca/" (c.rca_id) } { (c.title) } " — " (lang.t("rca.due")) " " (c.due) }
+                } }
+            }
+            @if !overdue_actions.is_empty() {
+                h3 { (lang.t("rca.actions_overdue")) }
+                ul { @for (id, title, a) in &overdue_actions {
+                    li class="overdue" { a href={ "/staff/rca/" (id) "#actions" } { (title) } " — #" (a.action) " " (a.what) " (" (a.owner_role) ", " (lang.t("rca.due")) " " (a.due) ")" }
+                } }
+            }
+        }
+        section aria-labelledby="h-open" {
+            h2 id="h-open" { (lang.t("rca.open_h")) }
+            p class="hint" { (lang.t("rca.queue_hint")) }
+            (notice.show(lang))
+            (open_form(staff, lang, &offered, kept))
+        }
+        section aria-labelledby="h-cases" {
+            h2 id="h-cases" { (lang.t("rca.cases_h")) }
+            form method="get" action="/staff/rca" class="filters" aria-label=(lang.t("filter")) {
+                div {
+                    label for="f-state" { (lang.t("state")) }
+                    select id="f-state" name="state" {
+                        option value="" { (lang.t("any")) }
+                        @for (v, k) in [("open", "rca.state.open"), ("overdue", "critical.overdue"), ("closed", "rca.state.closed")] {
+                            option value=(v) selected[given(&q.state) == Some(v)] { (lang.t(k)) }
+                        }
+                    }
+                }
+                div { button type="submit" { (lang.t("filter")) } }
+            }
+            @if cases.rows.is_empty() { p { (lang.t("rca.no_cases")) } } @else { (summary_rows(lang, &cases.rows)) }
+        }
+    };
+    let mut response = page(staff, lang, "/staff/rca", lang.t("rca.h1"), body);
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+/// `GET /staff/rca?state=`: overdue items, the queue with the form to open
+/// a case, and the hospital's cases.
+pub async fn list(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    Query(q): Query<ListPageQuery>,
+) -> Result<Response, WebError> {
+    render_list(&web, &staff, lang, &q, Notice::None, &Fields::default()).await
+}
+
+/// `POST /staff/rca`: opens a case through the API's `open_rca`.
+pub async fn open(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    PageForm(form): PageForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let form = Fields(form);
+    form.check_csrf(&staff)?;
+    let hospital = officer(&web, &staff).await?;
+    let rca = web.rca()?;
+    let mut errors = Vec::new();
+    let mut report_ids = Vec::new();
+    for (i, id) in form.all("report_ids").iter().enumerate() {
+        match id.parse::<Uuid>() {
+            Ok(u) => report_ids.push(u),
+            Err(_) => errors.push(FieldError::new(
+                format!("/report_ids/{i}"),
+                "is not a report id",
+            )),
+        }
+    }
+    let due = form.get("due").map(|d| day(Some(d), "/due", &mut errors));
+    let result = match invalid(errors) {
+        Err(e) => Err(e),
+        Ok(()) => {
+            let body = OpenRca {
+                hospital: hospital.code.clone(),
+                report_ids,
+                title: form.raw("title").to_owned(),
+                team_roles: roles(form.raw("team_roles")),
+                due: due.flatten(),
+            };
+            open_rca(
+                State(rca.clone()),
+                staff.principal.clone(),
+                IdempotencyKey::default(),
+                ValidJson(body),
+            )
+            .await
+            .map(|(_, Json(o))| (o.rca_id, o.seq))
+        }
+    };
+    match result {
+        Ok((id, seq)) => {
+            Ok(Redirect::to(&format!("/staff/rca/{id}?after={seq}&saved=1")).into_response())
+        }
+        Err(e) => {
+            let notice = shown_on_page(e)?;
+            render_list(&web, &staff, lang, &ListPageQuery::default(), notice, &form).await
+        }
+    }
+}
+
+/// Which form a refused write came from, and what was typed into it.
+struct Kept {
+    form: &'static str,
+    fields: Fields,
+}
+
+impl Kept {
+    fn none() -> Kept {
+        Kept {
+            form: "",
+            fields: Fields::default(),
+        }
+    }
+
+    /// The typed value of `name` if the refused form was `form`.
+    fn v(&self, form: &str, name: &str) -> &str {
+        if self.form == form {
+            self.fields.raw(name)
+        } else {
+            ""
+        }
+    }
+}
+
+fn notice_at(notice: &Notice, kept: &Kept, form: &str, lang: Lang) -> Markup {
+    if kept.form == form {
+        notice.show(lang)
+    } else {
+        html! {}
+    }
+}
+
+async fn render_case(
+    web: &Web,
+    staff: &Staff,
+    lang: Lang,
+    id: Uuid,
+    after: Option<u64>,
+    notice: Notice,
+    kept: Kept,
+) -> Result<Response, WebError> {
+    let rca = web.rca()?;
+    // The API's own read: role, scope (403 for another hospital's case),
+    // 404, and the officer's view with every narrative.
+    let Json(c): Json<CaseFileView> = get_rca(
+        State(rca.clone()),
+        staff.principal.clone(),
+        Path(id.to_string()),
+        ValidQuery(After { after }),
+    )
+    .await?;
+    let tz = web
+        .intake
+        .directory
+        .hospital(&c.hospital)
+        .await?
+        .map(|h| h.timezone)
+        .unwrap_or_else(|| "Asia/Shanghai".to_owned());
+    let status = notice.status();
+    let open = c.state == CaseState::Open;
+    let path = format!("/staff/rca/{id}");
+    let saved = matches!(notice, Notice::Saved);
+    // A refusal is shown next to its form, or at the top when that form
+    // is no longer on the page (the case closed meanwhile, say).
+    let form_shown = match kept.form {
+        "" => false,
+        "complete" => true,
+        "root_causes" => open && !c.factors.is_empty(),
+        _ => open,
+    };
+    let body = html! {
+        p { a href="/staff/rca" { "← " (lang.t("back")) } }
+        h1 { (lang.t("rca.case_h1")) ": " (c.title) }
+        @if saved { (notice.show(lang)) }
+        @if !form_shown && !saved { (notice.show(lang)) }
+        table {
+            tr { th scope="row" { (lang.t("state")) } td id="case-state" { (state_label(lang, c.state))
+                @if c.overdue { " — " strong { (lang.t("critical.overdue")) } } } }
+            tr { th scope="row" { (lang.t("rca.opened_on")) } td { (c.opened_at.format("%Y-%m-%d")) } }
+            tr { th scope="row" { (lang.t("rca.due")) } td { (c.due) } }
+            @if let Some(d) = c.closed_on { tr { th scope="row" { (lang.t("rca.closed_on")) } td { (d) } } }
+            tr { th scope="row" { (lang.t("rca.team_roles")) } td { (c.team_roles.join("、")) } }
+        }
+        h2 { (lang.t("rca.reports")) }
+        ul {
+            @for r in &c.reports {
+                li {
+                    a href={ "/staff/reports/" (r.report_id) } { (lang.t(&format!("grade.{}", r.grade.as_str()))) " · " (lang.t(&format!("cat.{}", r.category.as_str()))) " · " (r.department) }
+                    @if let Some(d) = &r.description { p class="desc" { (d) } }
+                }
+            }
+        }
+
+        h2 id="timeline" { (lang.t("rca.timeline")) }
+        @if c.timeline.is_empty() { p { (lang.t("rca.none_yet")) } } @else {
+            ol { @for t in &c.timeline { li { time datetime=(t.at.to_rfc3339()) { (local_display(t.at, &tz)) } " — " (t.text.as_deref().unwrap_or("")) } } }
+        }
+        @if open {
+            (notice_at(&notice, &kept, "timeline", lang))
+            form method="post" action={ (path) "/timeline" } {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                label for="tl-at" { (lang.t("rca.at")) }
+                input type="datetime-local" id="tl-at" name="at" value=(kept.v("timeline", "at"));
+                label for="tl-text" { (lang.t("rca.what_happened")) }
+                textarea id="tl-text" name="text" rows="2" maxlength="4000" { (kept.v("timeline", "text")) }
+                p { button type="submit" { (lang.t("rca.add_timeline")) } }
+            }
+        }
+
+        h2 id="factors" { (lang.t("rca.factors")) }
+        p class="hint" { (lang.t("rca.factors_hint")) }
+        @if c.factors.is_empty() { p { (lang.t("rca.none_yet")) } }
+        @for bone in FISHBONE {
+            @let on_bone: Vec<_> = c.factors.iter().filter(|f| f.category == bone).collect();
+            @if !on_bone.is_empty() {
+                h3 { (fishbone_label(lang, bone)) }
+                ul { @for f in on_bone {
+                    li id={ "factor-" (f.factor) } {
+                        "#" (f.factor) " " (f.statement)
+                        @if c.root_causes.contains(&f.factor) { " — " strong { (lang.t("rca.root_cause")) } }
+                        @if let Some(whys) = &f.whys { @if !whys.is_empty() {
+                            ol class="hint" aria-label=(lang.t("rca.whys")) { @for w in whys { li { (w) } } }
+                        } }
+                    }
+                } }
+            }
+        }
+        @if open {
+            (notice_at(&notice, &kept, "factor", lang))
+            form method="post" action={ (path) "/factors" } id="add-factor" {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                label for="fa-category" { (lang.t("rca.category")) }
+                select id="fa-category" name="category" {
+                    @for bone in FISHBONE {
+                        option value=(code(&bone)) selected[kept.v("factor", "category") == code(&bone)] { (fishbone_label(lang, bone)) }
+                    }
+                }
+                label for="fa-statement" { (lang.t("rca.statement")) }
+                textarea id="fa-statement" name="statement" rows="2" maxlength="2000" { (kept.v("factor", "statement")) }
+                label for="fa-whys" { (lang.t("rca.whys")) }
+                p class="hint" id="fa-whys-hint" { (lang.t("rca.whys_hint")) }
+                textarea id="fa-whys" name="whys" rows="3" aria-describedby="fa-whys-hint" { (kept.v("factor", "whys")) }
+                p { button type="submit" { (lang.t("rca.add_factor")) } }
+            }
+        }
+
+        h2 id="root-causes" { (lang.t("rca.root_causes")) }
+        @if c.root_causes.is_empty() { p { (lang.t("rca.none_yet")) } } @else {
+            ul { @for n in &c.root_causes {
+                li { "#" (n) " " (c.factors.iter().find(|f| f.factor == *n).map_or("", |f| f.statement.as_str())) }
+            } }
+        }
+        @if open && !c.factors.is_empty() {
+            (notice_at(&notice, &kept, "root_causes", lang))
+            form method="post" action={ (path) "/root-causes" } {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                fieldset {
+                    legend { (lang.t("rca.confirm_hint")) }
+                    @for f in &c.factors {
+                        div {
+                            input type="checkbox" id={ "rc-" (f.factor) } name="factors" value=(f.factor)
+                                checked[c.root_causes.contains(&f.factor)];
+                            " "
+                            label for={ "rc-" (f.factor) } class="inline" { "#" (f.factor) " " (f.statement) }
+                        }
+                    }
+                }
+                p { button type="submit" { (lang.t("rca.confirm_root_causes")) } }
+            }
+        }
+
+        h2 id="actions" { (lang.t("rca.actions")) }
+        // A refused completion shows here: the action it named may no
+        // longer have a form (completed meanwhile).
+        (notice_at(&notice, &kept, "complete", lang))
+        @if c.actions.is_empty() { p { (lang.t("rca.none_yet")) } } @else {
+            table {
+                thead { tr {
+                    th scope="col" { "#" }
+                    th scope="col" { (lang.t("rca.what")) }
+                    th scope="col" { (lang.t("rca.strength")) }
+                    th scope="col" { (lang.t("rca.owner_role")) }
+                    th scope="col" { (lang.t("rca.due")) }
+                    th scope="col" { (lang.t("rca.measure")) }
+                    th scope="col" { (lang.t("rca.completed")) }
+                } }
+                tbody { @for a in &c.actions {
+                    tr class=[a.overdue.then_some("overdue")] {
+                        td { (a.action) }
+                        td { (a.what) }
+                        td { (strength_label(lang, a.strength)) }
+                        td { (a.owner_role) }
+                        td { (a.due) @if a.overdue { " " strong { (lang.t("critical.overdue")) } } }
+                        td { (a.measure) }
+                        td {
+                            @if let Some(at) = a.completed_at {
+                                (local_display(at, &tz))
+                                @if let Some(Some(e)) = &a.evidence { br; (lang.t("rca.evidence")) ": " (e) }
+                                @if let Some(e) = &a.effect { br; (lang.t("rca.effect")) ": " (e) }
+                            } @else { "—" }
+                        }
+                    }
+                } }
+            }
+        }
+        @if open {
+            @let pending: Vec<_> = c.actions.iter().filter(|a| a.completed_at.is_none()).collect();
+            @if !pending.is_empty() {
+                h3 { (lang.t("rca.complete_h")) }
+                @for a in pending {
+                    form method="post" action={ (path) "/actions/" (a.action) "/complete" } aria-label={ (lang.t("rca.complete_h")) " #" (a.action) } {
+                        input type="hidden" name="csrf" value=(staff.csrf);
+                        p { strong { "#" (a.action) " " (a.what) } }
+                        label for={ "co-at-" (a.action) } { (lang.t("rca.completed_at")) }
+                        input type="datetime-local" id={ "co-at-" (a.action) } name="completed_at" value=(kept.v("complete", "completed_at"));
+                        label for={ "co-ev-" (a.action) } { (lang.t("rca.evidence")) }
+                        textarea id={ "co-ev-" (a.action) } name="evidence" rows="2" maxlength="2000" {}
+                        label for={ "co-ef-" (a.action) } { (lang.t("rca.effect")) }
+                        textarea id={ "co-ef-" (a.action) } name="effect" rows="2" maxlength="2000" {}
+                        p { button type="submit" { (lang.t("rca.complete_submit")) } }
+                    }
+                }
+            }
+            h3 { (lang.t("rca.plan_h")) }
+            (notice_at(&notice, &kept, "action", lang))
+            form method="post" action={ (path) "/actions" } id="plan-action" {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                label for="ac-what" { (lang.t("rca.what")) }
+                textarea id="ac-what" name="what" rows="2" maxlength="2000" { (kept.v("action", "what")) }
+                label for="ac-strength" { (lang.t("rca.strength")) }
+                p class="hint" id="ac-strength-hint" { (lang.t("rca.strength_hint")) }
+                select id="ac-strength" name="strength" aria-describedby="ac-strength-hint" {
+                    @for s in STRENGTHS {
+                        option value=(code(&s)) selected[kept.v("action", "strength") == code(&s)] { (strength_label(lang, s)) }
+                    }
+                }
+                label for="ac-owner" { (lang.t("rca.owner_role")) }
+                input type="text" id="ac-owner" name="owner_role" maxlength="100" value=(kept.v("action", "owner_role"));
+                label for="ac-due" { (lang.t("rca.due")) }
+                input type="date" id="ac-due" name="due" value=(kept.v("action", "due"));
+                label for="ac-measure" { (lang.t("rca.measure")) }
+                textarea id="ac-measure" name="measure" rows="2" maxlength="2000" { (kept.v("action", "measure")) }
+                p { button type="submit" { (lang.t("rca.plan_submit")) } }
+            }
+
+            h2 id="close" { (lang.t("rca.close_h")) }
+            p class="hint" { (lang.t("rca.close_hint")) }
+            (notice_at(&notice, &kept, "close", lang))
+            form method="post" action={ (path) "/close" } {
+                input type="hidden" name="csrf" value=(staff.csrf);
+                label for="cl-lessons" { (lang.t("rca.lessons")) }
+                textarea id="cl-lessons" name="lessons" rows="3" maxlength="4000" { (kept.v("close", "lessons")) }
+                label for="cl-reason" { (lang.t("rca.reason_no_action")) }
+                textarea id="cl-reason" name="reason_no_action" rows="2" maxlength="2000" { (kept.v("close", "reason_no_action")) }
+                p { button type="submit" { (lang.t("rca.close_submit")) } }
+            }
+        } @else {
+            h2 { (lang.t("rca.lessons")) }
+            p class="desc" id="lessons" { (c.lessons.as_deref().unwrap_or("")) }
+            @if let Some(r) = &c.reason_no_action { p { (lang.t("rca.reason_no_action")) ": " (r) } }
+        }
+    };
+    let mut response = page(staff, lang, &path, lang.t("rca.case_h1"), body);
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+/// The case page's query.
+#[derive(Deserialize, Default)]
+pub struct CaseQuery {
+    after: Option<String>,
+    saved: Option<String>,
+}
+
+/// `GET /staff/rca/{id}`: the case file and its forms.
+pub async fn case(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    Path(id): Path<String>,
+    Query(q): Query<CaseQuery>,
+) -> Result<Response, WebError> {
+    let id = case_id(&id)?;
+    let notice = if q.saved.is_some() {
+        Notice::Saved
+    } else {
+        Notice::None
+    };
+    render_case(
+        &web,
+        &staff,
+        lang,
+        id,
+        after_of(&q.after),
+        notice,
+        Kept::none(),
+    )
+    .await
+}
+
+/// After a step: to the case page (waiting for the write), or the case
+/// page with the refusal next to the form it came from.
+async fn outcome(
+    web: &Web,
+    staff: &Staff,
+    lang: Lang,
+    id: Uuid,
+    anchor: &str,
+    result: Result<u64, ApiError>,
+    kept: Kept,
+) -> Result<Response, WebError> {
+    match result {
+        Ok(seq) => Ok(
+            Redirect::to(&format!("/staff/rca/{id}?after={seq}&saved=1#{anchor}")).into_response(),
+        ),
+        Err(e) => {
+            let notice = shown_on_page(e)?;
+            render_case(web, staff, lang, id, None, notice, kept).await
+        }
+    }
+}
+
+/// The common start of every step: CSRF, the case id, the service.
+fn start<'a>(
+    web: &'a Web,
+    staff: &Staff,
+    id: &str,
+    form: &Fields,
+) -> Result<(&'a lantern_rca::Rca, Uuid), WebError> {
+    form.check_csrf(staff)?;
+    let id = case_id(id)?;
+    Ok((web.rca()?, id))
+}
+
+/// The hospital's time zone for reading wall-clock times of a case.
+async fn zone_of(web: &Web, staff: &Staff) -> String {
+    match staff.principal.hospital.as_deref() {
+        Some(code) => match web.intake.directory.hospital(code).await {
+            Ok(Some(h)) => h.timezone,
+            _ => "Asia/Shanghai".to_owned(),
+        },
+        None => "Asia/Shanghai".to_owned(),
+    }
+}
+
+/// `POST /staff/rca/{id}/timeline`, through the API's `add_timeline`.
+pub async fn timeline(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let form = Fields(form);
+    let (rca, uuid) = start(&web, &staff, &id, &form)?;
+    let tz = zone_of(&web, &staff).await;
+    let result = async {
+        let mut errors = Vec::new();
+        let at = local_time(form.get("at"), &tz, "/at", &mut errors);
+        invalid(errors)?;
+        let Some(at) = at else {
+            return Err(ApiError::field("/at", "is required"));
+        };
+        let body = AddTimeline {
+            at,
+            text: form.raw("text").to_owned(),
+        };
+        add_timeline(
+            State(rca.clone()),
+            staff.principal.clone(),
+            Path(id.clone()),
+            IdempotencyKey::default(),
+            ValidJson(body),
+        )
+        .await
+        .map(|(_, Json(a))| a.seq)
+    }
+    .await;
+    outcome(
+        &web,
+        &staff,
+        lang,
+        uuid,
+        "timeline",
+        result,
+        Kept {
+            form: "timeline",
+            fields: form,
+        },
+    )
+    .await
+}
+
+/// `POST /staff/rca/{id}/factors`, through the API's `add_factor`.
+pub async fn factor(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let form = Fields(form);
+    let (rca, uuid) = start(&web, &staff, &id, &form)?;
+    let result = async {
+        let mut errors = Vec::new();
+        let category: Option<Fishbone> = choice(form.get("category"), "/category", &mut errors);
+        invalid(errors)?;
+        let Some(category) = category else {
+            return Err(ApiError::field("/category", "is required"));
+        };
+        let whys = form.lines("whys");
+        let body = AddFactor {
+            category,
+            statement: form.raw("statement").to_owned(),
+            whys: (!whys.is_empty()).then_some(whys),
+        };
+        add_factor(
+            State(rca.clone()),
+            staff.principal.clone(),
+            Path(id.clone()),
+            IdempotencyKey::default(),
+            ValidJson(body),
+        )
+        .await
+        .map(|(_, Json(a))| a.seq)
+    }
+    .await;
+    outcome(
+        &web,
+        &staff,
+        lang,
+        uuid,
+        "factors",
+        result,
+        Kept {
+            form: "factor",
+            fields: form,
+        },
+    )
+    .await
+}
+
+/// `POST /staff/rca/{id}/root-causes`, through the API's `confirm_root_causes`.
+pub async fn root_causes(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let form = Fields(form);
+    let (rca, uuid) = start(&web, &staff, &id, &form)?;
+    let result = async {
+        let mut errors = Vec::new();
+        let mut factors = Vec::new();
+        for (i, n) in form.all("factors").iter().enumerate() {
+            match n.parse::<u32>() {
+                Ok(n) => factors.push(n),
+                Err(_) => errors.push(FieldError::new(
+                    format!("/factors/{i}"),
+                    "is not a factor number",
+                )),
+            }
+        }
+        invalid(errors)?;
+        confirm_root_causes(
+            State(rca.clone()),
+            staff.principal.clone(),
+            Path(id.clone()),
+            IdempotencyKey::default(),
+            ValidJson(ConfirmRootCauses { factors }),
+        )
+        .await
+        .map(|(_, Json(a))| a.seq)
+    }
+    .await;
+    outcome(
+        &web,
+        &staff,
+        lang,
+        uuid,
+        "root-causes",
+        result,
+        Kept {
+            form: "root_causes",
+            fields: form,
+        },
+    )
+    .await
+}
+
+/// `POST /staff/rca/{id}/actions`, through the API's `plan_action`.
+pub async fn action(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let form = Fields(form);
+    let (rca, uuid) = start(&web, &staff, &id, &form)?;
+    let result = async {
+        let mut errors = Vec::new();
+        let strength: Option<Strength> = choice(form.get("strength"), "/strength", &mut errors);
+        let due = day(form.get("due"), "/due", &mut errors);
+        invalid(errors)?;
+        let (Some(strength), Some(due)) = (strength, due) else {
+            return Err(ApiError::field("/due", "is required"));
+        };
+        let body = PlanAction {
+            what: form.raw("what").to_owned(),
+            owner_role: form.raw("owner_role").to_owned(),
+            due,
+            strength,
+            measure: form.raw("measure").to_owned(),
+        };
+        plan_action(
+            State(rca.clone()),
+            staff.principal.clone(),
+            Path(id.clone()),
+            IdempotencyKey::default(),
+            ValidJson(body),
+        )
+        .await
+        .map(|(_, Json(a))| a.seq)
+    }
+    .await;
+    outcome(
+        &web,
+        &staff,
+        lang,
+        uuid,
+        "actions",
+        result,
+        Kept {
+            form: "action",
+            fields: form,
+        },
+    )
+    .await
+}
+
+/// `POST /staff/rca/{id}/actions/{n}/complete`, through the API's
+/// `complete_action`.
+pub async fn complete(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    Path((id, n)): Path<(String, String)>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let form = Fields(form);
+    let (rca, uuid) = start(&web, &staff, &id, &form)?;
+    let tz = zone_of(&web, &staff).await;
+    let result = async {
+        let mut errors = Vec::new();
+        let at = local_time(form.get("completed_at"), &tz, "/completed_at", &mut errors);
+        invalid(errors)?;
+        let Some(completed_at) = at else {
+            return Err(ApiError::field("/completed_at", "is required"));
+        };
+        let body = CompleteAction {
+            completed_at,
+            evidence: form.raw("evidence").to_owned(),
+            effect: form.get("effect").map(str::to_owned),
+        };
+        complete_action(
+            State(rca.clone()),
+            staff.principal.clone(),
+            Path((id.clone(), n.clone())),
+            IdempotencyKey::default(),
+            ValidJson(body),
+        )
+        .await
+        .map(|(_, Json(a))| a.seq)
+    }
+    .await;
+    outcome(
+        &web,
+        &staff,
+        lang,
+        uuid,
+        "actions",
+        result,
+        Kept {
+            form: "complete",
+            fields: form,
+        },
+    )
+    .await
+}
+
+/// `POST /staff/rca/{id}/close`, through the API's `close_rca`.
+pub async fn close(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let form = Fields(form);
+    let (rca, uuid) = start(&web, &staff, &id, &form)?;
+    let body = CloseRca {
+        lessons: form.raw("lessons").to_owned(),
+        reason_no_action: form.get("reason_no_action").map(str::to_owned),
+    };
+    let result = close_rca(
+        State(rca.clone()),
+        staff.principal.clone(),
+        Path(id.clone()),
+        IdempotencyKey::default(),
+        ValidJson(body),
+    )
+    .await
+    .map(|(_, Json(a))| a.seq);
+    outcome(
+        &web,
+        &staff,
+        lang,
+        uuid,
+        "close",
+        result,
+        Kept {
+            form: "close",
+            fields: form,
+        },
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn team_roles_split_on_lines_and_commas() {
+        assert_eq!(
+            roles("护士长\n药师, 医务处，质控科、 科主任\n\n"),
+            ["护士长", "药师", "医务处", "质控科", "科主任"]
+        );
+    }
+
+    #[test]
+    fn vocabulary_codes_are_the_api_names() {
+        assert_eq!(code(&Fishbone::Environment), "environment");
+        assert_eq!(code(&Strength::Stronger), "stronger");
+    }
+}
