@@ -176,10 +176,18 @@ async fn a_broker_killed_under_load_loses_nothing_and_doubles_nothing() {
     for id in &stored {
         *counts.entry(id).or_default() += 1;
     }
-    assert!(
-        counts.values().all(|n| *n == 1),
-        "a report was stored twice"
-    );
+    if counts.values().any(|n| *n > 1) {
+        // Say where, so a double can be traced to the client or the server.
+        let doubled: Vec<&String> = counts
+            .iter()
+            .filter(|(_, n)| **n > 1)
+            .map(|(id, _)| *id)
+            .collect();
+        panic!(
+            "a report was stored twice: {}",
+            l.describe_in_stream(&doubled).await
+        );
+    }
     assert_eq!(
         stored.iter().cloned().collect::<BTreeSet<_>>(),
         distinct,

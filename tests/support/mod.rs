@@ -227,6 +227,30 @@ impl Lantern {
         out
     }
 
+    /// Where the events of these aggregates stand in the stream: sequence,
+    /// time, `Nats-Msg-Id` and event id of each, one per line.
+    pub async fn describe_in_stream(&self, aggregates: &[&String]) -> String {
+        let client = async_nats::connect(self.nats.url()).await.unwrap();
+        let js = async_nats::jetstream::new(client);
+        let stream = js.get_stream("LANTERN").await.unwrap();
+        let mut out = String::new();
+        for seq in 1..=self.stream_count().await {
+            let m = stream.get_raw_message(seq).await.unwrap();
+            let e: serde_json::Value = serde_json::from_slice(&m.payload).unwrap_or_default();
+            if aggregates.iter().any(|a| e["aggregate"] == a.as_str()) {
+                let msg_id = m
+                    .headers
+                    .get(async_nats::header::NATS_MESSAGE_ID)
+                    .map(|v| v.as_str().to_owned());
+                out.push_str(&format!(
+                    "\nseq {seq} at {} msg id {msg_id:?} event {} aggregate {}",
+                    m.time, e["id"], e["aggregate"]
+                ));
+            }
+        }
+        out
+    }
+
     /// Registers a hospital and its departments; returns the last seq.
     pub async fn hospital(&self, code: &str, region: &str, departments: &[&str]) -> u64 {
         let (s, b) = self
