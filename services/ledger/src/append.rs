@@ -425,7 +425,12 @@ fn publish_error(e: jetstream::context::PublishError) -> LedgerError {
         PublishErrorKind::TimedOut
         | PublishErrorKind::BrokenPipe
         | PublishErrorKind::MaxAckPending
-        | PublishErrorKind::StreamNotFound => LedgerError::Unavailable(e.to_string()),
+        | PublishErrorKind::StreamNotFound => LedgerError::Unavailable(format!(
+            // The publish may sit in the client's buffer and reach the
+            // broker once it is back: the outcome is unknown, not "not stored".
+            "the event store did not confirm the write ({e}); it may still be stored, \
+             so retry with the same Idempotency-Key"
+        )),
         _ => LedgerError::Nats(e.to_string()),
     }
 }
