@@ -26,11 +26,12 @@ use uuid::Uuid;
 use super::rca::code;
 use super::reports::own_hospital;
 use super::{
-    Fields, Kept, Notice, Posted, WrittenQuery, choice, given, hospital_zone, invalid,
-    local_display, local_time, page_with_status, saved, staff_zone,
+    Fields, Kept, Notice, Posted, WrittenQuery, choice, command, given, hospital_zone, invalid,
+    local_display, local_time, saved, staff_zone,
 };
 use crate::error::WebError;
 use crate::i18n::Lang;
+use crate::layout::page;
 use crate::session::Staff;
 use crate::{PageForm, Web};
 
@@ -120,7 +121,6 @@ async fn render_list(
         .iter()
         .filter(|t| t.state == lantern_mortality::death::State::Overdue)
         .count();
-    let status = notice.status();
     let body = html! {
         h1 { (lang.t("deaths.h1")) " — " (hospital.name) }
         p class="hint" { (lang.t("deaths.rules_hint")) }
@@ -185,14 +185,13 @@ async fn render_list(
             p { button type="submit" { (lang.t("deaths.record_submit")) } }
         }
     };
-    Ok(page_with_status(
+    Ok(notice.answer(page(
         staff,
         lang,
         "/staff/deaths",
         lang.t("deaths.h1"),
         body,
-        status,
-    ))
+    )))
 }
 
 /// `GET /staff/deaths?month=&state=`: the worklist.
@@ -306,7 +305,6 @@ async fn render_trail(
             .collect(),
         None => Vec::new(),
     };
-    let status = notice.status();
     let open = t.state != lantern_mortality::death::State::Closed;
     let path = format!("/staff/deaths/{id}");
     let autopsy_in = t.steps.iter().any(|s| s.type_ == "autopsy_reported");
@@ -427,14 +425,7 @@ async fn render_trail(
             }
         }
     };
-    Ok(page_with_status(
-        staff,
-        lang,
-        &path,
-        lang.t("deaths.trail_h1"),
-        body,
-        status,
-    ))
+    Ok(notice.answer(page(staff, lang, &path, lang.t("deaths.trail_h1"), body)))
 }
 
 /// `GET /staff/deaths/{id}`: the trail and its forms.
@@ -471,15 +462,9 @@ async fn outcome(
     id: Uuid,
     result: Result<u64, ApiError>,
 ) -> Result<Response, WebError> {
-    let Posted {
-        web,
-        staff,
-        lang,
-        kept,
-    } = step;
-    let to = result.map(|seq| saved(&format!("/staff/deaths/{id}"), seq, ""));
-    super::outcome(to, |notice| {
-        render_trail(web, staff, lang, id, None, notice, kept)
+    let page = format!("/staff/deaths/{id}");
+    step.outcome(result, &page, "", |s, notice| {
+        render_trail(s.web, s.staff, s.lang, id, None, notice, s.kept)
     })
     .await
 }
@@ -538,7 +523,7 @@ pub async fn review(
             defects,
             rca_id,
         };
-        step.call(add_review, m, id, body).await
+        command(add_review, m, &staff, id, body).await
     }
     .await;
     outcome(step, id, result).await
@@ -566,7 +551,7 @@ pub async fn autopsy(
             reported_at,
             findings: form.raw("findings").to_owned(),
         };
-        step.call(add_autopsy, m, id, body).await
+        command(add_autopsy, m, &staff, id, body).await
     }
     .await;
     outcome(step, id, result).await
@@ -581,6 +566,6 @@ pub async fn close(
     PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let (step, m, id) = start(&web, &staff, lang, &id, "close", form)?;
-    let result = step.call(close_death, m, id, serde_json::Map::new()).await;
+    let result = command(close_death, m, &staff, id, serde_json::Map::new()).await;
     outcome(step, id, result).await
 }

@@ -27,7 +27,6 @@ use serde::Deserialize;
 use crate::Web;
 use crate::error::WebError;
 use crate::i18n::Lang;
-use crate::layout::page;
 use crate::session::Staff;
 
 /// The zone wall-clock times are read in when a hospital's is not known:
@@ -58,6 +57,13 @@ impl Notice {
         }
     }
 
+    /// `response`, the page showing this notice, with its status: a
+    /// refused write answers 422 or 409 even though the page is shown.
+    pub fn answer(&self, mut response: Response) -> Response {
+        *response.status_mut() = self.status();
+        response
+    }
+
     /// The notice as markup: a status line, or an alert with the API's
     /// title and its field pointers.
     pub fn show(&self, lang: Lang) -> Markup {
@@ -85,21 +91,6 @@ pub fn shown_on_page(e: ApiError) -> Result<Notice, WebError> {
         e @ (ApiError::Invalid(_) | ApiError::Conflict(_)) => Ok(Notice::Refused(e)),
         e => Err(e.into()),
     }
-}
-
-/// A page in the shell, answered with `status` (a refusal's 422 or 409 is
-/// the page's own status, so a client sees that nothing was written).
-pub fn page_with_status(
-    staff: &Staff,
-    lang: Lang,
-    path: &str,
-    title: &str,
-    body: Markup,
-    status: StatusCode,
-) -> Response {
-    let mut response = page(staff, lang, path, title, body);
-    *response.status_mut() = status;
-    response
 }
 
 /// The query of a page a write redirects back to.
@@ -280,20 +271,21 @@ impl<'a> Posted<'a> {
         &self.kept.fields
     }
 
-    /// The API's `handler` on `path` with `body`, as [`command`].
-    pub async fn call<S, P, B, R, Fut>(
-        &self,
-        handler: impl FnOnce(State<S>, Principal, Path<P>, IdempotencyKey, ValidJson<B>) -> Fut,
-        state: &S,
-        path: P,
-        body: B,
-    ) -> Result<u64, ApiError>
+    /// After the write: to `page` at `anchor` when it landed; for a
+    /// refusal the member of staff can act on, the page drawn `again`
+    /// with the notice and what was typed; else the error page.
+    pub async fn outcome<Fut>(
+        self,
+        result: Result<u64, ApiError>,
+        page: &str,
+        anchor: &str,
+        again: impl FnOnce(Self, Notice) -> Fut,
+    ) -> Result<Response, WebError>
     where
-        S: Clone,
-        R: Sequenced,
-        Fut: Future<Output = Result<(StatusCode, Json<R>), ApiError>>,
+        Fut: Future<Output = Result<Response, WebError>>,
     {
-        command(handler, state, self.staff, path, body).await
+        let to = result.map(|seq| saved(page, seq, anchor));
+        outcome(to, |notice| again(self, notice)).await
     }
 }
 
@@ -490,5 +482,21 @@ mod tests {
         assert!(g.is_some() && errors.is_empty());
         let g: Option<lantern_intake::domain::Grade> = choice(Some("V"), "/grade", &mut errors);
         assert!(g.is_none() && errors[0].pointer == "/grade");
+    }
+
+    #[test]
+    fn a_landed_write_returns_to_its_page_and_a_refused_one_keeps_its_form() {
+        assert_eq!(saved("/staff/rca/x", 7, ""), "/staff/rca/x?after=7&saved=1");
+        assert_eq!(
+            saved("/staff/rca/x", 7, "actions"),
+            "/staff/rca/x?after=7&saved=1#actions"
+        );
+        let kept = Kept {
+            form: "close",
+            fields: Fields(vec![("lessons".into(), " typed ".into())]),
+        };
+        assert_eq!(kept.v("close", "lessons"), " typed ");
+        assert_eq!(kept.v("timeline", "lessons"), "");
+        assert_eq!(Kept::none().v("", "lessons"), "");
     }
 }

@@ -34,11 +34,12 @@ use uuid::Uuid;
 
 use super::reports::own_hospital;
 use super::{
-    Fields, Kept, Notice, Posted, WrittenQuery, choice, given, hospital_zone, invalid,
-    local_display, local_time, page_with_status, saved, staff_zone,
+    Fields, Kept, Notice, Posted, WrittenQuery, choice, command, given, hospital_zone, invalid,
+    local_display, local_time, saved, staff_zone,
 };
 use crate::error::WebError;
 use crate::i18n::Lang;
+use crate::layout::page;
 use crate::session::Staff;
 use crate::{PageForm, Web};
 
@@ -268,7 +269,6 @@ async fn render_list(
             offered.push((u, u.to_string()));
         }
     }
-    let status = notice.status();
     let body = html! {
         h1 { (lang.t("rca.h1")) " — " (hospital.name) }
         section aria-labelledby="h-overdue" {
@@ -318,14 +318,7 @@ async fn render_list(
             @if cases.rows.is_empty() { p { (lang.t("rca.no_cases")) } } @else { (summary_rows(lang, &cases.rows)) }
         }
     };
-    Ok(page_with_status(
-        staff,
-        lang,
-        "/staff/rca",
-        lang.t("rca.h1"),
-        body,
-        status,
-    ))
+    Ok(notice.answer(page(staff, lang, "/staff/rca", lang.t("rca.h1"), body)))
 }
 
 /// `GET /staff/rca?state=`: overdue items, the queue with the form to open
@@ -410,7 +403,6 @@ async fn render_case(
     )
     .await?;
     let tz = hospital_zone(web, &c.hospital).await?;
-    let status = notice.status();
     let open = c.state == CaseState::Open;
     let path = format!("/staff/rca/{id}");
     let saved = matches!(notice, Notice::Saved);
@@ -614,14 +606,7 @@ async fn render_case(
             @if let Some(r) = &c.reason_no_action { p { (lang.t("rca.reason_no_action")) ": " (r) } }
         }
     };
-    Ok(page_with_status(
-        staff,
-        lang,
-        &path,
-        lang.t("rca.case_h1"),
-        body,
-        status,
-    ))
+    Ok(notice.answer(page(staff, lang, &path, lang.t("rca.case_h1"), body)))
 }
 
 /// `GET /staff/rca/{id}`: the case file and its forms.
@@ -659,15 +644,9 @@ async fn outcome(
     anchor: &str,
     result: Result<u64, ApiError>,
 ) -> Result<Response, WebError> {
-    let Posted {
-        web,
-        staff,
-        lang,
-        kept,
-    } = step;
-    let to = result.map(|seq| saved(&format!("/staff/rca/{case}"), seq, anchor));
-    super::outcome(to, |notice| {
-        render_case(web, staff, lang, case, None, notice, kept)
+    let page = format!("/staff/rca/{case}");
+    step.outcome(result, &page, anchor, |s, notice| {
+        render_case(s.web, s.staff, s.lang, case, None, notice, s.kept)
     })
     .await
 }
@@ -694,7 +673,7 @@ pub async fn timeline(
             at,
             text: form.raw("text").to_owned(),
         };
-        step.call(add_timeline, rca, id, body).await
+        command(add_timeline, rca, &staff, id, body).await
     }
     .await;
     outcome(step, case, "timeline", result).await
@@ -723,7 +702,7 @@ pub async fn factor(
             statement: form.raw("statement").to_owned(),
             whys: (!whys.is_empty()).then_some(whys),
         };
-        step.call(add_factor, rca, id, body).await
+        command(add_factor, rca, &staff, id, body).await
     }
     .await;
     outcome(step, case, "factors", result).await
@@ -753,7 +732,7 @@ pub async fn root_causes(
         }
         invalid(errors)?;
         let body = ConfirmRootCauses { factors };
-        step.call(confirm_root_causes, rca, id, body).await
+        command(confirm_root_causes, rca, &staff, id, body).await
     }
     .await;
     outcome(step, case, "root-causes", result).await
@@ -784,7 +763,7 @@ pub async fn action(
             strength,
             measure: form.raw("measure").to_owned(),
         };
-        step.call(plan_action, rca, id, body).await
+        command(plan_action, rca, &staff, id, body).await
     }
     .await;
     outcome(step, case, "actions", result).await
@@ -814,7 +793,7 @@ pub async fn complete(
             evidence: form.raw("evidence").to_owned(),
             effect: form.get("effect").map(str::to_owned),
         };
-        step.call(complete_action, rca, (id, n), body).await
+        command(complete_action, rca, &staff, (id, n), body).await
     }
     .await;
     outcome(step, case, "actions", result).await
@@ -833,7 +812,7 @@ pub async fn close(
         lessons: step.fields().raw("lessons").to_owned(),
         reason_no_action: step.fields().get("reason_no_action").map(str::to_owned),
     };
-    let result = step.call(close_rca, rca, id, body).await;
+    let result = command(close_rca, rca, &staff, id, body).await;
     outcome(step, case, "close", result).await
 }
 

@@ -18,7 +18,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Fields, Notice, WrittenQuery, command, given, page_with_status, saved};
+use super::{Fields, Notice, WrittenQuery, command, given, saved};
 use crate::error::WebError;
 use crate::i18n::Lang;
 use crate::layout::page;
@@ -239,7 +239,6 @@ async fn render(
         ValidQuery(After { after }),
     )
     .await?;
-    let status = notice.status();
     let preselected = Fields(vec![("report_ids".to_owned(), id.to_string())]);
     let this_report = [(
         id,
@@ -313,14 +312,13 @@ async fn render(
             p { button type="submit" { (lang.t("report.feedback_submit")) } }
         }
     };
-    Ok(page_with_status(
+    Ok(notice.answer(page(
         staff,
         lang,
         &format!("/staff/reports/{id}"),
         lang.t("report.h1"),
         body,
-        status,
-    ))
+    )))
 }
 
 /// `GET /staff/reports/{id}`: the report, its triage and feedback forms.
