@@ -141,15 +141,9 @@ fn report_body(hospital: &str) -> Value {
 
 #[tokio::test]
 async fn staff_pages_sign_in_refuse_forged_forms_keep_scope_and_triage_through_the_api() {
-    let l = Lantern::start().await;
-    l.hospital("H1", "R1", &["ICU"]).await;
-    l.hospital("H2", "R1", &["ICU"]).await;
-    let so1 = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
-    let so2 = l
-        .token(json!({"role": "safety_officer", "hospital": "H2"}))
-        .await;
+    let l = Lantern::with_hospitals(&["H1", "H2"]).await;
+    let so1 = l.officer("H1").await;
+    let so2 = l.officer("H2").await;
     let (s, b) = l.post("/api/v1/reports", None, &report_body("H1")).await;
     assert_eq!(s, 201, "{b}");
     let id = b["report_id"].as_str().unwrap().to_owned();
@@ -252,14 +246,10 @@ async fn staff_pages_sign_in_refuse_forged_forms_keep_scope_and_triage_through_t
 
 #[tokio::test]
 async fn the_qc_dashboard_shows_rates_charts_and_csv() {
-    let l = Lantern::start().await;
-    l.hospital("H1", "R1", &["ICU"]).await;
-    l.hospital("H2", "R1", &["ICU"]).await;
+    let l = Lantern::with_hospitals(&["H1", "H2"]).await;
     let month = crate::support::clock::current_month();
     for h in ["H1", "H2"] {
-        let so = l
-            .token(json!({"role": "safety_officer", "hospital": h}))
-            .await;
+        let so = l.officer(h).await;
         let (s, b) = l
             .post(
                 "/api/v1/census",
@@ -273,7 +263,7 @@ async fn the_qc_dashboard_shows_rates_charts_and_csv() {
         let (s, _) = l.post("/api/v1/reports", None, &report_body("H1")).await;
         assert_eq!(s, 201);
     }
-    let qc = l.token(json!({"role": "qc_centre", "region": "R1"})).await;
+    let qc = l.qc_centre("R1").await;
     let mut web = Browser::new(&l);
     web.sign_in(&qc).await;
     let mut page = String::new();
@@ -348,16 +338,10 @@ async fn eventually(web: &Browser<'_>, path: &str, wanted: &str) -> String {
 
 #[tokio::test]
 async fn an_rca_case_file_is_run_from_the_staff_pages_through_the_rca_api() {
-    let l = Lantern::start().await;
-    l.hospital("H1", "R1", &["ICU"]).await;
-    l.hospital("H2", "R1", &["ICU"]).await;
-    let so1 = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
-    let so2 = l
-        .token(json!({"role": "safety_officer", "hospital": "H2"}))
-        .await;
-    let qc = l.token(json!({"role": "qc_centre", "region": "R1"})).await;
+    let l = Lantern::with_hospitals(&["H1", "H2"]).await;
+    let so1 = l.officer("H1").await;
+    let so2 = l.officer("H2").await;
+    let qc = l.qc_centre("R1").await;
     let mut serious = report_body("H1");
     serious["grade"] = json!("II");
     serious["harm"] = json!("moderate");
@@ -584,15 +568,9 @@ async fn an_rca_case_file_is_run_from_the_staff_pages_through_the_rca_api() {
 
 #[tokio::test]
 async fn death_trails_are_recorded_and_reviewed_from_the_staff_pages() {
-    let l = Lantern::start().await;
-    l.hospital("H1", "R1", &["ICU"]).await;
-    l.hospital("H2", "R1", &["ICU"]).await;
-    let so1 = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
-    let so2 = l
-        .token(json!({"role": "safety_officer", "hospital": "H2"}))
-        .await;
+    let l = Lantern::with_hospitals(&["H1", "H2"]).await;
+    let so1 = l.officer("H1").await;
+    let so2 = l.officer("H2").await;
     let mut web = Browser::new(&l);
     web.sign_in(&so1).await;
     let (s, page, _) = web.get("/staff/deaths").await;
@@ -725,10 +703,8 @@ async fn death_trails_are_recorded_and_reviewed_from_the_staff_pages() {
 async fn the_monthly_pack_opens_for_the_sessions_scope() {
     let l = Lantern::start().await;
     l.hospital("H1", "R1", &["ICU"]).await;
-    let so = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
-    let qc = l.token(json!({"role": "qc_centre", "region": "R1"})).await;
+    let so = l.officer("H1").await;
+    let qc = l.qc_centre("R1").await;
     let month = crate::support::clock::current_month();
     let mut web = Browser::new(&l);
     web.sign_in(&so).await;
@@ -781,13 +757,9 @@ async fn the_monthly_pack_opens_for_the_sessions_scope() {
 #[tokio::test]
 #[ignore = "needs node and tests/browser/node_modules: run `make e2e`"]
 async fn browser_clinician_officer_and_analyst_do_their_jobs() {
-    let l = Lantern::start().await;
-    l.hospital("H1", "R1", &["ICU"]).await;
-    l.hospital("H2", "R1", &["ICU"]).await;
-    let so = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
-    let qc = l.token(json!({"role": "qc_centre", "region": "R1"})).await;
+    let l = Lantern::with_hospitals(&["H1", "H2"]).await;
+    let so = l.officer("H1").await;
+    let qc = l.qc_centre("R1").await;
     let month = crate::support::clock::current_month();
     for h in ["H1", "H2"] {
         let his = l.token(json!({"role": "his", "hospital": h})).await;
