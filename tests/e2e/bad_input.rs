@@ -40,12 +40,8 @@ async fn every_write_endpoint_refuses_bad_input_with_problem_json_and_appends_no
     let l = Lantern::start().await;
     l.hospital("H1", "R1", &["ICU"]).await;
     l.hospital("H2", "R2", &["ICU"]).await;
-    let so = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
-    let so2 = l
-        .token(json!({"role": "safety_officer", "hospital": "H2"}))
-        .await;
+    let so = l.officer("H1").await;
+    let so2 = l.officer("H2").await;
     let lis = l.token(json!({"role": "lis", "hospital": "H1"})).await;
     let lis2 = l.token(json!({"role": "lis", "hospital": "H2"})).await;
     let (_, filed) = l

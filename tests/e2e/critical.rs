@@ -20,10 +20,8 @@ async fn the_closed_loop_its_refusals_and_its_figures() {
     l.hospital("H2", "R1", &["ICU"]).await;
     let lis = l.token(json!({"role": "lis", "hospital": "H1"})).await;
     let lis2 = l.token(json!({"role": "lis", "hospital": "H2"})).await;
-    let so = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
-    let qc = l.token(json!({"role": "qc_centre", "region": "R1"})).await;
+    let so = l.officer("H1").await;
+    let qc = l.qc_centre("R1").await;
     let post = |path: String, body: Value| {
         let token = lis.clone();
         let l = &l;

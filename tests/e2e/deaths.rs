@@ -19,10 +19,8 @@ fn review(held_at: &str, level: &str, preventability: &str) -> Value {
 async fn trails_rules_and_refusals() {
     let mut l = Lantern::start().await;
     l.hospital("H1", "R1", &["ICU"]).await;
-    let so = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
-    let qc = l.token(json!({"role": "qc_centre", "region": "R1"})).await;
+    let so = l.officer("H1").await;
+    let qc = l.qc_centre("R1").await;
     let record = |body: Value| {
         let so = so.clone();
         let l = &l;

@@ -116,9 +116,7 @@ fn assert_rebuild_equals_live(l: &Lantern) {
 async fn a_broker_killed_under_load_loses_nothing_and_doubles_nothing() {
     let mut l = Lantern::start().await;
     l.hospital("H1", "R1", &["ICU"]).await;
-    let so = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
+    let so = l.officer("H1").await;
     const CLIENTS: u64 = 8;
     const PER_CLIENT: u64 = 250;
     let acked = Arc::new(AtomicU64::new(0));
@@ -219,9 +217,7 @@ async fn a_broker_killed_under_load_loses_nothing_and_doubles_nothing() {
 async fn lantern_killed_twenty_times_under_load_ends_equal_to_a_rebuild() {
     let mut l = Lantern::start().await;
     l.hospital("H1", "R1", &["ICU"]).await;
-    let so = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
+    let so = l.officer("H1").await;
     let stop = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(300);
     let unavailable = Arc::new(AtomicU64::new(0));

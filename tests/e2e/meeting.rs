@@ -22,11 +22,9 @@ async fn the_pack_of_a_month_field_by_field_and_printed() {
     let l = Lantern::start().await;
     l.hospital("H1", "R1", &["ICU", "ER"]).await;
     l.hospital("H2", "R1", &["ICU"]).await;
-    let so = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
+    let so = l.officer("H1").await;
     let lis = l.token(json!({"role": "lis", "hospital": "H1"})).await;
-    let qc = l.token(json!({"role": "qc_centre", "region": "R1"})).await;
+    let qc = l.qc_centre("R1").await;
     let post = |path: String, token: String, body: Value| {
         let l = &l;
         async move {

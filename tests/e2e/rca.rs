@@ -57,14 +57,10 @@ async fn a_whole_rca_from_two_reports_through_http() {
     l.hospital("H1", "R1", &["ICU", "ER"]).await;
     l.hospital("H2", "R1", &["ICU"]).await;
     l.hospital("H3", "R2", &["ICU"]).await;
-    let so = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
-    let so2 = l
-        .token(json!({"role": "safety_officer", "hospital": "H2"}))
-        .await;
-    let qc = l.token(json!({"role": "qc_centre", "region": "R1"})).await;
-    let qc2 = l.token(json!({"role": "qc_centre", "region": "R2"})).await;
+    let so = l.officer("H1").await;
+    let so2 = l.officer("H2").await;
+    let qc = l.qc_centre("R1").await;
+    let qc2 = l.qc_centre("R2").await;
     let so = so.as_str();
 
     // Two grade II reports, a grade III one that triage raises to I, and one of H2.

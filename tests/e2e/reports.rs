@@ -35,12 +35,10 @@ async fn rates_are_exact_for_officers_and_qc_centres_and_survive_restarts_and_re
     l.hospital("H1", "R1", &["ICU", "ER"]).await;
     l.hospital("H2", "R1", &["ICU"]).await;
     l.hospital("H3", "R2", &["ICU"]).await;
-    let so = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
+    let so = l.officer("H1").await;
     let his = l.token(json!({"role": "his", "hospital": "H1"})).await;
     let his2 = l.token(json!({"role": "his", "hospital": "H2"})).await;
-    let qc = l.token(json!({"role": "qc_centre", "region": "R1"})).await;
+    let qc = l.qc_centre("R1").await;
 
     // H1/ICU: I 0, II 1, III 5, IV 6; fall 4, medication 8.
     let mut icu_ids = vec![];
@@ -287,9 +285,7 @@ async fn rates_are_exact_for_officers_and_qc_centres_and_survive_restarts_and_re
 async fn retries_append_once_and_bad_reports_append_nothing() {
     let l = Lantern::start().await;
     l.hospital("H1", "R1", &["ICU"]).await;
-    let so = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
+    let so = l.officer("H1").await;
     let before = l.stream_count().await;
 
     // The same Idempotency-Key three times: one event, the same receipt.
@@ -436,12 +432,8 @@ async fn retries_append_once_and_bad_reports_append_nothing() {
 
 #[tokio::test]
 async fn tokens_are_scoped_and_revocable() {
-    let l = Lantern::start().await;
-    l.hospital("H1", "R1", &["ICU"]).await;
-    l.hospital("H2", "R1", &["ICU"]).await;
-    let so = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
+    let l = Lantern::with_hospitals(&["H1", "H2"]).await;
+    let so = l.officer("H1").await;
     let month = clock::current_month();
     let census =
         |h: &str| json!({"hospital": h, "department": "ICU", "month": month, "discharges": 10});

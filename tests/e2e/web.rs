@@ -7,22 +7,27 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 
 /// A browser-like client that does not follow redirects (we look at them)
-/// and sends the session cookie we give it.
-struct Browser {
+/// and sends the session cookie we give it; once signed in it knows the
+/// session's CSRF token, and watches `l`'s stream for what its posts append.
+struct Browser<'l> {
+    l: &'l Lantern,
     http: reqwest::Client,
     base: String,
     cookie: Option<String>,
+    csrf: String,
 }
 
-impl Browser {
-    fn new(l: &Lantern) -> Browser {
+impl<'l> Browser<'l> {
+    fn new(l: &'l Lantern) -> Browser<'l> {
         Browser {
+            l,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
             base: l.base.clone(),
             cookie: None,
+            csrf: String::new(),
         }
     }
 
@@ -61,14 +66,70 @@ impl Browser {
             assert!(set.contains(attr), "{set}");
         }
         self.cookie = Some(set.split(';').next().unwrap().to_owned());
+        // Every page of the shell carries the token in its sign-out form;
+        // the home page of a role without one (the admin) has none.
+        let (_, _, home) = self.get("/staff").await;
+        let (_, page, _) = self.get(&home.unwrap()).await;
+        if page.contains(CSRF_FIELD) {
+            self.csrf = csrf_of(&page);
+        }
+    }
+
+    /// `form` with the session's CSRF token, as the page's form sends it.
+    fn with_csrf<'a>(&'a self, form: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        let mut v = vec![("csrf", self.csrf.as_str())];
+        v.extend_from_slice(form);
+        v
+    }
+
+    /// A form post that must land: 303, exactly one more event, of
+    /// `event_type`; returns the event and where it redirected to.
+    async fn lands(&self, path: &str, form: &[(&str, &str)], event_type: &str) -> (Value, String) {
+        let before = self.l.stream_count().await;
+        let (s, page, h) = self.post(path, &self.with_csrf(form)).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{path}: {page}");
+        assert_eq!(self.l.stream_count().await, before + 1, "{path}: one event");
+        let event = last_event(self.l).await;
+        assert_eq!(event["type"], event_type, "{event}");
+        let loc = h.get(LOCATION).unwrap().to_str().unwrap().to_owned();
+        (event, loc)
+    }
+
+    /// A form post the API refuses: `status`, the pointer (or words) on
+    /// the page in an alert, nothing appended.
+    async fn refused(&self, path: &str, form: &[(&str, &str)], status: u16, shown: &str) {
+        let before = self.l.stream_count().await;
+        let (s, page, _) = self.post(path, &self.with_csrf(form)).await;
+        assert_eq!(s.as_u16(), status, "{path}: {page}");
+        assert!(
+            page.contains("role=\"alert\"") && page.contains(shown),
+            "{path}: {shown} on the page: {page}"
+        );
+        assert_eq!(
+            self.l.stream_count().await,
+            before,
+            "{path}: nothing appended"
+        );
+    }
+
+    /// A post, CSRF token and all, that the scope keeps out: `status` (the
+    /// error page), nothing appended.
+    async fn kept_out(&self, path: &str, form: &[(&str, &str)], status: u16) {
+        let before = self.l.stream_count().await;
+        let (s, page, _) = self.post(path, &self.with_csrf(form)).await;
+        assert_eq!(s.as_u16(), status, "{path}: {page}");
+        assert_eq!(
+            self.l.stream_count().await,
+            before,
+            "{path}: nothing appended"
+        );
     }
 }
 
+const CSRF_FIELD: &str = "name=\"csrf\" value=\"";
+
 fn csrf_of(page: &str) -> String {
-    let at = page
-        .find("name=\"csrf\" value=\"")
-        .expect("a form with a CSRF token")
-        + 19;
+    let at = page.find(CSRF_FIELD).expect("a form with a CSRF token") + CSRF_FIELD.len();
     page[at..].split('"').next().unwrap().to_owned()
 }
 
@@ -80,15 +141,9 @@ fn report_body(hospital: &str) -> Value {
 
 #[tokio::test]
 async fn staff_pages_sign_in_refuse_forged_forms_keep_scope_and_triage_through_the_api() {
-    let l = Lantern::start().await;
-    l.hospital("H1", "R1", &["ICU"]).await;
-    l.hospital("H2", "R1", &["ICU"]).await;
-    let so1 = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
-    let so2 = l
-        .token(json!({"role": "safety_officer", "hospital": "H2"}))
-        .await;
+    let l = Lantern::with_hospitals(&["H1", "H2"]).await;
+    let so1 = l.officer("H1").await;
+    let so2 = l.officer("H2").await;
     let (s, b) = l.post("/api/v1/reports", None, &report_body("H1")).await;
     assert_eq!(s, 201, "{b}");
     let id = b["report_id"].as_str().unwrap().to_owned();
@@ -122,6 +177,7 @@ async fn staff_pages_sign_in_refuse_forged_forms_keep_scope_and_triage_through_t
     assert_eq!(s, 200, "{page}");
     assert!(page.contains("patient fell at night"));
     let csrf = csrf_of(&page);
+    assert_eq!(csrf, web.csrf, "the page's forms carry the session's token");
     let triage = format!("/staff/reports/{id}/triage");
 
     let before = l.stream_count().await;
@@ -138,42 +194,25 @@ async fn staff_pages_sign_in_refuse_forged_forms_keep_scope_and_triage_through_t
     assert_eq!(s, 403, "wrong CSRF token");
     assert_eq!(l.stream_count().await, before, "nothing appended");
 
-    let (s, page, _) = web
-        .post(
+    web.refused(
+        &triage,
+        &[("grade", "II"), ("category", "fall"), ("duplicate_of", &id)],
+        422,
+        "/duplicate_of",
+    )
+    .await;
+    let (last, loc) = web
+        .lands(
             &triage,
             &[
-                ("csrf", &csrf),
-                ("grade", "II"),
-                ("category", "fall"),
-                ("duplicate_of", &id),
-            ],
-        )
-        .await;
-    assert_eq!(s, 422, "the API's refusal, shown on the page");
-    assert!(
-        page.contains("/duplicate_of") && page.contains("role=\"alert\""),
-        "{page}"
-    );
-    assert_eq!(l.stream_count().await, before);
-
-    let (s, _, h) = web
-        .post(
-            &triage,
-            &[
-                ("csrf", &csrf),
                 ("grade", "II"),
                 ("category", "medication"),
                 ("note", "核实"),
             ],
+            "report.triaged",
         )
         .await;
-    assert_eq!(s, StatusCode::SEE_OTHER);
-    assert_eq!(l.stream_count().await, before + 1, "exactly one event");
-    let last = l.stream_payloads().await.pop().unwrap();
-    let last: Value = serde_json::from_slice(&last).unwrap();
-    assert_eq!(last["type"], "report.triaged");
     assert_eq!(last["data"]["category"], "medication");
-    let loc = h.get(LOCATION).unwrap().to_str().unwrap().to_owned();
     let (s, page, _) = web.get(&loc).await;
     assert!(s == 200 && page.contains("已保存"), "{page}");
 
@@ -182,15 +221,9 @@ async fn staff_pages_sign_in_refuse_forged_forms_keep_scope_and_triage_through_t
     other.sign_in(&so2).await;
     let (s, _, _) = other.get(&format!("/staff/reports/{id}")).await;
     assert_eq!(s, 403);
-    let other_csrf = csrf_of(&other.get("/staff/reports").await.1);
-    let (s, _, _) = other
-        .post(
-            &triage,
-            &[("csrf", &other_csrf), ("grade", "II"), ("category", "fall")],
-        )
+    other
+        .kept_out(&triage, &[("grade", "II"), ("category", "fall")], 403)
         .await;
-    assert_eq!(s, 403);
-    assert_eq!(l.stream_count().await, before + 1);
 
     // Sign-out needs the CSRF token, then ends the session.
     let (s, _, _) = web.post("/staff/sign-out", &[]).await;
@@ -213,14 +246,10 @@ async fn staff_pages_sign_in_refuse_forged_forms_keep_scope_and_triage_through_t
 
 #[tokio::test]
 async fn the_qc_dashboard_shows_rates_charts_and_csv() {
-    let l = Lantern::start().await;
-    l.hospital("H1", "R1", &["ICU"]).await;
-    l.hospital("H2", "R1", &["ICU"]).await;
+    let l = Lantern::with_hospitals(&["H1", "H2"]).await;
     let month = crate::support::clock::current_month();
     for h in ["H1", "H2"] {
-        let so = l
-            .token(json!({"role": "safety_officer", "hospital": h}))
-            .await;
+        let so = l.officer(h).await;
         let (s, b) = l
             .post(
                 "/api/v1/census",
@@ -234,7 +263,7 @@ async fn the_qc_dashboard_shows_rates_charts_and_csv() {
         let (s, _) = l.post("/api/v1/reports", None, &report_body("H1")).await;
         assert_eq!(s, 201);
     }
-    let qc = l.token(json!({"role": "qc_centre", "region": "R1"})).await;
+    let qc = l.qc_centre("R1").await;
     let mut web = Browser::new(&l);
     web.sign_in(&qc).await;
     let mut page = String::new();
@@ -291,48 +320,9 @@ async fn last_event(l: &Lantern) -> Value {
     serde_json::from_slice(&last).unwrap()
 }
 
-/// A form post that must land: 303 to `path_prefix`…, exactly one more
-/// event, of `event_type`; returns the event and where it redirected to.
-async fn lands(
-    l: &Lantern,
-    web: &Browser,
-    path: &str,
-    form: &[(&str, &str)],
-    event_type: &str,
-) -> (Value, String) {
-    let before = l.stream_count().await;
-    let (s, page, h) = web.post(path, form).await;
-    assert_eq!(s, StatusCode::SEE_OTHER, "{path}: {page}");
-    assert_eq!(l.stream_count().await, before + 1, "{path}: one event");
-    let event = last_event(l).await;
-    assert_eq!(event["type"], event_type, "{event}");
-    let loc = h.get(LOCATION).unwrap().to_str().unwrap().to_owned();
-    (event, loc)
-}
-
-/// A form post the API refuses: `status`, the pointer (or words) on the
-/// page in an alert, nothing appended.
-async fn refused(
-    l: &Lantern,
-    web: &Browser,
-    path: &str,
-    form: &[(&str, &str)],
-    status: u16,
-    shown: &str,
-) {
-    let before = l.stream_count().await;
-    let (s, page, _) = web.post(path, form).await;
-    assert_eq!(s.as_u16(), status, "{path}: {page}");
-    assert!(
-        page.contains("role=\"alert\"") && page.contains(shown),
-        "{path}: {shown} on the page: {page}"
-    );
-    assert_eq!(l.stream_count().await, before, "{path}: nothing appended");
-}
-
 /// GETs `path` until `wanted` is on the page (projectors apply
 /// asynchronously); returns the page.
-async fn eventually(web: &Browser, path: &str, wanted: &str) -> String {
+async fn eventually(web: &Browser<'_>, path: &str, wanted: &str) -> String {
     let mut page = String::new();
     for _ in 0..50 {
         let (s, p, _) = web.get(path).await;
@@ -348,16 +338,10 @@ async fn eventually(web: &Browser, path: &str, wanted: &str) -> String {
 
 #[tokio::test]
 async fn an_rca_case_file_is_run_from_the_staff_pages_through_the_rca_api() {
-    let l = Lantern::start().await;
-    l.hospital("H1", "R1", &["ICU"]).await;
-    l.hospital("H2", "R1", &["ICU"]).await;
-    let so1 = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
-    let so2 = l
-        .token(json!({"role": "safety_officer", "hospital": "H2"}))
-        .await;
-    let qc = l.token(json!({"role": "qc_centre", "region": "R1"})).await;
+    let l = Lantern::with_hospitals(&["H1", "H2"]).await;
+    let so1 = l.officer("H1").await;
+    let so2 = l.officer("H2").await;
+    let qc = l.qc_centre("R1").await;
     let mut serious = report_body("H1");
     serious["grade"] = json!("II");
     serious["harm"] = json!("moderate");
@@ -373,31 +357,29 @@ async fn an_rca_case_file_is_run_from_the_staff_pages_through_the_rca_api() {
     // And its report page offers to open one.
     let (s, page, _) = web.get(&format!("/staff/reports/{report}")).await;
     assert!(s == 200 && page.contains("action=\"/staff/rca\""), "{page}");
-    let csrf = csrf_of(&page);
 
-    let open = |title: &str, csrf: Option<&str>| -> Vec<(String, String)> {
-        let mut v = vec![
+    let open = |title: &str| -> Vec<(String, String)> {
+        vec![
             ("report_ids".to_owned(), report.clone()),
             ("title".to_owned(), title.to_owned()),
             ("team_roles".to_owned(), "护士长\n药师, 医务处".to_owned()),
-        ];
-        if let Some(c) = csrf {
-            v.push(("csrf".to_owned(), c.to_owned()));
-        }
-        v
+        ]
     };
     // No CSRF token: 403, nothing appended.
     let before = l.stream_count().await;
-    let no_csrf = open("KCl", None);
+    let no_csrf = open("KCl");
     let (s, _, _) = web.post("/staff/rca", &pairs_of(&no_csrf)).await;
     assert_eq!(s, 403);
     assert_eq!(l.stream_count().await, before);
     // The API's 422, shown with its pointer.
-    let untitled = open("", Some(&csrf));
-    refused(&l, &web, "/staff/rca", &pairs_of(&untitled), 422, "/title").await;
+    let untitled = open("");
+    web.refused("/staff/rca", &pairs_of(&untitled), 422, "/title")
+        .await;
     // Opened through the API's handler.
-    let good = open("KCl 浓度错误", Some(&csrf));
-    let (event, loc) = lands(&l, &web, "/staff/rca", &pairs_of(&good), "rca.opened").await;
+    let good = open("KCl 浓度错误");
+    let (event, loc) = web
+        .lands("/staff/rca", &pairs_of(&good), "rca.opened")
+        .await;
     assert_eq!(event["data"]["report_ids"], json!([report]));
     assert_eq!(
         event["data"]["team_roles"],
@@ -416,106 +398,84 @@ async fn an_rca_case_file_is_run_from_the_staff_pages_through_the_rca_api() {
     let case = format!("/staff/rca/{rca}");
 
     // Timeline: a wall-clock time in the hospital's zone.
-    let (event, _) = lands(
-        &l,
-        &web,
-        &format!("{case}/timeline"),
-        &[
-            ("csrf", &csrf),
-            ("at", "2026-01-05T08:10"),
-            ("text", "发现输液浓度错误"),
-        ],
-        "rca.timeline_added",
-    )
-    .await;
+    let (event, _) = web
+        .lands(
+            &format!("{case}/timeline"),
+            &[("at", "2026-01-05T08:10"), ("text", "发现输液浓度错误")],
+            "rca.timeline_added",
+        )
+        .await;
     assert_eq!(event["data"]["at"], "2026-01-05T08:10:00+08:00");
-    refused(
-        &l,
-        &web,
+    web.refused(
         &format!("{case}/timeline"),
-        &[("csrf", &csrf), ("at", "soon"), ("text", "x")],
+        &[("at", "soon"), ("text", "x")],
         422,
         "/at",
     )
     .await;
     // A factor by fishbone category, with its why-chain.
-    let (event, _) = lands(
-        &l,
-        &web,
-        &format!("{case}/factors"),
-        &[
-            ("csrf", &csrf),
-            ("category", "methods"),
-            ("statement", "高浓度电解质未单独存放"),
-            ("whys", "为什么拿错？\n外观相同\n"),
-        ],
-        "rca.factor_added",
-    )
-    .await;
+    let (event, _) = web
+        .lands(
+            &format!("{case}/factors"),
+            &[
+                ("category", "methods"),
+                ("statement", "高浓度电解质未单独存放"),
+                ("whys", "为什么拿错？\n外观相同\n"),
+            ],
+            "rca.factor_added",
+        )
+        .await;
     assert_eq!(event["data"]["category"], "methods");
     assert_eq!(event["data"]["whys"], json!(["为什么拿错？", "外观相同"]));
-    refused(
-        &l,
-        &web,
+    web.refused(
         &format!("{case}/factors"),
-        &[("csrf", &csrf), ("category", "machine"), ("statement", "s")],
+        &[("category", "machine"), ("statement", "s")],
         422,
         "/category",
     )
     .await;
     // Closing too early: the API's 409, on the page.
-    refused(
-        &l,
-        &web,
+    web.refused(
         &format!("{case}/close"),
-        &[("csrf", &csrf), ("lessons", "分开存放")],
+        &[("lessons", "分开存放")],
         409,
         "cannot close yet",
     )
     .await;
     // Root causes: an unknown factor is the API's 422 naming it.
-    refused(
-        &l,
-        &web,
+    web.refused(
         &format!("{case}/root-causes"),
-        &[("csrf", &csrf), ("factors", "7")],
+        &[("factors", "7")],
         422,
         "/factors/0",
     )
     .await;
-    lands(
-        &l,
-        &web,
+    web.lands(
         &format!("{case}/root-causes"),
-        &[("csrf", &csrf), ("factors", "1")],
+        &[("factors", "1")],
         "rca.root_cause_confirmed",
     )
     .await;
     // An action with strength, owner and due date; then completed.
     let due = crate::support::clock::date_in(30);
-    let (event, _) = lands(
-        &l,
-        &web,
-        &format!("{case}/actions"),
-        &[
-            ("csrf", &csrf),
-            ("what", "高浓度氯化钾移出病区"),
-            ("strength", "stronger"),
-            ("owner_role", "药剂科主任"),
-            ("due", &due),
-            ("measure", "每月抽查"),
-        ],
-        "rca.action_planned",
-    )
-    .await;
+    let (event, _) = web
+        .lands(
+            &format!("{case}/actions"),
+            &[
+                ("what", "高浓度氯化钾移出病区"),
+                ("strength", "stronger"),
+                ("owner_role", "药剂科主任"),
+                ("due", &due),
+                ("measure", "每月抽查"),
+            ],
+            "rca.action_planned",
+        )
+        .await;
     assert_eq!(event["data"]["strength"], "stronger");
     assert_eq!(event["data"]["due"], json!(due));
-    refused(
-        &l,
-        &web,
+    web.refused(
         &format!("{case}/actions"),
         &[
-            ("csrf", &csrf),
             ("what", "w"),
             ("strength", "stronger"),
             ("owner_role", "o"),
@@ -527,27 +487,15 @@ async fn an_rca_case_file_is_run_from_the_staff_pages_through_the_rca_api() {
     )
     .await;
     let done_at = crate::support::clock::rfc3339_in(-60);
-    lands(
-        &l,
-        &web,
+    web.lands(
         &format!("{case}/actions/1/complete"),
-        &[
-            ("csrf", &csrf),
-            ("completed_at", &done_at),
-            ("evidence", "病区已无库存"),
-        ],
+        &[("completed_at", &done_at), ("evidence", "病区已无库存")],
         "rca.action_completed",
     )
     .await;
-    refused(
-        &l,
-        &web,
+    web.refused(
         &format!("{case}/actions/1/complete"),
-        &[
-            ("csrf", &csrf),
-            ("completed_at", &done_at),
-            ("evidence", "again"),
-        ],
+        &[("completed_at", &done_at), ("evidence", "again")],
         409,
         "already completed",
     )
@@ -557,63 +505,45 @@ async fn an_rca_case_file_is_run_from_the_staff_pages_through_the_rca_api() {
     other.sign_in(&so2).await;
     let (s, _, _) = other.get(&case).await;
     assert_eq!(s, 403);
-    let other_csrf = csrf_of(&other.get("/staff/rca").await.1);
-    let before = l.stream_count().await;
-    let (s, _, _) = other
-        .post(
-            &format!("{case}/factors"),
-            &[
-                ("csrf", &other_csrf),
-                ("category", "people"),
-                ("statement", "x"),
-            ],
-        )
+    let factor = [("category", "people"), ("statement", "x")];
+    other
+        .kept_out(&format!("{case}/factors"), &factor, 403)
         .await;
-    assert_eq!(s, 403);
-    assert_eq!(l.stream_count().await, before);
     // A QC centre has no case files to run.
     let mut analyst = Browser::new(&l);
     analyst.sign_in(&qc).await;
     assert_eq!(analyst.get("/staff/rca").await.0, 403);
 
     // Closed with lessons; the case page shows them and no more forms.
-    let (_, loc) = lands(
-        &l,
-        &web,
-        &format!("{case}/close"),
-        &[("csrf", &csrf), ("lessons", "高浓度电解质不进病区")],
-        "rca.closed",
-    )
-    .await;
+    let (_, loc) = web
+        .lands(
+            &format!("{case}/close"),
+            &[("lessons", "高浓度电解质不进病区")],
+            "rca.closed",
+        )
+        .await;
     let (s, page, _) = web.get(&loc).await;
     assert!(s == 200 && page.contains("高浓度电解质不进病区"), "{page}");
     assert!(!page.contains("/factors\""), "no forms on a closed case");
     // A step posted from a stale page: the API's 409, shown at the top.
-    refused(
-        &l,
-        &web,
+    web.refused(
         &format!("{case}/factors"),
-        &[
-            ("csrf", &csrf),
-            ("category", "people"),
-            ("statement", "late"),
-        ],
+        &[("category", "people"), ("statement", "late")],
         409,
         "closed",
     )
     .await;
 
     // Overdue: a case due in the past and an overdue action on it.
-    let mut late = open("补录的分析", Some(&csrf));
+    let mut late = open("补录的分析");
     late.push(("due".into(), "2026-01-01".into()));
-    let (event, _) = lands(&l, &web, "/staff/rca", &pairs_of(&late), "rca.opened").await;
+    let (event, _) = web
+        .lands("/staff/rca", &pairs_of(&late), "rca.opened")
+        .await;
     let late_case = format!("/staff/rca/{}", event["aggregate"].as_str().unwrap());
-    lands(
-        &l,
-        &web,
+    web.lands(
         &format!("{late_case}/actions"),
         &[
-            ("csrf", &csrf),
             ("what", "双人核对"),
             ("strength", "weaker"),
             ("owner_role", "护士长"),
@@ -638,23 +568,15 @@ async fn an_rca_case_file_is_run_from_the_staff_pages_through_the_rca_api() {
 
 #[tokio::test]
 async fn death_trails_are_recorded_and_reviewed_from_the_staff_pages() {
-    let l = Lantern::start().await;
-    l.hospital("H1", "R1", &["ICU"]).await;
-    l.hospital("H2", "R1", &["ICU"]).await;
-    let so1 = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
-    let so2 = l
-        .token(json!({"role": "safety_officer", "hospital": "H2"}))
-        .await;
+    let l = Lantern::with_hospitals(&["H1", "H2"]).await;
+    let so1 = l.officer("H1").await;
+    let so2 = l.officer("H2").await;
     let mut web = Browser::new(&l);
     web.sign_in(&so1).await;
     let (s, page, _) = web.get("/staff/deaths").await;
     assert_eq!(s, 200, "{page}");
-    let csrf = csrf_of(&page);
     let death = |icd: &str| -> Vec<(String, String)> {
         [
-            ("csrf", csrf.as_str()),
             ("department", "ICU"),
             ("admitted_at", "2026-01-01T08:00"),
             ("died_at", "2026-01-02T23:30"),
@@ -666,23 +588,20 @@ async fn death_trails_are_recorded_and_reviewed_from_the_staff_pages() {
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect()
     };
-    refused(
-        &l,
-        &web,
+    web.refused(
         "/staff/deaths",
         &pairs_of(&death("heart")),
         422,
         "/diagnosis_icd10",
     )
     .await;
-    let (event, loc) = lands(
-        &l,
-        &web,
-        "/staff/deaths",
-        &pairs_of(&death("I21.9")),
-        "death.recorded",
-    )
-    .await;
+    let (event, loc) = web
+        .lands(
+            "/staff/deaths",
+            &pairs_of(&death("I21.9")),
+            "death.recorded",
+        )
+        .await;
     assert_eq!(event["data"]["died_at"], "2026-01-02T23:30:00+08:00");
     assert_eq!(event["data"]["autopsy"], true);
     assert_eq!(event["data"]["low_risk"], false);
@@ -697,12 +616,9 @@ async fn death_trails_are_recorded_and_reviewed_from_the_staff_pages() {
         "{list}"
     );
 
-    lands(
-        &l,
-        &web,
+    web.lands(
         &format!("{trail}/reviews"),
         &[
-            ("csrf", &csrf),
             ("held_at", "2026-01-05T09:00"),
             ("level", "hospital"),
             ("attendee_roles", "科主任、主治医师"),
@@ -722,12 +638,9 @@ async fn death_trails_are_recorded_and_reviewed_from_the_staff_pages() {
         event["data"]["attendee_roles"],
         json!(["科主任", "主治医师"])
     );
-    refused(
-        &l,
-        &web,
+    web.refused(
         &format!("{trail}/reviews"),
         &[
-            ("csrf", &csrf),
             ("held_at", "2026-01-06T09:00"),
             ("level", "hospital"),
             ("attendee_roles", ""),
@@ -738,33 +651,20 @@ async fn death_trails_are_recorded_and_reviewed_from_the_staff_pages() {
     )
     .await;
     // The autopsy review is still to come: the API's 409.
-    refused(
-        &l,
-        &web,
-        &format!("{trail}/close"),
-        &[("csrf", &csrf)],
-        409,
-        "409",
-    )
-    .await;
-    lands(
-        &l,
-        &web,
+    web.refused(&format!("{trail}/close"), &[], 409, "409")
+        .await;
+    web.lands(
         &format!("{trail}/autopsy"),
         &[
-            ("csrf", &csrf),
             ("reported_at", "2026-01-10T10:00"),
             ("findings", "急性心肌梗死"),
         ],
         "death.autopsy_reported",
     )
     .await;
-    lands(
-        &l,
-        &web,
+    web.lands(
         &format!("{trail}/reviews"),
         &[
-            ("csrf", &csrf),
             ("held_at", "2026-01-12T09:00"),
             ("level", "department"),
             ("attendee_roles", "科主任"),
@@ -777,39 +677,22 @@ async fn death_trails_are_recorded_and_reviewed_from_the_staff_pages() {
     let mut other = Browser::new(&l);
     other.sign_in(&so2).await;
     assert_eq!(other.get(&trail).await.0, 404);
-    let other_csrf = csrf_of(&other.get("/staff/deaths").await.1);
-    let before = l.stream_count().await;
-    let (s, _, _) = other
-        .post(&format!("{trail}/close"), &[("csrf", &other_csrf)])
-        .await;
-    assert_eq!(s, 404);
-    assert_eq!(l.stream_count().await, before);
+    other.kept_out(&format!("{trail}/close"), &[], 404).await;
     // Forged: no CSRF token.
     let (s, _, _) = web.post(&format!("{trail}/close"), &[]).await;
     assert_eq!(s, 403);
-    let (_, loc) = lands(
-        &l,
-        &web,
-        &format!("{trail}/close"),
-        &[("csrf", &csrf)],
-        "death.review_closed",
-    )
-    .await;
+    let (_, loc) = web
+        .lands(&format!("{trail}/close"), &[], "death.review_closed")
+        .await;
     let (s, page, _) = web.get(&format!("{loc}&lang=en")).await;
     assert!(
         s == 200 && page.contains("Autopsy report") && page.contains("急性心肌梗死"),
         "{page}"
     );
     assert!(!page.contains("/reviews\""), "no forms on a closed trail");
-    refused(
-        &l,
-        &web,
+    web.refused(
         &format!("{trail}/autopsy"),
-        &[
-            ("csrf", &csrf),
-            ("reported_at", "2026-01-11T10:00"),
-            ("findings", "again"),
-        ],
+        &[("reported_at", "2026-01-11T10:00"), ("findings", "again")],
         409,
         "is closed",
     )
@@ -820,10 +703,8 @@ async fn death_trails_are_recorded_and_reviewed_from_the_staff_pages() {
 async fn the_monthly_pack_opens_for_the_sessions_scope() {
     let l = Lantern::start().await;
     l.hospital("H1", "R1", &["ICU"]).await;
-    let so = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
-    let qc = l.token(json!({"role": "qc_centre", "region": "R1"})).await;
+    let so = l.officer("H1").await;
+    let qc = l.qc_centre("R1").await;
     let month = crate::support::clock::current_month();
     let mut web = Browser::new(&l);
     web.sign_in(&so).await;
@@ -876,13 +757,9 @@ async fn the_monthly_pack_opens_for_the_sessions_scope() {
 #[tokio::test]
 #[ignore = "needs node and tests/browser/node_modules: run `make e2e`"]
 async fn browser_clinician_officer_and_analyst_do_their_jobs() {
-    let l = Lantern::start().await;
-    l.hospital("H1", "R1", &["ICU"]).await;
-    l.hospital("H2", "R1", &["ICU"]).await;
-    let so = l
-        .token(json!({"role": "safety_officer", "hospital": "H1"}))
-        .await;
-    let qc = l.token(json!({"role": "qc_centre", "region": "R1"})).await;
+    let l = Lantern::with_hospitals(&["H1", "H2"]).await;
+    let so = l.officer("H1").await;
+    let qc = l.qc_centre("R1").await;
     let month = crate::support::clock::current_month();
     for h in ["H1", "H2"] {
         let his = l.token(json!({"role": "his", "hospital": h})).await;

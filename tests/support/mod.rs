@@ -57,6 +57,17 @@ impl Lantern {
         l
     }
 
+    /// Starts with hospitals `codes`, each in region R1 with an ICU: the
+    /// usual ground for checking that one hospital's staff cannot reach
+    /// another's records.
+    pub async fn with_hospitals(codes: &[&str]) -> Lantern {
+        let l = Lantern::start().await;
+        for code in codes {
+            l.hospital(code, "R1", &["ICU"]).await;
+        }
+        l
+    }
+
     /// A `lantern` command with this instance's environment.
     pub fn command(&self) -> Command {
         let mut c = Command::new(lantern_bin());
@@ -281,6 +292,18 @@ impl Lantern {
         let (s, b) = self.post("/api/v1/admin/tokens", Some(ADMIN), &body).await;
         assert_eq!(s, 201, "{b}");
         b["token"].as_str().unwrap().to_owned()
+    }
+
+    /// A token of `hospital`'s safety officer.
+    pub async fn officer(&self, hospital: &str) -> String {
+        self.token(serde_json::json!({"role": "safety_officer", "hospital": hospital}))
+            .await
+    }
+
+    /// A token of `region`'s QC centre.
+    pub async fn qc_centre(&self, region: &str) -> String {
+        self.token(serde_json::json!({"role": "qc_centre", "region": region}))
+            .await
     }
 }
 

@@ -278,6 +278,22 @@ fn csv_field(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
+/// A CSV file to save as `file`; never cached, it holds hospital figures.
+fn download(file: &str, csv: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        csv,
+    )
+        .into_response()
+}
+
 /// The dashboard's table as CSV: hospitals, then their departments.
 pub fn to_csv(hospitals: &[RateRow], departments: &[RateRow]) -> String {
     let mut out = String::from(
@@ -315,16 +331,10 @@ pub async fn csv(
     let (from, to) = period_of(&q);
     let hospitals = query(rates, &staff, from, to, By::Hospital).await?;
     let departments = query(rates, &staff, from, to, By::Department).await?;
-    let name = format!("attachment; filename=\"lantern-rates-{from}-{to}.csv\"");
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, name),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
+    Ok(download(
+        &format!("lantern-rates-{from}-{to}.csv"),
         to_csv(&hospitals.rows, &departments.rows),
-    )
-        .into_response())
+    ))
 }
 
 /// The Pareto table as CSV: category code, reports, cumulative %.
@@ -350,14 +360,8 @@ pub async fn categories_csv_file(
     let rates = rates(&web)?;
     let (from, to) = period_of(&q);
     let pareto = categories(rates, &staff, from, to).await?;
-    let name = format!("attachment; filename=\"lantern-categories-{from}-{to}.csv\"");
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, name),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
+    Ok(download(
+        &format!("lantern-categories-{from}-{to}.csv"),
         categories_csv(pareto.as_ref()),
-    )
-        .into_response())
+    ))
 }

@@ -7,7 +7,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use lantern_intake::app::IdempotencyKey;
 use lantern_intake::directory::HospitalRecord;
 use lantern_intake::domain::AgeBand;
@@ -25,7 +25,10 @@ use uuid::Uuid;
 
 use super::rca::code;
 use super::reports::own_hospital;
-use super::{Fields, Notice, choice, given, invalid, local_display, local_time, shown_on_page};
+use super::{
+    Fields, Kept, Notice, Posted, WrittenQuery, choice, command, given, hospital_zone, invalid,
+    local_display, local_time, saved, staff_zone,
+};
 use crate::error::WebError;
 use crate::i18n::Lang;
 use crate::layout::page;
@@ -118,7 +121,6 @@ async fn render_list(
         .iter()
         .filter(|t| t.state == lantern_mortality::death::State::Overdue)
         .count();
-    let status = notice.status();
     let body = html! {
         h1 { (lang.t("deaths.h1")) " — " (hospital.name) }
         p class="hint" { (lang.t("deaths.rules_hint")) }
@@ -183,9 +185,13 @@ async fn render_list(
             p { button type="submit" { (lang.t("deaths.record_submit")) } }
         }
     };
-    let mut response = page(staff, lang, "/staff/deaths", lang.t("deaths.h1"), body);
-    *response.status_mut() = status;
-    Ok(response)
+    Ok(notice.answer(page(
+        staff,
+        lang,
+        "/staff/deaths",
+        lang.t("deaths.h1"),
+        body,
+    )))
 }
 
 /// `GET /staff/deaths?month=&state=`: the worklist.
@@ -239,15 +245,12 @@ pub async fn record(
         .map(|(_, Json(d))| (d.death_id, d.seq))
     }
     .await;
-    match result {
-        Ok((id, seq)) => {
-            Ok(Redirect::to(&format!("/staff/deaths/{id}?after={seq}&saved=1")).into_response())
-        }
-        Err(e) => {
-            let notice = shown_on_page(e)?;
-            render_list(&web, &staff, lang, &ListPageQuery::default(), notice, &form).await
-        }
-    }
+    let to = result.map(|(id, seq)| saved(&format!("/staff/deaths/{id}"), seq, ""));
+    let q = ListPageQuery::default();
+    super::outcome(to, |notice| {
+        render_list(&web, &staff, lang, &q, notice, &form)
+    })
+    .await
 }
 
 fn step_detail(lang: Lang, kind: &str, detail: &serde_json::Value) -> Markup {
@@ -272,30 +275,6 @@ fn step_detail(lang: Lang, kind: &str, detail: &serde_json::Value) -> Markup {
     }
 }
 
-/// Which form a refused write came from, and what was typed.
-struct Kept {
-    form: &'static str,
-    fields: Fields,
-}
-
-impl Kept {
-    fn v(&self, form: &str, name: &str) -> &str {
-        if self.form == form {
-            self.fields.raw(name)
-        } else {
-            ""
-        }
-    }
-
-    fn notice(&self, form: &str, notice: &Notice, lang: Lang) -> Markup {
-        if self.form == form {
-            notice.show(lang)
-        } else {
-            html! {}
-        }
-    }
-}
-
 async fn render_trail(
     web: &Web,
     staff: &Staff,
@@ -313,13 +292,7 @@ async fn render_trail(
         ValidQuery(After { after }),
     )
     .await?;
-    let tz = web
-        .intake
-        .directory
-        .hospital(&t.hospital)
-        .await?
-        .map(|h| h.timezone)
-        .unwrap_or_else(|| "Asia/Shanghai".to_owned());
+    let tz = hospital_zone(web, &t.hospital).await?;
     // Cases of the hospital a review may link to.
     let cases = match &web.rca {
         Some(rca) => rca
@@ -332,7 +305,6 @@ async fn render_trail(
             .collect(),
         None => Vec::new(),
     };
-    let status = notice.status();
     let open = t.state != lantern_mortality::death::State::Closed;
     let path = format!("/staff/deaths/{id}");
     let autopsy_in = t.steps.iter().any(|s| s.type_ == "autopsy_reported");
@@ -453,16 +425,7 @@ async fn render_trail(
             }
         }
     };
-    let mut response = page(staff, lang, &path, lang.t("deaths.trail_h1"), body);
-    *response.status_mut() = status;
-    Ok(response)
-}
-
-/// The trail page's query.
-#[derive(Deserialize, Default)]
-pub struct TrailQuery {
-    after: Option<String>,
-    saved: Option<String>,
+    Ok(notice.answer(page(staff, lang, &path, lang.t("deaths.trail_h1"), body)))
 }
 
 /// `GET /staff/deaths/{id}`: the trail and its forms.
@@ -471,39 +434,39 @@ pub async fn trail(
     staff: Staff,
     lang: Lang,
     Path(id): Path<String>,
-    Query(q): Query<TrailQuery>,
+    Query(q): Query<WrittenQuery>,
 ) -> Result<Response, WebError> {
     let id = death_id(&id)?;
-    let notice = if q.saved.is_some() {
-        Notice::Saved
-    } else {
-        Notice::None
-    };
-    let after = given(&q.after).and_then(|s| s.parse().ok());
-    let kept = Kept {
-        form: "",
-        fields: Fields::default(),
-    };
-    render_trail(&web, &staff, lang, id, after, notice, kept).await
+    render_trail(&web, &staff, lang, id, q.after(), q.notice(), Kept::none()).await
 }
 
-async fn outcome(
-    web: &Web,
-    staff: &Staff,
+/// The common start of every step: the form (CSRF checked), the death id,
+/// the service.
+fn start<'a>(
+    web: &'a Web,
+    staff: &'a Staff,
     lang: Lang,
+    id: &str,
+    form: &'static str,
+    pairs: Vec<(String, String)>,
+) -> Result<(Posted<'a>, &'a lantern_mortality::Mortality, Uuid), WebError> {
+    let step = Posted::new(web, staff, lang, form, pairs)?;
+    let id = death_id(id)?;
+    Ok((step, web.mortality()?, id))
+}
+
+/// After a step: to the trail page (waiting for the write), or the trail
+/// page with the refusal next to the form it came from.
+async fn outcome(
+    step: Posted<'_>,
     id: Uuid,
     result: Result<u64, ApiError>,
-    kept: Kept,
 ) -> Result<Response, WebError> {
-    match result {
-        Ok(seq) => {
-            Ok(Redirect::to(&format!("/staff/deaths/{id}?after={seq}&saved=1")).into_response())
-        }
-        Err(e) => {
-            let notice = shown_on_page(e)?;
-            render_trail(web, staff, lang, id, None, notice, kept).await
-        }
-    }
+    let page = format!("/staff/deaths/{id}");
+    step.outcome(result, &page, "", |s, notice| {
+        render_trail(s.web, s.staff, s.lang, id, None, notice, s.kept)
+    })
+    .await
 }
 
 /// `POST /staff/deaths/{id}/reviews`, through the API's `add_review`.
@@ -514,11 +477,9 @@ pub async fn review(
     Path(id): Path<String>,
     PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let form = Fields(form);
-    form.check_csrf(&staff)?;
-    let id = death_id(&id)?;
-    let m = web.mortality()?;
-    let tz = hospital_zone(&web, &staff).await;
+    let (step, m, id) = start(&web, &staff, lang, &id, "review", form)?;
+    let tz = staff_zone(&web, &staff).await;
+    let form = step.fields();
     let result = async {
         let mut errors = Vec::new();
         let held_at = local_time(form.get("held_at"), &tz, "/held_at", &mut errors);
@@ -562,22 +523,10 @@ pub async fn review(
             defects,
             rca_id,
         };
-        add_review(
-            State(m.clone()),
-            staff.principal.clone(),
-            Path(id),
-            IdempotencyKey::default(),
-            ValidJson(body),
-        )
-        .await
-        .map(|(_, Json(a))| a.seq)
+        command(add_review, m, &staff, id, body).await
     }
     .await;
-    let kept = Kept {
-        form: "review",
-        fields: form,
-    };
-    outcome(&web, &staff, lang, id, result, kept).await
+    outcome(step, id, result).await
 }
 
 /// `POST /staff/deaths/{id}/autopsy`, through the API's `add_autopsy`.
@@ -588,11 +537,9 @@ pub async fn autopsy(
     Path(id): Path<String>,
     PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let form = Fields(form);
-    form.check_csrf(&staff)?;
-    let id = death_id(&id)?;
-    let m = web.mortality()?;
-    let tz = hospital_zone(&web, &staff).await;
+    let (step, m, id) = start(&web, &staff, lang, &id, "autopsy", form)?;
+    let tz = staff_zone(&web, &staff).await;
+    let form = step.fields();
     let result = async {
         let mut errors = Vec::new();
         let at = local_time(form.get("reported_at"), &tz, "/reported_at", &mut errors);
@@ -604,22 +551,10 @@ pub async fn autopsy(
             reported_at,
             findings: form.raw("findings").to_owned(),
         };
-        add_autopsy(
-            State(m.clone()),
-            staff.principal.clone(),
-            Path(id),
-            IdempotencyKey::default(),
-            ValidJson(body),
-        )
-        .await
-        .map(|(_, Json(a))| a.seq)
+        command(add_autopsy, m, &staff, id, body).await
     }
     .await;
-    let kept = Kept {
-        form: "autopsy",
-        fields: form,
-    };
-    outcome(&web, &staff, lang, id, result, kept).await
+    outcome(step, id, result).await
 }
 
 /// `POST /staff/deaths/{id}/close`, through the API's `close_death`.
@@ -630,33 +565,7 @@ pub async fn close(
     Path(id): Path<String>,
     PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let form = Fields(form);
-    form.check_csrf(&staff)?;
-    let id = death_id(&id)?;
-    let m = web.mortality()?;
-    let result = close_death(
-        State(m.clone()),
-        staff.principal.clone(),
-        Path(id),
-        IdempotencyKey::default(),
-        ValidJson(serde_json::Map::new()),
-    )
-    .await
-    .map(|(_, Json(a))| a.seq);
-    let kept = Kept {
-        form: "close",
-        fields: form,
-    };
-    outcome(&web, &staff, lang, id, result, kept).await
-}
-
-/// The signed-in officer's hospital's time zone.
-async fn hospital_zone(web: &Web, staff: &Staff) -> String {
-    match staff.principal.hospital.as_deref() {
-        Some(code) => match web.intake.directory.hospital(code).await {
-            Ok(Some(h)) => h.timezone,
-            _ => "Asia/Shanghai".to_owned(),
-        },
-        None => "Asia/Shanghai".to_owned(),
-    }
+    let (step, m, id) = start(&web, &staff, lang, &id, "close", form)?;
+    let result = command(close_death, m, &staff, id, serde_json::Map::new()).await;
+    outcome(step, id, result).await
 }

@@ -8,14 +8,30 @@ pub mod rca;
 pub mod reports;
 pub mod signin;
 
-use axum::http::StatusCode;
-use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
-use lantern_intake::{ApiError, FieldError};
-use maud::{Markup, html};
+use std::future::Future;
 
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
+use lantern_intake::api::Appended;
+use lantern_intake::app::IdempotencyKey;
+use lantern_intake::auth::Principal;
+use lantern_intake::json::ValidJson;
+use lantern_intake::{ApiError, FieldError};
+use lantern_rca::views::{ActionNumbered, FactorNumbered};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::Web;
 use crate::error::WebError;
 use crate::i18n::Lang;
 use crate::session::Staff;
+
+/// The zone wall-clock times are read in when a hospital's is not known:
+/// every hospital in the directory is in China.
+const DEFAULT_ZONE: &str = "Asia/Shanghai";
 
 /// Empty form fields mean "not given".
 pub fn given(s: &Option<String>) -> Option<&str> {
@@ -39,6 +55,13 @@ impl Notice {
             Notice::Refused(e) => e.status(),
             _ => StatusCode::OK,
         }
+    }
+
+    /// `response`, the page showing this notice, with its status: a
+    /// refused write answers 422 or 409 even though the page is shown.
+    pub fn answer(&self, mut response: Response) -> Response {
+        *response.status_mut() = self.status();
+        response
     }
 
     /// The notice as markup: a status line, or an alert with the API's
@@ -67,6 +90,227 @@ pub fn shown_on_page(e: ApiError) -> Result<Notice, WebError> {
     match e {
         e @ (ApiError::Invalid(_) | ApiError::Conflict(_)) => Ok(Notice::Refused(e)),
         e => Err(e.into()),
+    }
+}
+
+/// The query of a page a write redirects back to.
+#[derive(Deserialize, Default)]
+pub struct WrittenQuery {
+    /// The stream sequence the read must have reached, so the write shows.
+    after: Option<String>,
+    /// Set after a write that landed.
+    saved: Option<String>,
+}
+
+impl WrittenQuery {
+    /// The sequence to wait for, if any.
+    pub fn after(&self) -> Option<u64> {
+        given(&self.after).and_then(|s| s.parse().ok())
+    }
+
+    /// "Saved" after a write that landed, else nothing.
+    pub fn notice(&self) -> Notice {
+        if self.saved.is_some() {
+            Notice::Saved
+        } else {
+            Notice::None
+        }
+    }
+}
+
+/// Where a write that landed sends the browser: back to `page`, which
+/// waits for `seq` and says it was saved, at `anchor` (none if empty).
+pub fn saved(page: &str, seq: u64, anchor: &str) -> String {
+    if anchor.is_empty() {
+        format!("{page}?after={seq}&saved=1")
+    } else {
+        format!("{page}?after={seq}&saved=1#{anchor}")
+    }
+}
+
+/// After a write: a redirect to `result`'s page when it landed; for a
+/// refusal the member of staff can act on, the page drawn `again` with
+/// it; anything else is the error page.
+pub async fn outcome<Fut>(
+    result: Result<String, ApiError>,
+    again: impl FnOnce(Notice) -> Fut,
+) -> Result<Response, WebError>
+where
+    Fut: Future<Output = Result<Response, WebError>>,
+{
+    match result {
+        Ok(to) => Ok(Redirect::to(&to).into_response()),
+        Err(e) => again(shown_on_page(e)?).await,
+    }
+}
+
+/// An API command's answer: the stream sequence of what it appended.
+pub trait Sequenced {
+    /// The sequence a later read waits for.
+    fn seq(&self) -> u64;
+}
+
+impl Sequenced for Appended {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+}
+
+impl Sequenced for FactorNumbered {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+}
+
+impl Sequenced for ActionNumbered {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+}
+
+/// Calls the API's own command `handler` on the resource at `path` as the
+/// signed-in member of staff, so scope, validation and the append are the
+/// API's exactly; returns the sequence to wait for.
+pub async fn command<S, P, B, R, Fut>(
+    handler: impl FnOnce(State<S>, Principal, Path<P>, IdempotencyKey, ValidJson<B>) -> Fut,
+    state: &S,
+    staff: &Staff,
+    path: P,
+    body: B,
+) -> Result<u64, ApiError>
+where
+    S: Clone,
+    R: Sequenced,
+    Fut: Future<Output = Result<(StatusCode, Json<R>), ApiError>>,
+{
+    // A browser's form post carries no Idempotency-Key header, so the
+    // handler sees what it sees from any client that sends none.
+    handler(
+        State(state.clone()),
+        staff.principal.clone(),
+        Path(path),
+        IdempotencyKey::default(),
+        ValidJson(body),
+    )
+    .await
+    .map(|(_, Json(answer))| answer.seq())
+}
+
+/// Which form a refused write came from, and what was typed into it, so
+/// the page shows the refusal next to that form with the values kept.
+pub struct Kept {
+    /// The form's name, empty for none.
+    pub form: &'static str,
+    /// What was typed.
+    pub fields: Fields,
+}
+
+impl Kept {
+    /// No refused form.
+    pub fn none() -> Kept {
+        Kept {
+            form: "",
+            fields: Fields::default(),
+        }
+    }
+
+    /// The typed value of `name` if the refused form was `form`.
+    pub fn v(&self, form: &str, name: &str) -> &str {
+        if self.form == form {
+            self.fields.raw(name)
+        } else {
+            ""
+        }
+    }
+
+    /// `notice` if the refused form was `form`, else nothing.
+    pub fn notice(&self, form: &str, notice: &Notice, lang: Lang) -> Markup {
+        if self.form == form {
+            notice.show(lang)
+        } else {
+            html! {}
+        }
+    }
+}
+
+/// A command form posted from a staff page, its CSRF token checked: who
+/// posted it, and what was typed into which form.
+pub struct Posted<'a> {
+    /// The app.
+    pub web: &'a Web,
+    /// Who posted it.
+    pub staff: &'a Staff,
+    /// The page's language.
+    pub lang: Lang,
+    /// The form and its values, for the page if the API refuses them.
+    pub kept: Kept,
+}
+
+impl<'a> Posted<'a> {
+    /// The form `form` as posted; 403 unless it carries the session's
+    /// CSRF token.
+    pub fn new(
+        web: &'a Web,
+        staff: &'a Staff,
+        lang: Lang,
+        form: &'static str,
+        pairs: Vec<(String, String)>,
+    ) -> Result<Self, WebError> {
+        let fields = Fields(pairs);
+        fields.check_csrf(staff)?;
+        Ok(Posted {
+            web,
+            staff,
+            lang,
+            kept: Kept { form, fields },
+        })
+    }
+
+    /// What was typed.
+    pub fn fields(&self) -> &Fields {
+        &self.kept.fields
+    }
+
+    /// After the write: to `page` at `anchor` when it landed; for a
+    /// refusal the member of staff can act on, the page drawn `again`
+    /// with the notice and what was typed; else the error page.
+    pub async fn outcome<Fut>(
+        self,
+        result: Result<u64, ApiError>,
+        page: &str,
+        anchor: &str,
+        again: impl FnOnce(Self, Notice) -> Fut,
+    ) -> Result<Response, WebError>
+    where
+        Fut: Future<Output = Result<Response, WebError>>,
+    {
+        let to = result.map(|seq| saved(page, seq, anchor));
+        outcome(to, |notice| again(self, notice)).await
+    }
+}
+
+/// The time zone of `hospital`'s wall clock, for showing and reading
+/// times of its records.
+pub async fn hospital_zone(web: &Web, hospital: &str) -> Result<String, WebError> {
+    Ok(web
+        .intake
+        .directory
+        .hospital(hospital)
+        .await?
+        .map(|h| h.timezone)
+        .unwrap_or_else(|| DEFAULT_ZONE.to_owned()))
+}
+
+/// The signed-in member of staff's hospital's time zone, for reading the
+/// times typed into a form; the API checks the times themselves, so a
+/// directory that cannot answer falls back instead of failing the post.
+pub async fn staff_zone(web: &Web, staff: &Staff) -> String {
+    match staff.principal.hospital.as_deref() {
+        Some(code) => match web.intake.directory.hospital(code).await {
+            Ok(Some(h)) => h.timezone,
+            _ => DEFAULT_ZONE.to_owned(),
+        },
+        None => DEFAULT_ZONE.to_owned(),
     }
 }
 
@@ -238,5 +482,21 @@ mod tests {
         assert!(g.is_some() && errors.is_empty());
         let g: Option<lantern_intake::domain::Grade> = choice(Some("V"), "/grade", &mut errors);
         assert!(g.is_none() && errors[0].pointer == "/grade");
+    }
+
+    #[test]
+    fn a_landed_write_returns_to_its_page_and_a_refused_one_keeps_its_form() {
+        assert_eq!(saved("/staff/rca/x", 7, ""), "/staff/rca/x?after=7&saved=1");
+        assert_eq!(
+            saved("/staff/rca/x", 7, "actions"),
+            "/staff/rca/x?after=7&saved=1#actions"
+        );
+        let kept = Kept {
+            form: "close",
+            fields: Fields(vec![("lessons".into(), " typed ".into())]),
+        };
+        assert_eq!(kept.v("close", "lessons"), " typed ");
+        assert_eq!(kept.v("timeline", "lessons"), "");
+        assert_eq!(Kept::none().v("", "lessons"), "");
     }
 }

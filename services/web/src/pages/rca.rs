@@ -10,7 +10,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use chrono::Utc;
 use lantern_intake::app::IdempotencyKey;
 use lantern_intake::directory::HospitalRecord;
@@ -33,7 +33,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::reports::own_hospital;
-use super::{Fields, Notice, choice, given, invalid, local_display, local_time, shown_on_page};
+use super::{
+    Fields, Kept, Notice, Posted, WrittenQuery, choice, command, given, hospital_zone, invalid,
+    local_display, local_time, saved, staff_zone,
+};
 use crate::error::WebError;
 use crate::i18n::Lang;
 use crate::layout::page;
@@ -266,7 +269,6 @@ async fn render_list(
             offered.push((u, u.to_string()));
         }
     }
-    let status = notice.status();
     let body = html! {
         h1 { (lang.t("rca.h1")) " — " (hospital.name) }
         section aria-labelledby="h-overdue" {
@@ -316,9 +318,7 @@ async fn render_list(
             @if cases.rows.is_empty() { p { (lang.t("rca.no_cases")) } } @else { (summary_rows(lang, &cases.rows)) }
         }
     };
-    let mut response = page(staff, lang, "/staff/rca", lang.t("rca.h1"), body);
-    *response.status_mut() = status;
-    Ok(response)
+    Ok(notice.answer(page(staff, lang, "/staff/rca", lang.t("rca.h1"), body)))
 }
 
 /// `GET /staff/rca?state=`: overdue items, the queue with the form to open
@@ -375,47 +375,12 @@ pub async fn open(
             .map(|(_, Json(o))| (o.rca_id, o.seq))
         }
     };
-    match result {
-        Ok((id, seq)) => {
-            Ok(Redirect::to(&format!("/staff/rca/{id}?after={seq}&saved=1")).into_response())
-        }
-        Err(e) => {
-            let notice = shown_on_page(e)?;
-            render_list(&web, &staff, lang, &ListPageQuery::default(), notice, &form).await
-        }
-    }
-}
-
-/// Which form a refused write came from, and what was typed into it.
-struct Kept {
-    form: &'static str,
-    fields: Fields,
-}
-
-impl Kept {
-    fn none() -> Kept {
-        Kept {
-            form: "",
-            fields: Fields::default(),
-        }
-    }
-
-    /// The typed value of `name` if the refused form was `form`.
-    fn v(&self, form: &str, name: &str) -> &str {
-        if self.form == form {
-            self.fields.raw(name)
-        } else {
-            ""
-        }
-    }
-}
-
-fn notice_at(notice: &Notice, kept: &Kept, form: &str, lang: Lang) -> Markup {
-    if kept.form == form {
-        notice.show(lang)
-    } else {
-        html! {}
-    }
+    let to = result.map(|(id, seq)| saved(&format!("/staff/rca/{id}"), seq, ""));
+    let q = ListPageQuery::default();
+    super::outcome(to, |notice| {
+        render_list(&web, &staff, lang, &q, notice, &form)
+    })
+    .await
 }
 
 async fn render_case(
@@ -437,14 +402,7 @@ async fn render_case(
         ValidQuery(After { after }),
     )
     .await?;
-    let tz = web
-        .intake
-        .directory
-        .hospital(&c.hospital)
-        .await?
-        .map(|h| h.timezone)
-        .unwrap_or_else(|| "Asia/Shanghai".to_owned());
-    let status = notice.status();
+    let tz = hospital_zone(web, &c.hospital).await?;
     let open = c.state == CaseState::Open;
     let path = format!("/staff/rca/{id}");
     let saved = matches!(notice, Notice::Saved);
@@ -484,7 +442,7 @@ async fn render_case(
             ol { @for t in &c.timeline { li { time datetime=(t.at.to_rfc3339()) { (local_display(t.at, &tz)) } " — " (t.text.as_deref().unwrap_or("")) } } }
         }
         @if open {
-            (notice_at(&notice, &kept, "timeline", lang))
+            (kept.notice("timeline", &notice, lang))
             form method="post" action={ (path) "/timeline" } {
                 input type="hidden" name="csrf" value=(staff.csrf);
                 label for="tl-at" { (lang.t("rca.at")) }
@@ -514,7 +472,7 @@ async fn render_case(
             }
         }
         @if open {
-            (notice_at(&notice, &kept, "factor", lang))
+            (kept.notice("factor", &notice, lang))
             form method="post" action={ (path) "/factors" } id="add-factor" {
                 input type="hidden" name="csrf" value=(staff.csrf);
                 label for="fa-category" { (lang.t("rca.category")) }
@@ -539,7 +497,7 @@ async fn render_case(
             } }
         }
         @if open && !c.factors.is_empty() {
-            (notice_at(&notice, &kept, "root_causes", lang))
+            (kept.notice("root_causes", &notice, lang))
             form method="post" action={ (path) "/root-causes" } {
                 input type="hidden" name="csrf" value=(staff.csrf);
                 fieldset {
@@ -560,7 +518,7 @@ async fn render_case(
         h2 id="actions" { (lang.t("rca.actions")) }
         // A refused completion shows here: the action it named may no
         // longer have a form (completed meanwhile).
-        (notice_at(&notice, &kept, "complete", lang))
+        (kept.notice("complete", &notice, lang))
         @if c.actions.is_empty() { p { (lang.t("rca.none_yet")) } } @else {
             table {
                 thead { tr {
@@ -610,7 +568,7 @@ async fn render_case(
                 }
             }
             h3 { (lang.t("rca.plan_h")) }
-            (notice_at(&notice, &kept, "action", lang))
+            (kept.notice("action", &notice, lang))
             form method="post" action={ (path) "/actions" } id="plan-action" {
                 input type="hidden" name="csrf" value=(staff.csrf);
                 label for="ac-what" { (lang.t("rca.what")) }
@@ -633,7 +591,7 @@ async fn render_case(
 
             h2 id="close" { (lang.t("rca.close_h")) }
             p class="hint" { (lang.t("rca.close_hint")) }
-            (notice_at(&notice, &kept, "close", lang))
+            (kept.notice("close", &notice, lang))
             form method="post" action={ (path) "/close" } {
                 input type="hidden" name="csrf" value=(staff.csrf);
                 label for="cl-lessons" { (lang.t("rca.lessons")) }
@@ -648,16 +606,7 @@ async fn render_case(
             @if let Some(r) = &c.reason_no_action { p { (lang.t("rca.reason_no_action")) ": " (r) } }
         }
     };
-    let mut response = page(staff, lang, &path, lang.t("rca.case_h1"), body);
-    *response.status_mut() = status;
-    Ok(response)
-}
-
-/// The case page's query.
-#[derive(Deserialize, Default)]
-pub struct CaseQuery {
-    after: Option<String>,
-    saved: Option<String>,
+    Ok(notice.answer(page(staff, lang, &path, lang.t("rca.case_h1"), body)))
 }
 
 /// `GET /staff/rca/{id}`: the case file and its forms.
@@ -666,69 +615,40 @@ pub async fn case(
     staff: Staff,
     lang: Lang,
     Path(id): Path<String>,
-    Query(q): Query<CaseQuery>,
+    Query(q): Query<WrittenQuery>,
 ) -> Result<Response, WebError> {
     let id = case_id(&id)?;
-    let notice = if q.saved.is_some() {
-        Notice::Saved
-    } else {
-        Notice::None
-    };
-    render_case(
-        &web,
-        &staff,
-        lang,
-        id,
-        after_of(&q.after),
-        notice,
-        Kept::none(),
-    )
-    .await
+    render_case(&web, &staff, lang, id, q.after(), q.notice(), Kept::none()).await
 }
 
-/// After a step: to the case page (waiting for the write), or the case
-/// page with the refusal next to the form it came from.
-async fn outcome(
-    web: &Web,
-    staff: &Staff,
-    lang: Lang,
-    id: Uuid,
-    anchor: &str,
-    result: Result<u64, ApiError>,
-    kept: Kept,
-) -> Result<Response, WebError> {
-    match result {
-        Ok(seq) => Ok(
-            Redirect::to(&format!("/staff/rca/{id}?after={seq}&saved=1#{anchor}")).into_response(),
-        ),
-        Err(e) => {
-            let notice = shown_on_page(e)?;
-            render_case(web, staff, lang, id, None, notice, kept).await
-        }
-    }
-}
-
-/// The common start of every step: CSRF, the case id, the service.
+/// The common start of every step: the form (CSRF checked), the case id,
+/// the service.
 fn start<'a>(
     web: &'a Web,
-    staff: &Staff,
+    staff: &'a Staff,
+    lang: Lang,
     id: &str,
-    form: &Fields,
-) -> Result<(&'a lantern_rca::Rca, Uuid), WebError> {
-    form.check_csrf(staff)?;
-    let id = case_id(id)?;
-    Ok((web.rca()?, id))
+    form: &'static str,
+    pairs: Vec<(String, String)>,
+) -> Result<(Posted<'a>, &'a lantern_rca::Rca, Uuid), WebError> {
+    let step = Posted::new(web, staff, lang, form, pairs)?;
+    let case = case_id(id)?;
+    Ok((step, web.rca()?, case))
 }
 
-/// The hospital's time zone for reading wall-clock times of a case.
-async fn zone_of(web: &Web, staff: &Staff) -> String {
-    match staff.principal.hospital.as_deref() {
-        Some(code) => match web.intake.directory.hospital(code).await {
-            Ok(Some(h)) => h.timezone,
-            _ => "Asia/Shanghai".to_owned(),
-        },
-        None => "Asia/Shanghai".to_owned(),
-    }
+/// After a step: to the case page at `anchor` (waiting for the write), or
+/// the case page with the refusal next to the form it came from.
+async fn outcome(
+    step: Posted<'_>,
+    case: Uuid,
+    anchor: &str,
+    result: Result<u64, ApiError>,
+) -> Result<Response, WebError> {
+    let page = format!("/staff/rca/{case}");
+    step.outcome(result, &page, anchor, |s, notice| {
+        render_case(s.web, s.staff, s.lang, case, None, notice, s.kept)
+    })
+    .await
 }
 
 /// `POST /staff/rca/{id}/timeline`, through the API's `add_timeline`.
@@ -739,9 +659,9 @@ pub async fn timeline(
     Path(id): Path<String>,
     PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let form = Fields(form);
-    let (rca, uuid) = start(&web, &staff, &id, &form)?;
-    let tz = zone_of(&web, &staff).await;
+    let (step, rca, case) = start(&web, &staff, lang, &id, "timeline", form)?;
+    let tz = staff_zone(&web, &staff).await;
+    let form = step.fields();
     let result = async {
         let mut errors = Vec::new();
         let at = local_time(form.get("at"), &tz, "/at", &mut errors);
@@ -753,30 +673,10 @@ pub async fn timeline(
             at,
             text: form.raw("text").to_owned(),
         };
-        add_timeline(
-            State(rca.clone()),
-            staff.principal.clone(),
-            Path(id.clone()),
-            IdempotencyKey::default(),
-            ValidJson(body),
-        )
-        .await
-        .map(|(_, Json(a))| a.seq)
+        command(add_timeline, rca, &staff, id, body).await
     }
     .await;
-    outcome(
-        &web,
-        &staff,
-        lang,
-        uuid,
-        "timeline",
-        result,
-        Kept {
-            form: "timeline",
-            fields: form,
-        },
-    )
-    .await
+    outcome(step, case, "timeline", result).await
 }
 
 /// `POST /staff/rca/{id}/factors`, through the API's `add_factor`.
@@ -787,8 +687,8 @@ pub async fn factor(
     Path(id): Path<String>,
     PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let form = Fields(form);
-    let (rca, uuid) = start(&web, &staff, &id, &form)?;
+    let (step, rca, case) = start(&web, &staff, lang, &id, "factor", form)?;
+    let form = step.fields();
     let result = async {
         let mut errors = Vec::new();
         let category: Option<Fishbone> = choice(form.get("category"), "/category", &mut errors);
@@ -802,30 +702,10 @@ pub async fn factor(
             statement: form.raw("statement").to_owned(),
             whys: (!whys.is_empty()).then_some(whys),
         };
-        add_factor(
-            State(rca.clone()),
-            staff.principal.clone(),
-            Path(id.clone()),
-            IdempotencyKey::default(),
-            ValidJson(body),
-        )
-        .await
-        .map(|(_, Json(a))| a.seq)
+        command(add_factor, rca, &staff, id, body).await
     }
     .await;
-    outcome(
-        &web,
-        &staff,
-        lang,
-        uuid,
-        "factors",
-        result,
-        Kept {
-            form: "factor",
-            fields: form,
-        },
-    )
-    .await
+    outcome(step, case, "factors", result).await
 }
 
 /// `POST /staff/rca/{id}/root-causes`, through the API's `confirm_root_causes`.
@@ -836,8 +716,8 @@ pub async fn root_causes(
     Path(id): Path<String>,
     PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let form = Fields(form);
-    let (rca, uuid) = start(&web, &staff, &id, &form)?;
+    let (step, rca, case) = start(&web, &staff, lang, &id, "root_causes", form)?;
+    let form = step.fields();
     let result = async {
         let mut errors = Vec::new();
         let mut factors = Vec::new();
@@ -851,30 +731,11 @@ pub async fn root_causes(
             }
         }
         invalid(errors)?;
-        confirm_root_causes(
-            State(rca.clone()),
-            staff.principal.clone(),
-            Path(id.clone()),
-            IdempotencyKey::default(),
-            ValidJson(ConfirmRootCauses { factors }),
-        )
-        .await
-        .map(|(_, Json(a))| a.seq)
+        let body = ConfirmRootCauses { factors };
+        command(confirm_root_causes, rca, &staff, id, body).await
     }
     .await;
-    outcome(
-        &web,
-        &staff,
-        lang,
-        uuid,
-        "root-causes",
-        result,
-        Kept {
-            form: "root_causes",
-            fields: form,
-        },
-    )
-    .await
+    outcome(step, case, "root-causes", result).await
 }
 
 /// `POST /staff/rca/{id}/actions`, through the API's `plan_action`.
@@ -885,8 +746,8 @@ pub async fn action(
     Path(id): Path<String>,
     PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let form = Fields(form);
-    let (rca, uuid) = start(&web, &staff, &id, &form)?;
+    let (step, rca, case) = start(&web, &staff, lang, &id, "action", form)?;
+    let form = step.fields();
     let result = async {
         let mut errors = Vec::new();
         let strength: Option<Strength> = choice(form.get("strength"), "/strength", &mut errors);
@@ -902,30 +763,10 @@ pub async fn action(
             strength,
             measure: form.raw("measure").to_owned(),
         };
-        plan_action(
-            State(rca.clone()),
-            staff.principal.clone(),
-            Path(id.clone()),
-            IdempotencyKey::default(),
-            ValidJson(body),
-        )
-        .await
-        .map(|(_, Json(a))| a.seq)
+        command(plan_action, rca, &staff, id, body).await
     }
     .await;
-    outcome(
-        &web,
-        &staff,
-        lang,
-        uuid,
-        "actions",
-        result,
-        Kept {
-            form: "action",
-            fields: form,
-        },
-    )
-    .await
+    outcome(step, case, "actions", result).await
 }
 
 /// `POST /staff/rca/{id}/actions/{n}/complete`, through the API's
@@ -937,9 +778,9 @@ pub async fn complete(
     Path((id, n)): Path<(String, String)>,
     PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let form = Fields(form);
-    let (rca, uuid) = start(&web, &staff, &id, &form)?;
-    let tz = zone_of(&web, &staff).await;
+    let (step, rca, case) = start(&web, &staff, lang, &id, "complete", form)?;
+    let tz = staff_zone(&web, &staff).await;
+    let form = step.fields();
     let result = async {
         let mut errors = Vec::new();
         let at = local_time(form.get("completed_at"), &tz, "/completed_at", &mut errors);
@@ -952,30 +793,10 @@ pub async fn complete(
             evidence: form.raw("evidence").to_owned(),
             effect: form.get("effect").map(str::to_owned),
         };
-        complete_action(
-            State(rca.clone()),
-            staff.principal.clone(),
-            Path((id.clone(), n.clone())),
-            IdempotencyKey::default(),
-            ValidJson(body),
-        )
-        .await
-        .map(|(_, Json(a))| a.seq)
+        command(complete_action, rca, &staff, (id, n), body).await
     }
     .await;
-    outcome(
-        &web,
-        &staff,
-        lang,
-        uuid,
-        "actions",
-        result,
-        Kept {
-            form: "complete",
-            fields: form,
-        },
-    )
-    .await
+    outcome(step, case, "actions", result).await
 }
 
 /// `POST /staff/rca/{id}/close`, through the API's `close_rca`.
@@ -986,34 +807,13 @@ pub async fn close(
     Path(id): Path<String>,
     PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let form = Fields(form);
-    let (rca, uuid) = start(&web, &staff, &id, &form)?;
+    let (step, rca, case) = start(&web, &staff, lang, &id, "close", form)?;
     let body = CloseRca {
-        lessons: form.raw("lessons").to_owned(),
-        reason_no_action: form.get("reason_no_action").map(str::to_owned),
+        lessons: step.fields().raw("lessons").to_owned(),
+        reason_no_action: step.fields().get("reason_no_action").map(str::to_owned),
     };
-    let result = close_rca(
-        State(rca.clone()),
-        staff.principal.clone(),
-        Path(id.clone()),
-        IdempotencyKey::default(),
-        ValidJson(body),
-    )
-    .await
-    .map(|(_, Json(a))| a.seq);
-    outcome(
-        &web,
-        &staff,
-        lang,
-        uuid,
-        "close",
-        result,
-        Kept {
-            form: "close",
-            fields: form,
-        },
-    )
-    .await
+    let result = command(close_rca, rca, &staff, id, body).await;
+    outcome(step, case, "close", result).await
 }
 
 #[cfg(test)]

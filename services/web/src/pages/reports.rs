@@ -4,23 +4,21 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use chrono::Utc;
 use lantern_intake::ApiError;
 use lantern_intake::api::reports::{
     TextBody, TriageReport, get_report, post_feedback, triage_report,
 };
-use lantern_intake::app::IdempotencyKey;
 use lantern_intake::directory::HospitalRecord;
 use lantern_intake::domain::{Category, Grade, Role};
-use lantern_intake::json::ValidJson;
 use lantern_intake::query::{After, Month, ValidQuery};
 use lantern_intake::reports::{ReportRecord, Status};
 use maud::{Markup, html};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Fields, Notice, given};
+use super::{Fields, Notice, WrittenQuery, command, given, saved};
 use crate::error::WebError;
 use crate::i18n::Lang;
 use crate::layout::page;
@@ -219,14 +217,6 @@ pub async fn inbox(
     ))
 }
 
-/// Query of the report page: `after` (wait for a write to show) and
-/// `saved` (say it worked).
-#[derive(Deserialize, Default)]
-pub struct ReportQuery {
-    after: Option<String>,
-    saved: Option<String>,
-}
-
 fn report_id(s: &str) -> Result<Uuid, WebError> {
     s.parse()
         .map_err(|_| WebError::Api(ApiError::NotFound(format!("no report {s}"))))
@@ -249,7 +239,6 @@ async fn render(
         ValidQuery(After { after }),
     )
     .await?;
-    let status = notice.status();
     let preselected = Fields(vec![("report_ids".to_owned(), id.to_string())]);
     let this_report = [(
         id,
@@ -323,15 +312,13 @@ async fn render(
             p { button type="submit" { (lang.t("report.feedback_submit")) } }
         }
     };
-    let mut response = page(
+    Ok(notice.answer(page(
         staff,
         lang,
         &format!("/staff/reports/{id}"),
         lang.t("report.h1"),
         body,
-    );
-    *response.status_mut() = status;
-    Ok(response)
+    )))
 }
 
 /// `GET /staff/reports/{id}`: the report, its triage and feedback forms.
@@ -340,20 +327,14 @@ pub async fn report(
     staff: Staff,
     lang: Lang,
     Path(id): Path<String>,
-    Query(q): Query<ReportQuery>,
+    Query(q): Query<WrittenQuery>,
 ) -> Result<Response, WebError> {
     let id = report_id(&id)?;
-    let notice = if q.saved.is_some() {
-        Notice::Saved
-    } else {
-        Notice::None
-    };
-    let after = given(&q.after).and_then(|s| s.parse().ok());
-    render(&web, &staff, lang, id, after, notice).await
+    render(&web, &staff, lang, id, q.after(), q.notice()).await
 }
 
-/// After a write: a refusal the officer can act on (422, 409) is shown on
-/// the report page; anything else (403, 404, 503) is the error page.
+/// After a write: to the report page (waiting for the write), or the
+/// report page with the refusal.
 async fn outcome(
     web: &Web,
     staff: &Staff,
@@ -361,15 +342,8 @@ async fn outcome(
     id: Uuid,
     result: Result<u64, ApiError>,
 ) -> Result<Response, WebError> {
-    match result {
-        Ok(seq) => {
-            Ok(Redirect::to(&format!("/staff/reports/{id}?after={seq}&saved=1")).into_response())
-        }
-        Err(e @ (ApiError::Invalid(_) | ApiError::Conflict(_))) => {
-            render(web, staff, lang, id, None, Notice::Refused(e)).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let to = result.map(|seq| saved(&format!("/staff/reports/{id}"), seq, ""));
+    super::outcome(to, |notice| render(web, staff, lang, id, None, notice)).await
 }
 
 /// The triage form.
@@ -409,15 +383,7 @@ pub async fn triage(
         duplicate_of,
         note: given(&form.note).map(str::to_owned),
     };
-    let result = triage_report(
-        State(web.intake.clone()),
-        staff.principal.clone(),
-        Path(id),
-        IdempotencyKey::default(),
-        ValidJson(body),
-    )
-    .await
-    .map(|(_, Json(a))| a.seq);
+    let result = command(triage_report, &web.intake, &staff, id, body).await;
     outcome(&web, &staff, lang, id, result).await
 }
 
@@ -440,14 +406,7 @@ pub async fn feedback(
 ) -> Result<Response, WebError> {
     staff.check_csrf(&form.csrf)?;
     let id = report_id(&id)?;
-    let result = post_feedback(
-        State(web.intake.clone()),
-        staff.principal.clone(),
-        Path(id),
-        IdempotencyKey::default(),
-        ValidJson(TextBody { text: form.text }),
-    )
-    .await
-    .map(|(_, Json(a))| a.seq);
+    let body = TextBody { text: form.text };
+    let result = command(post_feedback, &web.intake, &staff, id, body).await;
     outcome(&web, &staff, lang, id, result).await
 }
