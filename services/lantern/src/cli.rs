@@ -55,6 +55,9 @@ enum Command {
     },
     /// List the projectors.
     Projectors,
+    /// Measure speed against raw JetStream on this machine (starts its own
+    /// nats-server); prints a table and writes JSON.
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Where events and read models live.
@@ -175,6 +178,7 @@ impl Cli {
                 lantern_projection::export(&db, &mut stdout.lock())?;
                 Ok(())
             }
+            Command::Bench(args) => crate::bench::run(args).await,
             Command::Projectors => {
                 for p in projectors() {
                     println!("{}", p.name());

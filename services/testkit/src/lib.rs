@@ -15,6 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The `jetstream { sync_interval }` every server of this kit runs with: an
+/// acknowledged append is on disk, as in production.
+pub const SYNC_INTERVAL: &str = "always";
+
 /// A running (or stopped) nats-server owned by a test.
 pub struct NatsServer {
     bin: PathBuf,
@@ -87,8 +91,9 @@ impl NatsServer {
         let conf_text = format!(
             "listen: 127.0.0.1:{port}\n\
              max_payload: 2MB\n\
-             jetstream {{\n  store_dir: {store:?}\n  sync_interval: always\n}}\n",
+             jetstream {{\n  store_dir: {store:?}\n  sync_interval: {sync}\n}}\n",
             port = self.port,
+            sync = SYNC_INTERVAL,
             store = store.display().to_string(),
         );
         std::fs::write(&conf, conf_text).expect("write nats.conf");
