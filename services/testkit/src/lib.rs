@@ -79,6 +79,11 @@ impl NatsServer {
         self.spawn();
     }
 
+    /// The server's process id while it runs (to watch it: RSS, syscalls).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Whether the server process is running (not killed by the test).
     pub fn is_running(&self) -> bool {
         self.child.is_some()

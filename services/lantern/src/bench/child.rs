@@ -28,6 +28,16 @@ impl Serve {
         nats_url: &str,
         data_dir: &Path,
     ) -> Result<Serve, String> {
+        Serve::start_with(http, nats_url, data_dir, &[]).await
+    }
+
+    /// [`Serve::start`] with extra environment (e.g. `LANTERN_GROUP_COMMIT`).
+    pub async fn start_with(
+        http: &reqwest::Client,
+        nats_url: &str,
+        data_dir: &Path,
+        env: &[(&str, &str)],
+    ) -> Result<Serve, String> {
         std::fs::create_dir_all(data_dir).map_err(|e| e.to_string())?;
         let port = lantern_testkit::free_port();
         let log = data_dir.with_extension("log");
@@ -43,6 +53,7 @@ impl Serve {
             .env("LANTERN_DATA_DIR", data_dir)
             .env("LANTERN_HTTP_ADDR", format!("127.0.0.1:{port}"))
             .env("LANTERN_ADMIN_TOKEN", ADMIN)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
             .stderr(log_file)
@@ -194,5 +205,65 @@ pub fn disk_bytes(path: &Path) -> u64 {
             .unwrap_or(0)
     } else {
         meta.blocks() * 512
+    }
+}
+
+/// Counts a process's fsync and fdatasync calls with `perf stat` on the
+/// syscall tracepoints (cheap, unlike ptrace): how many durable writes a
+/// phase cost the server. `None` where perf is missing or not permitted.
+pub struct Fsyncs {
+    child: Child,
+    out: PathBuf,
+}
+
+impl Fsyncs {
+    /// Starts counting the syscalls of `pid`; the result goes to `out`.
+    pub fn start(pid: u32, out: &Path) -> Option<Fsyncs> {
+        let child = Command::new("perf")
+            .args([
+                "stat",
+                "-x,",
+                "-e",
+                "syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync",
+                "-p",
+                &pid.to_string(),
+                "-o",
+            ])
+            .arg(out)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        // Give perf a moment to attach before the phase starts.
+        std::thread::sleep(Duration::from_millis(300));
+        Some(Fsyncs {
+            child,
+            out: out.to_owned(),
+        })
+    }
+
+    /// Stops counting; the number of fsync + fdatasync calls.
+    pub fn stop(mut self) -> Option<u64> {
+        let _ = Command::new("kill")
+            .arg("-INT")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let text = std::fs::read_to_string(&self.out).ok()?;
+        let counts: Vec<u64> = text
+            .lines()
+            .filter(|l| l.contains("syscalls:sys_enter_"))
+            .filter_map(|l| l.split(',').next()?.trim().parse().ok())
+            .collect();
+        (!counts.is_empty()).then(|| counts.iter().sum())
     }
 }

@@ -32,7 +32,7 @@ use lantern_ledger::{Ledger, SchemaRegistry, StreamSettings};
 use lantern_testkit::NatsServer;
 use serde_json::{Value, json};
 
-use child::{ADMIN, Serve, disk_bytes};
+use child::{ADMIN, Fsyncs, Serve, disk_bytes};
 use load::Tokens;
 use workload::Org;
 
@@ -133,7 +133,14 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
     let version = client.server_info().version;
     let js = async_nats::jetstream::new(client.clone());
     let msgs: Vec<_> = raw.iter().map(|e| load::seal(e, true)).collect();
+    let scratch = tempfile::Builder::new()
+        .prefix("lantern-bench-")
+        .tempdir()?;
+    let counter = nats
+        .pid()
+        .and_then(|pid| Fsyncs::start(pid, &scratch.path().join("fsyncs-a.txt")));
     let a = load::raw_publish(&js, Arc::new(msgs), args.concurrency).await;
+    let a_fsyncs = counter.and_then(Fsyncs::stop);
     let light_msgs: Vec<_> = light_items
         .iter()
         .flat_map(|i| i.raw(&org))
@@ -141,48 +148,39 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
         .collect();
     let a_light = load::raw_publish(&js, Arc::new(light_msgs), 1).await;
     note(format!(
-        "A raw publish: {:.0} events/s, p99 {:.1} ms ({} errors)",
+        "A raw publish: {:.0} events/s, p99 {:.1} ms, {} fsyncs ({} errors)",
         a.per_s(),
         a.quantile(0.99),
+        a_fsyncs.map_or("?".to_owned(), |n| n.to_string()),
         a.errors
     ));
+    drop(js);
     drop(ledger_a);
     drop(client);
     drop(nats);
 
-    // B: the intake, a child `lantern serve` on its own server.
-    let nats = NatsServer::start();
-    let data = tempfile::Builder::new()
-        .prefix("lantern-bench-")
-        .tempdir()?;
-    let mut serve = Serve::start(&http, &nats.url(), &data.path().join("intake")).await?;
-    let tokens = load::setup_org(&http, &serve.base, ADMIN, &org).await?;
-    let setup_seq = serve.caught_up(&http, 0).await?;
-    let b = load::intake(
-        &http,
-        &serve.base,
-        &tokens,
-        Arc::new(items.clone()),
-        args.concurrency,
-    )
-    .await;
-    let b_light = load::intake(&http, &serve.base, &tokens, Arc::new(light_items), 1).await;
-    note(format!(
-        "B intake: {:.0} events/s, p99 {:.1} ms ({} errors{})",
-        b.per_s(),
-        b.quantile(0.99),
-        b.errors,
-        b.error_samples
-            .first()
-            .map(|e| format!(", e.g. {e}"))
-            .unwrap_or_default()
-    ));
-    let b_rss = serve.peak_rss_mb();
-    serve.stop();
-    drop(nats);
+    // B: the intake, a child `lantern serve` on its own server, with group
+    // commit (the default) and with every append on its own.
+    let items = Arc::new(items);
+    let light_items = Arc::new(light_items);
+    let mut phases = BTreeMap::new();
+    for (name, group_commit) in [("group", None), ("single", Some("1"))] {
+        let phase = intake_phase(
+            &http,
+            &org,
+            items.clone(),
+            light_items.clone(),
+            args.concurrency,
+            &scratch.path().join(format!("intake-{name}")),
+            group_commit,
+        )
+        .await?;
+        phases.insert(name, phase);
+    }
     drop(items);
     drop(raw);
 
+    let a_per_s = a.per_s().max(1e-9);
     results.insert("raw_publish_per_s".into(), json!(round(a.per_s(), 0)));
     results.insert(
         "raw_publish_p50_ms".into(),
@@ -196,23 +194,40 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
         "raw_publish_light_p99_ms".into(),
         json!(round(a_light.quantile(0.99), 2)),
     );
-    results.insert("intake_per_s".into(), json!(round(b.per_s(), 0)));
-    results.insert("intake_p50_ms".into(), json!(round(b.quantile(0.5), 2)));
-    results.insert("intake_p99_ms".into(), json!(round(b.quantile(0.99), 2)));
     results.insert(
-        "intake_light_p99_ms".into(),
-        json!(round(b_light.quantile(0.99), 2)),
+        "raw_publish_fsyncs_per_event".into(),
+        json!(a_fsyncs.map(|n| round(n as f64 / a.events.max(1) as f64, 3))),
     );
-    results.insert("intake_errors".into(), json!(b.errors + b_light.errors));
-    results.insert(
-        "intake_vs_raw_publish".into(),
-        json!(round(b.per_s() / a.per_s().max(1e-9), 3)),
-    );
-    results.insert("intake_setup_events".into(), json!(setup_seq));
-    results.insert(
-        "intake_peak_rss_mb".into(),
-        json!(b_rss.map(|m| round(m, 1))),
-    );
+    for (name, p) in &phases {
+        // The default configuration (group commit) carries the plain keys.
+        let key = |k: &str| match *name {
+            "group" => format!("intake_{k}"),
+            _ => format!("intake_{name}_{k}"),
+        };
+        results.insert(key("per_s"), json!(round(p.run.per_s(), 0)));
+        results.insert(key("p50_ms"), json!(round(p.run.quantile(0.5), 2)));
+        results.insert(key("p99_ms"), json!(round(p.run.quantile(0.99), 2)));
+        results.insert(key("light_p50_ms"), json!(round(p.light.quantile(0.5), 2)));
+        results.insert(key("light_p99_ms"), json!(round(p.light.quantile(0.99), 2)));
+        results.insert(key("errors"), json!(p.run.errors + p.light.errors));
+        results.insert(
+            key("fsyncs_per_event"),
+            json!(
+                p.fsyncs
+                    .map(|n| round(n as f64 / p.run.events.max(1) as f64, 3))
+            ),
+        );
+        results.insert(
+            key("peak_rss_mb"),
+            json!(p.peak_rss_mb.map(|m| round(m, 1))),
+        );
+        let vs = match *name {
+            "group" => "intake_vs_raw_publish".to_owned(),
+            _ => format!("intake_{name}_vs_raw_publish"),
+        };
+        results.insert(vs, json!(round(p.run.per_s() / a_per_s, 3)));
+    }
+    results.insert("intake_concurrency".into(), json!(args.concurrency));
 
     if !args.no_history {
         history(&args, &org, next, &http, &mut results).await?;
@@ -254,6 +269,71 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
     std::fs::write(&args.out, serde_json::to_string_pretty(&json)? + "\n")?;
     println!("results: {}", args.out.display());
     Ok(())
+}
+
+/// What one intake configuration did.
+struct IntakePhase {
+    run: load::Run,
+    light: load::Run,
+    fsyncs: Option<u64>,
+    peak_rss_mb: Option<f64>,
+}
+
+/// B: a fresh server and `lantern serve` (group commit as configured), the
+/// organisation registered, then the items at `concurrency` and the light
+/// reports one at a time.
+async fn intake_phase(
+    http: &reqwest::Client,
+    org: &Org,
+    items: Arc<Vec<workload::Item>>,
+    light: Arc<Vec<workload::Item>>,
+    concurrency: usize,
+    dir: &std::path::Path,
+    group_commit: Option<&str>,
+) -> Result<IntakePhase, BoxError> {
+    let name = if group_commit.is_some() {
+        "single appends"
+    } else {
+        "group commit"
+    };
+    let nats = NatsServer::start();
+    let env: Vec<(&str, &str)> = group_commit
+        .map(|g| ("LANTERN_GROUP_COMMIT", g))
+        .into_iter()
+        .collect();
+    let mut serve = Serve::start_with(http, &nats.url(), dir, &env).await?;
+    let tokens = load::setup_org(http, &serve.base, ADMIN, org).await?;
+    serve.caught_up(http, 0).await?;
+    let counter = nats
+        .pid()
+        .and_then(|pid| Fsyncs::start(pid, &dir.with_extension("fsyncs")));
+    let run = load::intake(http, &serve.base, &tokens, items, concurrency).await;
+    let fsyncs = counter.and_then(Fsyncs::stop);
+    // Light load: the projectors have caught up, nothing else is running.
+    serve.caught_up(http, 0).await?;
+    let light = load::intake(http, &serve.base, &tokens, light, 1).await;
+    note(format!(
+        "B intake ({name}): {:.0} events/s, p99 {:.1} ms, light p99 {:.1} ms, {} fsyncs ({} errors{})",
+        run.per_s(),
+        run.quantile(0.99),
+        light.quantile(0.99),
+        fsyncs.map_or("?".to_owned(), |n| n.to_string()),
+        run.errors + light.errors,
+        run.error_samples
+            .iter()
+            .chain(&light.error_samples)
+            .next()
+            .map(|e| format!(", e.g. {e}"))
+            .unwrap_or_default()
+    ));
+    let peak_rss_mb = serve.peak_rss_mb();
+    serve.stop();
+    Ok(IntakePhase {
+        run,
+        light,
+        fsyncs,
+        peak_rss_mb,
+    })
 }
 
 /// Report-only items for the light-load latency (one client, one at a time).
@@ -509,22 +589,49 @@ fn print_table(r: &Value) {
         "anchor",
     );
     row(
-        "B intake (events/s)",
+        "B intake, group commit (events/s)",
         num(&r["intake_per_s"]),
         format!("B/A {}", r["intake_vs_raw_publish"]),
         "B/A ≥ 0.8; B ≥ 5 × A",
     );
     row(
-        "  B latency under load",
+        "B intake, single appends (events/s)",
+        num(&r["intake_single_per_s"]),
+        format!("B/A {}", r["intake_single_vs_raw_publish"]),
+        "B/A ≥ 0.8",
+    );
+    row(
+        "  B latency under load, group",
         format!("p50 {} ms", r["intake_p50_ms"]),
         format!("p99 {} ms", r["intake_p99_ms"]),
         "",
     );
     row(
-        "  one report, light load",
+        "  B latency under load, single",
+        format!("p50 {} ms", r["intake_single_p50_ms"]),
+        format!("p99 {} ms", r["intake_single_p99_ms"]),
+        "",
+    );
+    row(
+        "  one report, light load, group",
         format!("p99 {} ms", r["intake_light_p99_ms"]),
-        format!("raw p99 {} ms", r["raw_publish_light_p99_ms"]),
+        format!("single p99 {} ms", r["intake_single_light_p99_ms"]),
         "no worse with batching",
+    );
+    row(
+        "  one raw publish, light load",
+        format!("p99 {} ms", r["raw_publish_light_p99_ms"]),
+        String::new(),
+        "",
+    );
+    row(
+        "  server fsyncs per event",
+        format!("group {}", r["intake_fsyncs_per_event"]),
+        format!(
+            "single {} / raw {}",
+            r["intake_single_fsyncs_per_event"], r["raw_publish_fsyncs_per_event"]
+        ),
+        "",
     );
     if r.get("raw_read_per_s").is_some() {
         row(
