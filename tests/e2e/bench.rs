@@ -49,6 +49,8 @@ fn bench_runs_end_to_end_and_writes_every_key() {
         "raw_publish_per_s",
         "intake_per_s",
         "intake_vs_raw_publish",
+        "intake_single_per_s",
+        "intake_single_vs_raw_publish",
         "raw_read_per_s",
         "rebuild_vs_raw_read_min",
         "query_p99_ms_1m_max",
@@ -58,6 +60,7 @@ fn bench_runs_end_to_end_and_writes_every_key() {
         positive(key);
     }
     assert_eq!(r["intake_errors"], 0, "{r:#}");
+    assert_eq!(r["intake_single_errors"], 0, "{r:#}");
     let projectors = r["rebuild_per_s"].as_object().unwrap();
     for name in [
         "directory",
