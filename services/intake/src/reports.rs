@@ -211,7 +211,6 @@ impl Projector for ReportsProjector {
             .recorded_at
             .with_timezone(&zone(tz_name.as_deref()))
             .date_naive();
-        let data = || e.data.clone();
         match e.event_type.as_str() {
             "org.hospital_registered" => {
                 if let Some(tz) = e.data.get("timezone").and_then(|v| v.as_str()) {
@@ -224,7 +223,7 @@ impl Projector for ReportsProjector {
                 if tx.get(&report_key(e.aggregate))?.is_some() {
                     return Ok(());
                 }
-                let Ok(f) = serde_json::from_value::<Filed>(data()) else {
+                let Ok(f) = <Filed as serde::Deserialize>::deserialize(&e.data) else {
                     return Ok(());
                 };
                 let month = today.format("%Y-%m");
@@ -266,7 +265,7 @@ impl Projector for ReportsProjector {
                 };
                 match e.event_type.as_str() {
                     "report.followed_up" => {
-                        if let Ok(t) = serde_json::from_value::<Text>(data()) {
+                        if let Ok(t) = <Text as serde::Deserialize>::deserialize(&e.data) {
                             r.follow_ups.push(FollowUp {
                                 text: t.text,
                                 added_on: today,
@@ -274,7 +273,7 @@ impl Projector for ReportsProjector {
                         }
                     }
                     "report.feedback_posted" => {
-                        if let Ok(t) = serde_json::from_value::<Text>(data()) {
+                        if let Ok(t) = <Text as serde::Deserialize>::deserialize(&e.data) {
                             r.feedback.push(Feedback {
                                 text: t.text,
                                 posted_on: today,
@@ -282,7 +281,7 @@ impl Projector for ReportsProjector {
                         }
                     }
                     _ => {
-                        if let Ok(t) = serde_json::from_value::<Triaged>(data()) {
+                        if let Ok(t) = <Triaged as serde::Deserialize>::deserialize(&e.data) {
                             r.triage = Some(Triage {
                                 grade: t.grade,
                                 category: t.category,
@@ -297,7 +296,7 @@ impl Projector for ReportsProjector {
                 tx.put_json(key, &r)?;
             }
             "rca.opened" => {
-                let Ok(o) = serde_json::from_value::<RcaOpened>(data()) else {
+                let Ok(o) = <RcaOpened as serde::Deserialize>::deserialize(&e.data) else {
                     return Ok(());
                 };
                 for id in &o.report_ids {
@@ -313,7 +312,7 @@ impl Projector for ReportsProjector {
                 tx.put_json(rca_key(e.aggregate), &o.report_ids)?;
             }
             "rca.closed" => {
-                let Ok(c) = serde_json::from_value::<RcaClosed>(data()) else {
+                let Ok(c) = <RcaClosed as serde::Deserialize>::deserialize(&e.data) else {
                     return Ok(());
                 };
                 let ids: Vec<Uuid> = tx.get_json(&rca_key(e.aggregate))?.unwrap_or_default();

@@ -55,6 +55,9 @@ enum Command {
     },
     /// List the projectors.
     Projectors,
+    /// Measure speed against raw JetStream on this machine (starts its own
+    /// nats-server); prints a table and writes JSON.
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Where events and read models live.
@@ -69,6 +72,10 @@ pub struct StoreArgs {
     /// Stream replicas: 1 on one server, 3 in a cluster.
     #[arg(long, env = "LANTERN_STREAM_REPLICAS", default_value_t = 1)]
     pub replicas: usize,
+    /// Group commit: most concurrent appends stored as one atomic batch
+    /// (one durable write); 1 appends each event on its own.
+    #[arg(long, env = "LANTERN_GROUP_COMMIT", default_value_t = 500)]
+    pub group_commit: usize,
 }
 
 /// Settings of a running service.
@@ -111,7 +118,15 @@ pub async fn ledger(store: &StoreArgs) -> Result<Ledger, Box<dyn std::error::Err
         replicas: store.replicas,
         ..StreamSettings::default()
     };
-    Ok(Ledger::open(client, &settings, Arc::new(SchemaRegistry::embedded()?)).await?)
+    let ledger = Ledger::open(client, &settings, Arc::new(SchemaRegistry::embedded()?)).await?;
+    Ok(if store.group_commit > 1 {
+        ledger.with_group_commit(lantern_ledger::GroupCommit {
+            max_batch: store.group_commit,
+            ..Default::default()
+        })
+    } else {
+        ledger
+    })
 }
 
 /// Every projector, by name.
@@ -175,6 +190,7 @@ impl Cli {
                 lantern_projection::export(&db, &mut stdout.lock())?;
                 Ok(())
             }
+            Command::Bench(args) => crate::bench::run(args).await,
             Command::Projectors => {
                 for p in projectors() {
                     println!("{}", p.name());

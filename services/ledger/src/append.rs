@@ -65,6 +65,7 @@ pub struct Ledger {
     pub(crate) js: jetstream::Context,
     pub(crate) stream: jetstream::stream::Stream,
     schemas: Arc<SchemaRegistry>,
+    group: Option<crate::group::Group>,
 }
 
 impl Ledger {
@@ -80,7 +81,22 @@ impl Ledger {
             js,
             stream,
             schemas,
+            group: None,
         })
+    }
+
+    /// This ledger with group commit: concurrent appends (of any aggregates)
+    /// are stored as one atomic batch, one durable write for many callers
+    /// (see [`crate::group`]). Needs a tokio runtime.
+    pub fn with_group_commit(self, settings: crate::GroupCommit) -> Ledger {
+        let alone = Ledger {
+            group: None,
+            ..self.clone()
+        };
+        Ledger {
+            group: Some(crate::group::Group::start(alone, settings)),
+            ..self
+        }
     }
 
     /// Fails at once while the client is not connected, rather than letting
@@ -93,6 +109,11 @@ impl Ledger {
                 "not connected to NATS ({state})"
             ))),
         }
+    }
+
+    /// What group commit has done, when it is on.
+    pub fn group_stats(&self) -> Option<crate::group::GroupStats> {
+        self.group.as_ref().map(crate::group::Group::stats)
     }
 
     /// The schema registry events are validated with.
@@ -119,10 +140,36 @@ impl Ledger {
         let id = msg_id
             .map(str::to_owned)
             .unwrap_or_else(|| envelope.id.to_string());
+        let appended = match &self.group {
+            Some(group) => {
+                group
+                    .append(subject, headers, payload, id, expect, envelope)
+                    .await?
+            }
+            None => {
+                self.publish_one(subject, headers, payload, &id, expect, envelope)
+                    .await?
+            }
+        };
+        tracing::Span::current().record("seq", appended.seq);
+        Ok(appended)
+    }
+
+    /// Publishes one sealed event with its message id and expectation, and
+    /// tells a stored event from a retry's duplicate and from a conflict.
+    pub(crate) async fn publish_one(
+        &self,
+        subject: String,
+        headers: async_nats::HeaderMap,
+        payload: bytes::Bytes,
+        id: &str,
+        expect: Expect,
+        envelope: Envelope,
+    ) -> Result<Appended, LedgerError> {
         let mut publish = PublishMessage::build()
             .headers(headers)
             .payload(payload)
-            .message_id(&id);
+            .message_id(id);
         match expect {
             Expect::Any => {}
             Expect::New => publish = publish.expected_last_subject_sequence(0),
@@ -141,9 +188,8 @@ impl Ledger {
                     _ => 0,
                 };
                 if let Some(found) = self.last_on_subject(&subject).await?
-                    && found.msg_id.as_deref() == Some(id.as_str())
+                    && found.msg_id.as_deref() == Some(id)
                 {
-                    tracing::Span::current().record("seq", found.seq);
                     return Ok(Appended {
                         seq: found.seq,
                         duplicate: true,
@@ -154,7 +200,6 @@ impl Ledger {
             }
             Err(e) => return Err(publish_error(e)),
         };
-        tracing::Span::current().record("seq", ack.sequence);
         if ack.duplicate {
             let first = self.get(ack.sequence).await?;
             return Ok(Appended {

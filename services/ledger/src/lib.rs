@@ -12,12 +12,14 @@
 //!   validated against before it is appended;
 //! - [`append`]: appending with de-duplication and per-aggregate optimistic
 //!   concurrency, returning only after JetStream acknowledged;
+//! - [`group`]: group commit, concurrent appends stored as one atomic batch;
 //! - [`read`]: reading the stream back, in order, from any sequence;
 //! - [`trace`]: carrying the W3C trace context through message headers.
 
 pub mod append;
 pub mod envelope;
 pub mod error;
+pub mod group;
 pub mod read;
 pub mod schema;
 pub mod stream;
@@ -27,6 +29,7 @@ pub mod trace;
 pub use append::{Appended, Expect, Ledger, NewEvent};
 pub use envelope::{Envelope, Recorded};
 pub use error::{LedgerError, Violation};
+pub use group::GroupCommit;
 pub use schema::SchemaRegistry;
 pub use stream::{StreamSettings, ensure_stream};
 pub use subject::{AggregateKind, Code, SYSTEM_SCOPE, subject};

@@ -248,3 +248,109 @@ async fn batches_are_atomic_and_retry_safe() {
         .unwrap();
     assert_eq!(ok.last().unwrap().seq, 5);
 }
+
+/// Group commit: concurrent appends of different aggregates are stored as
+/// atomic batches, and each caller gets what a lone append would give: its
+/// own sequence, a conflict for a stale expectation, the first event for a
+/// retried message id.
+#[tokio::test]
+async fn group_commit_batches_across_aggregates_and_keeps_semantics() {
+    let server = NatsServer::start();
+    let ledger = ledger(&server)
+        .await
+        .with_group_commit(lantern_ledger::GroupCommit::default());
+    let taken = Uuid::now_v7();
+    let first = ledger
+        .append(census(taken, 1), Expect::New, None)
+        .await
+        .unwrap();
+
+    // A burst of new aggregates: every one stored once, at its own sequence.
+    let aggregates: Vec<Uuid> = (0..300).map(|_| Uuid::now_v7()).collect();
+    let results = futures::future::join_all(
+        aggregates
+            .iter()
+            .map(|a| ledger.append(census(*a, 7), Expect::New, None)),
+    )
+    .await;
+    let mut seqs = Vec::new();
+    for (a, r) in aggregates.iter().zip(results) {
+        let r = r.unwrap();
+        assert!(!r.duplicate);
+        let stored = ledger.get(r.seq).await.unwrap();
+        assert_eq!(stored.envelope.id, r.envelope.id);
+        assert_eq!(stored.envelope.aggregate, *a);
+        seqs.push(r.seq);
+    }
+    seqs.sort_unstable();
+    seqs.dedup();
+    assert_eq!(seqs.len(), 300);
+    let stats = ledger.group_stats().unwrap();
+    assert!(stats.batches >= 1 && stats.batched >= 2, "{stats:?}");
+    assert_eq!(stats.refused, 0, "{stats:?}");
+
+    // In a burst: one stale expectation, one retried key, one step on the
+    // right version. Each gets its own answer; the rest are stored.
+    let others: Vec<Uuid> = (0..50).map(|_| Uuid::now_v7()).collect();
+    let mut calls = Vec::new();
+    calls.push(ledger.append(census(taken, 2), Expect::New, None));
+    calls.push(ledger.append(census(taken, 3), Expect::LastAt(first.seq), Some("key-1")));
+    calls.push(ledger.append(census(taken, 3), Expect::LastAt(first.seq), Some("key-1")));
+    for a in &others {
+        calls.push(ledger.append(census(*a, 8), Expect::New, None));
+    }
+    let results = futures::future::join_all(calls).await;
+    assert!(
+        matches!(results[0], Err(LedgerError::Conflict { .. })),
+        "{:?}",
+        results[0]
+    );
+    let (a, b) = (results[1].as_ref(), results[2].as_ref());
+    // The retried key: one is stored, the other is its duplicate (or, if
+    // both raced past the dedup, a conflict for the stale expectation).
+    let key1 = match (a, b) {
+        (Ok(x), Ok(y)) => {
+            assert_eq!(x.seq, y.seq);
+            assert!(x.duplicate != y.duplicate);
+            x.seq
+        }
+        (Ok(x), Err(LedgerError::Conflict { .. })) | (Err(LedgerError::Conflict { .. }), Ok(x)) => {
+            assert!(!x.duplicate);
+            x.seq
+        }
+        other => panic!("{other:?}"),
+    };
+    for r in &results[3..] {
+        assert!(!r.as_ref().unwrap().duplicate);
+    }
+    let count = ledger.message_count().await.unwrap();
+    assert_eq!(count, 1 + 300 + 1 + 50);
+
+    // Under light load an append goes out at once, alone, not waiting for
+    // company.
+    let before = ledger.group_stats().unwrap();
+    let t = std::time::Instant::now();
+    let lone = ledger
+        .append(census(Uuid::now_v7(), 9), Expect::New, None)
+        .await
+        .unwrap();
+    assert!(t.elapsed() < std::time::Duration::from_secs(1));
+    assert_eq!(
+        ledger.get(lone.seq).await.unwrap().envelope.id,
+        lone.envelope.id
+    );
+    let after = ledger.group_stats().unwrap();
+    assert_eq!(after.alone, before.alone + 1, "{after:?}");
+    assert_eq!(after.batches, before.batches, "{after:?}");
+
+    // A retry of a stored event, alone or in a burst, is its duplicate.
+    let retried = futures::future::join_all(
+        (0..3).map(|_| ledger.append(census(taken, 3), Expect::LastAt(first.seq), Some("key-1"))),
+    )
+    .await;
+    for r in retried {
+        let r = r.unwrap();
+        assert!(r.duplicate);
+        assert_eq!(r.seq, key1);
+    }
+}

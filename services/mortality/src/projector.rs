@@ -37,7 +37,6 @@ impl Projector for MortalityProjector {
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
         let e = &event.envelope;
-        let data = || e.data.clone();
         match e.event_type.as_str() {
             "org.hospital_registered" => {
                 if let Some(tz) = e.data.get("timezone").and_then(|v| v.as_str()) {
@@ -50,7 +49,8 @@ impl Projector for MortalityProjector {
                 if tx.get(&death_key(e.aggregate))?.is_some() {
                     return Ok(());
                 }
-                let Ok(recorded) = serde_json::from_value::<DeathRecorded>(data()) else {
+                let Ok(recorded) = <DeathRecorded as serde::Deserialize>::deserialize(&e.data)
+                else {
                     return Ok(());
                 };
                 let timezone: String = tx
@@ -83,12 +83,14 @@ impl Projector for MortalityProjector {
                     return Ok(());
                 };
                 let step = match e.event_type.as_str() {
-                    "death.review_held" => serde_json::from_value::<Review>(data())
+                    "death.review_held" => <Review as serde::Deserialize>::deserialize(&e.data)
                         .ok()
                         .map(Step::Review),
-                    "death.autopsy_reported" => serde_json::from_value::<Autopsy>(data())
-                        .ok()
-                        .map(Step::Autopsy),
+                    "death.autopsy_reported" => {
+                        <Autopsy as serde::Deserialize>::deserialize(&e.data)
+                            .ok()
+                            .map(Step::Autopsy)
+                    }
                     _ => Some(Step::Close),
                 };
                 if let Some(step) = step {

@@ -14,6 +14,12 @@ use crate::{ProjectionError, Projector, Tx, checkpoint};
 /// flush, when idle every event is committed as soon as it is applied.
 const MAX_BATCH: usize = 1000;
 
+/// In a rebuild (or any run up to a given sequence) nobody waits for the
+/// events in between: batches are larger, bounded by the bytes they hold,
+/// and are not flushed one by one (the rebuild flushes at its end).
+const REBUILD_MAX_BATCH: usize = 50_000;
+const REBUILD_MAX_BYTES: usize = 32 * 1024 * 1024;
+
 /// What queries need of a running projector: its database and its position.
 #[derive(Clone)]
 pub struct Handle {
@@ -154,13 +160,29 @@ impl Runner {
                         }
                     }
                     n += 1;
-                    if n >= MAX_BATCH || stop_at.is_some_and(|s| position >= s) {
+                    if stop_at.is_some_and(|s| position >= s) {
+                        break;
+                    }
+                    if stop_at.is_some() {
+                        if n >= REBUILD_MAX_BATCH || tx.written_bytes() >= REBUILD_MAX_BYTES {
+                            break;
+                        }
+                        // Up to a known sequence, wait for the next event
+                        // rather than commit a small batch.
+                        next = events.next().await;
+                        continue;
+                    }
+                    if n >= MAX_BATCH {
                         break;
                     }
                     next = events.next().now_or_never().flatten();
                 }
                 if position > committed {
-                    tx.commit(position).await?;
+                    if stop_at.is_some() {
+                        tx.commit_unflushed(position)?;
+                    } else {
+                        tx.commit(position).await?;
+                    }
                     self.applied.send_replace(position);
                 }
                 backoff = Duration::from_millis(100);

@@ -14,6 +14,9 @@ use crate::{CHECKPOINT_KEY, ProjectionError};
 pub struct Tx<'a> {
     db: &'a sled::Db,
     pending: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Bytes written so far (keys and values, overwrites included): a
+    /// bound on the memory the buffer holds.
+    written: usize,
 }
 
 impl<'a> Tx<'a> {
@@ -22,6 +25,7 @@ impl<'a> Tx<'a> {
         Tx {
             db,
             pending: BTreeMap::new(),
+            written: 0,
         }
     }
 
@@ -35,12 +39,21 @@ impl<'a> Tx<'a> {
 
     /// Writes `value` under `key`.
     pub fn put(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
-        self.pending.insert(key.into(), Some(value.into()));
+        let (key, value) = (key.into(), value.into());
+        self.written += key.len() + value.len();
+        self.pending.insert(key, Some(value));
     }
 
     /// Removes `key`.
     pub fn remove(&mut self, key: impl Into<Vec<u8>>) {
-        self.pending.insert(key.into(), None);
+        let key = key.into();
+        self.written += key.len();
+        self.pending.insert(key, None);
+    }
+
+    /// Bytes written into the buffer so far (at least what it holds).
+    pub fn written_bytes(&self) -> usize {
+        self.written
     }
 
     /// Reads a JSON value.
@@ -86,6 +99,16 @@ impl<'a> Tx<'a> {
         let db = self.db;
         db.apply_batch(self.into_batch(checkpoint))?;
         db.flush_async().await?;
+        Ok(())
+    }
+
+    /// Applies every pending write and the checkpoint atomically, without
+    /// waiting for the disk: a crash keeps a prefix of such batches, each
+    /// with its own checkpoint, so the state stays consistent (a rebuild
+    /// flushes once at its end).
+    pub fn commit_unflushed(self, checkpoint: u64) -> Result<(), ProjectionError> {
+        let db = self.db;
+        db.apply_batch(self.into_batch(checkpoint))?;
         Ok(())
     }
 

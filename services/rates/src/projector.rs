@@ -196,7 +196,6 @@ impl Projector for RatesProjector {
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
         let e = &event.envelope;
-        let data = || e.data.clone();
         match e.event_type.as_str() {
             "org.hospital_registered" => {
                 let region = e.data.get("region").and_then(|v| v.as_str());
@@ -225,7 +224,7 @@ impl Projector for RatesProjector {
                 if tx.get(&report_key(e.aggregate))?.is_some() {
                     return Ok(());
                 }
-                let Ok(f) = serde_json::from_value::<Filed>(data()) else {
+                let Ok(f) = <Filed as serde::Deserialize>::deserialize(&e.data) else {
                     return Ok(());
                 };
                 let info: Option<HospitalInfo> = tx.get_json(&hospital_key(&e.hospital))?;
@@ -247,7 +246,7 @@ impl Projector for RatesProjector {
                 )?;
             }
             "report.triaged" => {
-                let Ok(t) = serde_json::from_value::<Triaged>(data()) else {
+                let Ok(t) = <Triaged as serde::Deserialize>::deserialize(&e.data) else {
                     return Ok(());
                 };
                 let key = report_key(e.aggregate);
@@ -280,7 +279,7 @@ impl Projector for RatesProjector {
             }
             "org.limits_set" => critical::apply_limits(tx, event)?,
             "critical_value.detected" => {
-                let Ok(d) = serde_json::from_value::<critical::Detected>(data()) else {
+                let Ok(d) = <critical::Detected as serde::Deserialize>::deserialize(&e.data) else {
                     return Ok(());
                 };
                 let key = critical_key(e.aggregate);
@@ -348,7 +347,7 @@ impl Projector for RatesProjector {
                 tx.put_json(key, &v)?;
             }
             "census.recorded" => {
-                let Ok(c) = serde_json::from_value::<Census>(data()) else {
+                let Ok(c) = <Census as serde::Deserialize>::deserialize(&e.data) else {
                     return Ok(());
                 };
                 update_cell(tx, cell_key(&e.hospital, &c.month, &c.department), |cell| {

@@ -137,7 +137,7 @@ impl Projector for RcaProjector {
                 if tx.get(&report_key(e.aggregate))?.is_some() {
                     return Ok(());
                 }
-                let Ok(f) = serde_json::from_value::<Filed>(e.data.clone()) else {
+                let Ok(f) = <Filed as serde::Deserialize>::deserialize(&e.data) else {
                     return Ok(());
                 };
                 let info = ReportInfo {
@@ -155,7 +155,7 @@ impl Projector for RcaProjector {
                 put_report(tx, &info)?;
             }
             "report.triaged" => {
-                let Ok(t) = serde_json::from_value::<Triaged>(e.data.clone()) else {
+                let Ok(t) = <Triaged as serde::Deserialize>::deserialize(&e.data) else {
                     return Ok(());
                 };
                 if let Some(mut info) = tx.get_json::<ReportInfo>(&report_key(e.aggregate))? {

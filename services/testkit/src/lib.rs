@@ -15,6 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The `jetstream { sync_interval }` every server of this kit runs with: an
+/// acknowledged append is on disk, as in production.
+pub const SYNC_INTERVAL: &str = "always";
+
 /// A running (or stopped) nats-server owned by a test.
 pub struct NatsServer {
     bin: PathBuf,
@@ -75,6 +79,11 @@ impl NatsServer {
         self.spawn();
     }
 
+    /// The server's process id while it runs (to watch it: RSS, syscalls).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Whether the server process is running (not killed by the test).
     pub fn is_running(&self) -> bool {
         self.child.is_some()
@@ -87,8 +96,9 @@ impl NatsServer {
         let conf_text = format!(
             "listen: 127.0.0.1:{port}\n\
              max_payload: 2MB\n\
-             jetstream {{\n  store_dir: {store:?}\n  sync_interval: always\n}}\n",
+             jetstream {{\n  store_dir: {store:?}\n  sync_interval: {sync}\n}}\n",
             port = self.port,
+            sync = SYNC_INTERVAL,
             store = store.display().to_string(),
         );
         std::fs::write(&conf, conf_text).expect("write nats.conf");

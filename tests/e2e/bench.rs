@@ -1,0 +1,91 @@
+//! `lantern bench` end to end at a tiny size: every phase runs and the JSON
+//! has every key other tools read, with sane values. No timing is asserted:
+//! a benchmark prints figures, it does not fail because a machine is slow.
+
+use serde_json::Value;
+
+use crate::support::lantern_bin;
+
+#[test]
+fn bench_runs_end_to_end_and_writes_every_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results.json");
+    let run = std::process::Command::new(lantern_bin())
+        .args([
+            "bench",
+            "--events",
+            "500",
+            "--history",
+            "600,1200",
+            "--concurrency",
+            "16",
+            "--light",
+            "10",
+            "--queries",
+            "5",
+            "--hospitals",
+            "21",
+            "--departments",
+            "3",
+            "--out",
+        ])
+        .arg(&out)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run lantern bench");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "lantern bench failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(stdout.contains("| figure"), "no table printed:\n{stdout}");
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let positive = |key: &str| {
+        let v = r[key].as_f64().unwrap_or(0.0);
+        assert!(v > 0.0, "{key} = {} in {r:#}", r[key]);
+    };
+    for key in [
+        "raw_publish_per_s",
+        "intake_per_s",
+        "intake_vs_raw_publish",
+        "intake_single_per_s",
+        "intake_single_vs_raw_publish",
+        "raw_read_per_s",
+        "rebuild_vs_raw_read_min",
+        "query_p99_ms_1m_max",
+        "peak_rss_mb",
+        "stream_bytes_per_event",
+    ] {
+        positive(key);
+    }
+    assert_eq!(r["intake_errors"], 0, "{r:#}");
+    assert_eq!(r["intake_single_errors"], 0, "{r:#}");
+    let projectors = r["rebuild_per_s"].as_object().unwrap();
+    for name in [
+        "directory",
+        "reports",
+        "critical_values",
+        "rates",
+        "rca",
+        "mortality",
+    ] {
+        assert!(projectors[name].as_f64().unwrap() > 0.0, "{name}: {r:#}");
+        assert!(
+            r["sled_bytes"][name].as_f64().unwrap() > 0.0,
+            "{name}: {r:#}"
+        );
+    }
+    for by in ["department", "hospital", "region"] {
+        for size in ["600", "1200"] {
+            assert!(
+                r["query_p99_ms"][by][size].as_f64().unwrap() > 0.0,
+                "{by} @{size}: {r:#}"
+            );
+        }
+    }
+    let m = &r["machine"];
+    assert!(m["cores"].as_u64().unwrap() >= 1);
+    assert!(!m["nats_server_version"].as_str().unwrap().is_empty());
+    assert_eq!(m["sync_interval"], "always");
+}
