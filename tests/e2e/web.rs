@@ -789,3 +789,89 @@ async fn browser_clinician_officer_and_analyst_do_their_jobs() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Every staff form, fed what no page sends — a body past the limit, a body
+/// that is not a form, no session — answers a clear
+/// error page with the right status, and appends nothing.
+#[tokio::test]
+async fn every_staff_form_refuses_unreadable_input_and_appends_nothing() {
+    let l = Lantern::with_hospitals(&["H1"]).await;
+    let mut b = Browser::new(&l);
+    b.sign_in(&l.officer("H1").await).await;
+    let id = "0192f3a4-7b1c-7d2e-9f00-1a2b3c4d5e6f";
+    let forms = [
+        format!("/staff/reports/{id}/triage"),
+        format!("/staff/reports/{id}/feedback"),
+        "/staff/rca".to_owned(),
+        format!("/staff/rca/{id}/timeline"),
+        format!("/staff/rca/{id}/factors"),
+        format!("/staff/rca/{id}/root-causes"),
+        format!("/staff/rca/{id}/actions"),
+        format!("/staff/rca/{id}/actions/1/complete"),
+        format!("/staff/rca/{id}/close"),
+        "/staff/deaths".to_owned(),
+        format!("/staff/deaths/{id}/reviews"),
+        format!("/staff/deaths/{id}/autopsy"),
+        format!("/staff/deaths/{id}/close"),
+        "/staff/sign-out".to_owned(),
+    ];
+    let csrf = format!("csrf={}&", b.csrf);
+    let oversized = format!("{csrf}note={}", "x".repeat(1024 * 1024 + 1));
+    let cases: [(&str, &str, String, Option<&str>, u16); 4] = [
+        (
+            "past the body limit",
+            "application/x-www-form-urlencoded",
+            oversized,
+            b.cookie.as_deref(),
+            413,
+        ),
+        (
+            "JSON, not a form",
+            "application/json",
+            format!("{{\"csrf\":\"{}\"}}", b.csrf),
+            b.cookie.as_deref(),
+            415,
+        ),
+        (
+            "no content type",
+            "",
+            csrf.clone(),
+            b.cookie.as_deref(),
+            415,
+        ),
+        (
+            "no session",
+            "application/x-www-form-urlencoded",
+            csrf.clone(),
+            None,
+            303,
+        ),
+    ];
+    for path in &forms {
+        for (what, content_type, body, cookie, status) in &cases {
+            let before = l.stream_count().await;
+            let mut r = b.http.post(format!("{}{path}", b.base)).body(body.clone());
+            if !content_type.is_empty() {
+                r = r.header(reqwest::header::CONTENT_TYPE, *content_type);
+            }
+            if let Some(c) = cookie {
+                r = r.header(COOKIE, *c);
+            }
+            let r = r.send().await.unwrap();
+            let got = r.status().as_u16();
+            let text = r.text().await.unwrap();
+            assert_eq!(got, *status, "{path}, {what}: {text}");
+            if *status != 303 {
+                assert!(
+                    text.contains("role=\"alert\""),
+                    "{path}, {what}: an error page: {text}"
+                );
+            }
+            assert_eq!(
+                l.stream_count().await,
+                before,
+                "{path}, {what}: nothing appended"
+            );
+        }
+    }
+}

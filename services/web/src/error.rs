@@ -24,9 +24,15 @@ pub enum WebError {
     /// The form's CSRF token is missing or wrong (403; nothing is done).
     #[error("the form's CSRF token is missing or wrong")]
     Csrf,
-    /// The form could not be read.
-    #[error("the form could not be read: {0}")]
-    BadForm(String),
+    /// The form could not be read: too large (413), not a form (415),
+    /// not decodable (400) — the status axum's rejection gives it.
+    #[error("the form could not be read: {detail}")]
+    BadForm {
+        /// The rejection's status.
+        status: StatusCode,
+        /// What was wrong with it.
+        detail: String,
+    },
 }
 
 impl WebError {
@@ -37,7 +43,7 @@ impl WebError {
             WebError::SignInFirst => StatusCode::SEE_OTHER,
             WebError::BadToken => StatusCode::UNAUTHORIZED,
             WebError::Csrf => StatusCode::FORBIDDEN,
-            WebError::BadForm(_) => StatusCode::BAD_REQUEST,
+            WebError::BadForm { status, .. } => *status,
         }
     }
 

@@ -176,6 +176,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PageForm<T> {
         axum::Form::<T>::from_request(req, state)
             .await
             .map(|axum::Form(t)| PageForm(t))
-            .map_err(|e| WebError::BadForm(e.body_text()))
+            .map_err(|e| WebError::BadForm {
+                status: e.status(),
+                detail: e.body_text(),
+            })
     }
 }
