@@ -875,3 +875,43 @@ async fn every_staff_form_refuses_unreadable_input_and_appends_nothing() {
         }
     }
 }
+
+/// A page's filters and period are read as strictly as the API reads them:
+/// a month that is not one, a period the wrong way round, a grade or state
+/// that does not exist, another hospital's department — each is a 422 page
+/// naming the parameter, not a silently empty or silently different list.
+#[tokio::test]
+async fn staff_pages_refuse_bad_filters_by_name() {
+    let l = Lantern::with_hospitals(&["H1"]).await;
+    let mut officer = Browser::new(&l);
+    officer.sign_in(&l.officer("H1").await).await;
+    let mut qc = Browser::new(&l);
+    qc.sign_in(&l.qc_centre("R1").await).await;
+    let cases: [(&Browser, &str, &str); 12] = [
+        (&officer, "/staff/reports?from=2026-13", "/from"),
+        (&officer, "/staff/reports?from=2026-10&to=2026-01", "/to"),
+        (&officer, "/staff/reports?grade=V", "/grade"),
+        (&officer, "/staff/reports?category=gossip", "/category"),
+        (&officer, "/staff/reports?state=lost", "/state"),
+        (&officer, "/staff/reports?department=NOPE", "/department"),
+        (&officer, "/staff/deaths?month=October", "/month"),
+        (&officer, "/staff/deaths?state=asleep", "/state"),
+        (&officer, "/staff/rca?state=asleep", "/state"),
+        (&officer, "/staff/meeting?month=2026-1", "/month"),
+        (&qc, "/staff/dashboard?to=20261", "/to"),
+        (&qc, "/staff/dashboard.csv?from=2026-11&to=2026-01", "/to"),
+    ];
+    for (who, path, pointer) in cases {
+        let (s, page, _) = who.get(path).await;
+        assert_eq!(s.as_u16(), 422, "{path}: {page}");
+        assert!(
+            page.contains("role=\"alert\"") && page.contains(pointer),
+            "{path}: {pointer} named on the page: {page}"
+        );
+    }
+    // And a good filter still answers.
+    let (s, _, _) = officer
+        .get("/staff/reports?grade=I&state=received&department=ICU")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+}

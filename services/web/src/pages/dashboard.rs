@@ -62,7 +62,7 @@ async fn query(
         .await?)
 }
 
-fn period_of(q: &PeriodQuery) -> (Month, Month) {
+fn period_of(q: &PeriodQuery) -> Result<(Month, Month), WebError> {
     // Regions span hospitals; the dashboard's default period is counted
     // in the design's default zone.
     period(&q.from, &q.to, "Asia/Shanghai")
@@ -195,7 +195,7 @@ pub async fn dashboard(
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, WebError> {
     let rates = rates(&web)?;
-    let (from, to) = period_of(&q);
+    let (from, to) = period_of(&q)?;
     let hospitals = query(rates, &staff, from, to, By::Hospital).await?;
     let departments = query(rates, &staff, from, to, By::Department).await?;
     let months = monthly(rates, &staff, from, to).await?;
@@ -328,7 +328,7 @@ pub async fn csv(
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, WebError> {
     let rates = rates(&web)?;
-    let (from, to) = period_of(&q);
+    let (from, to) = period_of(&q)?;
     let hospitals = query(rates, &staff, from, to, By::Hospital).await?;
     let departments = query(rates, &staff, from, to, By::Department).await?;
     Ok(download(
@@ -358,7 +358,7 @@ pub async fn categories_csv_file(
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, WebError> {
     let rates = rates(&web)?;
-    let (from, to) = period_of(&q);
+    let (from, to) = period_of(&q)?;
     let pareto = categories(rates, &staff, from, to).await?;
     Ok(download(
         &format!("lantern-categories-{from}-{to}.csv"),

@@ -12,7 +12,7 @@ use lantern_intake::app::IdempotencyKey;
 use lantern_intake::directory::HospitalRecord;
 use lantern_intake::domain::AgeBand;
 use lantern_intake::json::ValidJson;
-use lantern_intake::query::{After, Month, ValidQuery};
+use lantern_intake::query::{After, ValidQuery};
 use lantern_intake::{ApiError, FieldError};
 use lantern_mortality::api::{
     ListDeaths, RecordDeath, Trail, add_autopsy, add_review, close_death, get_death, list_deaths,
@@ -26,8 +26,8 @@ use uuid::Uuid;
 use super::rca::code;
 use super::reports::own_hospital;
 use super::{
-    Fields, Kept, Notice, Posted, WrittenQuery, choice, command, given, hospital_zone, invalid,
-    local_display, local_time, saved, staff_zone,
+    Fields, Kept, Notice, Posted, WrittenQuery, choice, command, filter_param, given,
+    hospital_zone, invalid, local_display, local_time, month_param, saved, staff_zone,
 };
 use crate::error::WebError;
 use crate::i18n::Lang;
@@ -103,8 +103,8 @@ async fn render_list(
 ) -> Result<Response, WebError> {
     let hospital = officer(web, staff).await?;
     let m = web.mortality()?;
-    let month = given(&q.month).and_then(Month::parse);
-    let state = given(&q.state).and_then(|s| serde_json::from_value(s.into()).ok());
+    let month = month_param("/month", &q.month)?;
+    let state = filter_param("/state", &q.state)?;
     let Json(trails) = list_deaths(
         State(m.clone()),
         staff.principal.clone(),

@@ -15,7 +15,7 @@ use maud::html;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::given;
+use super::month_param;
 use super::reports::this_month;
 use crate::Web;
 use crate::error::WebError;
@@ -37,9 +37,7 @@ pub async fn pick(staff: Staff, Query(q): Query<PickQuery>) -> Result<Redirect, 
     staff
         .principal
         .require(&[Role::SafetyOfficer, Role::QcCentre])?;
-    let month = given(&q.month)
-        .and_then(Month::parse)
-        .unwrap_or_else(|| this_month("Asia/Shanghai"));
+    let month = month_param("/month", &q.month)?.unwrap_or_else(|| this_month("Asia/Shanghai"));
     Ok(Redirect::to(&format!("/staff/meeting/{month}")))
 }
 

@@ -19,6 +19,7 @@ use lantern_intake::api::Appended;
 use lantern_intake::app::IdempotencyKey;
 use lantern_intake::auth::Principal;
 use lantern_intake::json::ValidJson;
+use lantern_intake::query::Month;
 use lantern_intake::{ApiError, FieldError};
 use lantern_rca::views::{ActionNumbered, FactorNumbered};
 use maud::{Markup, html};
@@ -36,6 +37,33 @@ const DEFAULT_ZONE: &str = "Asia/Shanghai";
 /// Empty form fields mean "not given".
 pub fn given(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// A `YYYY-MM` query parameter: absent or blank is `None`; anything else
+/// must be a month, or the page answers 422 naming it as the API would.
+pub fn month_param(pointer: &str, s: &Option<String>) -> Result<Option<Month>, WebError> {
+    match given(s) {
+        None => Ok(None),
+        Some(t) => Month::parse(t)
+            .map(Some)
+            .ok_or_else(|| ApiError::field(pointer, "must be a month, YYYY-MM").into()),
+    }
+}
+
+/// A filter from a closed vocabulary (grade, category, state …) in a query:
+/// absent or blank is `None`; an unknown value is a 422 naming it, not a
+/// silently empty list.
+pub fn filter_param<T: serde::de::DeserializeOwned>(
+    pointer: &str,
+    s: &Option<String>,
+) -> Result<Option<T>, WebError> {
+    let mut errors = Vec::new();
+    let Some(t) = given(s) else {
+        return Ok(None);
+    };
+    let parsed = choice(Some(t), pointer, &mut errors);
+    invalid(errors)?;
+    Ok(parsed)
 }
 
 /// What to say above a page's forms after a write.

@@ -196,7 +196,10 @@ async fn render_list(
         Some("open") => Some(StateFilter::Open),
         Some("overdue") => Some(StateFilter::Overdue),
         Some("closed") => Some(StateFilter::Closed),
-        _ => None,
+        None => None,
+        Some(_) => {
+            return Err(ApiError::field("/state", "must be one of open, overdue, closed").into());
+        }
     };
     let Json(cases) = list_rcas(
         State(rca.clone()),

@@ -18,7 +18,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Fields, Notice, WrittenQuery, command, given, saved};
+use super::{Fields, Notice, WrittenQuery, command, filter_param, given, month_param, saved};
 use crate::error::WebError;
 use crate::i18n::Lang;
 use crate::layout::page;
@@ -47,14 +47,19 @@ pub fn this_month(tz: &str) -> Month {
 }
 
 /// `from`/`to` from the query, defaulting to the last 12 months.
-pub fn period(from: &Option<String>, to: &Option<String>, tz: &str) -> (Month, Month) {
-    let to = given(to)
-        .and_then(Month::parse)
-        .unwrap_or_else(|| this_month(tz));
-    let from = given(from)
-        .and_then(Month::parse)
-        .unwrap_or_else(|| (0..11).fold(to, |m, _| m.prev()));
-    if from > to { (to, to) } else { (from, to) }
+pub fn period(
+    from: &Option<String>,
+    to: &Option<String>,
+    tz: &str,
+) -> Result<(Month, Month), WebError> {
+    let to = month_param("/to", to)?.unwrap_or_else(|| this_month(tz));
+    let from = month_param("/from", from)?.unwrap_or_else(|| (0..11).fold(to, |m, _| m.prev()));
+    if from > to {
+        // As the API says it: a period the other way round is a mistake,
+        // not something to guess at.
+        return Err(ApiError::field("/to", "is before from").into());
+    }
+    Ok((from, to))
 }
 
 fn status_key(s: Status) -> &'static str {
@@ -119,7 +124,7 @@ pub async fn inbox(
     Query(q): Query<InboxQuery>,
 ) -> Result<Response, WebError> {
     let hospital = own_hospital(&web, &staff).await?;
-    let (from, to) = period(&q.from, &q.to, &hospital.timezone);
+    let (from, to) = period(&q.from, &q.to, &hospital.timezone)?;
     let all = web
         .intake
         .reports
@@ -131,16 +136,21 @@ pub async fn inbox(
             usize::MAX,
         )?
         .rows;
-    let grade = given(&q.grade);
-    let category = given(&q.category);
+    let grade: Option<Grade> = filter_param("/grade", &q.grade)?;
+    let category: Option<Category> = filter_param("/category", &q.category)?;
+    let state: Option<Status> = filter_param("/state", &q.state)?;
     let department = given(&q.department);
-    let state = given(&q.state);
+    if let Some(d) = department
+        && !hospital.departments.contains_key(d)
+    {
+        return Err(ApiError::field("/department", "is not a department of this hospital").into());
+    }
     let rows: Vec<&ReportRecord> = all
         .iter()
-        .filter(|r| grade.is_none_or(|g| r.current_grade().as_str() == g))
-        .filter(|r| category.is_none_or(|c| r.current_category().as_str() == c))
+        .filter(|r| grade.is_none_or(|g| r.current_grade() == g))
+        .filter(|r| category.is_none_or(|c| r.current_category() == c))
         .filter(|r| department.is_none_or(|d| r.department == d))
-        .filter(|r| state.is_none_or(|s| status_code(r.status) == s))
+        .filter(|r| state.is_none_or(|s| r.status == s))
         .collect();
     let grades: Vec<_> = Grade::ALL
         .iter()
@@ -174,10 +184,10 @@ pub async fn inbox(
         form method="get" action="/staff/reports" class="filters" aria-label=(lang.t("filter")) {
             div { label for="f-from" { (lang.t("from")) } input type="month" id="f-from" name="from" value=(from.to_string()); }
             div { label for="f-to" { (lang.t("to")) } input type="month" id="f-to" name="to" value=(to.to_string()); }
-            (select("grade", lang.t("grade"), lang, grade, &grades))
-            (select("category", lang.t("category"), lang, category, &cats))
+            (select("grade", lang.t("grade"), lang, grade.map(Grade::as_str), &grades))
+            (select("category", lang.t("category"), lang, category.map(Category::as_str), &cats))
             (select("department", lang.t("department"), lang, department, &depts))
-            (select("state", lang.t("state"), lang, state, &states))
+            (select("state", lang.t("state"), lang, state.map(status_code), &states))
             div { button type="submit" { (lang.t("filter")) } }
         }
         p { (rows.len().min(SHOWN)) " / " (rows.len()) " " (lang.t("count")) }
