@@ -267,7 +267,8 @@ pub fn check_critical(db: &sled::Db) {
 /// handled ≤ detected); every percentage is within 0..=100.
 pub fn check_rates(db: &sled::Db) {
     for (key, value) in entries(db, "c/") {
-        let c: Cell = json(key.as_bytes(), &value);
+        let c = Cell::decode(key.as_bytes(), &value)
+            .unwrap_or_else(|e| panic!("{key} does not hold a cell: {e}"));
         assert_eq!(c.by_grade.iter().sum::<u64>(), c.reports, "{key}: {c:?}");
         assert_eq!(
             c.by_category.values().sum::<u64>(),

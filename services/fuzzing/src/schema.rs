@@ -179,7 +179,7 @@ pub fn check_understood(event_type: &str, value: &Value) {
                 .rates
                 .scan_prefix("c/")
                 .filter_map(|kv| kv.ok())
-                .filter_map(|(_, v)| serde_json::from_slice::<Cell>(&v).ok())
+                .filter_map(|(k, v)| Cell::decode(&k, &v).ok())
                 .map(|c| c.reports)
                 .sum();
             assert_eq!(counted, 1, "{why}");
@@ -220,7 +220,7 @@ pub fn check_understood(event_type: &str, value: &Value) {
                 .rates
                 .scan_prefix("c/")
                 .filter_map(|kv| kv.ok())
-                .filter_map(|(_, v)| serde_json::from_slice::<Cell>(&v).ok())
+                .filter_map(|(k, v)| Cell::decode(&k, &v).ok())
                 .map(|c| c.critical_values.detected)
                 .sum();
             assert_eq!(detected, 1, "{why}");
@@ -255,7 +255,11 @@ pub fn check_understood(event_type: &str, value: &Value) {
                 str_of(value, "month"),
                 str_of(value, "department"),
             );
-            let cell: Option<Cell> = Models::get(&m.rates, &String::from_utf8_lossy(&key));
+            let cell = m
+                .rates
+                .get(&key)
+                .expect("read")
+                .map(|v| Cell::decode(&key, &v).expect("a cell"));
             let discharges = value.get("discharges").and_then(Value::as_f64);
             assert!(
                 cell.is_some_and(|c| c.discharges.map(|d| d as f64) == discharges),

@@ -87,7 +87,10 @@ pub fn runner(
     data_dir: &Path,
     projector: Arc<dyn lantern_projection::Projector>,
 ) -> Result<(Runner, Handle), lantern_projection::ProjectionError> {
-    let db = open_or_reset(&data_dir.join(format!("{}.sled", projector.name())))?;
+    let db = open_or_reset(
+        projector.as_ref(),
+        &data_dir.join(format!("{}.sled", projector.name())),
+    )?;
     Runner::new(ledger.clone(), projector, db)
 }
 

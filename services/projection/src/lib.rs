@@ -18,14 +18,21 @@ pub mod store;
 pub mod tx;
 
 pub use runner::{Handle, Runner, apply_once, run_until_caught_up};
-pub use store::{export, open_or_reset, rebuild};
-pub use tx::Tx;
+pub use store::{export, open_or_reset, rebuild, version};
+pub use tx::{Tx, WrittenKeys};
 
 use lantern_ledger::Recorded;
 
 /// The key under which a database keeps the last applied stream sequence.
 /// Projectors must not write keys that start with a zero byte.
 pub const CHECKPOINT_KEY: &[u8] = b"\x00checkpoint";
+
+/// The key under which a database keeps its projector's [`Projector::version`].
+pub const VERSION_KEY: &[u8] = b"\x00version";
+
+/// sled's page cache for a read model unless its projector asks otherwise;
+/// the default of sled (1 GiB) would dwarf the memory of a small hospital VM.
+pub const DEFAULT_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// A read model built from the stream.
 ///
@@ -38,6 +45,20 @@ pub trait Projector: Send + Sync + 'static {
 
     /// Applies one event to the state behind `tx`.
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError>;
+
+    /// The layout of the stored read model. Raise it whenever what `apply`
+    /// writes changes shape: a database written by another version is
+    /// dropped and rebuilt from the stream when it is opened.
+    fn version(&self) -> u32 {
+        1
+    }
+
+    /// sled's page cache for this read model while serving. Models read by
+    /// key need little; models scanned by queries want their scanned range
+    /// to stay cached.
+    fn cache_bytes(&self) -> u64 {
+        DEFAULT_CACHE_BYTES
+    }
 }
 
 /// What can stop a projector.

@@ -8,6 +8,7 @@ use futures::{FutureExt, StreamExt};
 use lantern_ledger::{Ledger, LedgerError, trace};
 use tokio::sync::watch;
 
+use crate::tx::WrittenKeys;
 use crate::{ProjectionError, Projector, Tx, checkpoint};
 
 /// Events applied before a commit at most; under load this amortises the
@@ -122,6 +123,10 @@ impl Runner {
     async fn apply_stream(&self, stop_at: Option<u64>) -> Result<(), ProjectionError> {
         let name = self.projector.name();
         let mut backoff = Duration::from_millis(100);
+        // A run up to a known sequence that begins on an empty database (a
+        // rebuild) knows every key there is: those it writes.
+        let mut fresh =
+            (stop_at.is_some() && checkpoint(&self.db)? == 0).then(WrittenKeys::default);
         loop {
             let mut position = checkpoint(&self.db)?;
             if stop_at.is_some_and(|s| position >= s) {
@@ -137,13 +142,27 @@ impl Runner {
                 }
             };
             'batches: while let Some(first) = events.next().await {
-                let mut tx = Tx::new(&self.db);
+                let mut tx = match fresh.as_mut() {
+                    Some(written) => Tx::over_fresh(&self.db, written),
+                    None => Tx::new(&self.db),
+                };
                 let committed = position;
                 let mut next = Some(first);
                 let mut broken = false;
                 let mut n = 0;
                 while let Some(item) = next.take() {
                     match item {
+                        // A rebuild's events were traced when they were
+                        // live; a span per event would cost as much as
+                        // applying it.
+                        Ok(event) if stop_at.is_some() => {
+                            apply_untraced(
+                                self.projector.as_ref(),
+                                &mut tx,
+                                &mut position,
+                                &event,
+                            )?;
+                        }
                         Ok(event) => {
                             apply_once(self.projector.as_ref(), &mut tx, &mut position, &event)?;
                         }
@@ -218,6 +237,21 @@ pub fn apply_once(
     );
     trace::set_parent(&span, event.traceparent.as_deref());
     span.in_scope(|| projector.apply(tx, event))?;
+    *position = event.seq;
+    Ok(true)
+}
+
+/// [`apply_once`] without a span.
+fn apply_untraced(
+    projector: &dyn Projector,
+    tx: &mut Tx<'_>,
+    position: &mut u64,
+    event: &lantern_ledger::Recorded,
+) -> Result<bool, ProjectionError> {
+    if event.seq <= *position {
+        return Ok(false);
+    }
+    projector.apply(tx, event)?;
     *position = event.seq;
     Ok(true)
 }

@@ -6,21 +6,22 @@ use std::sync::Arc;
 
 use lantern_ledger::Ledger;
 
-use crate::{ProjectionError, Projector, run_until_caught_up};
+use crate::{ProjectionError, Projector, VERSION_KEY, run_until_caught_up};
 
-/// sled's page cache per database; the default (1 GiB) would dwarf the
-/// memory budget of a small hospital VM.
-const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+/// sled's page cache while rebuilding: a rebuild is a batch job of its own
+/// process (or the bench's), and every tree node it keeps saves a read and
+/// a decode of that node for the next event that touches it.
+const REBUILD_CACHE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// Opens a database, waiting (up to 5 s) while another handle in this or a
 /// dying process still holds its file lock: sled releases it from a
 /// background thread a moment after the last handle is dropped.
-fn open(path: &Path) -> Result<sled::Db, sled::Error> {
+fn open(path: &Path, cache_bytes: u64) -> Result<sled::Db, sled::Error> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
         match sled::Config::new()
             .path(path)
-            .cache_capacity(CACHE_BYTES)
+            .cache_capacity(cache_bytes)
             .open()
         {
             Err(e) if is_locked(&e) && std::time::Instant::now() < deadline => {
@@ -50,21 +51,68 @@ fn is_damage(e: &sled::Error) -> bool {
     }
 }
 
-/// Opens a projector's database. One whose files are damaged is removed and
-/// started afresh: it is a projection, and the stream rebuilds it. One that
-/// is merely locked by another process is an error, never deleted.
-pub fn open_or_reset(path: &Path) -> Result<sled::Db, ProjectionError> {
-    match open(path) {
-        Ok(db) => Ok(db),
-        Err(e) if !is_damage(&e) => Err(e.into()),
-        Err(e) => {
-            tracing::error!(path = %path.display(), error = %e, "database will not open; rebuilding it from the stream");
-            if path.exists() {
-                std::fs::remove_dir_all(path)?;
-            }
-            Ok(open(path)?)
-        }
+/// The layout version a database was written with: what [`VERSION_KEY`]
+/// holds, 1 for a database from before versions were kept, `None` for an
+/// empty one.
+pub fn version(db: &sled::Db) -> Result<Option<u32>, ProjectionError> {
+    match db.get(VERSION_KEY)? {
+        Some(v) => <[u8; 4]>::try_from(v.as_ref())
+            .map(|b| Some(u32::from_be_bytes(b)))
+            .map_err(|_| ProjectionError::Corrupt {
+                key: data_encoding::HEXLOWER.encode(VERSION_KEY),
+                message: format!("{} bytes, not a version", v.len()),
+            }),
+        None if db.is_empty() => Ok(None),
+        None => Ok(Some(1)),
     }
+}
+
+/// Opens `projector`'s database at `path`, with its page cache.
+///
+/// A database whose files are damaged is removed and started afresh: it is
+/// a projection, and the stream rebuilds it; so is one written by another
+/// [`Projector::version`] (a new release that stores its read model
+/// differently rebuilds it on start). One that is merely locked by another
+/// process is an error, never deleted.
+pub fn open_or_reset(projector: &dyn Projector, path: &Path) -> Result<sled::Db, ProjectionError> {
+    open_versioned(projector, path, projector.cache_bytes())
+}
+
+fn open_versioned(
+    projector: &dyn Projector,
+    path: &Path,
+    cache_bytes: u64,
+) -> Result<sled::Db, ProjectionError> {
+    let name = projector.name();
+    let db = match open(path, cache_bytes) {
+        Ok(db) => db,
+        Err(e) if !is_damage(&e) => return Err(e.into()),
+        Err(e) => {
+            tracing::error!(projector = name, path = %path.display(), error = %e, "database will not open; rebuilding it from the stream");
+            reset(path)?;
+            open(path, cache_bytes)?
+        }
+    };
+    let want = projector.version();
+    let db = match version(&db) {
+        Ok(Some(v)) if v == want => return Ok(db),
+        Ok(None) => db,
+        found => {
+            tracing::warn!(projector = name, path = %path.display(), found = ?found, want, "database of another layout; rebuilding it from the stream");
+            drop(db);
+            reset(path)?;
+            open(path, cache_bytes)?
+        }
+    };
+    db.insert(VERSION_KEY, &want.to_be_bytes())?;
+    Ok(db)
+}
+
+fn reset(path: &Path) -> std::io::Result<()> {
+    if path.exists() {
+        std::fs::remove_dir_all(path)?;
+    }
+    Ok(())
 }
 
 /// Drops the database at `path` and replays the stream into a new one, up to
@@ -74,10 +122,8 @@ pub async fn rebuild(
     projector: Arc<dyn Projector>,
     path: &Path,
 ) -> Result<u64, ProjectionError> {
-    if path.exists() {
-        std::fs::remove_dir_all(path)?;
-    }
-    let db = open(path)?;
+    reset(path)?;
+    let db = open_versioned(projector.as_ref(), path, REBUILD_CACHE_BYTES)?;
     let last = run_until_caught_up(ledger, projector, db.clone()).await?;
     db.flush_async().await?;
     Ok(last)

@@ -1,10 +1,40 @@
 //! A write buffer over a sled database.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{CHECKPOINT_KEY, ProjectionError};
+
+/// Values up to this size that a batch reads from the database are kept for
+/// the rest of the batch: events read the same few small keys (a hospital's
+/// time zone, its limits) over and over.
+const READ_CACHE_VALUE_BYTES: usize = 1024;
+const READ_CACHE_ENTRIES: usize = 65_536;
+
+/// Every key written to a database that was empty when a run began (a
+/// rebuild), as hashes: a key not in it is certainly absent, so looking it
+/// up needs no walk down the tree — in a rebuild most lookups are of keys
+/// not yet written (is this report new?). A hash collision only costs the
+/// walk.
+#[derive(Default)]
+pub struct WrittenKeys(HashSet<u64>);
+
+impl WrittenKeys {
+    fn hash(key: &[u8]) -> u64 {
+        BuildHasherDefault::<DefaultHasher>::default().hash_one(key)
+    }
+
+    fn may_hold(&self, key: &[u8]) -> bool {
+        self.0.contains(&Self::hash(key))
+    }
+
+    fn note(&mut self, key: &[u8]) {
+        self.0.insert(Self::hash(key));
+    }
+}
 
 /// Pending writes of one batch of events, with reads that see them.
 ///
@@ -17,6 +47,10 @@ pub struct Tx<'a> {
     /// Bytes written so far (keys and values, overwrites included): a
     /// bound on the memory the buffer holds.
     written: usize,
+    /// Small values read from the database during this batch.
+    read: RefCell<HashMap<Vec<u8>, Option<Vec<u8>>>>,
+    /// In a run that began on an empty database: every key written since.
+    written_keys: Option<&'a mut WrittenKeys>,
 }
 
 impl<'a> Tx<'a> {
@@ -26,6 +60,17 @@ impl<'a> Tx<'a> {
             db,
             pending: BTreeMap::new(),
             written: 0,
+            read: RefCell::new(HashMap::new()),
+            written_keys: None,
+        }
+    }
+
+    /// An empty buffer over `db`, which held nothing but what the keys in
+    /// `written` were written with when the run began.
+    pub fn over_fresh(db: &'a sled::Db, written: &'a mut WrittenKeys) -> Tx<'a> {
+        Tx {
+            written_keys: Some(written),
+            ..Tx::new(db)
         }
     }
 
@@ -34,13 +79,33 @@ impl<'a> Tx<'a> {
         if let Some(v) = self.pending.get(key) {
             return Ok(v.clone());
         }
-        Ok(self.db.get(key)?.map(|v| v.to_vec()))
+        if self.written_keys.as_ref().is_some_and(|w| !w.may_hold(key)) {
+            return Ok(None);
+        }
+        if let Some(v) = self.read.borrow().get(key) {
+            return Ok(v.clone());
+        }
+        let value = self.db.get(key)?.map(|v| v.to_vec());
+        if value
+            .as_ref()
+            .is_none_or(|v| v.len() <= READ_CACHE_VALUE_BYTES)
+        {
+            let mut read = self.read.borrow_mut();
+            if read.len() >= READ_CACHE_ENTRIES {
+                read.clear();
+            }
+            read.insert(key.to_vec(), value.clone());
+        }
+        Ok(value)
     }
 
     /// Writes `value` under `key`.
     pub fn put(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
         let (key, value) = (key.into(), value.into());
         self.written += key.len() + value.len();
+        if let Some(w) = self.written_keys.as_deref_mut() {
+            w.note(&key);
+        }
         self.pending.insert(key, Some(value));
     }
 
@@ -149,6 +214,34 @@ mod tests {
         tx.commit(7).await.unwrap();
         assert_eq!(db.get(b"a").unwrap().unwrap().as_ref(), b"2");
         assert_eq!(crate::checkpoint(&db).unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn over_a_fresh_database_only_written_keys_are_looked_up() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let mut written = WrittenKeys::default();
+        let mut tx = Tx::over_fresh(&db, &mut written);
+        tx.put(b"a".to_vec(), b"1".to_vec());
+        tx.commit(1).await.unwrap();
+        // Behind the run's back (no projector does this): a key the run
+        // never wrote is known absent without a lookup.
+        db.insert(b"b", b"2").unwrap();
+        let tx = Tx::over_fresh(&db, &mut written);
+        assert_eq!(tx.get(b"a").unwrap(), Some(b"1".to_vec()));
+        assert_eq!(tx.get(b"b").unwrap(), None);
+        assert_eq!(Tx::new(&db).get(b"b").unwrap(), Some(b"2".to_vec()));
+    }
+
+    #[test]
+    fn a_cached_read_never_hides_a_later_write() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        db.insert(b"a", b"1").unwrap();
+        let mut tx = Tx::new(&db);
+        assert_eq!(tx.get(b"a").unwrap(), Some(b"1".to_vec()));
+        tx.put(b"a".to_vec(), b"2".to_vec());
+        assert_eq!(tx.get(b"a").unwrap(), Some(b"2".to_vec()));
+        tx.remove(b"a".to_vec());
+        assert_eq!(tx.get(b"a").unwrap(), None);
     }
 
     #[test]

@@ -85,7 +85,7 @@ async fn killed_at_random_points_ends_identical_to_a_rebuild() {
     // drops the task at whatever await point it is at, mid-batch included.
     let mut seed: u64 = 0x5eed;
     for _ in 0..25 {
-        let db = open_or_reset(&live).unwrap();
+        let db = open_or_reset(&Sums, &live).unwrap();
         let (runner, _handle) = Runner::new(ledger.clone(), Arc::new(Sums), db).unwrap();
         let task = tokio::spawn(runner.run(std::future::pending()));
         seed = seed
@@ -97,7 +97,7 @@ async fn killed_at_random_points_ends_identical_to_a_rebuild() {
     }
     writer.await.unwrap();
 
-    let db = open_or_reset(&live).unwrap();
+    let db = open_or_reset(&Sums, &live).unwrap();
     let (runner, handle) = Runner::new(ledger.clone(), Arc::new(Sums), db.clone()).unwrap();
     let task = tokio::spawn(runner.run(std::future::pending()));
     assert!(
@@ -133,7 +133,7 @@ async fn wait_for_reports_position_and_times_out() {
     let server = NatsServer::start();
     let ledger = ledger(&server).await;
     let dir = tempfile::tempdir().unwrap();
-    let db = open_or_reset(&dir.path().join("db")).unwrap();
+    let db = open_or_reset(&Sums, &dir.path().join("db")).unwrap();
     let (runner, handle) = Runner::new(ledger.clone(), Arc::new(Sums), db).unwrap();
     let task = tokio::spawn(runner.run(std::future::pending()));
     append(&ledger, 1).await;
@@ -155,7 +155,7 @@ async fn a_database_that_will_not_open_is_rebuilt() {
     // Garbage where sled expects its config and snapshot files.
     std::fs::write(path.join("conf"), b"\xff\xfe not a sled config").unwrap();
     std::fs::write(path.join("db"), vec![0xAB; 4096]).unwrap();
-    let db = open_or_reset(&path).unwrap();
+    let db = open_or_reset(&Sums, &path).unwrap();
     assert_eq!(lantern_projection::checkpoint(&db).unwrap(), 0);
 }
 
@@ -163,17 +163,65 @@ async fn a_database_that_will_not_open_is_rebuilt() {
 async fn a_database_held_by_another_handle_is_never_deleted() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");
-    let db = open_or_reset(&path).unwrap();
+    let db = open_or_reset(&Sums, &path).unwrap();
     db.insert(b"k", b"v").unwrap();
     db.flush().unwrap();
     // While it is held, opening it again waits and then fails; it does not reset it.
-    assert!(open_or_reset(&path).is_err());
+    assert!(open_or_reset(&Sums, &path).is_err());
     assert_eq!(db.get(b"k").unwrap().unwrap().as_ref(), b"v");
     drop(db);
-    let again = open_or_reset(&path).unwrap();
+    let again = open_or_reset(&Sums, &path).unwrap();
     assert_eq!(
         again.get(b"k").unwrap().unwrap().as_ref(),
         b"v",
         "kept, not rebuilt"
     );
+}
+
+/// `Sums` in a later layout.
+struct SumsV2;
+
+impl Projector for SumsV2 {
+    fn name(&self) -> &'static str {
+        "sums"
+    }
+    fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
+        Sums.apply(tx, event)
+    }
+    fn version(&self) -> u32 {
+        2
+    }
+}
+
+#[tokio::test]
+async fn a_database_of_another_layout_is_rebuilt_one_of_the_same_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let db = open_or_reset(&Sums, &path).unwrap();
+    assert_eq!(lantern_projection::version(&db).unwrap(), Some(1));
+    db.insert(b"k", b"v").unwrap();
+    db.flush().unwrap();
+    drop(db);
+
+    let same = open_or_reset(&Sums, &path).unwrap();
+    assert_eq!(same.get(b"k").unwrap().unwrap().as_ref(), b"v", "kept");
+    drop(same);
+
+    let newer = open_or_reset(&SumsV2, &path).unwrap();
+    assert_eq!(newer.get(b"k").unwrap(), None, "dropped, to be rebuilt");
+    assert_eq!(lantern_projection::version(&newer).unwrap(), Some(2));
+    assert_eq!(lantern_projection::checkpoint(&newer).unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_database_from_before_versions_counts_as_version_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let old = sled::open(&path).unwrap();
+    old.insert(b"k", b"v").unwrap();
+    old.flush().unwrap();
+    drop(old);
+    let db = open_or_reset(&Sums, &path).unwrap();
+    assert_eq!(db.get(b"k").unwrap().unwrap().as_ref(), b"v");
+    assert_eq!(lantern_projection::version(&db).unwrap(), Some(1));
 }

@@ -1,6 +1,7 @@
 //! `GET /api/v1/rates`.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use axum::Json;
 use axum::extract::{FromRef, State};
@@ -15,7 +16,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::figures::{rate, suppress};
-use crate::projector::{Cell, CriticalValueCounts, HospitalInfo, department_prefix};
+use crate::projector::{
+    CategoryCounts, Cell, CriticalValueCounts, HospitalInfo, department_prefix,
+};
 
 /// The national target: more than 2.5 voluntary reports per 100 discharges.
 pub const TARGET_PER_100_DISCHARGES: f64 = 2.5;
@@ -149,9 +152,11 @@ pub struct RateRow {
     /// Reports per 100 discharges; null without discharges.
     pub per_100_discharges: Option<f64>,
     /// Reports by grade (null: suppressed).
-    pub by_grade: BTreeMap<String, Option<u64>>,
+    #[schema(value_type = BTreeMap<String, Option<u64>>)]
+    pub by_grade: Breakdown,
     /// Reports by category, every category (null: suppressed).
-    pub by_category: BTreeMap<String, Option<u64>>,
+    #[schema(value_type = BTreeMap<String, Option<u64>>)]
+    pub by_category: Breakdown,
     /// Critical-value figures.
     pub critical_values: CriticalValueFigures,
     /// JSON Pointers, relative to this row, of suppressed cells.
@@ -181,7 +186,7 @@ struct Sum {
     reports: u64,
     discharges: u64,
     by_grade: [u64; 4],
-    by_category: BTreeMap<Category, u64>,
+    by_category: CategoryCounts,
     critical_values: CriticalValueCounts,
 }
 
@@ -192,9 +197,7 @@ impl Sum {
         for (a, b) in self.by_grade.iter_mut().zip(c.by_grade) {
             *a += b;
         }
-        for (cat, n) in &c.by_category {
-            *self.by_category.entry(*cat).or_default() += n;
-        }
+        self.by_category.add(&c.by_category);
         self.critical_values.add(&c.critical_values);
     }
 
@@ -205,36 +208,22 @@ impl Sum {
         region: String,
         k: Option<u64>,
     ) -> RateRow {
-        let grades: Vec<u64> = self.by_grade.to_vec();
-        let categories: Vec<u64> = Category::ALL
-            .iter()
-            .map(|c| self.by_category.get(c).copied().unwrap_or(0))
-            .collect();
         let mut suppressed = Vec::new();
-        let hide_grades = k.map(|k| suppress(&grades, k)).unwrap_or_default();
-        let hide_categories = k.map(|k| suppress(&categories, k)).unwrap_or_default();
-        let by_grade = Grade::ALL
-            .iter()
-            .enumerate()
-            .map(|(i, g)| {
-                let hidden = hide_grades.contains(&i);
-                if hidden {
-                    suppressed.push(format!("/by_grade/{}", g.as_str()));
-                }
-                (g.as_str().to_owned(), (!hidden).then_some(grades[i]))
-            })
-            .collect();
-        let by_category = Category::ALL
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let hidden = hide_categories.contains(&i);
-                if hidden {
-                    suppressed.push(format!("/by_category/{}", c.as_str()));
-                }
-                (c.as_str().to_owned(), (!hidden).then_some(categories[i]))
-            })
-            .collect();
+        let by_grade = Breakdown::of(
+            Grade::ALL.iter().map(|g| g.as_str()),
+            &self.by_grade,
+            &GRADE_POINTERS,
+            k,
+            &mut suppressed,
+        );
+        let categories: Vec<u64> = self.by_category.values().collect();
+        let by_category = Breakdown::of(
+            Category::ALL.iter().map(|c| c.as_str()),
+            &categories,
+            &CATEGORY_POINTERS,
+            k,
+            &mut suppressed,
+        );
         let critical_values = CriticalValueFigures::of(&self.critical_values, k, &mut suppressed);
         RateRow {
             hospital,
@@ -248,6 +237,79 @@ impl Sum {
             critical_values,
             suppressed,
         }
+    }
+}
+
+/// The JSON Pointers of suppressed breakdown cells, made once: a region's
+/// department rows hide thousands of cells per query.
+static GRADE_POINTERS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    Grade::ALL
+        .iter()
+        .map(|g| format!("/by_grade/{}", g.as_str()))
+        .collect()
+});
+static CATEGORY_POINTERS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    Category::ALL
+        .iter()
+        .map(|c| format!("/by_category/{}", c.as_str()))
+        .collect()
+});
+
+/// Counts by name (grade or category), every name present; `null` where
+/// suppressed. A JSON object in name order, as a map would give.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Breakdown(Vec<(&'static str, Option<u64>)>);
+
+impl Breakdown {
+    /// `counts` by `names` (in the same order); with `k`, small counts
+    /// hidden and the `pointers` of those pushed to `suppressed` (in the
+    /// order of `names`).
+    fn of(
+        names: impl Iterator<Item = &'static str>,
+        counts: &[u64],
+        pointers: &[String],
+        k: Option<u64>,
+        suppressed: &mut Vec<String>,
+    ) -> Breakdown {
+        let hidden = k.map(|k| suppress(counts, k)).unwrap_or_default();
+        let mut cells: Vec<_> = names
+            .zip(counts)
+            .enumerate()
+            .map(|(i, (name, n))| {
+                let hide = hidden.contains(&i);
+                if hide {
+                    suppressed.push(pointers[i].clone());
+                }
+                (name, (!hide).then_some(*n))
+            })
+            .collect();
+        cells.sort_unstable_by_key(|(name, _)| *name);
+        Breakdown(cells)
+    }
+
+    /// The count under `name`: `None` for an unknown name, `Some(None)`
+    /// where suppressed.
+    pub fn get(&self, name: &str) -> Option<&Option<u64>> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// Each name with its count, in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, Option<u64>)> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+impl<'a> IntoIterator for &'a Breakdown {
+    type Item = (&'static str, Option<u64>);
+    type IntoIter = std::iter::Copied<std::slice::Iter<'a, (&'static str, Option<u64>)>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().copied()
+    }
+}
+
+impl Serialize for Breakdown {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
     }
 }
 
@@ -339,27 +401,38 @@ impl Rates {
             hospitals.retain(|code, _| code == h);
         }
 
-        // Sum cells per (hospital, department) over the months.
-        let mut per_department: BTreeMap<(String, String), Sum> = BTreeMap::new();
+        // Sum cells per hospital and department over the months.
+        let (from, to) = (q.from.to_string(), q.to.to_string());
+        let mut per_department: BTreeMap<String, BTreeMap<String, Sum>> = BTreeMap::new();
         for code in hospitals.keys() {
-            for item in db.scan_prefix(department_prefix(code)) {
+            let departments = per_department.entry(code.clone()).or_default();
+            let prefix = department_prefix(code);
+            for item in db.scan_prefix(&prefix) {
                 let (key, _) = item.map_err(ProjectionError::from)?;
-                let dept =
-                    String::from_utf8_lossy(&key[department_prefix(code).len()..]).into_owned();
-                per_department.entry((code.clone(), dept)).or_default();
+                let dept = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+                departments.entry(dept).or_default();
             }
-            for (_, dept, cell) in
-                crate::projector::cells(db, code, &q.from.to_string(), &q.to.to_string())?
-            {
-                per_department
-                    .entry((code.clone(), dept))
-                    .or_default()
-                    .add(&cell);
-            }
+            crate::projector::for_each_cell(
+                db,
+                code,
+                &from,
+                &to,
+                |_, dept, cell| match departments.get_mut(dept) {
+                    Some(sum) => sum.add(cell),
+                    None => departments.entry(dept.to_owned()).or_default().add(cell),
+                },
+            )?;
         }
         if let Some(d) = &q.department {
-            per_department.retain(|(_, dept), _| dept == d);
+            for departments in per_department.values_mut() {
+                departments.retain(|dept, _| dept == d);
+            }
         }
+        let per_department = || {
+            per_department
+                .iter()
+                .flat_map(|(h, ds)| ds.iter().map(move |(d, sum)| (h, d, sum)))
+        };
 
         let k = principal.sees_suppressed().then_some(rates.k);
         let region_of = |code: &str| {
@@ -369,16 +442,15 @@ impl Rates {
                 .unwrap_or_default()
         };
         let rows = match q.by {
-            By::Department => per_department
-                .iter()
-                .map(|((h, d), sum)| sum.row(Some(h.clone()), Some(d.clone()), region_of(h), k))
+            By::Department => per_department()
+                .map(|(h, d, sum)| sum.row(Some(h.clone()), Some(d.clone()), region_of(h), k))
                 .collect(),
             By::Hospital => {
                 let mut per_hospital: BTreeMap<String, Sum> = hospitals
                     .keys()
                     .map(|h| (h.clone(), Sum::default()))
                     .collect();
-                for ((h, _), sum) in &per_department {
+                for (h, _, sum) in per_department() {
                     let total = per_hospital.entry(h.clone()).or_default();
                     merge(total, sum);
                 }
@@ -392,7 +464,7 @@ impl Rates {
                 for info in hospitals.values() {
                     per_region.entry(info.region.clone()).or_default();
                 }
-                for ((h, _), sum) in &per_department {
+                for (h, _, sum) in per_department() {
                     merge(per_region.entry(region_of(h)).or_default(), sum);
                 }
                 per_region
@@ -418,8 +490,6 @@ fn merge(total: &mut Sum, part: &Sum) {
     for (a, b) in total.by_grade.iter_mut().zip(part.by_grade) {
         *a += b;
     }
-    for (cat, n) in &part.by_category {
-        *total.by_category.entry(*cat).or_default() += n;
-    }
+    total.by_category.add(&part.by_category);
     total.critical_values.add(&part.critical_values);
 }

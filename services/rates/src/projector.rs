@@ -7,8 +7,6 @@
 //! - `c/<hospital>/<YYYY-MM>/<department>` → that cell's [`Cell`];
 //! - `r/<report id>` → where a report is counted, so a triage can move it.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use lantern_intake::critical::{self, Limits, LimitsHistory, limits_at, within};
 use lantern_intake::domain::{Category, Grade};
@@ -28,7 +26,7 @@ pub struct HospitalInfo {
 }
 
 /// Critical-value counters of a cell (the month of `detected_at`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct CriticalValueCounts {
     /// Detected.
     pub detected: u64,
@@ -53,19 +51,97 @@ impl CriticalValueCounts {
     }
 }
 
+/// How many categories there are.
+pub const CATEGORIES: usize = Category::ALL.len();
+
+/// Reports by category, in [`Category::ALL`] order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryCounts([u64; CATEGORIES]);
+
+impl Default for CategoryCounts {
+    fn default() -> Self {
+        CategoryCounts([0; CATEGORIES])
+    }
+}
+
+fn category_index(c: Category) -> usize {
+    // ALL lists every variant in declaration order.
+    c as usize
+}
+
+impl CategoryCounts {
+    /// Each category with its count, zeros included, in [`Category::ALL`] order.
+    pub fn iter(&self) -> impl Iterator<Item = (Category, u64)> + '_ {
+        Category::ALL.iter().copied().zip(self.0.iter().copied())
+    }
+
+    /// The counts, in [`Category::ALL`] order.
+    pub fn values(&self) -> impl Iterator<Item = u64> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// Adds another cell's counts.
+    pub fn add(&mut self, other: &CategoryCounts) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
+        }
+    }
+}
+
+impl std::ops::Index<Category> for CategoryCounts {
+    type Output = u64;
+    fn index(&self, c: Category) -> &u64 {
+        &self.0[category_index(c)]
+    }
+}
+
+impl std::ops::IndexMut<Category> for CategoryCounts {
+    fn index_mut(&mut self, c: Category) -> &mut u64 {
+        &mut self.0[category_index(c)]
+    }
+}
+
 /// The counters of one hospital-month-department.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// Stored in postcard's compact binary form (varints, ≈ 30 bytes), not
+/// JSON: a 12-month query of a region reads thousands of cells, and
+/// decoding them dominated its latency.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
     /// Reports filed in the month.
     pub reports: u64,
     /// By the grade that stands (triaged if triaged), I..IV.
     pub by_grade: [u64; 4],
-    /// By the category that stands, in [`Category::ALL`] order.
-    pub by_category: BTreeMap<Category, u64>,
+    /// By the category that stands.
+    pub by_category: CategoryCounts,
     /// Discharges of the month (the latest census figure), if recorded.
     pub discharges: Option<u64>,
     /// Critical values detected in the month.
     pub critical_values: CriticalValueCounts,
+}
+
+impl Cell {
+    /// The stored form.
+    pub fn encode(&self) -> Vec<u8> {
+        // Plain integers, arrays and an option: postcard cannot fail on them.
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+
+    /// Reads the stored form; `key` names it in the error.
+    pub fn decode(key: &[u8], bytes: &[u8]) -> Result<Cell, ProjectionError> {
+        postcard::from_bytes(bytes).map_err(|e| ProjectionError::Corrupt {
+            key: String::from_utf8_lossy(key).into_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The cell under `key`, pending writes included (empty if none).
+    pub fn read(tx: &Tx<'_>, key: &[u8]) -> Result<Cell, ProjectionError> {
+        match tx.get(key)? {
+            Some(bytes) => Cell::decode(key, &bytes),
+            None => Ok(Cell::default()),
+        }
+    }
 }
 
 /// Where a report is counted.
@@ -130,23 +206,38 @@ pub fn cells(
     from: &str,
     to: &str,
 ) -> Result<Vec<(String, String, Cell)>, ProjectionError> {
+    let mut out = Vec::new();
+    for_each_cell(db, hospital, from, to, |month, dept, cell| {
+        out.push((month.to_owned(), dept.to_owned(), *cell));
+    })?;
+    Ok(out)
+}
+
+/// Calls `f(month, department, cell)` for each of a hospital's cells from
+/// month `from` to `to` (`YYYY-MM`, inclusive), in key order, without
+/// copying keys: what a query over many hospitals runs.
+pub fn for_each_cell(
+    db: &sled::Db,
+    hospital: &str,
+    from: &str,
+    to: &str,
+    mut f: impl FnMut(&str, &str, &Cell),
+) -> Result<(), ProjectionError> {
     let start = format!("c/{hospital}/{from}/");
     let end = format!("c/{hospital}/{to}/\u{10FFFF}");
-    let mut out = Vec::new();
+    let skip = "c/".len() + hospital.len() + 1;
     for item in db.range(start.into_bytes()..end.into_bytes()) {
         let (key, value) = item?;
-        let key_text = String::from_utf8_lossy(&key).into_owned();
-        let mut parts = key_text.splitn(4, '/').skip(2);
-        let (Some(month), Some(dept)) = (parts.next(), parts.next()) else {
+        // `<YYYY-MM>/<department>` after the hospital's prefix.
+        let Some(rest) = key.get(skip..).and_then(|r| std::str::from_utf8(r).ok()) else {
             continue;
         };
-        let cell: Cell = serde_json::from_slice(&value).map_err(|e| ProjectionError::Corrupt {
-            key: key_text.clone(),
-            message: e.to_string(),
-        })?;
-        out.push((month.to_owned(), dept.to_owned(), cell));
+        let Some((month, dept)) = rest.split_once('/') else {
+            continue;
+        };
+        f(month, dept, &Cell::decode(&key, &value)?);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The month (`YYYY-MM`) of an instant in a hospital's time zone.
@@ -184,14 +275,25 @@ fn update_cell(
     key: Vec<u8>,
     f: impl FnOnce(&mut Cell),
 ) -> Result<(), ProjectionError> {
-    let mut cell: Cell = tx.get_json(&key)?.unwrap_or_default();
+    let mut cell = Cell::read(tx, &key)?;
     f(&mut cell);
-    tx.put_json(key, &cell)
+    tx.put(key, cell.encode());
+    Ok(())
 }
 
 impl Projector for RatesProjector {
     fn name(&self) -> &'static str {
         "rates"
+    }
+
+    /// 2: cells in postcard, not JSON.
+    fn version(&self) -> u32 {
+        2
+    }
+
+    /// Queries scan the cells of a region's hospitals over a year.
+    fn cache_bytes(&self) -> u64 {
+        32 * 1024 * 1024
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
@@ -232,7 +334,7 @@ impl Projector for RatesProjector {
                 update_cell(tx, cell_key(&e.hospital, &month, &f.department), |c| {
                     c.reports += 1;
                     c.by_grade[grade_index(f.grade)] += 1;
-                    *c.by_category.entry(f.category).or_default() += 1;
+                    c.by_category[f.category] += 1;
                 })?;
                 tx.put_json(
                     report_key(e.aggregate),
@@ -264,13 +366,9 @@ impl Projector for RatesProjector {
                         let g = &mut c.by_grade[grade_index(old_grade)];
                         *g = g.saturating_sub(1);
                         c.by_grade[grade_index(t.grade)] += 1;
-                        if let Some(n) = c.by_category.get_mut(&old_category) {
-                            *n = n.saturating_sub(1);
-                            if *n == 0 {
-                                c.by_category.remove(&old_category);
-                            }
-                        }
-                        *c.by_category.entry(t.category).or_default() += 1;
+                        let n = &mut c.by_category[old_category];
+                        *n = n.saturating_sub(1);
+                        c.by_category[t.category] += 1;
                     },
                 )?;
                 counted.grade = t.grade;
@@ -374,10 +472,7 @@ mod tests {
     }
 
     fn cell(db: &sled::Db, month: &str, dept: &str) -> Cell {
-        Tx::new(db)
-            .get_json(&cell_key("H1", month, dept))
-            .unwrap()
-            .unwrap_or_default()
+        Cell::read(&Tx::new(db), &cell_key("H1", month, dept)).unwrap()
     }
 
     fn registered() -> Recorded {
@@ -391,6 +486,32 @@ mod tests {
 
     fn filed(grade: &str, category: &str) -> serde_json::Value {
         json!({"department": "ICU", "grade": grade, "category": category})
+    }
+
+    #[test]
+    fn categories_are_counted_in_the_order_of_all() {
+        for (i, c) in Category::ALL.iter().enumerate() {
+            assert_eq!(category_index(*c), i, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn a_cell_reads_back_what_was_stored_and_garbage_is_an_error() {
+        let mut c = Cell {
+            reports: 3,
+            by_grade: [0, 1, 2, 0],
+            discharges: Some(1_000_000),
+            ..Cell::default()
+        };
+        c.by_category[Category::Fall] = 3;
+        c.critical_values.handled_in_time = u64::MAX;
+        let bytes = c.encode();
+        assert!(bytes.len() < 48, "{} bytes", bytes.len());
+        assert_eq!(Cell::decode(b"k", &bytes).unwrap(), c);
+        assert!(matches!(
+            Cell::decode(b"k", b"{\"reports\":1}"),
+            Err(ProjectionError::Corrupt { .. })
+        ));
     }
 
     #[test]
@@ -437,7 +558,7 @@ mod tests {
         assert_eq!(cell(&db, "2026-02", "ICU").reports, 1);
         assert_eq!(cell(&db, "2026-02", "ICU").by_grade, [0, 1, 0, 0]);
         assert_eq!(cell(&db, "2026-01", "ICU").reports, 1);
-        assert_eq!(cell(&db, "2026-01", "ICU").by_category[&Category::Fall], 1);
+        assert_eq!(cell(&db, "2026-01", "ICU").by_category[Category::Fall], 1);
     }
 
     #[test]
@@ -467,8 +588,8 @@ mod tests {
         let c = cell(&db, "2026-03", "ICU");
         assert_eq!(c.reports, 1, "triage does not add a report");
         assert_eq!(c.by_grade, [0, 1, 0, 0]);
-        assert_eq!(c.by_category.get(&Category::Fall), None);
-        assert_eq!(c.by_category[&Category::Medication], 1);
+        assert_eq!(c.by_category[Category::Fall], 0);
+        assert_eq!(c.by_category[Category::Medication], 1);
     }
 
     #[test]

@@ -177,7 +177,7 @@ fn recompute(events: &[Recorded]) -> BTreeMap<Vec<u8>, Cell> {
         let cell = cells.entry(cell_key(h, month, d)).or_default();
         cell.reports += 1;
         cell.by_grade[Grade::ALL.iter().position(|g| g == grade).unwrap()] += 1;
-        *cell.by_category.entry(*category).or_default() += 1;
+        cell.by_category[*category] += 1;
     }
     for ((h, month, d), discharges) in census {
         cells
@@ -192,7 +192,7 @@ fn projected(db: &sled::Db) -> BTreeMap<Vec<u8>, Cell> {
     db.scan_prefix(b"c/")
         .map(|item| {
             let (k, v) = item.unwrap();
-            (k.to_vec(), serde_json::from_slice(&v).unwrap())
+            (k.to_vec(), Cell::decode(&k, &v).unwrap())
         })
         .collect()
 }

@@ -153,7 +153,7 @@ pub fn category_pareto(rows: &[RateRow]) -> Option<Pareto> {
         total += r.reports;
         for (category, n) in &r.by_category {
             if let Some(n) = n {
-                *shown.entry(category.clone()).or_default() += n;
+                *shown.entry(category.to_owned()).or_default() += n;
             }
         }
     }
