@@ -16,7 +16,7 @@ use lantern_intake::critical::{CriticalValue, CriticalValuesProjector};
 use lantern_intake::directory::{
     DirectoryProjector, HospitalRecord, IdempotencyRecord, TokenRecord,
 };
-use lantern_intake::reports::{ReportRecord, ReportsProjector, Status};
+use lantern_intake::reports::{ReportRecord, ReportsProjector, Status, read_report};
 use lantern_ledger::Recorded;
 use lantern_mortality::MortalityProjector;
 use lantern_mortality::death::Death;
@@ -218,19 +218,29 @@ fn status_of(r: &ReportRecord) -> Status {
 /// point at reports that exist.
 pub fn check_reports(db: &sled::Db) {
     let tx = Tx::new(db);
-    for (key, value) in entries(db, "r/") {
-        let r: ReportRecord = json(key.as_bytes(), &value);
-        assert_eq!(key, format!("r/{}", r.report_id));
+    let records = entries(db, "s/");
+    for (key, value) in &records {
+        let r: ReportRecord = json(key.as_bytes(), value);
         assert_eq!(r.status, status_of(&r), "{key}: {r:?}");
         assert_eq!(r.lessons.len(), r.rcas_closed.len(), "{key}: {r:?}");
+        let found = read_report(&tx, r.report_id).expect("read");
+        assert_eq!(
+            found.as_ref(),
+            Some(&r),
+            "{key} is not where r/{} says",
+            r.report_id
+        );
     }
+    assert_eq!(
+        records.len(),
+        entries(db, "r/").len(),
+        "one index entry per report"
+    );
     for prefix in ["x/", "m/"] {
         for (key, value) in entries(db, prefix) {
             let id: Uuid = json(key.as_bytes(), &value);
             assert!(
-                tx.get(format!("r/{id}").as_bytes())
-                    .expect("read")
-                    .is_some(),
+                read_report(&tx, id).expect("read").is_some(),
                 "{key} points at report {id}, which does not exist"
             );
         }
@@ -337,6 +347,10 @@ pub fn check_rca(db: &sled::Db) {
     }
     for (key, value) in entries(db, "p/") {
         let r: ReportInfo = json(key.as_bytes(), &value);
+        let text: Option<String> = tx
+            .get_json(&lantern_rca::projector::description_key(r.filed_seq))
+            .expect("read");
+        assert!(text.is_some(), "{key}: its description is missing");
         assert_eq!(
             r.needs_rca(),
             queued.contains(&r.report_id),

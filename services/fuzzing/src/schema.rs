@@ -15,7 +15,7 @@
 
 use lantern_intake::critical::{CriticalValue, CriticalValuesProjector, LimitsHistory};
 use lantern_intake::directory::{DirectoryProjector, HospitalRecord, TokenRecord};
-use lantern_intake::reports::{ReportRecord, ReportsProjector};
+use lantern_intake::reports::{ReportRecord, ReportsProjector, read_report};
 use lantern_ledger::{Envelope, LedgerError, Recorded};
 use lantern_projection::{Projector, Tx, apply_once};
 use lantern_rates::RatesProjector;
@@ -173,7 +173,7 @@ pub fn check_understood(event_type: &str, value: &Value) {
         }
         "report.filed" => {
             m.apply(event_type, subject, data);
-            let r: Option<ReportRecord> = Models::get(&m.reports, &format!("r/{subject}"));
+            let r: Option<ReportRecord> = read_report(&Tx::new(&m.reports), subject).expect("read");
             assert!(r.is_some(), "{why}");
             let counted: u64 = m
                 .rates
@@ -187,7 +187,7 @@ pub fn check_understood(event_type: &str, value: &Value) {
         "report.triaged" | "report.followed_up" | "report.feedback_posted" => {
             m.apply("report.filed", subject, fixture("report.filed"))
                 .apply(event_type, subject, data);
-            let r: Option<ReportRecord> = Models::get(&m.reports, &format!("r/{subject}"));
+            let r: Option<ReportRecord> = read_report(&Tx::new(&m.reports), subject).expect("read");
             let r = r.unwrap_or_else(|| panic!("{why}"));
             let took = match event_type {
                 "report.triaged" => r.triage.is_some(),
@@ -204,7 +204,7 @@ pub fn check_understood(event_type: &str, value: &Value) {
             }
             m.apply(event_type, rca, data);
             let stored: Option<Vec<Uuid>> = Models::get(&m.reports, &format!("a/{rca}"));
-            let r: Option<ReportRecord> = Models::get(&m.reports, &format!("r/{subject}"));
+            let r: Option<ReportRecord> = read_report(&Tx::new(&m.reports), subject).expect("read");
             let took = if event_type == "rca.opened" {
                 stored.is_some()
             } else {

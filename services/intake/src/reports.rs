@@ -133,10 +133,40 @@ impl ReportRecord {
     }
 }
 
-/// Keys: `r/<id>` report, `x/<receipt hash>` → id, `m/<hospital>/<YYYY-MM>/<seq>` → id,
+/// Keys: `s/<filing seq>` report, `r/<id>` → its filing seq (8 bytes,
+/// big-endian), `x/<receipt hash>` → id, `m/<hospital>/<YYYY-MM>/<seq>` → id,
 /// `z/<hospital>` time zone, `a/<rca id>` → report ids.
+///
+/// Reports are stored under their filing sequence, not their id: a report
+/// carries up to kilobytes of text, and new ones then go to the end of the
+/// tree instead of into random leaves, which a rebuild would read and
+/// rewrite for every report (ids of critical values and imports are not
+/// time-ordered).
 fn report_key(id: Uuid) -> Vec<u8> {
     format!("r/{id}").into_bytes()
+}
+fn record_key(seq: u64) -> Vec<u8> {
+    format!("s/{seq:020}").into_bytes()
+}
+
+/// Where report `id` is stored, if it was filed.
+fn locate(tx: &Tx<'_>, id: Uuid) -> Result<Option<Vec<u8>>, ProjectionError> {
+    let Some(seq) = tx.get(&report_key(id))? else {
+        return Ok(None);
+    };
+    let seq = <[u8; 8]>::try_from(seq.as_slice()).map_err(|_| ProjectionError::Corrupt {
+        key: format!("r/{id}"),
+        message: format!("{} bytes, not a sequence", seq.len()),
+    })?;
+    Ok(Some(record_key(u64::from_be_bytes(seq))))
+}
+
+/// Report `id` as the read model has it.
+pub fn read_report(tx: &Tx<'_>, id: Uuid) -> Result<Option<ReportRecord>, ProjectionError> {
+    match locate(tx, id)? {
+        Some(key) => tx.get_json(&key),
+        None => Ok(None),
+    }
 }
 fn receipt_key(hash: &str) -> Vec<u8> {
     format!("x/{hash}").into_bytes()
@@ -204,6 +234,11 @@ impl Projector for ReportsProjector {
         "reports"
     }
 
+    /// 2: reports under their filing sequence.
+    fn version(&self) -> u32 {
+        2
+    }
+
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
         let e = &event.envelope;
         let tz_name: Option<String> = tx.get_json(&zone_key(&e.hospital))?;
@@ -232,8 +267,9 @@ impl Projector for ReportsProjector {
                     format!("{}{month}/{:020}", month_prefix(&e.hospital), event.seq).into_bytes(),
                     &e.aggregate,
                 )?;
+                tx.put(report_key(e.aggregate), event.seq.to_be_bytes().to_vec());
                 tx.put_json(
-                    report_key(e.aggregate),
+                    record_key(event.seq),
                     &ReportRecord {
                         report_id: e.aggregate,
                         hospital: e.hospital.clone(),
@@ -259,7 +295,9 @@ impl Projector for ReportsProjector {
                 )?;
             }
             "report.followed_up" | "report.feedback_posted" | "report.triaged" => {
-                let key = report_key(e.aggregate);
+                let Some(key) = locate(tx, e.aggregate)? else {
+                    return Ok(());
+                };
                 let Some(mut r) = tx.get_json::<ReportRecord>(&key)? else {
                     return Ok(());
                 };
@@ -300,7 +338,9 @@ impl Projector for ReportsProjector {
                     return Ok(());
                 };
                 for id in &o.report_ids {
-                    let key = report_key(*id);
+                    let Some(key) = locate(tx, *id)? else {
+                        continue;
+                    };
                     if let Some(mut r) = tx.get_json::<ReportRecord>(&key)? {
                         if !r.rcas_open.contains(&e.aggregate) {
                             r.rcas_open.push(e.aggregate);
@@ -317,7 +357,9 @@ impl Projector for ReportsProjector {
                 };
                 let ids: Vec<Uuid> = tx.get_json(&rca_key(e.aggregate))?.unwrap_or_default();
                 for id in ids {
-                    let key = report_key(id);
+                    let Some(key) = locate(tx, id)? else {
+                        continue;
+                    };
                     if let Some(mut r) = tx.get_json::<ReportRecord>(&key)? {
                         r.rcas_open.retain(|x| *x != e.aggregate);
                         if !r.rcas_closed.contains(&e.aggregate) {
@@ -382,11 +424,11 @@ impl Reports {
 
     /// A report by id (waiting for the read model on a miss).
     pub async fn report(&self, id: Uuid) -> Result<Option<ReportRecord>, ApiError> {
-        if let Some(r) = self.tx().get_json(&report_key(id))? {
+        if let Some(r) = read_report(&self.tx(), id)? {
             return Ok(Some(r));
         }
         self.catch_up().await?;
-        Ok(self.tx().get_json(&report_key(id))?)
+        Ok(read_report(&self.tx(), id)?)
     }
 
     /// The report behind a receipt hash (waiting for the read model on a miss).
@@ -394,7 +436,7 @@ impl Reports {
         let find = || -> Result<Option<ReportRecord>, ApiError> {
             let tx = self.tx();
             match tx.get_json::<Uuid>(&receipt_key(receipt_hash))? {
-                Some(id) => Ok(tx.get_json(&report_key(id))?),
+                Some(id) => Ok(read_report(&tx, id)?),
                 None => Ok(None),
             }
         };
@@ -433,7 +475,7 @@ impl Reports {
         let tx = self.tx();
         let mut rows = Vec::new();
         for id in ids.into_iter().skip((page - 1) * per_page).take(per_page) {
-            if let Some(r) = tx.get_json(&report_key(id))? {
+            if let Some(r) = read_report(&tx, id)? {
                 rows.push(r);
             }
         }
@@ -479,7 +521,7 @@ mod tests {
     }
 
     fn report(db: &sled::Db, id: Uuid) -> ReportRecord {
-        Tx::new(db).get_json(&report_key(id)).unwrap().unwrap()
+        read_report(&Tx::new(db), id).unwrap().unwrap()
     }
 
     #[test]

@@ -48,8 +48,6 @@ pub struct ReportInfo {
     pub grade: Grade,
     /// Category as it stands.
     pub category: Category,
-    /// Scrubbed description.
-    pub description: String,
     /// When it was filed (server clock). Never shown: staff see the day only.
     pub filed_at: DateTime<Utc>,
     /// Day filed, hospital time zone.
@@ -87,6 +85,13 @@ pub fn report_key(id: Uuid) -> Vec<u8> {
     format!("p/{id}").into_bytes()
 }
 
+/// Key of a report's scrubbed description: under its filing sequence, apart
+/// from the report, so new text goes to the end of the tree and a triage or
+/// an opened analysis rewrites a small value, not kilobytes of text.
+pub fn description_key(filed_seq: u64) -> Vec<u8> {
+    format!("t/{filed_seq:020}").into_bytes()
+}
+
 /// Prefix of a hospital's queue of reports needing an analysis.
 pub fn queue_prefix(hospital: &str) -> String {
     format!("q/{hospital}/")
@@ -118,6 +123,11 @@ impl Projector for RcaProjector {
         "rca"
     }
 
+    /// 2: descriptions apart from the reports.
+    fn version(&self) -> u32 {
+        2
+    }
+
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
         let e = &event.envelope;
         let tz: Option<String> = tx.get_json(&zone_key(&e.hospital))?;
@@ -146,12 +156,12 @@ impl Projector for RcaProjector {
                     department: f.department,
                     grade: f.grade,
                     category: f.category,
-                    description: f.description,
                     filed_at: e.recorded_at,
                     filed_on: stamp.on(),
                     filed_seq: event.seq,
                     rcas: vec![],
                 };
+                tx.put_json(description_key(event.seq), &f.description)?;
                 put_report(tx, &info)?;
             }
             "report.triaged" => {

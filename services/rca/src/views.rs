@@ -141,10 +141,11 @@ pub struct CaseFileView {
 
 impl CaseFileView {
     /// The case file as `audience` sees it on `today` (hospital time zone);
-    /// `reports` are the reports it analyses, as the read model has them.
+    /// `reports` are the reports it analyses, as the read model has them,
+    /// with their descriptions.
     pub fn build(
         record: &CaseRecord,
-        reports: Vec<ReportInfo>,
+        reports: Vec<(ReportInfo, String)>,
         today: NaiveDate,
         audience: Audience,
     ) -> CaseFileView {
@@ -168,12 +169,12 @@ impl CaseFileView {
             team_roles: case.team_roles.clone(),
             reports: reports
                 .into_iter()
-                .map(|r| ReportView {
+                .map(|(r, description)| ReportView {
                     report_id: r.report_id,
                     grade: r.grade,
                     category: r.category,
                     department: r.department,
-                    description: audience.shows(r.description),
+                    description: audience.shows(description),
                 })
                 .collect(),
             timeline: timeline

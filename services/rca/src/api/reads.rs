@@ -44,7 +44,10 @@ pub async fn get_rca(
     // from the read model has nothing to show.
     let mut reports = Vec::new();
     for report in &record.case.report_ids {
-        reports.extend(rca.cases.report(*report)?);
+        if let Some(info) = rca.cases.report(*report)? {
+            let description = rca.cases.description(&info)?.unwrap_or_default();
+            reports.push((info, description));
+        }
     }
     Ok(Json(CaseFileView::build(
         &record,
