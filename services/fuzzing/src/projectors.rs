@@ -347,10 +347,6 @@ pub fn check_rca(db: &sled::Db) {
     }
     for (key, value) in entries(db, "p/") {
         let r: ReportInfo = json(key.as_bytes(), &value);
-        let text: Option<String> = tx
-            .get_json(&lantern_rca::projector::description_key(r.filed_seq))
-            .expect("read");
-        assert!(text.is_some(), "{key}: its description is missing");
         assert_eq!(
             r.needs_rca(),
             queued.contains(&r.report_id),

@@ -7,11 +7,13 @@
 //! - [`tx`]: a write buffer over the database: a projector's reads see its
 //!   own pending writes, and nothing reaches disk until the runtime commits;
 //! - [`runner`]: consume from the projector's own checkpoint + 1, apply in
-//!   order, commit state and checkpoint in one atomic sled batch, flush, and
-//!   only then tell waiters; re-delivered events (at or below the
-//!   checkpoint) are skipped, so nothing is counted twice;
-//! - [`store`]: opening a database (rebuilding it when it will not open),
-//!   rebuilding from sequence 1, and exporting it byte for byte.
+//!   order, commit state and checkpoint in one atomic sled batch (visible at
+//!   once, on disk within sled's flush interval: a crash keeps a consistent
+//!   prefix), and only then tell waiters; re-delivered events (at or below
+//!   the checkpoint) are skipped, so nothing is counted twice;
+//! - [`store`]: opening a database (rebuilding it when it will not open or
+//!   was written in another layout version), rebuilding from sequence 1, and
+//!   exporting it byte for byte.
 
 pub mod runner;
 pub mod store;

@@ -13,6 +13,11 @@ use crate::{ProjectionError, Projector, VERSION_KEY, run_until_caught_up};
 /// a decode of that node for the next event that touches it.
 const REBUILD_CACHE_BYTES: u64 = 512 * 1024 * 1024;
 
+/// How often sled writes committed batches to disk in the background: the
+/// runner does not wait for the disk (see `Runner`), so this bounds what a
+/// crash can take back — and re-apply from the stream.
+const FLUSH_EVERY_MS: u64 = 200;
+
 /// Opens a database, waiting (up to 5 s) while another handle in this or a
 /// dying process still holds its file lock: sled releases it from a
 /// background thread a moment after the last handle is dropped.
@@ -22,6 +27,7 @@ fn open(path: &Path, cache_bytes: u64) -> Result<sled::Db, sled::Error> {
         match sled::Config::new()
             .path(path)
             .cache_capacity(cache_bytes)
+            .flush_every_ms(Some(FLUSH_EVERY_MS))
             .open()
         {
             Err(e) if is_locked(&e) && std::time::Instant::now() < deadline => {

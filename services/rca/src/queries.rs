@@ -15,8 +15,7 @@ use uuid::Uuid;
 use crate::error::RcaError;
 use crate::figures::{self, RcaFigures};
 use crate::projector::{
-    CaseRecord, ReportInfo, case_key, description_key, hospital_prefix, queue_prefix, report_key,
-    zone_key,
+    CaseRecord, ReportInfo, case_key, hospital_prefix, queue_prefix, report_key, zone_key,
 };
 use crate::views::RequiredRow;
 
@@ -95,11 +94,6 @@ impl Cases {
     /// A report as the read model keeps it.
     pub fn report(&self, id: Uuid) -> Result<Option<ReportInfo>, RcaError> {
         Ok(self.tx().get_json(&report_key(id))?)
-    }
-
-    /// A report's scrubbed description.
-    pub fn description(&self, report: &ReportInfo) -> Result<Option<String>, RcaError> {
-        Ok(self.tx().get_json(&description_key(report.filed_seq))?)
     }
 
     /// The hospital's time zone (Asia/Shanghai if unknown).

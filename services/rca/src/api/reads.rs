@@ -45,7 +45,14 @@ pub async fn get_rca(
     let mut reports = Vec::new();
     for report in &record.case.report_ids {
         if let Some(info) = rca.cases.report(*report)? {
-            let description = rca.cases.description(&info)?.unwrap_or_default();
+            // The reports read model owns the text; this one keeps none.
+            let description = rca
+                .intake
+                .reports
+                .report(*report)
+                .await?
+                .map(|r| r.description)
+                .unwrap_or_default();
             reports.push((info, description));
         }
     }
