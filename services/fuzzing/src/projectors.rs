@@ -24,7 +24,7 @@ use lantern_projection::{Projector, Tx, apply_once, checkpoint, export};
 use lantern_rates::RatesProjector;
 use lantern_rates::api::CriticalValueFigures;
 use lantern_rates::figures::rate;
-use lantern_rates::projector::Cell;
+use lantern_rates::projector::every_cell;
 use lantern_rca::RcaProjector;
 use lantern_rca::projector::{CaseRecord, ReportInfo};
 use uuid::Uuid;
@@ -276,9 +276,8 @@ pub fn check_critical(db: &sled::Db) {
 /// counts nest (in time ≤ notified ≤ detected, handled in time ≤ notified,
 /// handled ≤ detected); every percentage is within 0..=100.
 pub fn check_rates(db: &sled::Db) {
-    for (key, value) in entries(db, "c/") {
-        let c = Cell::decode(key.as_bytes(), &value)
-            .unwrap_or_else(|e| panic!("{key} does not hold a cell: {e}"));
+    for (hospital, month, department, c) in every_cell(db).expect("every month holds cells") {
+        let key = format!("{hospital}/{month}/{department}");
         assert_eq!(c.by_grade.iter().sum::<u64>(), c.reports, "{key}: {c:?}");
         assert_eq!(
             c.by_category.values().sum::<u64>(),

@@ -19,7 +19,7 @@ use lantern_intake::reports::{ReportRecord, ReportsProjector, read_report};
 use lantern_ledger::{Envelope, LedgerError, Recorded};
 use lantern_projection::{Projector, Tx, apply_once};
 use lantern_rates::RatesProjector;
-use lantern_rates::projector::{Cell, cell_key};
+use lantern_rates::projector::{every_cell, read_cell};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -175,12 +175,10 @@ pub fn check_understood(event_type: &str, value: &Value) {
             m.apply(event_type, subject, data);
             let r: Option<ReportRecord> = read_report(&Tx::new(&m.reports), subject).expect("read");
             assert!(r.is_some(), "{why}");
-            let counted: u64 = m
-                .rates
-                .scan_prefix("c/")
-                .filter_map(|kv| kv.ok())
-                .filter_map(|(k, v)| Cell::decode(&k, &v).ok())
-                .map(|c| c.reports)
+            let counted: u64 = every_cell(&m.rates)
+                .expect("read")
+                .iter()
+                .map(|(_, _, _, c)| c.reports)
                 .sum();
             assert_eq!(counted, 1, "{why}");
         }
@@ -216,12 +214,10 @@ pub fn check_understood(event_type: &str, value: &Value) {
             m.apply(event_type, subject, data);
             let cv: Option<CriticalValue> = Models::get(&m.critical, &format!("v/{subject}"));
             assert!(cv.is_some(), "{why}");
-            let detected: u64 = m
-                .rates
-                .scan_prefix("c/")
-                .filter_map(|kv| kv.ok())
-                .filter_map(|(k, v)| Cell::decode(&k, &v).ok())
-                .map(|c| c.critical_values.detected)
+            let detected: u64 = every_cell(&m.rates)
+                .expect("read")
+                .iter()
+                .map(|(_, _, _, c)| c.critical_values.detected)
                 .sum();
             assert_eq!(detected, 1, "{why}");
         }
@@ -250,16 +246,14 @@ pub fn check_understood(event_type: &str, value: &Value) {
         }
         "census.recorded" => {
             m.apply(event_type, subject, data);
-            let key = cell_key(
+            let cell = read_cell(
+                &Tx::new(&m.rates),
                 HOSPITAL,
                 str_of(value, "month"),
                 str_of(value, "department"),
-            );
-            let cell = m
-                .rates
-                .get(&key)
-                .expect("read")
-                .map(|v| Cell::decode(&key, &v).expect("a cell"));
+            )
+            .expect("read");
+            let cell = Some(cell).filter(|c| c.discharges.is_some());
             let discharges = value.get("discharges").and_then(Value::as_f64);
             assert!(
                 cell.is_some_and(|c| c.discharges.map(|d| d as f64) == discharges),

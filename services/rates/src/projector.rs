@@ -4,8 +4,11 @@
 //! sorts as the query scans it):
 //! - `z/<hospital>` → the hospital's region and time zone;
 //! - `d/<hospital>/<department>` → a registered department;
-//! - `c/<hospital>/<YYYY-MM>/<department>` → that cell's [`Cell`];
+//! - `c/<hospital>/<YYYY-MM>` → that month's [`Cell`] of every department
+//!   ([`MonthCells`]): a 12-month query of a hospital reads 12 values;
 //! - `r/<report id>` → where a report is counted, so a triage can move it.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use lantern_intake::critical::{self, Limits, LimitsHistory, limits_at, within};
@@ -103,9 +106,10 @@ impl std::ops::IndexMut<Category> for CategoryCounts {
 
 /// The counters of one hospital-month-department.
 ///
-/// Stored in postcard's compact binary form (varints, ≈ 30 bytes), not
-/// JSON: a 12-month query of a region reads thousands of cells, and
-/// decoding them dominated its latency.
+/// Stored with the other departments of its month in postcard's compact
+/// binary form (varints, ≈ 30 bytes a cell), not JSON: a 12-month query of
+/// a region reads thousands of cells, and decoding them dominated its
+/// latency.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
     /// Reports filed in the month.
@@ -118,30 +122,6 @@ pub struct Cell {
     pub discharges: Option<u64>,
     /// Critical values detected in the month.
     pub critical_values: CriticalValueCounts,
-}
-
-impl Cell {
-    /// The stored form.
-    pub fn encode(&self) -> Vec<u8> {
-        // Plain integers, arrays and an option: postcard cannot fail on them.
-        postcard::to_allocvec(self).unwrap_or_default()
-    }
-
-    /// Reads the stored form; `key` names it in the error.
-    pub fn decode(key: &[u8], bytes: &[u8]) -> Result<Cell, ProjectionError> {
-        postcard::from_bytes(bytes).map_err(|e| ProjectionError::Corrupt {
-            key: String::from_utf8_lossy(key).into_owned(),
-            message: e.to_string(),
-        })
-    }
-
-    /// The cell under `key`, pending writes included (empty if none).
-    pub fn read(tx: &Tx<'_>, key: &[u8]) -> Result<Cell, ProjectionError> {
-        match tx.get(key)? {
-            Some(bytes) => Cell::decode(key, &bytes),
-            None => Ok(Cell::default()),
-        }
-    }
 }
 
 /// Where a report is counted.
@@ -173,9 +153,64 @@ pub fn department_prefix(hospital: &str) -> String {
     format!("d/{hospital}/")
 }
 
-/// The key of a cell.
-pub fn cell_key(hospital: &str, month: &str, department: &str) -> Vec<u8> {
-    format!("c/{hospital}/{month}/{department}").into_bytes()
+/// The key of a hospital-month's cells.
+pub fn month_key(hospital: &str, month: &str) -> Vec<u8> {
+    format!("c/{hospital}/{month}").into_bytes()
+}
+
+/// A hospital-month's cells, by department, stored as one value (postcard).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MonthCells(pub BTreeMap<String, Cell>);
+
+impl MonthCells {
+    /// The stored form.
+    pub fn encode(&self) -> Vec<u8> {
+        // Strings, integers, arrays and options: postcard cannot fail on them.
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+
+    /// Reads the stored form; `key` names it in the error.
+    pub fn decode(key: &[u8], bytes: &[u8]) -> Result<MonthCells, ProjectionError> {
+        postcard::from_bytes(bytes).map_err(|e| ProjectionError::Corrupt {
+            key: String::from_utf8_lossy(key).into_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The month under `key`, pending writes included (empty if none).
+    pub fn read(tx: &Tx<'_>, key: &[u8]) -> Result<MonthCells, ProjectionError> {
+        match tx.get(key)? {
+            Some(bytes) => MonthCells::decode(key, &bytes),
+            None => Ok(MonthCells::default()),
+        }
+    }
+}
+
+/// One cell, as stored (empty if none).
+pub fn read_cell(
+    tx: &Tx<'_>,
+    hospital: &str,
+    month: &str,
+    department: &str,
+) -> Result<Cell, ProjectionError> {
+    let cells = MonthCells::read(tx, &month_key(hospital, month))?;
+    Ok(cells.0.get(department).copied().unwrap_or_default())
+}
+
+/// Every cell of the read model as (hospital, month, department, cell).
+pub fn every_cell(db: &sled::Db) -> Result<Vec<(String, String, String, Cell)>, ProjectionError> {
+    let mut out = Vec::new();
+    for item in db.scan_prefix(b"c/") {
+        let (key, value) = item?;
+        let text = String::from_utf8_lossy(&key[2..]).into_owned();
+        let Some((hospital, month)) = text.rsplit_once('/') else {
+            continue;
+        };
+        for (dept, cell) in MonthCells::decode(&key, &value)?.0 {
+            out.push((hospital.to_owned(), month.to_owned(), dept, cell));
+        }
+    }
+    Ok(out)
 }
 
 fn critical_key(id: Uuid) -> Vec<u8> {
@@ -214,8 +249,8 @@ pub fn cells(
 }
 
 /// Calls `f(month, department, cell)` for each of a hospital's cells from
-/// month `from` to `to` (`YYYY-MM`, inclusive), in key order, without
-/// copying keys: what a query over many hospitals runs.
+/// month `from` to `to` (`YYYY-MM`, inclusive), in month and department
+/// order: what a query over many hospitals runs.
 pub fn for_each_cell(
     db: &sled::Db,
     hospital: &str,
@@ -223,19 +258,18 @@ pub fn for_each_cell(
     to: &str,
     mut f: impl FnMut(&str, &str, &Cell),
 ) -> Result<(), ProjectionError> {
-    let start = format!("c/{hospital}/{from}/");
-    let end = format!("c/{hospital}/{to}/\u{10FFFF}");
+    let start = month_key(hospital, from);
+    let mut end = month_key(hospital, to);
+    end.push(0);
     let skip = "c/".len() + hospital.len() + 1;
-    for item in db.range(start.into_bytes()..end.into_bytes()) {
+    for item in db.range(start..end) {
         let (key, value) = item?;
-        // `<YYYY-MM>/<department>` after the hospital's prefix.
-        let Some(rest) = key.get(skip..).and_then(|r| std::str::from_utf8(r).ok()) else {
+        let Some(month) = key.get(skip..).and_then(|m| std::str::from_utf8(m).ok()) else {
             continue;
         };
-        let Some((month, dept)) = rest.split_once('/') else {
-            continue;
-        };
-        f(month, dept, &Cell::decode(&key, &value)?);
+        for (dept, cell) in &MonthCells::decode(&key, &value)?.0 {
+            f(month, dept, cell);
+        }
     }
     Ok(())
 }
@@ -272,12 +306,16 @@ struct Census {
 
 fn update_cell(
     tx: &mut Tx<'_>,
-    key: Vec<u8>,
+    (hospital, month, department): (&str, &str, &str),
     f: impl FnOnce(&mut Cell),
 ) -> Result<(), ProjectionError> {
-    let mut cell = Cell::read(tx, &key)?;
-    f(&mut cell);
-    tx.put(key, cell.encode());
+    let key = month_key(hospital, month);
+    let mut cells = MonthCells::read(tx, &key)?;
+    match cells.0.get_mut(department) {
+        Some(cell) => f(cell),
+        None => f(cells.0.entry(department.to_owned()).or_default()),
+    }
+    tx.put(key, cells.encode());
     Ok(())
 }
 
@@ -286,7 +324,8 @@ impl Projector for RatesProjector {
         "rates"
     }
 
-    /// 2: cells in postcard, not JSON.
+    /// 2: a hospital-month's cells in one postcard value, not a JSON
+    /// value per cell.
     fn version(&self) -> u32 {
         2
     }
@@ -331,7 +370,7 @@ impl Projector for RatesProjector {
                 };
                 let info: Option<HospitalInfo> = tx.get_json(&hospital_key(&e.hospital))?;
                 let month = month_of(e.recorded_at, info.as_ref().map(|i| i.timezone.as_str()));
-                update_cell(tx, cell_key(&e.hospital, &month, &f.department), |c| {
+                update_cell(tx, (&e.hospital, &month, &f.department), |c| {
                     c.reports += 1;
                     c.by_grade[grade_index(f.grade)] += 1;
                     c.by_category[f.category] += 1;
@@ -361,7 +400,7 @@ impl Projector for RatesProjector {
                 let (old_grade, old_category) = (counted.grade, counted.category);
                 update_cell(
                     tx,
-                    cell_key(&counted.hospital, &counted.month, &counted.department),
+                    (&counted.hospital, &counted.month, &counted.department),
                     |c| {
                         let g = &mut c.by_grade[grade_index(old_grade)];
                         *g = g.saturating_sub(1);
@@ -392,7 +431,7 @@ impl Projector for RatesProjector {
                 let history: LimitsHistory = tx
                     .get_json(&critical::limits_key(&e.hospital))?
                     .unwrap_or_default();
-                update_cell(tx, cell_key(&e.hospital, &month, &d.department), |c| {
+                update_cell(tx, (&e.hospital, &month, &d.department), |c| {
                     c.critical_values.detected += 1;
                 })?;
                 tx.put_json(
@@ -416,7 +455,7 @@ impl Projector for RatesProjector {
                 ) else {
                     return Ok(());
                 };
-                let cell = cell_key(&v.hospital, &v.month, &v.department);
+                let cell = (v.hospital.as_str(), v.month.as_str(), v.department.as_str());
                 match step {
                     critical::Step::Notified(n) if v.notified_at.is_none() => {
                         let in_time = within(
@@ -448,7 +487,7 @@ impl Projector for RatesProjector {
                 let Ok(c) = <Census as serde::Deserialize>::deserialize(&e.data) else {
                     return Ok(());
                 };
-                update_cell(tx, cell_key(&e.hospital, &c.month, &c.department), |cell| {
+                update_cell(tx, (&e.hospital, &c.month, &c.department), |cell| {
                     cell.discharges = Some(c.discharges);
                 })?;
             }
@@ -472,7 +511,7 @@ mod tests {
     }
 
     fn cell(db: &sled::Db, month: &str, dept: &str) -> Cell {
-        Cell::read(&Tx::new(db), &cell_key("H1", month, dept)).unwrap()
+        read_cell(&Tx::new(db), "H1", month, dept).unwrap()
     }
 
     fn registered() -> Recorded {
@@ -496,7 +535,7 @@ mod tests {
     }
 
     #[test]
-    fn a_cell_reads_back_what_was_stored_and_garbage_is_an_error() {
+    fn a_month_reads_back_what_was_stored_and_garbage_is_an_error() {
         let mut c = Cell {
             reports: 3,
             by_grade: [0, 1, 2, 0],
@@ -505,11 +544,12 @@ mod tests {
         };
         c.by_category[Category::Fall] = 3;
         c.critical_values.handled_in_time = u64::MAX;
-        let bytes = c.encode();
-        assert!(bytes.len() < 48, "{} bytes", bytes.len());
-        assert_eq!(Cell::decode(b"k", &bytes).unwrap(), c);
+        let month = MonthCells([("ICU".to_owned(), c), ("ER".to_owned(), Cell::default())].into());
+        let bytes = month.encode();
+        assert!(bytes.len() < 96, "{} bytes", bytes.len());
+        assert_eq!(MonthCells::decode(b"k", &bytes).unwrap(), month);
         assert!(matches!(
-            Cell::decode(b"k", b"{\"reports\":1}"),
+            MonthCells::decode(b"k", b"{\"reports\":1}"),
             Err(ProjectionError::Corrupt { .. })
         ));
     }

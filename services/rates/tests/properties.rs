@@ -9,7 +9,7 @@ use lantern_intake::domain::{Category, Grade};
 use lantern_ledger::Recorded;
 use lantern_projection::{Projector, Tx, apply_once, checkpoint};
 use lantern_rates::RatesProjector;
-use lantern_rates::projector::{Cell, cell_key, month_of};
+use lantern_rates::projector::{Cell, every_cell, month_of};
 use proptest::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
@@ -124,7 +124,7 @@ fn events(ops: &[Op]) -> Vec<Recorded> {
 }
 
 /// The figures, recomputed plainly from the distinct events.
-fn recompute(events: &[Recorded]) -> BTreeMap<Vec<u8>, Cell> {
+fn recompute(events: &[Recorded]) -> BTreeMap<(String, String, String), Cell> {
     let mut zones = BTreeMap::new();
     let mut reports: BTreeMap<Uuid, (String, String, String, Grade, Category)> = BTreeMap::new();
     let mut census: BTreeMap<(String, String, String), u64> = BTreeMap::new();
@@ -172,28 +172,26 @@ fn recompute(events: &[Recorded]) -> BTreeMap<Vec<u8>, Cell> {
             _ => {}
         }
     }
-    let mut cells: BTreeMap<Vec<u8>, Cell> = BTreeMap::new();
+    let mut cells: BTreeMap<(String, String, String), Cell> = BTreeMap::new();
     for (h, month, d, grade, category) in reports.values() {
-        let cell = cells.entry(cell_key(h, month, d)).or_default();
+        let cell = cells
+            .entry((h.clone(), month.clone(), d.clone()))
+            .or_default();
         cell.reports += 1;
         cell.by_grade[Grade::ALL.iter().position(|g| g == grade).unwrap()] += 1;
         cell.by_category[*category] += 1;
     }
     for ((h, month, d), discharges) in census {
-        cells
-            .entry(cell_key(&h, &month, &d))
-            .or_default()
-            .discharges = Some(discharges);
+        cells.entry((h, month, d)).or_default().discharges = Some(discharges);
     }
     cells
 }
 
-fn projected(db: &sled::Db) -> BTreeMap<Vec<u8>, Cell> {
-    db.scan_prefix(b"c/")
-        .map(|item| {
-            let (k, v) = item.unwrap();
-            (k.to_vec(), Cell::decode(&k, &v).unwrap())
-        })
+fn projected(db: &sled::Db) -> BTreeMap<(String, String, String), Cell> {
+    every_cell(db)
+        .unwrap()
+        .into_iter()
+        .map(|(h, m, d, c)| ((h, m, d), c))
         .collect()
 }
 
