@@ -267,7 +267,14 @@ pub fn for_each_cell(
         let Some(month) = key.get(skip..).and_then(|m| std::str::from_utf8(m).ok()) else {
             continue;
         };
-        for (dept, cell) in &MonthCells::decode(&key, &value)?.0 {
+        // Borrowed: a map and a sequence of pairs are written alike, and
+        // the departments' names are read in place, without a map built.
+        let cells: Vec<(&str, Cell)> =
+            postcard::from_bytes(&value).map_err(|e| ProjectionError::Corrupt {
+                key: String::from_utf8_lossy(&key).into_owned(),
+                message: e.to_string(),
+            })?;
+        for (dept, cell) in &cells {
             f(month, dept, cell);
         }
     }
@@ -328,11 +335,6 @@ impl Projector for RatesProjector {
     /// value per cell.
     fn version(&self) -> u32 {
         2
-    }
-
-    /// Queries scan the cells of a region's hospitals over a year.
-    fn cache_bytes(&self) -> u64 {
-        32 * 1024 * 1024
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
@@ -552,6 +554,44 @@ mod tests {
             MonthCells::decode(b"k", b"{\"reports\":1}"),
             Err(ProjectionError::Corrupt { .. })
         ));
+    }
+
+    #[test]
+    fn a_query_reads_the_cells_every_cell_reads() {
+        let db = given(&[
+            registered(),
+            event(
+                "report.filed",
+                Uuid::from_u128(1),
+                "2026-02-10T01:00:00Z",
+                filed("II", "fall"),
+            ),
+            event(
+                "report.filed",
+                Uuid::from_u128(2),
+                "2026-03-10T01:00:00Z",
+                json!({"department": "ER", "grade": "I", "category": "surgery"}),
+            ),
+            event(
+                "report.filed",
+                Uuid::from_u128(3),
+                "2026-03-11T01:00:00Z",
+                filed("IV", "fall"),
+            ),
+        ]);
+        let mut seen = Vec::new();
+        for_each_cell(&db, "H1", "2026-01", "2026-12", |m, d, c| {
+            seen.push(("H1".to_owned(), m.to_owned(), d.to_owned(), *c));
+        })
+        .unwrap();
+        assert_eq!(seen.len(), 3);
+        assert_eq!(seen, every_cell(&db).unwrap());
+        let mut march = Vec::new();
+        for_each_cell(&db, "H1", "2026-03", "2026-03", |_, d, c| {
+            march.push((d.to_owned(), c.reports))
+        })
+        .unwrap();
+        assert_eq!(march, [("ER".to_owned(), 1), ("ICU".to_owned(), 1)]);
     }
 
     #[test]
