@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
-use lantern_ledger::{Ledger, LedgerError, trace};
+use lantern_ledger::{Ledger, LedgerError, Recorded, trace};
 use tokio::sync::watch;
 
 use crate::tx::WrittenKeys;
@@ -20,6 +20,54 @@ const MAX_BATCH: usize = 1000;
 /// and are not flushed one by one (the rebuild flushes at its end).
 const REBUILD_MAX_BATCH: usize = 50_000;
 const REBUILD_MAX_BYTES: usize = 32 * 1024 * 1024;
+
+/// Events decoded ahead of the projector in a rebuild, in chunks.
+const READ_AHEAD_CHUNK: usize = 512;
+const READ_AHEAD_CHUNKS: usize = 16;
+
+type Events = futures::stream::BoxStream<'static, Result<Recorded, LedgerError>>;
+
+/// Polls `events` on a task of its own, passing them on in chunks of what
+/// is ready, at most [`READ_AHEAD_CHUNKS`] chunks ahead. The task ends when
+/// the stream does or the reader is dropped, whichever comes first.
+fn read_ahead(
+    events: impl futures::Stream<Item = Result<Recorded, LedgerError>> + Send + Unpin + 'static,
+) -> Events {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<_>>(READ_AHEAD_CHUNKS);
+    tokio::spawn(async move {
+        let mut events = events;
+        loop {
+            // The stream never ends by itself (it waits for new events):
+            // stop as soon as the reader is gone.
+            let first = tokio::select! {
+                item = events.next() => item,
+                () = tx.closed() => return,
+            };
+            let Some(first) = first else { return };
+            let mut chunk = Vec::with_capacity(READ_AHEAD_CHUNK);
+            chunk.push(first);
+            let mut ended = false;
+            while chunk.len() < READ_AHEAD_CHUNK {
+                match events.next().now_or_never() {
+                    Some(Some(item)) => chunk.push(item),
+                    Some(None) => {
+                        ended = true;
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            if tx.send(chunk).await.is_err() || ended {
+                return;
+            }
+        }
+    });
+    futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    })
+    .flat_map(futures::stream::iter)
+    .boxed()
+}
 
 /// What queries need of a running projector: its database and its position.
 #[derive(Clone)]
@@ -133,7 +181,11 @@ impl Runner {
                 return Ok(());
             }
             let mut events = match self.ledger.read_from(position + 1).await {
-                Ok(events) => events,
+                // Up to a known sequence nobody waits between events: read
+                // and decode ahead on another task, so a rebuild decodes
+                // and applies at the same time.
+                Ok(events) if stop_at.is_some() => read_ahead(events),
+                Ok(events) => events.boxed(),
                 Err(e) => {
                     tracing::warn!(projector = name, error = %e, "cannot read the stream; retrying");
                     tokio::time::sleep(backoff).await;

@@ -15,7 +15,7 @@ use lantern_intake::critical::{self, Limits, LimitsHistory, limits_at, within};
 use lantern_intake::domain::{Category, Grade};
 use lantern_intake::reports::zone;
 use lantern_ledger::Recorded;
-use lantern_projection::{ProjectionError, Projector, Tx};
+use lantern_projection::{ProjectionError, Projector, Stored, Tx};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -162,21 +162,21 @@ pub fn month_key(hospital: &str, month: &str) -> Vec<u8> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MonthCells(pub BTreeMap<String, Cell>);
 
-impl MonthCells {
-    /// The stored form.
-    pub fn encode(&self) -> Vec<u8> {
+impl Stored for MonthCells {
+    fn encode(&self) -> Vec<u8> {
         // Strings, integers, arrays and options: postcard cannot fail on them.
         postcard::to_allocvec(self).unwrap_or_default()
     }
 
-    /// Reads the stored form; `key` names it in the error.
-    pub fn decode(key: &[u8], bytes: &[u8]) -> Result<MonthCells, ProjectionError> {
+    fn decode(key: &[u8], bytes: &[u8]) -> Result<MonthCells, ProjectionError> {
         postcard::from_bytes(bytes).map_err(|e| ProjectionError::Corrupt {
             key: String::from_utf8_lossy(key).into_owned(),
             message: e.to_string(),
         })
     }
+}
 
+impl MonthCells {
     /// The month under `key`, pending writes included (empty if none).
     pub fn read(tx: &Tx<'_>, key: &[u8]) -> Result<MonthCells, ProjectionError> {
         match tx.get(key)? {
@@ -316,14 +316,13 @@ fn update_cell(
     (hospital, month, department): (&str, &str, &str),
     f: impl FnOnce(&mut Cell),
 ) -> Result<(), ProjectionError> {
-    let key = month_key(hospital, month);
-    let mut cells = MonthCells::read(tx, &key)?;
-    match cells.0.get_mut(department) {
-        Some(cell) => f(cell),
-        None => f(cells.0.entry(department.to_owned()).or_default()),
-    }
-    tx.put(key, cells.encode());
-    Ok(())
+    tx.update(
+        month_key(hospital, month),
+        |cells: &mut MonthCells| match cells.0.get_mut(department) {
+            Some(cell) => f(cell),
+            None => f(cells.0.entry(department.to_owned()).or_default()),
+        },
+    )
 }
 
 impl Projector for RatesProjector {
