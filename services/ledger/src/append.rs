@@ -63,7 +63,10 @@ pub struct Appended {
 #[derive(Clone)]
 pub struct Ledger {
     pub(crate) js: jetstream::Context,
-    pub(crate) stream: jetstream::stream::Stream,
+    /// Shared: the stream's info (its whole configuration) made every
+    /// clone of a ledger — one per request, through the services' states —
+    /// cost a dozen allocations.
+    pub(crate) stream: Arc<jetstream::stream::Stream>,
     schemas: Arc<SchemaRegistry>,
     group: Option<crate::group::Group>,
 }
@@ -79,7 +82,7 @@ impl Ledger {
         let stream = ensure_stream(&js, settings).await?;
         Ok(Ledger {
             js,
-            stream,
+            stream: Arc::new(stream),
             schemas,
             group: None,
         })
