@@ -198,6 +198,22 @@ async fn trace_context_flows_into_the_event_and_metrics_count() {
         text.contains(r#"lantern_projector_position{projector="rates"}"#),
         "{text}"
     );
+    // Group commit is on by default; every append it carried is counted,
+    // alone or in a batch.
+    let group = |counted: &str| -> u64 {
+        let prefix = format!(r#"lantern_group_commit{{counted="{counted}"}} "#);
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .unwrap_or_else(|| panic!("no {prefix}in {text}"))
+            .parse()
+            .unwrap()
+    };
+    assert!(
+        group("alone_events") + group("batched_events") >= 1,
+        "{text}"
+    );
+    assert!(group("batches") <= group("batched_events"), "{text}");
+    assert_eq!(group("refused_batches"), 0, "{text}");
     assert!(
         text.contains(r#"lantern_projector_lag{projector="directory"}"#),
         "{text}"

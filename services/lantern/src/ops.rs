@@ -27,7 +27,15 @@ pub struct Ops {
     position: Family<ProjectorLabel, Gauge>,
     lag: Family<ProjectorLabel, Gauge>,
     last: Gauge,
+    group: Family<GroupLabel, Gauge>,
     ready_lag: u64,
+}
+
+/// Labels: what group commit counted.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct GroupLabel {
+    /// `batches`, `batched_events`, `refused_batches` or `alone_events`.
+    counted: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -63,6 +71,12 @@ impl Ops {
             "Last sequence in the LANTERN stream",
             last.clone(),
         );
+        let group = Family::<GroupLabel, Gauge>::default();
+        registry.register(
+            "lantern_group_commit",
+            "Group commit since start: atomic batches of two or more stored, events in them, batches refused (members then appended one by one), events appended alone",
+            group.clone(),
+        );
         Ops {
             ledger,
             projectors,
@@ -70,6 +84,7 @@ impl Ops {
             position,
             lag,
             last,
+            group,
             ready_lag,
         }
     }
@@ -153,7 +168,8 @@ pub async fn readyz(State(ops): State<Ops>) -> Response {
         .into_response()
 }
 
-/// Prometheus text: appends, validation failures, projector position and lag.
+/// Prometheus text: appends, validation failures, projector position and
+/// lag, group commit's batches.
 #[utoipa::path(get, path = "/metrics", tag = "ops",
     responses((status = 200, content_type = "text/plain", description = "Prometheus text exposition")))]
 pub async fn metrics(State(ops): State<Ops>) -> Result<Response, ApiError> {
@@ -172,6 +188,18 @@ pub async fn metrics(State(ops): State<Ops>) -> Result<Response, ApiError> {
             ops.lag
                 .get_or_create(&label)
                 .set(i64::try_from(last.saturating_sub(h.applied())).unwrap_or(i64::MAX));
+        }
+    }
+    if let Some(g) = ops.ledger.group_stats() {
+        for (counted, n) in [
+            ("batches", g.batches),
+            ("batched_events", g.batched),
+            ("refused_batches", g.refused),
+            ("alone_events", g.alone),
+        ] {
+            ops.group
+                .get_or_create(&GroupLabel { counted })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
         }
     }
     let mut text = String::new();
