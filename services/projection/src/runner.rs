@@ -208,11 +208,12 @@ impl Runner {
                         // live; a span per event would cost as much as
                         // applying it.
                         Ok(event) if stop_at.is_some() => {
-                            apply_untraced(
+                            apply(
                                 self.projector.as_ref(),
                                 &mut tx,
                                 &mut position,
                                 &event,
+                                false,
                             )?;
                         }
                         Ok(event) => {
@@ -273,39 +274,39 @@ impl Runner {
 
 /// Applies `event` unless it is at or below `position` (a re-delivery,
 /// already in the checkpoint: it must not count twice), and moves `position`
-/// on. The one place an event reaches a projector.
+/// on, in a span that continues the event's trace.
 pub fn apply_once(
     projector: &dyn Projector,
     tx: &mut Tx<'_>,
     position: &mut u64,
     event: &lantern_ledger::Recorded,
 ) -> Result<bool, ProjectionError> {
-    if event.seq <= *position {
-        return Ok(false);
-    }
-    let span = tracing::info_span!(
-        "projector.apply",
-        projector = projector.name(),
-        seq = event.seq,
-        event_type = %event.envelope.event_type,
-    );
-    trace::set_parent(&span, event.traceparent.as_deref());
-    span.in_scope(|| projector.apply(tx, event))?;
-    *position = event.seq;
-    Ok(true)
+    apply(projector, tx, position, event, true)
 }
 
-/// [`apply_once`] without a span.
-fn apply_untraced(
+/// The one place an event reaches a projector.
+fn apply(
     projector: &dyn Projector,
     tx: &mut Tx<'_>,
     position: &mut u64,
     event: &lantern_ledger::Recorded,
+    traced: bool,
 ) -> Result<bool, ProjectionError> {
     if event.seq <= *position {
         return Ok(false);
     }
-    projector.apply(tx, event)?;
+    if traced {
+        let span = tracing::info_span!(
+            "projector.apply",
+            projector = projector.name(),
+            seq = event.seq,
+            event_type = %event.envelope.event_type,
+        );
+        trace::set_parent(&span, event.traceparent.as_deref());
+        span.in_scope(|| projector.apply(tx, event))?;
+    } else {
+        projector.apply(tx, event)?;
+    }
     *position = event.seq;
     Ok(true)
 }
