@@ -207,17 +207,10 @@ impl Runner {
                         // A rebuild's events were traced when they were
                         // live; a span per event would cost as much as
                         // applying it.
-                        Ok(event) if stop_at.is_some() => {
-                            apply(
-                                self.projector.as_ref(),
-                                &mut tx,
-                                &mut position,
-                                &event,
-                                false,
-                            )?;
-                        }
                         Ok(event) => {
-                            apply_once(self.projector.as_ref(), &mut tx, &mut position, &event)?;
+                            let traced = stop_at.is_none();
+                            let p = self.projector.as_ref();
+                            apply(p, &mut tx, &mut position, &event, traced)?;
                         }
                         // A message that is not an envelope: skipped the same
                         // way in every rebuild, so state stays deterministic.
@@ -256,7 +249,7 @@ impl Runner {
                     // checkpoint, so the runner resumes consistently from
                     // there — and under load the projectors' fsyncs no
                     // longer compete with the broker's for the disk.
-                    tx.commit_unflushed(position)?;
+                    tx.commit(position)?;
                     self.applied.send_replace(position);
                 }
                 backoff = Duration::from_millis(100);

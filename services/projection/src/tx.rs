@@ -63,7 +63,7 @@ impl<T: Stored> Decoded for T {
 /// Pending writes of one batch of events, with reads that see them.
 ///
 /// Nothing is written until [`Tx::commit`], which applies every write and the
-/// new checkpoint in one atomic sled batch and flushes it: either a batch of
+/// new checkpoint in one atomic sled batch: either a batch of
 /// events is applied with its checkpoint, or not at all.
 pub struct Tx<'a> {
     db: &'a sled::Db,
@@ -221,19 +221,11 @@ impl<'a> Tx<'a> {
         self.pending.is_empty() && self.decoded.is_empty()
     }
 
-    /// Applies every pending write and the checkpoint atomically, then flushes.
-    pub async fn commit(self, checkpoint: u64) -> Result<(), ProjectionError> {
-        let db = self.db;
-        db.apply_batch(self.into_batch(checkpoint))?;
-        db.flush_async().await?;
-        Ok(())
-    }
-
     /// Applies every pending write and the checkpoint atomically, without
-    /// waiting for the disk: a crash keeps a prefix of such batches, each
-    /// with its own checkpoint, so the state stays consistent (a rebuild
-    /// flushes once at its end).
-    pub fn commit_unflushed(self, checkpoint: u64) -> Result<(), ProjectionError> {
+    /// waiting for the disk: sled writes it within its flush interval, and a
+    /// crash keeps a prefix of such batches, each with its own checkpoint,
+    /// so the state stays consistent (a rebuild flushes once at its end).
+    pub fn commit(self, checkpoint: u64) -> Result<(), ProjectionError> {
         let db = self.db;
         db.apply_batch(self.into_batch(checkpoint))?;
         Ok(())
@@ -260,8 +252,8 @@ impl<'a> Tx<'a> {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn reads_see_pending_writes_and_commit_is_atomic() {
+    #[test]
+    fn reads_see_pending_writes_and_commit_is_atomic() {
         let db = sled::Config::new().temporary(true).open().unwrap();
         db.insert(b"a", b"1").unwrap();
         let mut tx = Tx::new(&db);
@@ -276,18 +268,18 @@ mod tests {
             "not written before commit"
         );
         assert_eq!(tx.get_json::<Vec<u32>>(b"c").unwrap(), Some(vec![1, 2]));
-        tx.commit(7).await.unwrap();
+        tx.commit(7).unwrap();
         assert_eq!(db.get(b"a").unwrap().unwrap().as_ref(), b"2");
         assert_eq!(crate::checkpoint(&db).unwrap(), 7);
     }
 
-    #[tokio::test]
-    async fn over_a_fresh_database_only_written_keys_are_looked_up() {
+    #[test]
+    fn over_a_fresh_database_only_written_keys_are_looked_up() {
         let db = sled::Config::new().temporary(true).open().unwrap();
         let mut written = WrittenKeys::default();
         let mut tx = Tx::over_fresh(&db, &mut written);
         tx.put(b"a".to_vec(), b"1".to_vec());
-        tx.commit(1).await.unwrap();
+        tx.commit(1).unwrap();
         // Behind the run's back (no projector does this): a key the run
         // never wrote is known absent without a lookup.
         db.insert(b"b", b"2").unwrap();
@@ -314,8 +306,8 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn updated_values_are_read_back_and_committed_once_encoded() {
+    #[test]
+    fn updated_values_are_read_back_and_committed_once_encoded() {
         let db = sled::Config::new().temporary(true).open().unwrap();
         db.insert(b"n", &5u64.to_be_bytes()).unwrap();
         let mut tx = Tx::new(&db);
@@ -335,7 +327,7 @@ mod tests {
         tx.put(b"m".to_vec(), 10u64.to_be_bytes().to_vec());
         tx.update(b"m".to_vec(), |c: &mut Counter| c.0 += 1)
             .unwrap();
-        tx.commit(1).await.unwrap();
+        tx.commit(1).unwrap();
         assert_eq!(db.get(b"n").unwrap().unwrap().as_ref(), 8u64.to_be_bytes());
         assert_eq!(db.get(b"m").unwrap().unwrap().as_ref(), 11u64.to_be_bytes());
     }

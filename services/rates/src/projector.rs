@@ -169,11 +169,19 @@ impl Stored for MonthCells {
     }
 
     fn decode(key: &[u8], bytes: &[u8]) -> Result<MonthCells, ProjectionError> {
-        postcard::from_bytes(bytes).map_err(|e| ProjectionError::Corrupt {
-            key: String::from_utf8_lossy(key).into_owned(),
-            message: e.to_string(),
-        })
+        from_postcard(key, bytes)
     }
+}
+
+/// Reads a postcard value; `key` names it in the error.
+fn from_postcard<'a, T: Deserialize<'a>>(
+    key: &[u8],
+    bytes: &'a [u8],
+) -> Result<T, ProjectionError> {
+    postcard::from_bytes(bytes).map_err(|e| ProjectionError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+        message: e.to_string(),
+    })
 }
 
 impl MonthCells {
@@ -269,11 +277,7 @@ pub fn for_each_cell(
         };
         // Borrowed: a map and a sequence of pairs are written alike, and
         // the departments' names are read in place, without a map built.
-        let cells: Vec<(&str, Cell)> =
-            postcard::from_bytes(&value).map_err(|e| ProjectionError::Corrupt {
-                key: String::from_utf8_lossy(&key).into_owned(),
-                message: e.to_string(),
-            })?;
+        let cells: Vec<(&str, Cell)> = from_postcard(&key, &value)?;
         for (dept, cell) in &cells {
             f(month, dept, cell);
         }
