@@ -155,7 +155,14 @@ async fn a_broker_killed_under_load_loses_nothing_and_doubles_nothing() {
     let (s, r) = l.get("/readyz", None).await;
     assert_eq!(s, 503, "{r}");
     assert_eq!(r["ready"], false);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Keep it down until the clients meet the outage too: a client whose
+    // request was in flight at the kill waits for its acknowledgement (and
+    // may get it after the restart), so a short outage can pass them by.
+    let down = Instant::now();
+    while unavailable.load(Ordering::Relaxed) == 0 && down.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
     l.nats.restart();
 
     let mut acknowledged = Vec::new();
