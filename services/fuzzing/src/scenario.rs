@@ -163,7 +163,7 @@ fn event(input: &mut Input<'_>, seq: u64) -> Recorded {
             hospital: hospital.to_owned(),
             recorded_at,
             trace: None,
-            data,
+            data: data.into(),
         },
         msg_id,
         traceparent: None,
@@ -469,13 +469,16 @@ mod tests {
         };
         assert_eq!(hospital.envelope.event_type, "org.hospital_registered");
         assert_eq!(hospital.envelope.hospital, "H0001");
-        assert_eq!(hospital.envelope.data, fixture("org.hospital_registered"));
+        assert_eq!(
+            hospital.envelope.data.to_value(),
+            fixture("org.hospital_registered")
+        );
         let Op::Deliver(filed) = &ops[1] else {
             panic!("{ops:?}")
         };
         assert_eq!(filed.envelope.aggregate, AGGREGATES[2]);
         assert_eq!(filed.envelope.hospital, "H0001");
-        assert_eq!(filed.envelope.data["grade"], json!("II"));
+        assert_eq!(filed.envelope.data.to_value()["grade"], json!("II"));
         assert!(matches!(ops[2], Op::Commit));
         assert!(matches!(ops[3], Op::Redeliver(1)));
         assert!(matches!(ops[4], Op::Crash));

@@ -100,7 +100,7 @@ impl Models {
                 hospital: HOSPITAL.to_owned(),
                 recorded_at: "2026-11-23T01:00:00Z".parse().unwrap_or_default(),
                 trace: None,
-                data,
+                data: data.into(),
             },
             msg_id: None,
             traceparent: None,

@@ -5,7 +5,7 @@
 //! [`CriticalValuesProjector`] keeps each loop and the worklist of open ones.
 
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
-use lantern_ledger::Recorded;
+use lantern_ledger::{Data, Recorded};
 use lantern_projection::{Handle, ProjectionError, Projector, Tx};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -261,14 +261,11 @@ pub fn apply(cv: &mut CriticalValue, step: Step) {
 }
 
 /// The step an event records, if it is one.
-pub fn step_of(event_type: &str, data: &serde_json::Value) -> Option<Step> {
-    use serde::Deserialize as _;
+pub fn step_of(event_type: &str, data: &Data) -> Option<Step> {
     match event_type {
-        "critical_value.notified" => Notified::deserialize(data).ok().map(Step::Notified),
-        "critical_value.acknowledged" => {
-            Acknowledged::deserialize(data).ok().map(Step::Acknowledged)
-        }
-        "critical_value.handled" => Handled::deserialize(data).ok().map(Step::Handled),
+        "critical_value.notified" => data.parse().ok().map(Step::Notified),
+        "critical_value.acknowledged" => data.parse().ok().map(Step::Acknowledged),
+        "critical_value.handled" => data.parse().ok().map(Step::Handled),
         _ => None,
     }
 }
@@ -308,7 +305,7 @@ pub fn limits_key(hospital: &str) -> Vec<u8> {
 /// Applies `org.limits_set` to a history kept under [`limits_key`].
 pub fn apply_limits(tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
     let e = &event.envelope;
-    if let Ok(limits) = <Limits as serde::Deserialize>::deserialize(&e.data) {
+    if let Ok(limits) = e.data.parse::<Limits>() {
         let key = limits_key(&e.hospital);
         let mut history: LimitsHistory = tx.get_json(&key)?.unwrap_or_default();
         history.push((e.recorded_at, limits));
@@ -335,7 +332,7 @@ impl Projector for CriticalValuesProjector {
                 if tx.get(&value_key(e.aggregate))?.is_some() {
                     return Ok(());
                 }
-                let Ok(d) = <Detected as serde::Deserialize>::deserialize(&e.data) else {
+                let Ok(d) = e.data.parse::<Detected>() else {
                     return Ok(());
                 };
                 let history: LimitsHistory =

@@ -120,7 +120,7 @@ impl Projector for DirectoryProjector {
         let e = &event.envelope;
         match e.event_type.as_str() {
             "org.hospital_registered" => {
-                if let Ok(h) = <HospitalRegistered as serde::Deserialize>::deserialize(&e.data) {
+                if let Ok(h) = e.data.parse::<HospitalRegistered>() {
                     let key = hospital_key(&h.code);
                     let departments = tx
                         .get_json::<HospitalRecord>(&key)?
@@ -140,7 +140,7 @@ impl Projector for DirectoryProjector {
                 }
             }
             "org.department_registered" => {
-                if let Ok(d) = <DepartmentRegistered as serde::Deserialize>::deserialize(&e.data) {
+                if let Ok(d) = e.data.parse::<DepartmentRegistered>() {
                     let key = hospital_key(&e.hospital);
                     if let Some(mut h) = tx.get_json::<HospitalRecord>(&key)? {
                         h.departments.insert(d.code, d.name);
@@ -149,7 +149,7 @@ impl Projector for DirectoryProjector {
                 }
             }
             "org.token_issued" => {
-                if let Ok(t) = <TokenIssued as serde::Deserialize>::deserialize(&e.data) {
+                if let Ok(t) = e.data.parse::<TokenIssued>() {
                     tx.put_json(
                         token_key(&t.token_hash),
                         &TokenRecord {
@@ -162,7 +162,7 @@ impl Projector for DirectoryProjector {
                 }
             }
             "org.token_revoked" => {
-                if let Ok(t) = <TokenRevoked as serde::Deserialize>::deserialize(&e.data) {
+                if let Ok(t) = e.data.parse::<TokenRevoked>() {
                     let key = token_key(&t.token_hash);
                     if let Some(mut record) = tx.get_json::<TokenRecord>(&key)? {
                         record.revoked = true;

@@ -248,7 +248,7 @@ impl Projector for ReportsProjector {
             .date_naive();
         match e.event_type.as_str() {
             "org.hospital_registered" => {
-                if let Some(tz) = e.data.get("timezone").and_then(|v| v.as_str()) {
+                if let Some(tz) = e.data.str_field("timezone") {
                     tx.put_json(zone_key(&e.hospital), &tz)?;
                 }
             }
@@ -258,7 +258,7 @@ impl Projector for ReportsProjector {
                 if tx.get(&report_key(e.aggregate))?.is_some() {
                     return Ok(());
                 }
-                let Ok(f) = <Filed as serde::Deserialize>::deserialize(&e.data) else {
+                let Ok(f) = e.data.parse::<Filed>() else {
                     return Ok(());
                 };
                 let month = today.format("%Y-%m");
@@ -303,7 +303,7 @@ impl Projector for ReportsProjector {
                 };
                 match e.event_type.as_str() {
                     "report.followed_up" => {
-                        if let Ok(t) = <Text as serde::Deserialize>::deserialize(&e.data) {
+                        if let Ok(t) = e.data.parse::<Text>() {
                             r.follow_ups.push(FollowUp {
                                 text: t.text,
                                 added_on: today,
@@ -311,7 +311,7 @@ impl Projector for ReportsProjector {
                         }
                     }
                     "report.feedback_posted" => {
-                        if let Ok(t) = <Text as serde::Deserialize>::deserialize(&e.data) {
+                        if let Ok(t) = e.data.parse::<Text>() {
                             r.feedback.push(Feedback {
                                 text: t.text,
                                 posted_on: today,
@@ -319,7 +319,7 @@ impl Projector for ReportsProjector {
                         }
                     }
                     _ => {
-                        if let Ok(t) = <Triaged as serde::Deserialize>::deserialize(&e.data) {
+                        if let Ok(t) = e.data.parse::<Triaged>() {
                             r.triage = Some(Triage {
                                 grade: t.grade,
                                 category: t.category,
@@ -334,7 +334,7 @@ impl Projector for ReportsProjector {
                 tx.put_json(key, &r)?;
             }
             "rca.opened" => {
-                let Ok(o) = <RcaOpened as serde::Deserialize>::deserialize(&e.data) else {
+                let Ok(o) = e.data.parse::<RcaOpened>() else {
                     return Ok(());
                 };
                 for id in &o.report_ids {
@@ -352,7 +352,7 @@ impl Projector for ReportsProjector {
                 tx.put_json(rca_key(e.aggregate), &o.report_ids)?;
             }
             "rca.closed" => {
-                let Ok(c) = <RcaClosed as serde::Deserialize>::deserialize(&e.data) else {
+                let Ok(c) = e.data.parse::<RcaClosed>() else {
                     return Ok(());
                 };
                 let ids: Vec<Uuid> = tx.get_json(&rca_key(e.aggregate))?.unwrap_or_default();

@@ -18,8 +18,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
-    AggregateKind, Envelope, LedgerError, Recorded, SchemaRegistry, StreamSettings, ensure_stream,
-    subject::subject, trace,
+    AggregateKind, Data, Envelope, LedgerError, Recorded, SchemaRegistry, StreamSettings,
+    ensure_stream, subject::subject, trace,
 };
 
 /// An event to append; the ledger adds id, time and trace.
@@ -447,7 +447,7 @@ fn seal(
         hospital: event.hospital,
         recorded_at: Utc::now(),
         trace,
-        data: event.data,
+        data: Data::from_value(&event.data),
     };
     let payload = serde_json::to_vec(&envelope).map_err(|e| LedgerError::Nats(e.to_string()))?;
     Ok((envelope, headers, payload.into()))

@@ -24,7 +24,69 @@ pub struct Envelope {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
     /// The event's data, valid against `schemas/<type>.v<version>.json`.
-    pub data: serde_json::Value,
+    pub data: Data,
+}
+
+/// An event's `data`, kept as the JSON text it was stored as.
+///
+/// Every projector reads every event, but each needs the data of a few
+/// types only, and each into its own struct: parsing the text straight into
+/// that struct, when it is needed, costs one pass instead of building a
+/// `serde_json::Value` tree for every event and then walking it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Data(Box<serde_json::value::RawValue>);
+
+impl Data {
+    /// The data of a value (serialised once, here).
+    pub fn from_value(value: &serde_json::Value) -> Data {
+        // A `Value` always serialises; its maps have string keys.
+        Data(
+            serde_json::value::to_raw_value(value)
+                .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned()),
+        )
+    }
+
+    /// The data read into `T`, or why it is not a `T`.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.0.get())
+    }
+
+    /// The data as a JSON tree, for code that looks at it field by field.
+    pub fn to_value(&self) -> serde_json::Value {
+        // Stored data is JSON by construction (it was parsed to get here).
+        self.parse().unwrap_or(serde_json::Value::Null)
+    }
+
+    /// A top-level string field, for the few events read one field at a time.
+    pub fn str_field(&self, name: &str) -> Option<String> {
+        match self.to_value() {
+            serde_json::Value::Object(mut map) => match map.remove(name) {
+                Some(serde_json::Value::String(s)) => Some(s),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The JSON text.
+    pub fn as_json(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for Data {
+    /// The same JSON text: data is written once, by `serde_json`, so equal
+    /// values have equal text.
+    fn eq(&self, other: &Data) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
+
+impl From<serde_json::Value> for Data {
+    fn from(value: serde_json::Value) -> Data {
+        Data::from_value(&value)
+    }
 }
 
 /// An event read back from the stream.
@@ -62,7 +124,7 @@ impl Recorded {
                 hospital: hospital.to_owned(),
                 recorded_at,
                 trace: None,
-                data,
+                data: Data::from_value(&data),
             },
             msg_id: None,
             traceparent: None,
@@ -126,6 +188,34 @@ mod tests {
             "data": {}
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn data_is_kept_as_stored_and_read_into_the_type_asked_for() {
+        #[derive(serde::Deserialize)]
+        struct Census {
+            discharges: u64,
+        }
+        let payload = br#"{"id":"0192f3c0-0000-7000-8000-000000000001","type":"census.reported","version":1,"aggregate":"0192f3c0-0000-7000-8000-000000000002","hospital":"H0001","recorded_at":"2026-01-01T00:00:00Z","data":{"month":"2026-01","discharges":7}}"#;
+        let r = Recorded::decode(3, payload, None).unwrap();
+        assert_eq!(
+            r.envelope.data.as_json(),
+            r#"{"month":"2026-01","discharges":7}"#
+        );
+        assert_eq!(r.envelope.data.parse::<Census>().unwrap().discharges, 7);
+        assert!(r.envelope.data.parse::<Vec<u8>>().is_err());
+        assert_eq!(
+            r.envelope.data.str_field("month").as_deref(),
+            Some("2026-01")
+        );
+        assert_eq!(r.envelope.data.str_field("discharges"), None);
+        // Written back byte for byte.
+        let again = serde_json::to_vec(&r.envelope).unwrap();
+        assert_eq!(Recorded::decode(3, &again, None).unwrap(), r);
+        assert_eq!(
+            Data::from_value(&serde_json::json!({"discharges": 7, "month": "2026-01"})),
+            Data::from_value(&r.envelope.data.to_value())
+        );
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub mod subject;
 pub mod trace;
 
 pub use append::{Appended, Expect, Ledger, NewEvent};
-pub use envelope::{Envelope, Recorded};
+pub use envelope::{Data, Envelope, Recorded};
 pub use error::{LedgerError, Violation};
 pub use group::GroupCommit;
 pub use schema::SchemaRegistry;

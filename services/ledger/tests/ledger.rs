@@ -99,7 +99,7 @@ async fn append_read_dedup_and_concurrency() {
         seqs.push(r.seq);
         if r.seq == 3 {
             assert_eq!(r.idempotency_key_hash(), Some("key-1"));
-            assert_eq!(r.envelope.data["discharges"], 1);
+            assert_eq!(r.envelope.data.to_value()["discharges"], 1);
         }
         if r.seq == 2 {
             assert_eq!(r.idempotency_key_hash(), None);
@@ -189,7 +189,7 @@ async fn survives_a_broker_kill() {
     };
     assert!(b.seq > a.seq);
     assert_eq!(
-        ledger.get(a.seq).await.unwrap().envelope.data["discharges"],
+        ledger.get(a.seq).await.unwrap().envelope.data.to_value()["discharges"],
         1
     );
 }

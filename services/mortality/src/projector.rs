@@ -39,7 +39,7 @@ impl Projector for MortalityProjector {
         let e = &event.envelope;
         match e.event_type.as_str() {
             "org.hospital_registered" => {
-                if let Some(tz) = e.data.get("timezone").and_then(|v| v.as_str()) {
+                if let Some(tz) = e.data.str_field("timezone") {
                     tx.put_json(zone_key(&e.hospital), &tz)?;
                 }
             }
@@ -49,8 +49,7 @@ impl Projector for MortalityProjector {
                 if tx.get(&death_key(e.aggregate))?.is_some() {
                     return Ok(());
                 }
-                let Ok(recorded) = <DeathRecorded as serde::Deserialize>::deserialize(&e.data)
-                else {
+                let Ok(recorded) = e.data.parse::<DeathRecorded>() else {
                     return Ok(());
                 };
                 let timezone: String = tx
@@ -83,14 +82,8 @@ impl Projector for MortalityProjector {
                     return Ok(());
                 };
                 let step = match e.event_type.as_str() {
-                    "death.review_held" => <Review as serde::Deserialize>::deserialize(&e.data)
-                        .ok()
-                        .map(Step::Review),
-                    "death.autopsy_reported" => {
-                        <Autopsy as serde::Deserialize>::deserialize(&e.data)
-                            .ok()
-                            .map(Step::Autopsy)
-                    }
+                    "death.review_held" => e.data.parse::<Review>().ok().map(Step::Review),
+                    "death.autopsy_reported" => e.data.parse::<Autopsy>().ok().map(Step::Autopsy),
                     _ => Some(Step::Close),
                 };
                 if let Some(step) = step {

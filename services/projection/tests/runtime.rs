@@ -18,7 +18,7 @@ impl Projector for Sums {
         "sums"
     }
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
-        let data = &event.envelope.data;
+        let data = &event.envelope.data.to_value();
         let dept = data["department"].as_str().unwrap_or("?");
         let key = format!("sum/{dept}");
         let sum: u64 = tx.get_json(key.as_bytes())?.unwrap_or(0);

@@ -344,8 +344,8 @@ impl Projector for RatesProjector {
         let e = &event.envelope;
         match e.event_type.as_str() {
             "org.hospital_registered" => {
-                let region = e.data.get("region").and_then(|v| v.as_str());
-                let timezone = e.data.get("timezone").and_then(|v| v.as_str());
+                let region = e.data.str_field("region");
+                let timezone = e.data.str_field("timezone");
                 if let (Some(region), Some(timezone)) = (region, timezone) {
                     tx.put_json(
                         hospital_key(&e.hospital),
@@ -357,7 +357,7 @@ impl Projector for RatesProjector {
                 }
             }
             "org.department_registered" => {
-                if let Some(code) = e.data.get("code").and_then(|v| v.as_str()) {
+                if let Some(code) = e.data.str_field("code") {
                     tx.put(
                         format!("{}{code}", department_prefix(&e.hospital)).into_bytes(),
                         b"1".to_vec(),
@@ -370,7 +370,7 @@ impl Projector for RatesProjector {
                 if tx.get(&report_key(e.aggregate))?.is_some() {
                     return Ok(());
                 }
-                let Ok(f) = <Filed as serde::Deserialize>::deserialize(&e.data) else {
+                let Ok(f) = e.data.parse::<Filed>() else {
                     return Ok(());
                 };
                 let info: Option<HospitalInfo> = tx.get_json(&hospital_key(&e.hospital))?;
@@ -392,7 +392,7 @@ impl Projector for RatesProjector {
                 )?;
             }
             "report.triaged" => {
-                let Ok(t) = <Triaged as serde::Deserialize>::deserialize(&e.data) else {
+                let Ok(t) = e.data.parse::<Triaged>() else {
                     return Ok(());
                 };
                 let key = report_key(e.aggregate);
@@ -421,7 +421,7 @@ impl Projector for RatesProjector {
             }
             "org.limits_set" => critical::apply_limits(tx, event)?,
             "critical_value.detected" => {
-                let Ok(d) = <critical::Detected as serde::Deserialize>::deserialize(&e.data) else {
+                let Ok(d) = e.data.parse::<critical::Detected>() else {
                     return Ok(());
                 };
                 let key = critical_key(e.aggregate);
@@ -489,7 +489,7 @@ impl Projector for RatesProjector {
                 tx.put_json(key, &v)?;
             }
             "census.recorded" => {
-                let Ok(c) = <Census as serde::Deserialize>::deserialize(&e.data) else {
+                let Ok(c) = e.data.parse::<Census>() else {
                     return Ok(());
                 };
                 update_cell(tx, (&e.hospital, &c.month, &c.department), |cell| {

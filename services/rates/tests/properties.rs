@@ -130,7 +130,7 @@ fn recompute(events: &[Recorded]) -> BTreeMap<(String, String, String), Cell> {
     let mut census: BTreeMap<(String, String, String), u64> = BTreeMap::new();
     for e in events {
         let e = &e.envelope;
-        let data = &e.data;
+        let data = &e.data.to_value();
         match e.event_type.as_str() {
             "org.hospital_registered" => {
                 zones.insert(

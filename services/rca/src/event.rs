@@ -3,6 +3,7 @@
 //! `schemas/rca.*.v1.json` describe, [`RcaEvent::parse`] reads it back.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
+use lantern_ledger::Data;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -144,12 +145,12 @@ impl RcaEvent {
 
     /// Reads a stored event back; `None` for another type, a version this
     /// crate does not know, or data that does not fit (projections ignore it).
-    pub fn parse(event_type: &str, version: u32, data: &Value) -> Option<RcaEvent> {
+    pub fn parse(event_type: &str, version: u32, data: &Data) -> Option<RcaEvent> {
         if version != VERSION {
             return None;
         }
-        fn de<T: serde::de::DeserializeOwned>(data: &Value) -> Option<T> {
-            T::deserialize(data).ok()
+        fn de<T: serde::de::DeserializeOwned>(data: &Data) -> Option<T> {
+            data.parse().ok()
         }
         Some(match event_type {
             "rca.opened" => RcaEvent::Opened(de(data)?),
@@ -192,13 +193,15 @@ mod tests {
             "rca.closed",
         ] {
             let data = fixture(t);
-            let event = RcaEvent::parse(t, 1, &data).unwrap_or_else(|| panic!("{t} parses"));
+            let event = RcaEvent::parse(t, 1, &Data::from_value(&data))
+                .unwrap_or_else(|| panic!("{t} parses"));
             assert_eq!(event.event_type(), t);
             let written = event.data().unwrap();
             assert_eq!(written, data, "{t} round-trips");
             schemas.validate(t, 1, &written).unwrap();
         }
-        assert!(RcaEvent::parse("rca.opened", 2, &fixture("rca.opened")).is_none());
-        assert!(RcaEvent::parse("report.filed", 1, &fixture("rca.opened")).is_none());
+        let opened = Data::from_value(&fixture("rca.opened"));
+        assert!(RcaEvent::parse("rca.opened", 2, &opened).is_none());
+        assert!(RcaEvent::parse("report.filed", 1, &opened).is_none());
     }
 }

@@ -131,7 +131,7 @@ impl Projector for RcaProjector {
         };
         match e.event_type.as_str() {
             "org.hospital_registered" => {
-                if let Some(tz) = e.data.get("timezone").and_then(|v| v.as_str()) {
+                if let Some(tz) = e.data.str_field("timezone") {
                     tx.put_json(zone_key(&e.hospital), &tz)?;
                 }
             }
@@ -141,7 +141,7 @@ impl Projector for RcaProjector {
                 if tx.get(&report_key(e.aggregate))?.is_some() {
                     return Ok(());
                 }
-                let Ok(f) = <Filed as serde::Deserialize>::deserialize(&e.data) else {
+                let Ok(f) = e.data.parse::<Filed>() else {
                     return Ok(());
                 };
                 let info = ReportInfo {
@@ -158,7 +158,7 @@ impl Projector for RcaProjector {
                 put_report(tx, &info)?;
             }
             "report.triaged" => {
-                let Ok(t) = <Triaged as serde::Deserialize>::deserialize(&e.data) else {
+                let Ok(t) = e.data.parse::<Triaged>() else {
                     return Ok(());
                 };
                 if let Some(mut info) = tx.get_json::<ReportInfo>(&report_key(e.aggregate))? {

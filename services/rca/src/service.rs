@@ -246,7 +246,7 @@ mod tests {
     }
 
     fn number(c: &Committed) -> u64 {
-        c.envelope.data["factor"].as_u64().unwrap()
+        c.envelope.data.to_value()["factor"].as_u64().unwrap()
     }
 
     #[tokio::test]

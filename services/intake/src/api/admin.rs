@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use lantern_ledger::{Code, Expect, LedgerError, NewEvent, SYSTEM_SCOPE};
+use lantern_ledger::{Code, Data, Expect, LedgerError, NewEvent, SYSTEM_SCOPE};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -351,7 +351,8 @@ pub async fn issue_token(
     )))
 }
 
-fn issued(token: String, token_hash: String, seq: u64, data: &serde_json::Value) -> TokenIssued {
+fn issued(token: String, token_hash: String, seq: u64, data: &Data) -> TokenIssued {
+    let data = data.to_value();
     let field = |name: &str| data.get(name).and_then(|v| v.as_str()).map(str::to_owned);
     TokenIssued {
         token,

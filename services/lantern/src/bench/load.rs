@@ -44,7 +44,7 @@ pub fn seal(e: &RawEvent, now: bool) -> Msg {
             e.recorded_at
         },
         trace: Some(TRACEPARENT.to_owned()),
-        data: e.data.clone(),
+        data: lantern_ledger::Data::from_value(&e.data),
     };
     Msg {
         subject: e.subject.clone(),

@@ -140,6 +140,7 @@ fn invalid_unless_empty(errors: Vec<FieldError>) -> Result<(), ApiError> {
 fn number(envelope: &Envelope, field: &str) -> Result<u32, ApiError> {
     envelope
         .data
+        .to_value()
         .get(field)
         .and_then(|v| v.as_u64())
         .and_then(|n| u32::try_from(n).ok())
