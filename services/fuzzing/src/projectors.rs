@@ -220,7 +220,9 @@ pub fn check_reports(db: &sled::Db) {
     let tx = Tx::new(db);
     let records = entries(db, "s/");
     for (key, value) in &records {
-        let r: ReportRecord = json(key.as_bytes(), value);
+        let mut r: ReportRecord = json(key.as_bytes(), value);
+        // Stored under its filing sequence, which the value leaves out.
+        r.filed_seq = key["s/".len()..].parse().expect("s/<seq>");
         assert_eq!(r.status, status_of(&r), "{key}: {r:?}");
         assert_eq!(r.lessons.len(), r.rcas_closed.len(), "{key}: {r:?}");
         let found = read_report(&tx, r.report_id).expect("read");

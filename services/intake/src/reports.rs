@@ -64,7 +64,9 @@ pub struct Triage {
     pub on: NaiveDate,
 }
 
-/// A report as staff see it.
+/// What the read model keeps of a report: all staff see of it but its
+/// description, which stays where it was filed, on the stream (see
+/// [`Reports::describe`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ReportRecord {
     /// Report id.
@@ -83,8 +85,6 @@ pub struct ReportRecord {
     pub harm: Harm,
     /// Where.
     pub location: Option<String>,
-    /// What happened (scrubbed).
-    pub description: String,
     /// What was done at once (scrubbed).
     pub immediate_actions: Option<String>,
     /// Reporter's role, if given.
@@ -107,6 +107,21 @@ pub struct ReportRecord {
     pub rcas_closed: Vec<Uuid>,
     /// Lessons of closed analyses, for the reporter.
     pub lessons: Vec<String>,
+    /// The stream sequence of its filing, which holds its description.
+    /// Known from where it is stored; never shown (it would tell when the
+    /// report was filed more precisely than the day).
+    #[serde(skip)]
+    pub filed_seq: u64,
+}
+
+/// A report as staff see it: the record and its description.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Report {
+    /// What the read model keeps.
+    #[serde(flatten)]
+    pub record: ReportRecord,
+    /// What happened (scrubbed).
+    pub description: String,
 }
 
 impl ReportRecord {
@@ -149,24 +164,31 @@ fn record_key(seq: u64) -> Vec<u8> {
     format!("s/{seq:020}").into_bytes()
 }
 
+/// The filing sequence stored under `r/<id>`.
+fn filing_seq(id: Uuid, stored: &[u8]) -> Result<u64, ProjectionError> {
+    let seq = <[u8; 8]>::try_from(stored).map_err(|_| ProjectionError::Corrupt {
+        key: format!("r/{id}"),
+        message: format!("{} bytes, not a sequence", stored.len()),
+    })?;
+    Ok(u64::from_be_bytes(seq))
+}
+
 /// Where report `id` is stored, if it was filed.
 fn locate(tx: &Tx<'_>, id: Uuid) -> Result<Option<Vec<u8>>, ProjectionError> {
-    let Some(seq) = tx.get(&report_key(id))? else {
-        return Ok(None);
-    };
-    let seq = <[u8; 8]>::try_from(seq.as_slice()).map_err(|_| ProjectionError::Corrupt {
-        key: format!("r/{id}"),
-        message: format!("{} bytes, not a sequence", seq.len()),
-    })?;
-    Ok(Some(record_key(u64::from_be_bytes(seq))))
+    match tx.get(&report_key(id))? {
+        Some(seq) => Ok(Some(record_key(filing_seq(id, &seq)?))),
+        None => Ok(None),
+    }
 }
 
 /// Report `id` as the read model has it.
 pub fn read_report(tx: &Tx<'_>, id: Uuid) -> Result<Option<ReportRecord>, ProjectionError> {
-    match locate(tx, id)? {
-        Some(key) => tx.get_json(&key),
-        None => Ok(None),
-    }
+    let Some(seq) = tx.get(&report_key(id))? else {
+        return Ok(None);
+    };
+    let seq = filing_seq(id, &seq)?;
+    let record: Option<ReportRecord> = tx.get_json(&record_key(seq))?;
+    Ok(record.map(|r| ReportRecord { filed_seq: seq, ..r }))
 }
 fn receipt_key(hash: &str) -> Vec<u8> {
     format!("x/{hash}").into_bytes()
@@ -199,11 +221,18 @@ struct Filed {
     category: Category,
     harm: Harm,
     location: Option<String>,
-    description: String,
+    // The description is left on the stream: kilobytes a report, which the
+    // read model would only copy (and a rebuild rewrite).
     immediate_actions: Option<String>,
     reporter_role: Option<ReporterRole>,
     patient_age_band: Option<AgeBand>,
     receipt_hash: String,
+}
+
+/// The part of a filing the read model leaves on the stream.
+#[derive(Deserialize)]
+struct Description {
+    description: String,
 }
 
 #[derive(Deserialize)]
@@ -234,9 +263,9 @@ impl Projector for ReportsProjector {
         "reports"
     }
 
-    /// 2: reports under their filing sequence.
+    /// 2: reports under their filing sequence; 3: without descriptions.
     fn version(&self) -> u32 {
-        2
+        3
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
@@ -279,7 +308,6 @@ impl Projector for ReportsProjector {
                         category: f.category,
                         harm: f.harm,
                         location: f.location,
-                        description: f.description,
                         immediate_actions: f.immediate_actions,
                         reporter_role: f.reporter_role,
                         patient_age_band: f.patient_age_band,
@@ -291,6 +319,7 @@ impl Projector for ReportsProjector {
                         rcas_open: vec![],
                         rcas_closed: vec![],
                         lessons: vec![],
+                        filed_seq: event.seq,
                     },
                 )?;
             }
@@ -381,7 +410,7 @@ impl Projector for ReportsProjector {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReportPage {
     /// The reports, newest first.
-    pub rows: Vec<ReportRecord>,
+    pub rows: Vec<Report>,
     /// Page number, from 1.
     pub page: usize,
     /// Page size.
@@ -422,8 +451,17 @@ impl Reports {
         Ok(())
     }
 
-    /// A report by id (waiting for the read model on a miss).
-    pub async fn report(&self, id: Uuid) -> Result<Option<ReportRecord>, ApiError> {
+    /// A report by id with its description (waiting for the read model on
+    /// a miss).
+    pub async fn report(&self, id: Uuid) -> Result<Option<Report>, ApiError> {
+        match self.record(id).await? {
+            Some(record) => Ok(self.describe(vec![record]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    /// What the read model keeps of a report (waiting for it on a miss).
+    pub async fn record(&self, id: Uuid) -> Result<Option<ReportRecord>, ApiError> {
         if let Some(r) = read_report(&self.tx(), id)? {
             return Ok(Some(r));
         }
@@ -447,19 +485,19 @@ impl Reports {
         find()
     }
 
-    /// A hospital's reports filed in months `from..=to` (YYYY-MM), newest first.
-    pub fn list(
+    /// A hospital's reports filed in months `from..=to` (YYYY-MM), newest
+    /// first, without their descriptions.
+    pub fn records(
         &self,
         hospital: &str,
         from: &str,
         to: &str,
-        page: usize,
-        per_page: usize,
-    ) -> Result<ReportPage, ApiError> {
+    ) -> Result<Vec<ReportRecord>, ApiError> {
         let prefix = month_prefix(hospital);
         let start = format!("{prefix}{from}/");
         let end = format!("{prefix}{to}/\u{10FFFF}");
-        let mut ids = Vec::new();
+        let tx = self.tx();
+        let mut rows = Vec::new();
         for item in self
             .handle
             .db()
@@ -467,33 +505,71 @@ impl Reports {
             .rev()
         {
             let (_, v) = item.map_err(ProjectionError::from)?;
-            if let Ok(id) = serde_json::from_slice::<Uuid>(&v) {
-                ids.push(id);
-            }
-        }
-        let total = ids.len();
-        let tx = self.tx();
-        let mut rows = Vec::new();
-        for id in ids.into_iter().skip((page - 1) * per_page).take(per_page) {
-            if let Some(r) = read_report(&tx, id)? {
+            if let Ok(id) = serde_json::from_slice::<Uuid>(&v)
+                && let Some(r) = read_report(&tx, id)?
+            {
                 rows.push(r);
             }
         }
+        Ok(rows)
+    }
+
+    /// Page `page` of a hospital's reports filed in months `from..=to`,
+    /// newest first, with their descriptions.
+    pub async fn page(
+        &self,
+        hospital: &str,
+        from: &str,
+        to: &str,
+        page: usize,
+        per_page: usize,
+    ) -> Result<ReportPage, ApiError> {
+        let all = self.records(hospital, from, to)?;
+        let total = all.len();
+        let shown = all
+            .into_iter()
+            .skip((page - 1).saturating_mul(per_page))
+            .take(per_page)
+            .collect();
         Ok(ReportPage {
-            rows,
+            rows: self.describe(shown).await?,
             page,
             per_page,
             total,
         })
     }
 
-    /// Every report of a hospital (for projections that need them all).
-    pub fn all_of(&self, hospital: &str) -> Result<Vec<ReportRecord>, ApiError> {
-        Ok(self
-            .list(hospital, "0000-01", "9999-12", 1, usize::MAX)?
-            .rows)
+    /// The records with their descriptions, read from their filing events
+    /// (JetStream answers a read by sequence from its index; a few are read
+    /// at a time).
+    pub async fn describe(&self, records: Vec<ReportRecord>) -> Result<Vec<Report>, ApiError> {
+        use futures::{StreamExt, TryStreamExt};
+        futures::stream::iter(records)
+            .map(|record| async move {
+                let filed = self.ledger.get(record.filed_seq).await?;
+                let e = &filed.envelope;
+                if e.aggregate != record.report_id || e.event_type != "report.filed" {
+                    return Err(ApiError::Internal(format!(
+                        "sequence {} is not the filing of report {}",
+                        record.filed_seq, record.report_id
+                    )));
+                }
+                let Description { description } = e.data.parse().map_err(|err| {
+                    ApiError::Internal(format!("filing of report {}: {err}", record.report_id))
+                })?;
+                Ok(Report {
+                    record,
+                    description,
+                })
+            })
+            .buffered(DESCRIBE_AT_ONCE)
+            .try_collect()
+            .await
     }
 }
+
+/// Descriptions read from the stream at the same time.
+const DESCRIBE_AT_ONCE: usize = 16;
 
 #[cfg(test)]
 mod tests {
@@ -588,6 +664,33 @@ mod tests {
         let r = report(&db, id);
         assert_eq!(r.status, Status::Closed);
         assert_eq!(r.lessons, ["double-check"]);
+    }
+
+    #[test]
+    fn the_description_stays_on_the_stream() {
+        let id = Uuid::now_v7();
+        let text = "患者于夜班期间自行下床如厕，未呼叫护士协助";
+        let db = given(&[event(7, "report.filed", id, "2026-03-01T02:00:00Z", filed(text))]);
+        let r = report(&db, id);
+        assert_eq!(r.filed_seq, 7, "where to read it");
+        for item in db.iter() {
+            let (k, v) = item.unwrap();
+            let needle = "夜班".as_bytes();
+            assert!(
+                !v.windows(needle.len()).any(|w| w == needle),
+                "text stored under {}",
+                String::from_utf8_lossy(&k)
+            );
+        }
+        // Never shown: the sequence would date the filing.
+        let shown = serde_json::to_value(Report {
+            record: r,
+            description: text.into(),
+        })
+        .unwrap();
+        assert!(shown.get("filed_seq").is_none());
+        assert_eq!(shown["description"], text);
+        assert_eq!(shown["department"], "ICU");
     }
 
     #[test]

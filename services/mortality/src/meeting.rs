@@ -140,11 +140,7 @@ pub async fn meeting_pack(
     for h in &hospitals {
         inputs.push(HospitalInputs {
             deaths: m.deaths(&h.code, Some(&to))?,
-            reports: m
-                .intake
-                .reports
-                .list(&h.code, &to, &to, 1, usize::MAX)?
-                .rows,
+            reports: m.intake.reports.records(&h.code, &to, &to)?,
             cells: lantern_rates::projector::cells(m.rates.db(), &h.code, &from, &to)?,
             today: today(&h.timezone),
         });

@@ -17,7 +17,7 @@ use crate::domain::{AgeBand, Category, Grade, Harm, ReporterRole, Role};
 use crate::error::{ApiError, FieldError};
 use crate::json::ValidJson;
 use crate::query::{After, Month, ValidQuery, wait_after};
-use crate::reports::{ReportPage, ReportRecord};
+use crate::reports::{Report, ReportPage, ReportRecord};
 use crate::secrets::{canonical_receipt, receipt_hash};
 
 /// How far in the future a client clock may be.
@@ -277,13 +277,17 @@ pub async fn list_reports(
         return Err(ApiError::field("/per_page", "must be 1–200"));
     }
     wait_after(app.reports.handle(), q.after).await?;
-    Ok(Json(app.reports.list(
-        &hospital.code,
-        &q.from.to_string(),
-        &q.to.to_string(),
-        page,
-        per_page,
-    )?))
+    Ok(Json(
+        app.reports
+            .page(
+                &hospital.code,
+                &q.from.to_string(),
+                &q.to.to_string(),
+                page,
+                per_page,
+            )
+            .await?,
+    ))
 }
 
 /// The report and the hospital it belongs to, if the principal may act on it.
@@ -295,7 +299,7 @@ async fn report_for(
     principal.require(&[Role::SafetyOfficer])?;
     let report = app
         .reports
-        .report(id)
+        .record(id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no report {id}")))?;
     let hospital = app
@@ -310,16 +314,20 @@ async fn report_for(
 /// One report (safety officer of its hospital).
 #[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "reports",
     params(("id" = Uuid, Path, description = "Report id"), After),
-    responses((status = 200, body = ReportRecord), QueryErrors),
+    responses((status = 200, body = Report), QueryErrors),
     security(("bearer" = [])))]
 pub async fn get_report(
     State(app): State<Intake>,
     principal: Principal,
     Path(id): Path<Uuid>,
     ValidQuery(q): ValidQuery<After>,
-) -> Result<Json<ReportRecord>, ApiError> {
+) -> Result<Json<Report>, ApiError> {
     wait_after(app.reports.handle(), q.after).await?;
-    Ok(Json(report_for(&app, &principal, id).await?))
+    let record = report_for(&app, &principal, id).await?;
+    let described = app.reports.describe(vec![record]).await?.pop();
+    Ok(Json(described.ok_or_else(|| {
+        ApiError::Internal(format!("report {id} lost its description"))
+    })?))
 }
 
 /// A safety officer's verification of a report.
@@ -366,7 +374,7 @@ pub async fn triage_report(
             ));
         } else if app
             .reports
-            .report(dup)
+            .record(dup)
             .await?
             .is_none_or(|r| r.hospital != report.hospital)
         {

@@ -192,7 +192,7 @@ pub async fn open_rca(
     for id in body.report_ids.iter().take(crate::decide::MAX_REPORTS + 1) {
         reports.push(ReportRef {
             report_id: *id,
-            hospital: rca.intake.reports.report(*id).await?.map(|r| r.hospital),
+            hospital: rca.intake.reports.record(*id).await?.map(|r| r.hospital),
         });
     }
     let today = Utc::now()

@@ -13,7 +13,7 @@ use lantern_intake::api::reports::{
 use lantern_intake::directory::HospitalRecord;
 use lantern_intake::domain::{Category, Grade, Role};
 use lantern_intake::query::{After, Month, ValidQuery};
-use lantern_intake::reports::{ReportRecord, Status};
+use lantern_intake::reports::{Report, ReportRecord, Status};
 use maud::{Markup, html};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -128,14 +128,7 @@ pub async fn inbox(
     let all = web
         .intake
         .reports
-        .list(
-            &hospital.code,
-            &from.to_string(),
-            &to.to_string(),
-            1,
-            usize::MAX,
-        )?
-        .rows;
+        .records(&hospital.code, &from.to_string(), &to.to_string())?;
     let grade: Option<Grade> = filter_param("/grade", &q.grade)?;
     let category: Option<Category> = filter_param("/category", &q.category)?;
     let state: Option<Status> = filter_param("/state", &q.state)?;
@@ -152,6 +145,12 @@ pub async fn inbox(
         .filter(|r| department.is_none_or(|d| r.department == d))
         .filter(|r| state.is_none_or(|s| r.status == s))
         .collect();
+    // Descriptions are read from the stream: only for the rows shown.
+    let shown = web
+        .intake
+        .reports
+        .describe(rows.iter().take(SHOWN).map(|r| (*r).clone()).collect())
+        .await?;
     let grades: Vec<_> = Grade::ALL
         .iter()
         .map(|g| (g.as_str().to_owned(), grade_label(lang, *g).to_owned()))
@@ -204,14 +203,14 @@ pub async fn inbox(
                     th scope="col" { (lang.t("description")) }
                 } }
                 tbody {
-                    @for r in rows.iter().take(SHOWN) {
+                    @for Report { record: r, description } in &shown {
                         tr {
                             td { a href={ "/staff/reports/" (r.report_id) } { (r.filed_on) } }
                             td { (r.current_grade().as_str()) }
                             td { (cat_label(lang, r.current_category())) }
                             td { (r.department) }
                             td { (lang.t(status_key(r.status))) }
-                            td { (r.description.chars().take(80).collect::<String>()) }
+                            td { (description.chars().take(80).collect::<String>()) }
                         }
                     }
                 }
@@ -242,7 +241,10 @@ async fn render(
 ) -> Result<Response, WebError> {
     // The API's own read: role, scope (403 for another hospital's report)
     // and 404 are decided there.
-    let Json(r) = get_report(
+    let Json(Report {
+        record: r,
+        description,
+    }) = get_report(
         State(web.intake.clone()),
         staff.principal.clone(),
         Path(id),
@@ -272,7 +274,7 @@ async fn render(
             @if let Some(l) = &r.location { tr { th scope="row" { (lang.t("location")) } td { (l) } } }
         }
         h2 { (lang.t("description")) }
-        p class="desc" { (r.description) }
+        p class="desc" { (description) }
         @if let Some(a) = &r.immediate_actions {
             h2 { (lang.t("immediate_actions")) }
             p class="desc" { (a) }
