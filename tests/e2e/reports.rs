@@ -428,6 +428,17 @@ async fn retries_append_once_and_bad_reports_append_nothing() {
     let filed_on = page["rows"][0]["filed_on"].as_str().unwrap();
     assert_eq!(filed_on.len(), 10, "a date, not a time: {filed_on}");
     assert!(page["rows"][0].get("recorded_at").is_none());
+    // Descriptions are read from the filing events; where one sits on the
+    // stream is not shown (it would date the filing).
+    let pump = "输液泵报警未及时处理 / infusion pump alarm missed";
+    for row in page["rows"].as_array().unwrap() {
+        assert_eq!(row["description"], pump, "{row}");
+        assert!(row.get("filed_seq").is_none(), "{row}");
+    }
+    let (s, one) = l.get(&format!("/api/v1/reports/{id}"), Some(&so)).await;
+    assert_eq!(s, 200, "{one}");
+    assert_eq!(one["description"], pump);
+    assert_eq!(one["feedback"][0]["text"], "已更换报警阈值");
 }
 
 #[tokio::test]

@@ -188,7 +188,10 @@ pub fn read_report(tx: &Tx<'_>, id: Uuid) -> Result<Option<ReportRecord>, Projec
     };
     let seq = filing_seq(id, &seq)?;
     let record: Option<ReportRecord> = tx.get_json(&record_key(seq))?;
-    Ok(record.map(|r| ReportRecord { filed_seq: seq, ..r }))
+    Ok(record.map(|r| ReportRecord {
+        filed_seq: seq,
+        ..r
+    }))
 }
 fn receipt_key(hash: &str) -> Vec<u8> {
     format!("x/{hash}").into_bytes()
@@ -670,7 +673,13 @@ mod tests {
     fn the_description_stays_on_the_stream() {
         let id = Uuid::now_v7();
         let text = "患者于夜班期间自行下床如厕，未呼叫护士协助";
-        let db = given(&[event(7, "report.filed", id, "2026-03-01T02:00:00Z", filed(text))]);
+        let db = given(&[event(
+            7,
+            "report.filed",
+            id,
+            "2026-03-01T02:00:00Z",
+            filed(text),
+        )]);
         let r = report(&db, id);
         assert_eq!(r.filed_seq, 7, "where to read it");
         for item in db.iter() {
