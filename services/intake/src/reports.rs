@@ -148,50 +148,62 @@ impl ReportRecord {
     }
 }
 
-/// Keys: `s/<filing seq>` report, `r/<id>` → its filing seq (8 bytes,
-/// big-endian), `x/<receipt hash>` → id, `m/<hospital>/<YYYY-MM>/<seq>` → id,
-/// `z/<hospital>` time zone, `a/<rca id>` → report ids.
+/// Keys: `m/<hospital>/<YYYY-MM>/<filing seq>` report (the month it was
+/// filed in, in the hospital's time zone), `r/<id>` → that key,
+/// `x/<receipt hash>` → id, `z/<hospital>` time zone, `a/<rca id>` → report
+/// ids.
 ///
-/// Reports are stored under their filing sequence, not their id: a report
-/// carries up to kilobytes of text, and new ones then go to the end of the
-/// tree instead of into random leaves, which a rebuild would read and
-/// rewrite for every report (ids of critical values and imports are not
-/// time-ordered).
+/// A report is stored where its month's listing reads it: a list is one
+/// range scan, filing one takes three inserts, and new reports go to the
+/// end of their hospital-month instead of into random leaves (ids of
+/// imports are not time-ordered), which a rebuild would read and rewrite
+/// for every report.
 fn report_key(id: Uuid) -> Vec<u8> {
     format!("r/{id}").into_bytes()
 }
-fn record_key(seq: u64) -> Vec<u8> {
-    format!("s/{seq:020}").into_bytes()
+fn record_key(hospital: &str, month: &str, seq: u64) -> Vec<u8> {
+    format!("{}{month}/{seq:020}", month_prefix(hospital)).into_bytes()
 }
 
-/// The filing sequence stored under `r/<id>`.
-fn filing_seq(id: Uuid, stored: &[u8]) -> Result<u64, ProjectionError> {
-    let seq = <[u8; 8]>::try_from(stored).map_err(|_| ProjectionError::Corrupt {
-        key: format!("r/{id}"),
-        message: format!("{} bytes, not a sequence", stored.len()),
-    })?;
-    Ok(u64::from_be_bytes(seq))
+/// The filing sequence at the end of a record's key.
+fn filing_seq(key: &[u8]) -> Result<u64, ProjectionError> {
+    key.rsplit(|b| *b == b'/')
+        .next()
+        .and_then(|s| std::str::from_utf8(s).ok())
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| ProjectionError::Corrupt {
+            key: String::from_utf8_lossy(key).into_owned(),
+            message: "a report key ends in its filing sequence".into(),
+        })
 }
 
 /// Where report `id` is stored, if it was filed.
 fn locate(tx: &Tx<'_>, id: Uuid) -> Result<Option<Vec<u8>>, ProjectionError> {
-    match tx.get(&report_key(id))? {
-        Some(seq) => Ok(Some(record_key(filing_seq(id, &seq)?))),
-        None => Ok(None),
-    }
+    tx.get(&report_key(id))
+}
+
+/// The record stored under `key`, with its filing sequence.
+fn record_at(key: &[u8], value: &[u8]) -> Result<ReportRecord, ProjectionError> {
+    let record: ReportRecord =
+        serde_json::from_slice(value).map_err(|e| ProjectionError::Corrupt {
+            key: String::from_utf8_lossy(key).into_owned(),
+            message: e.to_string(),
+        })?;
+    Ok(ReportRecord {
+        filed_seq: filing_seq(key)?,
+        ..record
+    })
 }
 
 /// Report `id` as the read model has it.
 pub fn read_report(tx: &Tx<'_>, id: Uuid) -> Result<Option<ReportRecord>, ProjectionError> {
-    let Some(seq) = tx.get(&report_key(id))? else {
+    let Some(key) = locate(tx, id)? else {
         return Ok(None);
     };
-    let seq = filing_seq(id, &seq)?;
-    let record: Option<ReportRecord> = tx.get_json(&record_key(seq))?;
-    Ok(record.map(|r| ReportRecord {
-        filed_seq: seq,
-        ..r
-    }))
+    match tx.get(&key)? {
+        Some(value) => record_at(&key, &value).map(Some),
+        None => Ok(None),
+    }
 }
 fn receipt_key(hash: &str) -> Vec<u8> {
     format!("x/{hash}").into_bytes()
@@ -266,9 +278,10 @@ impl Projector for ReportsProjector {
         "reports"
     }
 
-    /// 2: reports under their filing sequence; 3: without descriptions.
+    /// 2: reports under their filing sequence; 3: without descriptions;
+    /// 4: under their month's listing.
     fn version(&self) -> u32 {
-        3
+        4
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
@@ -293,15 +306,12 @@ impl Projector for ReportsProjector {
                 let Ok(f) = e.data.parse::<Filed>() else {
                     return Ok(());
                 };
-                let month = today.format("%Y-%m");
+                let month = today.format("%Y-%m").to_string();
+                let key = record_key(&e.hospital, &month, event.seq);
                 tx.put_json(receipt_key(&f.receipt_hash), &e.aggregate)?;
+                tx.put(report_key(e.aggregate), key.clone());
                 tx.put_json(
-                    format!("{}{month}/{:020}", month_prefix(&e.hospital), event.seq).into_bytes(),
-                    &e.aggregate,
-                )?;
-                tx.put(report_key(e.aggregate), event.seq.to_be_bytes().to_vec());
-                tx.put_json(
-                    record_key(event.seq),
+                    key,
                     &ReportRecord {
                         report_id: e.aggregate,
                         hospital: e.hospital.clone(),
@@ -499,7 +509,6 @@ impl Reports {
         let prefix = month_prefix(hospital);
         let start = format!("{prefix}{from}/");
         let end = format!("{prefix}{to}/\u{10FFFF}");
-        let tx = self.tx();
         let mut rows = Vec::new();
         for item in self
             .handle
@@ -507,12 +516,8 @@ impl Reports {
             .range(start.into_bytes()..end.into_bytes())
             .rev()
         {
-            let (_, v) = item.map_err(ProjectionError::from)?;
-            if let Ok(id) = serde_json::from_slice::<Uuid>(&v)
-                && let Some(r) = read_report(&tx, id)?
-            {
-                rows.push(r);
-            }
+            let (k, v) = item.map_err(ProjectionError::from)?;
+            rows.push(record_at(&k, &v)?);
         }
         Ok(rows)
     }
