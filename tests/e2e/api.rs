@@ -104,6 +104,13 @@ async fn openapi_is_valid_and_covers_every_route() {
     expected.sort();
     assert_eq!(documented, expected, "the document and the routes differ");
 
+    // A report as shown is the stored record and its description.
+    let report = doc["components"]["schemas"]["Report"].to_string();
+    for field in ["description", "ReportRecord"] {
+        assert!(report.contains(field), "Report schema lacks {field}: {report}");
+    }
+    assert!(!report.contains("filed_seq"), "{report}");
+
     // Every $ref resolves inside the document.
     let mut all = vec![];
     refs(&doc, &mut all);
