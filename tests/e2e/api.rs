@@ -107,9 +107,17 @@ async fn openapi_is_valid_and_covers_every_route() {
     // A report as shown is the stored record and its description.
     let report = doc["components"]["schemas"]["Report"].to_string();
     for field in ["description", "ReportRecord"] {
-        assert!(report.contains(field), "Report schema lacks {field}: {report}");
+        assert!(
+            report.contains(field),
+            "Report schema lacks {field}: {report}"
+        );
     }
-    assert!(!report.contains("filed_seq"), "{report}");
+    let record = doc["components"]["schemas"]["ReportRecord"].to_string();
+    assert!(record.contains("filed_on"), "{record}");
+    assert!(
+        !record.contains("filed_seq") && !report.contains("filed_seq"),
+        "{record}"
+    );
 
     // Every $ref resolves inside the document.
     let mut all = vec![];
