@@ -245,11 +245,7 @@ impl Directory {
         let mut out = Vec::new();
         for item in self.handle.db().scan_prefix(b"h/") {
             let (k, v) = item.map_err(ProjectionError::from)?;
-            let record = serde_json::from_slice(&v).map_err(|e| ProjectionError::Corrupt {
-                key: String::from_utf8_lossy(&k).into_owned(),
-                message: e.to_string(),
-            })?;
-            out.push(record);
+            out.push(lantern_projection::from_json(&k, &v)?);
         }
         Ok(out)
     }

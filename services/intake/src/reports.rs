@@ -184,11 +184,7 @@ fn locate(tx: &Tx<'_>, id: Uuid) -> Result<Option<Vec<u8>>, ProjectionError> {
 
 /// The record stored under `key`, with its filing sequence.
 fn record_at(key: &[u8], value: &[u8]) -> Result<ReportRecord, ProjectionError> {
-    let record: ReportRecord =
-        serde_json::from_slice(value).map_err(|e| ProjectionError::Corrupt {
-            key: String::from_utf8_lossy(key).into_owned(),
-            message: e.to_string(),
-        })?;
+    let record: ReportRecord = lantern_projection::from_json(key, value)?;
     Ok(ReportRecord {
         filed_seq: filing_seq(key)?,
         ..record

@@ -186,12 +186,7 @@ impl<'a> Tx<'a> {
     /// Reads a JSON value.
     pub fn get_json<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, ProjectionError> {
         self.get(key)?
-            .map(|bytes| {
-                serde_json::from_slice(&bytes).map_err(|e| ProjectionError::Corrupt {
-                    key: data_encoding::HEXLOWER.encode(key),
-                    message: e.to_string(),
-                })
-            })
+            .map(|bytes| from_json(key, &bytes))
             .transpose()
     }
 
@@ -246,6 +241,15 @@ impl<'a> Tx<'a> {
         batch.insert(CHECKPOINT_KEY, &checkpoint.to_be_bytes());
         batch
     }
+}
+
+/// Decodes the JSON value stored under `key` (read by a scan, say): one that
+/// does not decode is corruption, named by its key.
+pub fn from_json<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, ProjectionError> {
+    serde_json::from_slice(bytes).map_err(|e| ProjectionError::Corrupt {
+        key: data_encoding::HEXLOWER.encode(key),
+        message: e.to_string(),
+    })
 }
 
 #[cfg(test)]

@@ -113,7 +113,7 @@ impl Cases {
         let mut out = Vec::new();
         for item in self.handle.db().scan_prefix(hospital_prefix(hospital)) {
             let (key, value) = item.map_err(ProjectionError::from)?;
-            let id: Uuid = decode(&key, &value)?;
+            let id: Uuid = lantern_projection::from_json(&key, &value)?;
             if let Some(r) = tx.get_json(&case_key(id))? {
                 out.push(r);
             }
@@ -131,7 +131,7 @@ impl Cases {
         let mut rows = Vec::new();
         for item in self.handle.db().scan_prefix(queue_prefix(hospital)) {
             let (key, value) = item.map_err(ProjectionError::from)?;
-            let id: Uuid = decode(&key, &value)?;
+            let id: Uuid = lantern_projection::from_json(&key, &value)?;
             if let Some(r) = self.report(id)? {
                 rows.push(RequiredRow {
                     report_id: r.report_id,
@@ -160,15 +160,6 @@ impl Cases {
             today,
         ))
     }
-}
-
-fn decode<T: serde::de::DeserializeOwned>(key: &[u8], value: &[u8]) -> Result<T, RcaError> {
-    serde_json::from_slice(value).map_err(|e| {
-        RcaError::Projection(ProjectionError::Corrupt {
-            key: String::from_utf8_lossy(key).into_owned(),
-            message: e.to_string(),
-        })
-    })
 }
 
 #[cfg(test)]
