@@ -277,3 +277,40 @@ async fn lantern_killed_twenty_times_under_load_ends_equal_to_a_rebuild() {
     l.stop();
     assert_rebuild_equals_live(&l);
 }
+
+/// A report's description is read from the stream when it is shown: with the
+/// broker down that read is a clear 503 (not a report without its text), and
+/// once the broker is back the report reads whole again.
+#[tokio::test]
+async fn a_report_shown_while_the_broker_is_down_is_a_clear_503() {
+    let mut l = Lantern::start().await;
+    l.hospital("H1", "R1", &["ICU"]).await;
+    let so = l.officer("H1").await;
+    let (s, filed) = l.post("/api/v1/reports", None, &report(7)).await;
+    assert_eq!(s, 201, "{filed}");
+    let id = filed["report_id"].as_str().unwrap().to_owned();
+    wait_caught_up(&l).await;
+    let path = format!("/api/v1/reports/{id}");
+    let (s, shown) = l.get(&path, Some(&so)).await;
+    assert_eq!(s, 200, "{shown}");
+    assert_eq!(shown["description"], "report 7");
+
+    l.nats.kill();
+    let (s, p) = l.get(&path, Some(&so)).await;
+    assert_eq!(s, 503, "{p}");
+    assert_eq!(p["status"], 503);
+    assert!(p["detail"].is_string(), "{p}");
+    l.nats.restart();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (s, shown) = l.get(&path, Some(&so)).await;
+        if s == 200 {
+            assert_eq!(shown["description"], "report 7");
+            break;
+        }
+        assert_eq!(s, 503, "only unavailable while reconnecting: {shown}");
+        assert!(Instant::now() < deadline, "the report did not read again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
