@@ -5,7 +5,7 @@
 //! [`CriticalValuesProjector`] keeps each loop and the worklist of open ones.
 
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
-use lantern_ledger::{Data, Recorded};
+use lantern_ledger::{AggregateKind, Data, Recorded};
 use lantern_projection::{Handle, ProjectionError, Projector, Tx};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -320,6 +320,11 @@ pub struct CriticalValuesProjector;
 impl Projector for CriticalValuesProjector {
     fn name(&self) -> &'static str {
         "critical_values"
+    }
+
+    /// Limits and critical values.
+    fn kinds(&self) -> &'static [AggregateKind] {
+        &[AggregateKind::Org, AggregateKind::CriticalValue]
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {

@@ -107,6 +107,8 @@ impl Projector for DirectoryProjector {
         "directory"
     }
 
+    // Every kind (the default `kinds`): the idempotency index holds the
+    // keys of events of all kinds.
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
         if let Some(hash) = event.idempotency_key_hash() {
             tx.put_json(

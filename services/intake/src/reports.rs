@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate};
-use lantern_ledger::{Ledger, Recorded};
+use lantern_ledger::{AggregateKind, Ledger, Recorded};
 use lantern_projection::{Handle, ProjectionError, Projector, Tx};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -272,6 +272,15 @@ struct RcaClosed {
 impl Projector for ReportsProjector {
     fn name(&self) -> &'static str {
         "reports"
+    }
+
+    /// Time zones, reports, and the analyses that name them.
+    fn kinds(&self) -> &'static [AggregateKind] {
+        &[
+            AggregateKind::Org,
+            AggregateKind::Report,
+            AggregateKind::Rca,
+        ]
     }
 
     /// 2: reports under their filing sequence; 3: without descriptions;

@@ -92,19 +92,34 @@ impl AggregateKind {
         }
     }
 
+    /// Every kind.
+    pub const ALL: [AggregateKind; 6] = [
+        AggregateKind::Report,
+        AggregateKind::CriticalValue,
+        AggregateKind::Census,
+        AggregateKind::Rca,
+        AggregateKind::Death,
+        AggregateKind::Org,
+    ];
+
     /// The kind an event type belongs to (`report.filed` → `Report`).
     pub fn of_event_type(event_type: &str) -> Option<AggregateKind> {
         let prefix = event_type.split('.').next()?;
-        [
-            AggregateKind::Report,
-            AggregateKind::CriticalValue,
-            AggregateKind::Census,
-            AggregateKind::Rca,
-            AggregateKind::Death,
-            AggregateKind::Org,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == prefix)
+        Self::of_token(prefix)
+    }
+
+    /// The kind a subject names (`lantern.H1.report.<id>` → `Report`).
+    pub fn of_subject(subject: &str) -> Option<AggregateKind> {
+        Self::of_token(subject.split('.').nth(2)?)
+    }
+
+    fn of_token(token: &str) -> Option<AggregateKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == token)
+    }
+
+    /// The subjects of every aggregate of this kind, in every hospital.
+    pub fn filter(self) -> String {
+        format!("lantern.*.{}.*", self.as_str())
     }
 }
 
@@ -153,6 +168,18 @@ mod tests {
         );
         assert!(subject("_", AggregateKind::Org, id).is_ok());
         assert!(subject("a.b", AggregateKind::Org, id).is_err());
+    }
+
+    #[test]
+    fn kinds_of_subjects() {
+        let s = subject("H1", AggregateKind::CriticalValue, Uuid::nil()).unwrap();
+        assert_eq!(
+            AggregateKind::of_subject(&s),
+            Some(AggregateKind::CriticalValue)
+        );
+        assert_eq!(AggregateKind::of_subject("lantern.H1"), None);
+        assert_eq!(AggregateKind::of_subject("lantern.H1.nothing.x"), None);
+        assert_eq!(AggregateKind::Rca.filter(), "lantern.*.rca.*");
     }
 
     #[test]

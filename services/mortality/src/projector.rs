@@ -4,7 +4,7 @@
 //! Keys: `z/<hospital>` time zone; `d/<id>` the [`Death`];
 //! `m/<hospital>/<YYYY-MM>/<id>` the month index.
 
-use lantern_ledger::Recorded;
+use lantern_ledger::{AggregateKind, Recorded};
 use lantern_projection::{ProjectionError, Projector, Tx};
 use uuid::Uuid;
 
@@ -33,6 +33,11 @@ pub struct MortalityProjector;
 impl Projector for MortalityProjector {
     fn name(&self) -> &'static str {
         "mortality"
+    }
+
+    /// Time zones and deaths.
+    fn kinds(&self) -> &'static [AggregateKind] {
+        &[AggregateKind::Org, AggregateKind::Death]
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {

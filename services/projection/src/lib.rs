@@ -23,7 +23,7 @@ pub use runner::{Handle, Runner, apply_once, run_until_caught_up};
 pub use store::{export, open_or_reset, rebuild, version};
 pub use tx::{Stored, Tx, WrittenKeys, from_json};
 
-use lantern_ledger::Recorded;
+use lantern_ledger::{AggregateKind, Recorded};
 
 /// The key under which a database keeps the last applied stream sequence.
 /// Projectors must not write keys that start with a zero byte.
@@ -53,6 +53,13 @@ pub trait Projector: Send + Sync + 'static {
     /// dropped and rebuilt from the stream when it is opened.
     fn version(&self) -> u32 {
         1
+    }
+
+    /// The kinds of aggregates whose events `apply` reads. A rebuild asks
+    /// the server for these alone; events of other kinds never reach
+    /// `apply`, live or in a rebuild, so both build the same model.
+    fn kinds(&self) -> &'static [AggregateKind] {
+        &AggregateKind::ALL
     }
 
     /// sled's page cache for this read model while serving. Models read by

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
-use lantern_ledger::{Ledger, LedgerError, Recorded, trace};
+use lantern_ledger::{AggregateKind, Ledger, LedgerError, Recorded, trace};
 use tokio::sync::watch;
 
 use crate::tx::WrittenKeys;
@@ -166,6 +166,25 @@ impl Runner {
         result
     }
 
+    /// The events of the projector's kinds after `position`, and the
+    /// sequence of the last of them up to `stop_at`.
+    async fn read_kinds(
+        &self,
+        position: u64,
+        stop_at: u64,
+    ) -> Result<
+        (
+            impl futures::Stream<Item = Result<Recorded, LedgerError>> + Send + Unpin + 'static,
+            u64,
+        ),
+        LedgerError,
+    > {
+        let kinds = self.projector.kinds();
+        let end = self.ledger.last_sequence_of(kinds).await?.min(stop_at);
+        let events = self.ledger.read_kinds_from(position + 1, kinds).await?;
+        Ok((events, end))
+    }
+
     /// Applies events until `stop_at` (or forever), resuming from the
     /// checkpoint after every stream failure.
     async fn apply_stream(&self, stop_at: Option<u64>) -> Result<(), ProjectionError> {
@@ -180,12 +199,26 @@ impl Runner {
             if stop_at.is_some_and(|s| position >= s) {
                 return Ok(());
             }
-            let mut events = match self.ledger.read_from(position + 1).await {
-                // Up to a known sequence nobody waits between events: read
-                // and decode ahead on another task, so a rebuild decodes
-                // and applies at the same time.
-                Ok(events) if stop_at.is_some() => read_ahead(events),
-                Ok(events) => events.boxed(),
+            let read = match stop_at {
+                // Up to a known sequence, read only the kinds the projector
+                // reads (the server skips the rest), up to the last of them;
+                // nobody waits between events, so read and decode ahead on
+                // another task while this one applies.
+                Some(stop_at) => self
+                    .read_kinds(position, stop_at)
+                    .await
+                    .map(|(events, end)| (read_ahead(events), Some(end))),
+                // Live, every event moves the checkpoint, so that a reader
+                // waiting for a sequence of a kind it does not read is
+                // answered at once.
+                None => self
+                    .ledger
+                    .read_from(position + 1)
+                    .await
+                    .map(|events| (events.boxed(), None)),
+            };
+            let (mut events, end) = match read {
+                Ok(read) => read,
                 Err(e) => {
                     tracing::warn!(projector = name, error = %e, "cannot read the stream; retrying");
                     tokio::time::sleep(backoff).await;
@@ -193,6 +226,14 @@ impl Runner {
                     continue;
                 }
             };
+            // Nothing of the projector's kinds is left before `stop_at`.
+            if let (Some(end), Some(stop_at)) = (end, stop_at)
+                && position >= end
+            {
+                Tx::new(&self.db).commit(stop_at)?;
+                self.applied.send_replace(stop_at);
+                return Ok(());
+            }
             'batches: while let Some(first) = events.next().await {
                 let mut tx = match fresh.as_mut() {
                     Some(written) => Tx::over_fresh(&self.db, written),
@@ -225,7 +266,7 @@ impl Runner {
                         }
                     }
                     n += 1;
-                    if stop_at.is_some_and(|s| position >= s) {
+                    if end.is_some_and(|e| position >= e) {
                         break;
                     }
                     if stop_at.is_some() {
@@ -242,6 +283,13 @@ impl Runner {
                     }
                     next = events.next().now_or_never().flatten();
                 }
+                let done = end.is_some_and(|e| position >= e);
+                if done && let Some(stop_at) = stop_at {
+                    // The events after the last one of the projector's
+                    // kinds are of other kinds: passed over, as `apply`
+                    // would have.
+                    position = position.max(stop_at);
+                }
                 if position > committed {
                     // Visible at once (read-your-writes needs no more);
                     // durable within sled's flush interval. A crash before
@@ -253,7 +301,7 @@ impl Runner {
                     self.applied.send_replace(position);
                 }
                 backoff = Duration::from_millis(100);
-                if stop_at.is_some_and(|s| position >= s) {
+                if done {
                     return Ok(());
                 }
                 if broken {
@@ -287,6 +335,13 @@ fn apply(
 ) -> Result<bool, ProjectionError> {
     if event.seq <= *position {
         return Ok(false);
+    }
+    // Events of kinds the projector does not read do not reach it, here as
+    // in a rebuild, which never receives them.
+    let kind = AggregateKind::of_event_type(&event.envelope.event_type);
+    if !kind.is_some_and(|k| projector.kinds().contains(&k)) {
+        *position = event.seq;
+        return Ok(true);
     }
     if traced {
         let span = tracing::info_span!(

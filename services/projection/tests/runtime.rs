@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lantern_ledger::{Expect, Ledger, NewEvent, Recorded, SchemaRegistry, StreamSettings};
+use lantern_ledger::{
+    AggregateKind, Expect, Ledger, NewEvent, Recorded, SchemaRegistry, StreamSettings,
+};
 use lantern_projection::{ProjectionError, Projector, Runner, Tx, export, open_or_reset, rebuild};
 use lantern_testkit::NatsServer;
 use serde_json::json;
@@ -224,4 +226,138 @@ async fn a_database_from_before_versions_counts_as_version_1() {
     let db = open_or_reset(&Sums, &path).unwrap();
     assert_eq!(db.get(b"k").unwrap().unwrap().as_ref(), b"v");
     assert_eq!(lantern_projection::version(&db).unwrap(), Some(1));
+}
+
+/// Counts the events it is given by type: a projector of census figures
+/// alone.
+struct CensusOnly;
+
+impl Projector for CensusOnly {
+    fn name(&self) -> &'static str {
+        "census_only"
+    }
+    fn kinds(&self) -> &'static [AggregateKind] {
+        &[AggregateKind::Census]
+    }
+    fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
+        let key = format!("seen/{}", event.envelope.event_type);
+        let n: u64 = tx.get_json(key.as_bytes())?.unwrap_or(0);
+        tx.put_json(key, &(n + 1))?;
+        tx.put_json(b"last".to_vec(), &event.seq)?;
+        Ok(())
+    }
+}
+
+async fn append_department(ledger: &Ledger, i: u64) {
+    ledger
+        .append(
+            NewEvent {
+                event_type: "org.department_registered",
+                version: 1,
+                aggregate: Uuid::now_v7(),
+                hospital: "H1".into(),
+                data: json!({"code": format!("D{i}"), "name": format!("Department {i}")}),
+            },
+            Expect::Any,
+            None,
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_rebuild_reads_only_its_kinds_and_ends_where_the_stream_does() {
+    let server = NatsServer::start();
+    let ledger = ledger(&server).await;
+    for i in 1..=30 {
+        if i % 3 == 0 {
+            append(&ledger, i).await;
+        } else {
+            append_department(&ledger, i).await;
+        }
+    }
+    // A census envelope on an org subject (no append writes one): not an
+    // event, to a filtered read or a full one.
+    let stray = json!({
+        "id": Uuid::now_v7(), "type": "census.recorded", "version": 1,
+        "aggregate": Uuid::now_v7(), "hospital": "H1",
+        "recorded_at": "2026-01-31T00:00:00Z",
+        "data": {"department": "D1", "month": "2026-01", "discharges": 5}
+    });
+    let subject = format!("lantern.H1.org.{}", Uuid::now_v7());
+    ledger
+        .jetstream()
+        .publish(subject, serde_json::to_vec(&stray).unwrap().into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    // The stream ends with events of another kind.
+    for i in 31..=35 {
+        append_department(&ledger, i).await;
+    }
+    let last = ledger.last_sequence().await.unwrap();
+    assert_eq!(last, 36);
+    assert_eq!(
+        ledger
+            .last_sequence_of(&[AggregateKind::Census])
+            .await
+            .unwrap(),
+        30
+    );
+
+    // Live: every event moves the checkpoint, the projector sees census.
+    let dir = tempfile::tempdir().unwrap();
+    let db = open_or_reset(&CensusOnly, &dir.path().join("live")).unwrap();
+    let (runner, handle) = Runner::new(ledger.clone(), Arc::new(CensusOnly), db.clone()).unwrap();
+    let task = tokio::spawn(runner.run(std::future::pending()));
+    assert!(handle.wait_for(last, Duration::from_secs(30)).await);
+    task.abort();
+    let _ = task.await;
+    let seen: u64 =
+        serde_json::from_slice(&db.get(b"seen/census.recorded").unwrap().unwrap()).unwrap();
+    assert_eq!(seen, 10, "the census figures, not the stray envelope");
+    assert_eq!(
+        db.scan_prefix(b"seen/").count(),
+        1,
+        "no event of another kind reached the projector"
+    );
+
+    // A rebuild reads census subjects alone, yet ends at the stream's end
+    // with the same bytes.
+    let fresh = dir.path().join("fresh");
+    assert_eq!(
+        rebuild(ledger.clone(), Arc::new(CensusOnly), &fresh)
+            .await
+            .unwrap(),
+        last
+    );
+    let rebuilt = sled::open(&fresh).unwrap();
+    assert_eq!(dump(&db), dump(&rebuilt));
+    drop(rebuilt);
+
+    // A projector none of whose events is in the stream still ends there.
+    struct DeathsOnly;
+    impl Projector for DeathsOnly {
+        fn name(&self) -> &'static str {
+            "deaths_only"
+        }
+        fn kinds(&self) -> &'static [AggregateKind] {
+            &[AggregateKind::Death]
+        }
+        fn apply(&self, tx: &mut Tx<'_>, _: &Recorded) -> Result<(), ProjectionError> {
+            tx.put(b"seen".to_vec(), b"1".to_vec());
+            Ok(())
+        }
+    }
+    let none = dir.path().join("none");
+    assert_eq!(
+        rebuild(ledger.clone(), Arc::new(DeathsOnly), &none)
+            .await
+            .unwrap(),
+        last
+    );
+    let db = sled::open(&none).unwrap();
+    assert_eq!(lantern_projection::checkpoint(&db).unwrap(), last);
+    assert!(db.get(b"seen").unwrap().is_none());
 }

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use lantern_intake::critical::{self, Limits, LimitsHistory, limits_at, within};
 use lantern_intake::domain::{Category, Grade};
 use lantern_intake::reports::zone;
-use lantern_ledger::Recorded;
+use lantern_ledger::{AggregateKind, Recorded};
 use lantern_projection::{ProjectionError, Projector, Stored, Tx};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -332,6 +332,16 @@ fn update_cell(
 impl Projector for RatesProjector {
     fn name(&self) -> &'static str {
         "rates"
+    }
+
+    /// The organisation, reports, critical values and census figures.
+    fn kinds(&self) -> &'static [AggregateKind] {
+        &[
+            AggregateKind::Org,
+            AggregateKind::Report,
+            AggregateKind::CriticalValue,
+            AggregateKind::Census,
+        ]
     }
 
     /// 2: a hospital-month's cells in one postcard value, not a JSON

@@ -115,6 +115,15 @@ impl Projector for RcaProjector {
         "rca"
     }
 
+    /// Time zones, the reports analyses start from, and analyses.
+    fn kinds(&self) -> &'static [AggregateKind] {
+        &[
+            AggregateKind::Org,
+            AggregateKind::Report,
+            AggregateKind::Rca,
+        ]
+    }
+
     /// 3: no descriptions (case files take them from the reports read
     /// model, which owns the text; kilobytes per report written twice made
     /// this model 1.5 GB at 1 M events). 2 kept them apart.
