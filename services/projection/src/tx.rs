@@ -183,6 +183,18 @@ impl<'a> Tx<'a> {
         self.written
     }
 
+    /// Reads a value in its [`Stored`] form.
+    pub fn get_stored<T: Stored>(&self, key: &[u8]) -> Result<Option<T>, ProjectionError> {
+        self.get(key)?
+            .map(|bytes| T::decode(key, &bytes))
+            .transpose()
+    }
+
+    /// Writes a value in its [`Stored`] form.
+    pub fn put_stored<T: Stored>(&mut self, key: impl Into<Vec<u8>>, value: &T) {
+        self.put(key, value.encode());
+    }
+
     /// Reads a JSON value.
     pub fn get_json<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, ProjectionError> {
         self.get(key)?

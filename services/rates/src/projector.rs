@@ -124,7 +124,11 @@ pub struct Cell {
     pub critical_values: CriticalValueCounts,
 }
 
-/// Where a report is counted.
+/// Where a report is counted. Stored in postcard form, as are
+/// [`CountedValue`]s: a rebuild writes one per report and per critical
+/// value, and JSON's text (and chrono's RFC 3339) cost more to write and
+/// read than the counting itself. Enums are stored by variant index: a
+/// change to [`Grade`] or [`Category`] raises the projector's version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Counted {
     hospital: String,
@@ -132,6 +136,38 @@ struct Counted {
     department: String,
     grade: Grade,
     category: Category,
+}
+
+impl Stored for Counted {
+    fn encode(&self) -> Vec<u8> {
+        // Strings and unit enums: postcard cannot fail on them.
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+
+    fn decode(key: &[u8], bytes: &[u8]) -> Result<Counted, ProjectionError> {
+        from_postcard(key, bytes)
+    }
+}
+
+/// An instant as seconds and nanoseconds since the epoch: what timeliness
+/// needs of a time (its offset does not change a duration), in fixed-width
+/// integers rather than text.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct At(i64, u32);
+
+impl From<DateTime<chrono::FixedOffset>> for At {
+    fn from(t: DateTime<chrono::FixedOffset>) -> At {
+        At(t.timestamp(), t.timestamp_subsec_nanos())
+    }
+}
+
+impl At {
+    fn time(self) -> DateTime<chrono::FixedOffset> {
+        // Written from a valid time, so always one (the epoch otherwise).
+        DateTime::from_timestamp(self.0, self.1)
+            .unwrap_or_default()
+            .fixed_offset()
+    }
 }
 
 fn grade_index(g: Grade) -> usize {
@@ -231,10 +267,21 @@ struct CountedValue {
     hospital: String,
     month: String,
     department: String,
-    detected_at: DateTime<chrono::FixedOffset>,
-    notified_at: Option<DateTime<chrono::FixedOffset>>,
+    detected_at: At,
+    notified_at: Option<At>,
     handled: bool,
     limits: Limits,
+}
+
+impl Stored for CountedValue {
+    fn encode(&self) -> Vec<u8> {
+        // Strings, integers and a bool: postcard cannot fail on them.
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+
+    fn decode(key: &[u8], bytes: &[u8]) -> Result<CountedValue, ProjectionError> {
+        from_postcard(key, bytes)
+    }
 }
 
 fn report_key(id: Uuid) -> Vec<u8> {
@@ -345,9 +392,10 @@ impl Projector for RatesProjector {
     }
 
     /// 2: a hospital-month's cells in one postcard value, not a JSON
-    /// value per cell.
+    /// value per cell; 3: where reports and critical values are counted,
+    /// in postcard.
     fn version(&self) -> u32 {
-        2
+        3
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
@@ -390,7 +438,7 @@ impl Projector for RatesProjector {
                     c.by_grade[grade_index(f.grade)] += 1;
                     c.by_category[f.category] += 1;
                 })?;
-                tx.put_json(
+                tx.put_stored(
                     report_key(e.aggregate),
                     &Counted {
                         hospital: e.hospital.clone(),
@@ -399,14 +447,14 @@ impl Projector for RatesProjector {
                         grade: f.grade,
                         category: f.category,
                     },
-                )?;
+                );
             }
             "report.triaged" => {
                 let Ok(t) = e.data.parse::<Triaged>() else {
                     return Ok(());
                 };
                 let key = report_key(e.aggregate);
-                let Some(mut counted) = tx.get_json::<Counted>(&key)? else {
+                let Some(mut counted) = tx.get_stored::<Counted>(&key)? else {
                     return Ok(());
                 };
                 if counted.grade == t.grade && counted.category == t.category {
@@ -427,7 +475,7 @@ impl Projector for RatesProjector {
                 )?;
                 counted.grade = t.grade;
                 counted.category = t.category;
-                tx.put_json(key, &counted)?;
+                tx.put_stored(key, &counted);
             }
             "org.limits_set" => critical::apply_limits(tx, event)?,
             "critical_value.detected" => {
@@ -449,23 +497,23 @@ impl Projector for RatesProjector {
                 update_cell(tx, (&e.hospital, &month, &d.department), |c| {
                     c.critical_values.detected += 1;
                 })?;
-                tx.put_json(
+                tx.put_stored(
                     key,
                     &CountedValue {
                         hospital: e.hospital.clone(),
                         month,
                         department: d.department,
-                        detected_at: d.detected_at,
+                        detected_at: d.detected_at.into(),
                         notified_at: None,
                         handled: false,
                         limits: limits_at(&history, d.detected_at.to_utc()),
                     },
-                )?;
+                );
             }
             "critical_value.notified" | "critical_value.handled" => {
                 let key = critical_key(e.aggregate);
                 let (Some(mut v), Some(step)) = (
-                    tx.get_json::<CountedValue>(&key)?,
+                    tx.get_stored::<CountedValue>(&key)?,
                     critical::step_of(&e.event_type, &e.data),
                 ) else {
                     return Ok(());
@@ -474,7 +522,7 @@ impl Projector for RatesProjector {
                 match step {
                     critical::Step::Notified(n) if v.notified_at.is_none() => {
                         let in_time = within(
-                            v.detected_at,
+                            v.detected_at.time(),
                             n.notified_at,
                             v.limits.notification_limit_minutes,
                         );
@@ -482,11 +530,11 @@ impl Projector for RatesProjector {
                             c.critical_values.notified += 1;
                             c.critical_values.notified_in_time += u64::from(in_time);
                         })?;
-                        v.notified_at = Some(n.notified_at);
+                        v.notified_at = Some(n.notified_at.into());
                     }
                     critical::Step::Handled(h) if !v.handled => {
                         let in_time = v.notified_at.is_some_and(|n| {
-                            within(n, h.handled_at, v.limits.handling_limit_minutes)
+                            within(n.time(), h.handled_at, v.limits.handling_limit_minutes)
                         });
                         update_cell(tx, cell, |c| {
                             c.critical_values.handled += 1;
@@ -496,7 +544,7 @@ impl Projector for RatesProjector {
                     }
                     _ => return Ok(()),
                 }
-                tx.put_json(key, &v)?;
+                tx.put_stored(key, &v);
             }
             "census.recorded" => {
                 let Ok(c) = e.data.parse::<Census>() else {
@@ -683,6 +731,67 @@ mod tests {
         assert_eq!(c.by_grade, [0, 1, 0, 0]);
         assert_eq!(c.by_category[Category::Fall], 0);
         assert_eq!(c.by_category[Category::Medication], 1);
+    }
+
+    #[test]
+    fn an_instant_is_stored_to_the_nanosecond() {
+        for t in [
+            "2026-03-02T09:15:00.000000001+08:00",
+            "1969-12-31T23:59:59.999999999Z",
+            "9999-12-31T23:59:59Z",
+        ] {
+            let t: DateTime<chrono::FixedOffset> = t.parse().unwrap();
+            assert_eq!(At::from(t).time(), t, "{t}");
+        }
+    }
+
+    #[test]
+    fn exactly_the_limit_is_in_time_a_nanosecond_more_is_not() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let detected = |id| {
+            event(
+                "critical_value.detected",
+                id,
+                "2026-03-02T01:00:00Z",
+                json!({"department": "ICU", "source": "lab", "item": "K", "value": "6.9",
+                       "unit": "mmol/L", "detected_at": "2026-03-02T09:00:00+08:00",
+                       "patient_setting": "inpatient"}),
+            )
+        };
+        let step =
+            |id, kind: &str, data: serde_json::Value| event(kind, id, "2026-03-02T02:00:00Z", data);
+        let db = given(&[
+            registered(),
+            detected(a),
+            detected(b),
+            // Default limits: 15 minutes to notify, 30 to handle.
+            step(
+                a,
+                "critical_value.notified",
+                json!({"notified_at": "2026-03-02T01:15:00Z", "channel": "phone", "notified_role": "nurse"}),
+            ),
+            step(
+                b,
+                "critical_value.notified",
+                json!({"notified_at": "2026-03-02T09:15:00.000000001+08:00", "channel": "phone", "notified_role": "nurse"}),
+            ),
+            step(
+                a,
+                "critical_value.handled",
+                json!({"handled_at": "2026-03-02T09:45:00.000000001+08:00", "disposition": "treated"}),
+            ),
+            step(
+                b,
+                "critical_value.handled",
+                json!({"handled_at": "2026-03-02T01:45:00.000000001Z", "disposition": "treated"}),
+            ),
+        ]);
+        // a: notified at the limit, handled a nanosecond past it; b: the
+        // other way round — which only a stored time exact to the
+        // nanosecond tells.
+        let c = cell(&db, "2026-03", "ICU").critical_values;
+        assert_eq!((c.detected, c.notified, c.handled), (2, 2, 2));
+        assert_eq!((c.notified_in_time, c.handled_in_time), (1, 1));
     }
 
     #[test]
