@@ -10,6 +10,9 @@ use crate::{AggregateKind, Ledger, LedgerError, Recorded};
 /// one in this many of the events left to read.
 const FILTER_BELOW: u64 = 50;
 
+/// How long a pull request of a read waits at most (see `read_kinds_from`).
+const PULL_EXPIRES: std::time::Duration = std::time::Duration::from_secs(4);
+
 impl Ledger {
     /// The sequence of the last event in the stream (0 when empty).
     pub async fn last_sequence(&self) -> Result<u64, LedgerError> {
@@ -73,6 +76,12 @@ impl Ledger {
                 start_sequence: start.max(1),
             },
             filter_subjects,
+            // Now and then (1 rebuild in 12 here) nats-server 2.15.1
+            // answers a pull with nothing, not even heartbeats, and drops
+            // the consumer; async-nats recreates it only once the pull has
+            // expired (30 s by default, plus 5 s of grace): a 9 s rebuild
+            // took 44 s. A short pull bounds the stall to ≈ 9 s.
+            max_expires: PULL_EXPIRES,
             ..Default::default()
         };
         let create = |config| async {
