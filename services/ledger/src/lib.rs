@@ -30,6 +30,7 @@ pub use append::{Appended, Expect, Ledger, NewEvent};
 pub use envelope::{Data, Envelope, Recorded};
 pub use error::{LedgerError, Violation};
 pub use group::GroupCommit;
+pub use read::Read;
 pub use schema::SchemaRegistry;
 pub use stream::{StreamSettings, ensure_stream};
 pub use subject::{AggregateKind, Code, SYSTEM_SCOPE, subject};

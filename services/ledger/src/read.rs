@@ -6,6 +6,15 @@ use futures::{Stream, StreamExt};
 
 use crate::{AggregateKind, Ledger, LedgerError, Recorded};
 
+/// What a read of some kinds of aggregate yields for a stored message.
+#[derive(Debug)]
+pub enum Read {
+    /// An event of one of the kinds read.
+    Event(Recorded),
+    /// The sequence of a message of another kind, passed over undecoded.
+    Passed(u64),
+}
+
 /// A read of some kinds is filtered by the server when they are fewer than
 /// one in this many of the events left to read.
 const FILTER_BELOW: u64 = 50;
@@ -55,22 +64,36 @@ impl Ledger {
         start: u64,
     ) -> Result<impl Stream<Item = Result<Recorded, LedgerError>> + Send + Unpin + use<>, LedgerError>
     {
-        self.read_kinds_from(start, &AggregateKind::ALL).await
+        let events = self
+            .read_kinds_from(start, &AggregateKind::ALL, false)
+            .await?;
+        Ok(events.map(|read| match read? {
+            Read::Event(recorded) => Ok(recorded),
+            Read::Passed(seq) => Err(LedgerError::Decode {
+                seq,
+                message: "the subject names no aggregate kind".into(),
+            }),
+        }))
     }
 
     /// Like [`Ledger::read_from`], but only the events of aggregates of
-    /// `kinds` reach the reader; where they are a small share of what is
-    /// left, the server filters by subject and the others are never sent.
+    /// `kinds` are decoded: the others are [`Read::Passed`] by their
+    /// subject. With `may_filter`, where `kinds` are a small share of what
+    /// is left, the server filters by subject and the others are not even
+    /// sent (then nothing tells the reader how far the stream has gone: for
+    /// reads up to a known end).
     ///
     /// In every read, filtered or not, a message whose event type is not of
     /// its subject's kind (which no append writes) is undecodable: so a
-    /// filtered read and a full one skipped to the same kinds agree.
+    /// filtered read and a full one agree.
     pub async fn read_kinds_from(
         &self,
         start: u64,
         kinds: &[AggregateKind],
-    ) -> Result<impl Stream<Item = Result<Recorded, LedgerError>> + Send + Unpin + use<>, LedgerError>
+        may_filter: bool,
+    ) -> Result<impl Stream<Item = Result<Read, LedgerError>> + Send + Unpin + use<>, LedgerError>
     {
+        let kinds = kinds.to_vec();
         let config = |filter_subjects: Vec<String>| pull::OrderedConfig {
             deliver_policy: DeliverPolicy::ByStartSequence {
                 start_sequence: start.max(1),
@@ -91,7 +114,7 @@ impl Ledger {
                 .map_err(|e| LedgerError::Unavailable(format!("create consumer: {e}")))
         };
         let mut consumer = None;
-        if !AggregateKind::ALL.iter().all(|k| kinds.contains(k)) {
+        if may_filter && !AggregateKind::ALL.iter().all(|k| kinds.contains(k)) {
             let filtered = create(config(kinds.iter().map(|k| k.filter()).collect())).await?;
             let left = self.last_sequence().await?.saturating_sub(start.max(1)) + 1;
             // With one subject per aggregate, nats-server (2.15) spends
@@ -122,14 +145,17 @@ impl Ledger {
             .messages()
             .await
             .map_err(|e| LedgerError::Unavailable(format!("consume: {e}")))?;
-        Ok(messages.map(|m| {
+        Ok(messages.map(move |m| {
             let m = m.map_err(|e| LedgerError::Unavailable(e.to_string()))?;
             let seq = m
                 .info()
                 .map_err(|e| LedgerError::Nats(e.to_string()))?
                 .stream_sequence;
-            let recorded = Recorded::decode(seq, &m.payload, m.headers.as_ref())?;
             let subject_kind = AggregateKind::of_subject(m.subject.as_str());
+            if !subject_kind.is_some_and(|k| kinds.contains(&k)) {
+                return Ok(Read::Passed(seq));
+            }
+            let recorded = Recorded::decode(seq, &m.payload, m.headers.as_ref())?;
             if subject_kind != AggregateKind::of_event_type(&recorded.envelope.event_type) {
                 return Err(LedgerError::Decode {
                     seq,
@@ -139,7 +165,7 @@ impl Ledger {
                     ),
                 });
             }
-            Ok(recorded)
+            Ok(Read::Event(recorded))
         }))
     }
 

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
-use lantern_ledger::{AggregateKind, Ledger, LedgerError, Recorded, trace};
+use lantern_ledger::{AggregateKind, Ledger, LedgerError, Read, trace};
 use tokio::sync::watch;
 
 use crate::tx::WrittenKeys;
@@ -25,13 +25,13 @@ const REBUILD_MAX_BYTES: usize = 32 * 1024 * 1024;
 const READ_AHEAD_CHUNK: usize = 512;
 const READ_AHEAD_CHUNKS: usize = 16;
 
-type Events = futures::stream::BoxStream<'static, Result<Recorded, LedgerError>>;
+type Events = futures::stream::BoxStream<'static, Result<Read, LedgerError>>;
 
 /// Polls `events` on a task of its own, passing them on in chunks of what
 /// is ready, at most [`READ_AHEAD_CHUNKS`] chunks ahead. The task ends when
 /// the stream does or the reader is dropped, whichever comes first.
 fn read_ahead(
-    events: impl futures::Stream<Item = Result<Recorded, LedgerError>> + Send + Unpin + 'static,
+    events: impl futures::Stream<Item = Result<Read, LedgerError>> + Send + Unpin + 'static,
 ) -> Events {
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<_>>(READ_AHEAD_CHUNKS);
     tokio::spawn(async move {
@@ -174,14 +174,17 @@ impl Runner {
         stop_at: u64,
     ) -> Result<
         (
-            impl futures::Stream<Item = Result<Recorded, LedgerError>> + Send + Unpin + 'static,
+            impl futures::Stream<Item = Result<Read, LedgerError>> + Send + Unpin + 'static,
             u64,
         ),
         LedgerError,
     > {
         let kinds = self.projector.kinds();
         let end = self.ledger.last_sequence_of(kinds).await?.min(stop_at);
-        let events = self.ledger.read_kinds_from(position + 1, kinds).await?;
+        let events = self
+            .ledger
+            .read_kinds_from(position + 1, kinds, true)
+            .await?;
         Ok((events, end))
     }
 
@@ -208,12 +211,12 @@ impl Runner {
                     .read_kinds(position, stop_at)
                     .await
                     .map(|(events, end)| (read_ahead(events), Some(end))),
-                // Live, every event moves the checkpoint, so that a reader
-                // waiting for a sequence of a kind it does not read is
-                // answered at once.
+                // Live, every event moves the checkpoint (those of other
+                // kinds undecoded), so that a reader waiting for a sequence
+                // of a kind it does not read is answered at once.
                 None => self
                     .ledger
-                    .read_from(position + 1)
+                    .read_kinds_from(position + 1, self.projector.kinds(), false)
                     .await
                     .map(|events| (events.boxed(), None)),
             };
@@ -248,11 +251,13 @@ impl Runner {
                         // A rebuild's events were traced when they were
                         // live; a span per event would cost as much as
                         // applying it.
-                        Ok(event) => {
+                        Ok(Read::Event(event)) => {
                             let traced = stop_at.is_none();
                             let p = self.projector.as_ref();
                             apply(p, &mut tx, &mut position, &event, traced)?;
                         }
+                        // Of a kind the projector does not read.
+                        Ok(Read::Passed(seq)) => position = position.max(seq),
                         // A message that is not an envelope: skipped the same
                         // way in every rebuild, so state stays deterministic.
                         Err(LedgerError::Decode { seq, message }) => {
