@@ -248,6 +248,21 @@ impl Projector for OfKinds {
     }
 }
 
+/// Rebuilds `projector` into `path`, checks that it ended at `last`, and
+/// opens the result.
+async fn rebuilt_to(
+    ledger: &Ledger,
+    projector: OfKinds,
+    path: &std::path::Path,
+    last: u64,
+) -> sled::Db {
+    let upto = rebuild(ledger.clone(), Arc::new(projector), path)
+        .await
+        .unwrap();
+    assert_eq!(upto, last, "a rebuild ends at the stream's last sequence");
+    sled::open(path).unwrap()
+}
+
 const CENSUS_ONLY: OfKinds = OfKinds("census_only", &[AggregateKind::Census]);
 
 async fn append_department(ledger: &Ledger, i: u64) {
@@ -327,27 +342,13 @@ async fn a_rebuild_reads_only_its_kinds_and_ends_where_the_stream_does() {
 
     // A rebuild reads census subjects alone, yet ends at the stream's end
     // with the same bytes.
-    let fresh = dir.path().join("fresh");
-    assert_eq!(
-        rebuild(ledger.clone(), Arc::new(CENSUS_ONLY), &fresh)
-            .await
-            .unwrap(),
-        last
-    );
-    let rebuilt = sled::open(&fresh).unwrap();
+    let rebuilt = rebuilt_to(&ledger, CENSUS_ONLY, &dir.path().join("fresh"), last).await;
     assert_eq!(dump(&db), dump(&rebuilt));
     drop(rebuilt);
 
     // A projector none of whose events is in the stream still ends there.
     let deaths_only = OfKinds("deaths_only", &[AggregateKind::Death]);
-    let none = dir.path().join("none");
-    assert_eq!(
-        rebuild(ledger.clone(), Arc::new(deaths_only), &none)
-            .await
-            .unwrap(),
-        last
-    );
-    let db = sled::open(&none).unwrap();
+    let db = rebuilt_to(&ledger, deaths_only, &dir.path().join("none"), last).await;
     assert_eq!(lantern_projection::checkpoint(&db).unwrap(), last);
     assert_eq!(db.scan_prefix(b"seen/").count(), 0);
 }
