@@ -114,7 +114,7 @@ impl Ledger {
                 .map_err(|e| LedgerError::Unavailable(format!("create consumer: {e}")))
         };
         let mut consumer = None;
-        if may_filter && !AggregateKind::ALL.iter().all(|k| kinds.contains(k)) {
+        if may_filter && !AggregateKind::all_in(&kinds) {
             let filtered = create(config(kinds.iter().map(|k| k.filter()).collect())).await?;
             let left = self.last_sequence().await?.saturating_sub(start.max(1)) + 1;
             // With one subject per aggregate, nats-server (2.15) spends

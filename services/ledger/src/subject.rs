@@ -102,6 +102,11 @@ impl AggregateKind {
         AggregateKind::Org,
     ];
 
+    /// Whether `kinds` holds every kind.
+    pub fn all_in(kinds: &[AggregateKind]) -> bool {
+        Self::ALL.iter().all(|k| kinds.contains(k))
+    }
+
     /// The kind an event type belongs to (`report.filed` → `Report`).
     pub fn of_event_type(event_type: &str) -> Option<AggregateKind> {
         let prefix = event_type.split('.').next()?;

@@ -180,7 +180,11 @@ impl Runner {
         LedgerError,
     > {
         let kinds = self.projector.kinds();
-        let end = self.ledger.last_sequence_of(kinds).await?.min(stop_at);
+        let end = if AggregateKind::all_in(kinds) {
+            stop_at
+        } else {
+            self.ledger.last_sequence_of(kinds).await?.min(stop_at)
+        };
         let events = self
             .ledger
             .read_kinds_from(position + 1, kinds, true)

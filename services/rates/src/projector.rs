@@ -138,17 +138,6 @@ struct Counted {
     category: Category,
 }
 
-impl Stored for Counted {
-    fn encode(&self) -> Vec<u8> {
-        // Strings and unit enums: postcard cannot fail on them.
-        postcard::to_allocvec(self).unwrap_or_default()
-    }
-
-    fn decode(key: &[u8], bytes: &[u8]) -> Result<Counted, ProjectionError> {
-        from_postcard(key, bytes)
-    }
-}
-
 /// An instant as seconds and nanoseconds since the epoch: what timeliness
 /// needs of a time (its offset does not change a duration), in fixed-width
 /// integers rather than text.
@@ -198,16 +187,24 @@ pub fn month_key(hospital: &str, month: &str) -> Vec<u8> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MonthCells(pub BTreeMap<String, Cell>);
 
-impl Stored for MonthCells {
-    fn encode(&self) -> Vec<u8> {
-        // Strings, integers, arrays and options: postcard cannot fail on them.
-        postcard::to_allocvec(self).unwrap_or_default()
-    }
+/// Stores each type in postcard form.
+macro_rules! stored_as_postcard {
+    ($($t:ty),*) => {$(
+        impl Stored for $t {
+            fn encode(&self) -> Vec<u8> {
+                // Strings, integers, arrays, options and unit enums:
+                // postcard cannot fail on them.
+                postcard::to_allocvec(self).unwrap_or_default()
+            }
 
-    fn decode(key: &[u8], bytes: &[u8]) -> Result<MonthCells, ProjectionError> {
-        from_postcard(key, bytes)
-    }
+            fn decode(key: &[u8], bytes: &[u8]) -> Result<$t, ProjectionError> {
+                from_postcard(key, bytes)
+            }
+        }
+    )*};
 }
+
+stored_as_postcard!(MonthCells, Counted, CountedValue);
 
 /// Reads a postcard value; `key` names it in the error.
 fn from_postcard<'a, T: Deserialize<'a>>(
@@ -223,10 +220,7 @@ fn from_postcard<'a, T: Deserialize<'a>>(
 impl MonthCells {
     /// The month under `key`, pending writes included (empty if none).
     pub fn read(tx: &Tx<'_>, key: &[u8]) -> Result<MonthCells, ProjectionError> {
-        match tx.get(key)? {
-            Some(bytes) => MonthCells::decode(key, &bytes),
-            None => Ok(MonthCells::default()),
-        }
+        Ok(tx.get_stored(key)?.unwrap_or_default())
     }
 }
 
@@ -271,17 +265,6 @@ struct CountedValue {
     notified_at: Option<At>,
     handled: bool,
     limits: Limits,
-}
-
-impl Stored for CountedValue {
-    fn encode(&self) -> Vec<u8> {
-        // Strings, integers and a bool: postcard cannot fail on them.
-        postcard::to_allocvec(self).unwrap_or_default()
-    }
-
-    fn decode(key: &[u8], bytes: &[u8]) -> Result<CountedValue, ProjectionError> {
-        from_postcard(key, bytes)
-    }
 }
 
 fn report_key(id: Uuid) -> Vec<u8> {
