@@ -212,27 +212,9 @@ pub async fn build(
     Ok((router, runners))
 }
 
-/// Turns transparent huge pages off for this process. mimalloc asks for
-/// them on its arenas (`MADV_HUGEPAGE`), and 2 MiB pages over sparsely used
-/// memory added ≈ 70 MB to the resident set of a server holding 1 M events
-/// of read models (194 → 127 MB at start); a server's speed does not hinge
-/// on them. Rebuilds (another subcommand) keep them.
-fn no_huge_pages() {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: PR_SET_THP_DISABLE takes plain integers and sets a flag of
-        // this process only; a failure (old kernel) leaves the default.
-        let rc = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
-        if rc != 0 {
-            tracing::debug!(error = %std::io::Error::last_os_error(), "transparent huge pages stay on");
-        }
-    }
-}
-
 /// Runs until SIGINT or SIGTERM, then stops taking requests, lets the
 /// projectors finish their batch, and exits.
 pub async fn run(args: ServeArgs, services: Services) -> Result<(), Box<dyn std::error::Error>> {
-    no_huge_pages();
     let (router, runners) = build(&args, services).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
