@@ -277,17 +277,31 @@ impl Item {
 /// Generates item `index` of the workload seeded with `seed`.
 pub fn item(org: &Org, seed: u64, index: u64) -> Item {
     let mut rng = StdRng::seed_from_u64(seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let id = Uuid::from_u128(rng.random::<u128>() & !(0xF << 76) | (0x4 << 76));
+    let random: u128 = rng.random();
     let hospital = rng.random_range(0..org.hospitals);
     let department = rng.random_range(0..org.departments);
     let m = rng.random_range(0..org.months);
     let roll: f64 = rng.random();
     if roll < 0.50 {
+        // The intake mints a report's id as a UUID v7 of the moment it is
+        // filed; items are filed in index order, a millisecond apart.
+        let filed_ms = org.this_month.timestamp_millis().unsigned_abs() + index;
+        let mut counter_and_random = [0; 10];
+        counter_and_random.copy_from_slice(&random.to_be_bytes()[..10]);
+        let id =
+            uuid::Builder::from_unix_timestamp_millis(filed_ms, &counter_and_random).into_uuid();
         report(org, &mut rng, id, hospital, department, m)
-    } else if roll < 0.70 {
-        census(org, &mut rng, id, index)
     } else {
-        critical_loop(org, &mut rng, id, hospital, department, m)
+        // A critical value's id is a UUID v5 of its specimen and item when
+        // the lab gives a specimen: random-looking, as here. A census
+        // figure's aggregate is named by its cell; this is only its
+        // Idempotency-Key.
+        let id = Uuid::from_u128(random & !(0xF << 76) | (0x4 << 76));
+        if roll < 0.70 {
+            census(org, &mut rng, id, index)
+        } else {
+            critical_loop(org, &mut rng, id, hospital, department, m)
+        }
     }
 }
 
@@ -572,5 +586,26 @@ mod tests {
             }
         }
         assert!(reports > 300, "{reports}");
+    }
+
+    #[test]
+    fn report_ids_are_minted_as_the_intake_mints_them() {
+        let org = Org::new(200, 20, 24);
+        let (items, _) = items(&org, 7, 0, 2000);
+        let ids: Vec<Uuid> = items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Report(r) => Some(r.id),
+                _ => None,
+            })
+            .collect();
+        assert!(ids.iter().all(|id| id.get_version_num() == 7));
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "in filing order");
+        let others = items.iter().filter_map(|i| match i {
+            Item::Loop(l) => Some(l.id),
+            _ => None,
+        });
+        assert!(others.clone().count() > 300);
+        assert!(others.clone().all(|id| id.get_version_num() == 4));
     }
 }
