@@ -20,7 +20,7 @@ pub enum Read {
 const FILTER_BELOW: u64 = 50;
 
 /// How long a pull request of a read waits at most (see `read_kinds_from`).
-const PULL_EXPIRES: std::time::Duration = std::time::Duration::from_secs(4);
+const PULL_EXPIRES: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Ledger {
     /// The sequence of the last event in the stream (0 when empty).
@@ -101,9 +101,11 @@ impl Ledger {
             filter_subjects,
             // Now and then (1 rebuild in 12 here) nats-server 2.15.1
             // answers a pull with nothing, not even heartbeats, and drops
-            // the consumer; async-nats recreates it only once the pull has
-            // expired (30 s by default, plus 5 s of grace): a 9 s rebuild
-            // took 44 s. A short pull bounds the stall to ≈ 9 s.
+            // the consumer; async-nats recreates it only after two missed
+            // heartbeats, which follow the pull's expiry (half of it): with
+            // the default 30 s a 9 s rebuild took 44 s, with 4 s ≈ 17 s. A
+            // 1 s pull bounds the stall to a few seconds, for one pull
+            // request a second from an idle reader.
             max_expires: PULL_EXPIRES,
             ..Default::default()
         };
