@@ -21,7 +21,7 @@ pub mod tx;
 
 pub use runner::{Handle, Runner, apply_once, run_until_caught_up};
 pub use store::{export, open_or_reset, rebuild, version};
-pub use tx::{Stored, Tx, WrittenKeys, from_json};
+pub use tx::{FreshRun, Stored, Tx, from_json};
 
 use lantern_ledger::{AggregateKind, Recorded};
 

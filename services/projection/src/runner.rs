@@ -8,7 +8,7 @@ use futures::{FutureExt, StreamExt};
 use lantern_ledger::{AggregateKind, Ledger, LedgerError, Read, trace};
 use tokio::sync::watch;
 
-use crate::tx::WrittenKeys;
+use crate::tx::FreshRun;
 use crate::{ProjectionError, Projector, Tx, checkpoint};
 
 /// Events applied before a commit at most; under load this amortises the
@@ -199,8 +199,7 @@ impl Runner {
         let mut backoff = Duration::from_millis(100);
         // A run up to a known sequence that begins on an empty database (a
         // rebuild) knows every key there is: those it writes.
-        let mut fresh =
-            (stop_at.is_some() && checkpoint(&self.db)? == 0).then(WrittenKeys::default);
+        let mut fresh = (stop_at.is_some() && checkpoint(&self.db)? == 0).then(FreshRun::default);
         loop {
             let mut position = checkpoint(&self.db)?;
             if stop_at.is_some_and(|s| position >= s) {

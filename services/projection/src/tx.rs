@@ -15,26 +15,47 @@ use crate::{CHECKPOINT_KEY, ProjectionError};
 const READ_CACHE_VALUE_BYTES: usize = 1024;
 const READ_CACHE_ENTRIES: usize = 65_536;
 
-/// Every key written to a database that was empty when a run began (a
-/// rebuild), as hashes: a key not in it is certainly absent, so looking it
-/// up needs no walk down the tree — in a rebuild most lookups are of keys
-/// not yet written (is this report new?). A hash collision only costs the
-/// walk.
-#[derive(Default)]
-pub struct WrittenKeys(HashSet<u64>);
+/// Decoded values a run over a fresh database keeps between batches at
+/// most; past this, they are dropped at the next commit (they are stored).
+const KEPT_DECODED_ENTRIES: usize = 65_536;
 
-impl WrittenKeys {
+/// What a run over a database that was empty when it began (a rebuild)
+/// carries from batch to batch.
+///
+/// Every key written so far, as hashes: a key not in it is certainly
+/// absent, so looking it up needs no walk down the tree — in a rebuild most
+/// lookups are of keys not yet written (is this report new?). A hash
+/// collision only costs the walk.
+///
+/// And the values updated through [`Tx::update`], still decoded after
+/// their batch is committed: the next batch updates the same counters
+/// (every rates batch touches nearly every hospital-month) without reading
+/// and decoding them again. The run is the database's only writer, so they
+/// stay what is stored.
+#[derive(Default)]
+pub struct FreshRun {
+    written: HashSet<u64>,
+    decoded: HashMap<Vec<u8>, Kept>,
+}
+
+impl FreshRun {
     fn hash(key: &[u8]) -> u64 {
         BuildHasherDefault::<DefaultHasher>::default().hash_one(key)
     }
 
     fn may_hold(&self, key: &[u8]) -> bool {
-        self.0.contains(&Self::hash(key))
+        self.written.contains(&Self::hash(key))
     }
 
     fn note(&mut self, key: &[u8]) {
-        self.0.insert(Self::hash(key));
+        self.written.insert(Self::hash(key));
     }
+}
+
+/// A decoded value and whether this batch changed it.
+struct Kept {
+    value: Box<dyn Decoded>,
+    dirty: bool,
 }
 
 /// A read-model value kept decoded while a batch runs (see [`Tx::update`]).
@@ -73,10 +94,11 @@ pub struct Tx<'a> {
     written: usize,
     /// Small values read from the database during this batch.
     read: RefCell<HashMap<Vec<u8>, Option<Vec<u8>>>>,
-    /// In a run that began on an empty database: every key written since.
-    written_keys: Option<&'a mut WrittenKeys>,
-    /// Values updated through [`Tx::update`], decoded; encoded at commit.
-    decoded: HashMap<Vec<u8>, Box<dyn Decoded>>,
+    /// In a run that began on an empty database: what it knows so far.
+    fresh: Option<&'a mut FreshRun>,
+    /// Values updated through [`Tx::update`], decoded; those this batch
+    /// changed are encoded at commit.
+    decoded: HashMap<Vec<u8>, Kept>,
 }
 
 impl<'a> Tx<'a> {
@@ -87,16 +109,17 @@ impl<'a> Tx<'a> {
             pending: BTreeMap::new(),
             written: 0,
             read: RefCell::new(HashMap::new()),
-            written_keys: None,
+            fresh: None,
             decoded: HashMap::new(),
         }
     }
 
-    /// An empty buffer over `db`, which held nothing but what the keys in
-    /// `written` were written with when the run began.
-    pub fn over_fresh(db: &'a sled::Db, written: &'a mut WrittenKeys) -> Tx<'a> {
+    /// An empty buffer over `db`, which was empty when `run` began and has
+    /// been written by its batches alone since.
+    pub fn over_fresh(db: &'a sled::Db, run: &'a mut FreshRun) -> Tx<'a> {
         Tx {
-            written_keys: Some(written),
+            decoded: std::mem::take(&mut run.decoded),
+            fresh: Some(run),
             ..Tx::new(db)
         }
     }
@@ -104,12 +127,12 @@ impl<'a> Tx<'a> {
     /// The current value under `key`, pending writes included.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
         if let Some(v) = self.decoded.get(key) {
-            return Ok(Some(v.encode()));
+            return Ok(Some(v.value.encode()));
         }
         if let Some(v) = self.pending.get(key) {
             return Ok(v.clone());
         }
-        if self.written_keys.as_ref().is_some_and(|w| !w.may_hold(key)) {
+        if self.fresh.as_ref().is_some_and(|w| !w.may_hold(key)) {
             return Ok(None);
         }
         if let Some(v) = self.read.borrow().get(key) {
@@ -133,7 +156,7 @@ impl<'a> Tx<'a> {
     pub fn put(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
         let (key, value) = (key.into(), value.into());
         self.written += key.len() + value.len();
-        if let Some(w) = self.written_keys.as_deref_mut() {
+        if let Some(w) = self.fresh.as_deref_mut() {
             w.note(&key);
         }
         self.decoded.remove(&key);
@@ -157,10 +180,14 @@ impl<'a> Tx<'a> {
         key: Vec<u8>,
         f: impl FnOnce(&mut T),
     ) -> Result<(), ProjectionError> {
-        if let Some(v) = self.decoded.get_mut(&key)
-            && let Some(v) = v.as_any_mut().downcast_mut::<T>()
+        if let Some(kept) = self.decoded.get_mut(&key)
+            && let Some(v) = kept.value.as_any_mut().downcast_mut::<T>()
         {
             f(v);
+            if !kept.dirty {
+                kept.dirty = true;
+                self.written += key.len() + 64;
+            }
             return Ok(());
         }
         let mut value = match self.get(&key)? {
@@ -170,11 +197,12 @@ impl<'a> Tx<'a> {
         f(&mut value);
         // An estimate of what it will hold: enough to bound a batch.
         self.written += key.len() + 64;
-        if let Some(w) = self.written_keys.as_deref_mut() {
+        if let Some(w) = self.fresh.as_deref_mut() {
             w.note(&key);
         }
         self.pending.remove(&key);
-        self.decoded.insert(key, Box::new(value));
+        let value = Box::new(value);
+        self.decoded.insert(key, Kept { value, dirty: true });
         Ok(())
     }
 
@@ -220,31 +248,47 @@ impl<'a> Tx<'a> {
 
     /// How many keys are pending.
     pub fn len(&self) -> usize {
-        self.pending.len() + self.decoded.len()
+        self.pending.len() + self.decoded.values().filter(|k| k.dirty).count()
     }
 
     /// Whether nothing is pending.
     pub fn is_empty(&self) -> bool {
-        self.pending.is_empty() && self.decoded.is_empty()
+        self.len() == 0
     }
 
     /// Applies every pending write and the checkpoint atomically, without
     /// waiting for the disk: sled writes it within its flush interval, and a
     /// crash keeps a prefix of such batches, each with its own checkpoint,
     /// so the state stays consistent (a rebuild flushes once at its end).
-    pub fn commit(self, checkpoint: u64) -> Result<(), ProjectionError> {
-        let db = self.db;
-        db.apply_batch(self.into_batch(checkpoint))?;
+    pub fn commit(mut self, checkpoint: u64) -> Result<(), ProjectionError> {
+        self.db.apply_batch(self.writes(checkpoint))?;
+        // Stored now: a run over a fresh database keeps them decoded.
+        if let Some(run) = self.fresh.take()
+            && self.decoded.len() <= KEPT_DECODED_ENTRIES
+        {
+            for kept in self.decoded.values_mut() {
+                kept.dirty = false;
+            }
+            run.decoded = std::mem::take(&mut self.decoded);
+        }
         Ok(())
     }
 
     /// The pending writes and the checkpoint as one sled batch.
     pub fn into_batch(mut self, checkpoint: u64) -> sled::Batch {
-        for (k, v) in self.decoded.drain() {
-            self.pending.insert(k, Some(v.encode()));
+        self.writes(checkpoint)
+    }
+
+    /// The pending writes, the decoded values this batch changed, and the
+    /// checkpoint, as one sled batch.
+    fn writes(&mut self, checkpoint: u64) -> sled::Batch {
+        for (k, kept) in &self.decoded {
+            if kept.dirty {
+                self.pending.insert(k.clone(), Some(kept.value.encode()));
+            }
         }
         let mut batch = sled::Batch::default();
-        for (k, v) in self.pending {
+        for (k, v) in std::mem::take(&mut self.pending) {
             match v {
                 Some(v) => batch.insert(k, v),
                 None => batch.remove(k),
@@ -292,7 +336,7 @@ mod tests {
     #[test]
     fn over_a_fresh_database_only_written_keys_are_looked_up() {
         let db = sled::Config::new().temporary(true).open().unwrap();
-        let mut written = WrittenKeys::default();
+        let mut written = FreshRun::default();
         let mut tx = Tx::over_fresh(&db, &mut written);
         tx.put(b"a".to_vec(), b"1".to_vec());
         tx.commit(1).unwrap();
@@ -346,6 +390,42 @@ mod tests {
         tx.commit(1).unwrap();
         assert_eq!(db.get(b"n").unwrap().unwrap().as_ref(), 8u64.to_be_bytes());
         assert_eq!(db.get(b"m").unwrap().unwrap().as_ref(), 11u64.to_be_bytes());
+    }
+
+    #[test]
+    fn over_a_fresh_database_updated_values_stay_decoded_between_batches() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let mut run = FreshRun::default();
+        let mut tx = Tx::over_fresh(&db, &mut run);
+        tx.update(b"n".to_vec(), |c: &mut Counter| c.0 += 1)
+            .unwrap();
+        tx.update(b"m".to_vec(), |c: &mut Counter| c.0 += 1)
+            .unwrap();
+        tx.commit(1).unwrap();
+        assert_eq!(db.get(b"n").unwrap().unwrap().as_ref(), 1u64.to_be_bytes());
+        // Behind the run's back (no projector does this): the next batch
+        // goes on from the values it kept, and writes only those it changed.
+        db.insert(b"n", &40u64.to_be_bytes()).unwrap();
+        db.insert(b"m", &50u64.to_be_bytes()).unwrap();
+        let mut tx = Tx::over_fresh(&db, &mut run);
+        assert!(tx.is_empty(), "kept values are not pending writes");
+        tx.update(b"n".to_vec(), |c: &mut Counter| c.0 += 1)
+            .unwrap();
+        assert_eq!(tx.len(), 1);
+        assert_eq!(tx.get(b"m").unwrap(), Some(1u64.to_be_bytes().to_vec()));
+        tx.commit(2).unwrap();
+        assert_eq!(db.get(b"n").unwrap().unwrap().as_ref(), 2u64.to_be_bytes());
+        assert_eq!(db.get(b"m").unwrap().unwrap().as_ref(), 50u64.to_be_bytes());
+        // A batch dropped without its commit gives back nothing.
+        let mut tx = Tx::over_fresh(&db, &mut run);
+        tx.update(b"n".to_vec(), |c: &mut Counter| c.0 += 100)
+            .unwrap();
+        drop(tx);
+        let mut tx = Tx::over_fresh(&db, &mut run);
+        tx.update(b"n".to_vec(), |c: &mut Counter| c.0 += 1)
+            .unwrap();
+        tx.commit(3).unwrap();
+        assert_eq!(db.get(b"n").unwrap().unwrap().as_ref(), 3u64.to_be_bytes());
     }
 
     #[test]
