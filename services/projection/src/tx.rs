@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
-use serde::{Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::{CHECKPOINT_KEY, ProjectionError};
 
@@ -306,6 +306,44 @@ pub fn from_json<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, Pro
         key: data_encoding::HEXLOWER.encode(key),
         message: e.to_string(),
     })
+}
+
+/// The postcard form of a value: compact binary (varints, enums by
+/// variant index), for read-model values written and read often. A change
+/// to a stored type's fields or enums must raise its projector's version.
+pub fn to_postcard<T: Serialize>(value: &T) -> Vec<u8> {
+    // Our stored types are plain structs, strings, integers, options,
+    // sequences and unit enums: postcard cannot fail on them.
+    postcard::to_allocvec(value).unwrap_or_default()
+}
+
+/// Decodes the postcard value stored under `key`: one that does not decode
+/// is corruption, named by its key.
+pub fn from_postcard<'a, T: Deserialize<'a>>(
+    key: &[u8],
+    bytes: &'a [u8],
+) -> Result<T, ProjectionError> {
+    postcard::from_bytes(bytes).map_err(|e| ProjectionError::Corrupt {
+        key: data_encoding::HEXLOWER.encode(key),
+        message: e.to_string(),
+    })
+}
+
+/// Implements [`Stored`] for each type given, in its postcard form
+/// ([`to_postcard`]).
+#[macro_export]
+macro_rules! stored_as_postcard {
+    ($($t:ty),*) => {$(
+        impl $crate::Stored for $t {
+            fn encode(&self) -> Vec<u8> {
+                $crate::tx::to_postcard(self)
+            }
+
+            fn decode(key: &[u8], bytes: &[u8]) -> Result<$t, $crate::ProjectionError> {
+                $crate::tx::from_postcard(key, bytes)
+            }
+        }
+    )*};
 }
 
 #[cfg(test)]

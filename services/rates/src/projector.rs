@@ -15,7 +15,7 @@ use lantern_intake::critical::{self, Limits, LimitsHistory, limits_at, within};
 use lantern_intake::domain::{Category, Grade};
 use lantern_intake::reports::zone;
 use lantern_ledger::{AggregateKind, Recorded};
-use lantern_projection::{ProjectionError, Projector, Stored, Tx};
+use lantern_projection::{ProjectionError, Projector, Stored, Tx, from_postcard};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -187,35 +187,7 @@ pub fn month_key(hospital: &str, month: &str) -> Vec<u8> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MonthCells(pub BTreeMap<String, Cell>);
 
-/// Stores each type in postcard form.
-macro_rules! stored_as_postcard {
-    ($($t:ty),*) => {$(
-        impl Stored for $t {
-            fn encode(&self) -> Vec<u8> {
-                // Strings, integers, arrays, options and unit enums:
-                // postcard cannot fail on them.
-                postcard::to_allocvec(self).unwrap_or_default()
-            }
-
-            fn decode(key: &[u8], bytes: &[u8]) -> Result<$t, ProjectionError> {
-                from_postcard(key, bytes)
-            }
-        }
-    )*};
-}
-
-stored_as_postcard!(MonthCells, Counted, CountedValue);
-
-/// Reads a postcard value; `key` names it in the error.
-fn from_postcard<'a, T: Deserialize<'a>>(
-    key: &[u8],
-    bytes: &'a [u8],
-) -> Result<T, ProjectionError> {
-    postcard::from_bytes(bytes).map_err(|e| ProjectionError::Corrupt {
-        key: String::from_utf8_lossy(key).into_owned(),
-        message: e.to_string(),
-    })
-}
+lantern_projection::stored_as_postcard!(MonthCells, Counted, CountedValue);
 
 impl MonthCells {
     /// The month under `key`, pending writes included (empty if none).
