@@ -220,7 +220,8 @@ pub fn check_reports(db: &sled::Db) {
     let tx = Tx::new(db);
     let records = entries(db, "m/");
     for (key, value) in &records {
-        let mut r: ReportRecord = json(key.as_bytes(), value);
+        let mut r: ReportRecord = lantern_projection::from_postcard(key.as_bytes(), value)
+            .unwrap_or_else(|e| panic!("{key} does not hold a report: {e}"));
         // Stored under its filing sequence, which the value leaves out.
         r.filed_seq = key
             .rsplit('/')

@@ -10,6 +10,8 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate};
 use lantern_ledger::{AggregateKind, Ledger, Recorded};
 use lantern_projection::{Handle, ProjectionError, Projector, Tx};
+
+lantern_projection::stored_as_postcard!(ReportRecord);
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -184,7 +186,7 @@ fn locate(tx: &Tx<'_>, id: Uuid) -> Result<Option<Vec<u8>>, ProjectionError> {
 
 /// The record stored under `key`, with its filing sequence.
 fn record_at(key: &[u8], value: &[u8]) -> Result<ReportRecord, ProjectionError> {
-    let record: ReportRecord = lantern_projection::from_json(key, value)?;
+    let record: ReportRecord = lantern_projection::from_postcard(key, value)?;
     Ok(ReportRecord {
         filed_seq: filing_seq(key)?,
         ..record
@@ -284,9 +286,9 @@ impl Projector for ReportsProjector {
     }
 
     /// 2: reports under their filing sequence; 3: without descriptions;
-    /// 4: under their month's listing.
+    /// 4: under their month's listing; 5: records in postcard, not JSON.
     fn version(&self) -> u32 {
-        4
+        5
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
@@ -315,7 +317,7 @@ impl Projector for ReportsProjector {
                 let key = record_key(&e.hospital, &month, event.seq);
                 tx.put_json(receipt_key(&f.receipt_hash), &e.aggregate)?;
                 tx.put(report_key(e.aggregate), key.clone());
-                tx.put_json(
+                tx.put_stored(
                     key,
                     &ReportRecord {
                         report_id: e.aggregate,
@@ -339,13 +341,13 @@ impl Projector for ReportsProjector {
                         lessons: vec![],
                         filed_seq: event.seq,
                     },
-                )?;
+                );
             }
             "report.followed_up" | "report.feedback_posted" | "report.triaged" => {
                 let Some(key) = locate(tx, e.aggregate)? else {
                     return Ok(());
                 };
-                let Some(mut r) = tx.get_json::<ReportRecord>(&key)? else {
+                let Some(mut r) = tx.get_stored::<ReportRecord>(&key)? else {
                     return Ok(());
                 };
                 match e.event_type.as_str() {
@@ -378,7 +380,7 @@ impl Projector for ReportsProjector {
                     }
                 }
                 r.refresh_status();
-                tx.put_json(key, &r)?;
+                tx.put_stored(key, &r);
             }
             "rca.opened" => {
                 let Ok(o) = e.data.parse::<RcaOpened>() else {
@@ -388,12 +390,12 @@ impl Projector for ReportsProjector {
                     let Some(key) = locate(tx, *id)? else {
                         continue;
                     };
-                    if let Some(mut r) = tx.get_json::<ReportRecord>(&key)? {
+                    if let Some(mut r) = tx.get_stored::<ReportRecord>(&key)? {
                         if !r.rcas_open.contains(&e.aggregate) {
                             r.rcas_open.push(e.aggregate);
                         }
                         r.refresh_status();
-                        tx.put_json(key, &r)?;
+                        tx.put_stored(key, &r);
                     }
                 }
                 tx.put_json(rca_key(e.aggregate), &o.report_ids)?;
@@ -407,14 +409,14 @@ impl Projector for ReportsProjector {
                     let Some(key) = locate(tx, id)? else {
                         continue;
                     };
-                    if let Some(mut r) = tx.get_json::<ReportRecord>(&key)? {
+                    if let Some(mut r) = tx.get_stored::<ReportRecord>(&key)? {
                         r.rcas_open.retain(|x| *x != e.aggregate);
                         if !r.rcas_closed.contains(&e.aggregate) {
                             r.rcas_closed.push(e.aggregate);
                             r.lessons.push(c.lessons.clone());
                         }
                         r.refresh_status();
-                        tx.put_json(key, &r)?;
+                        tx.put_stored(key, &r);
                     }
                 }
             }
@@ -611,6 +613,52 @@ mod tests {
 
     fn report(db: &sled::Db, id: Uuid) -> ReportRecord {
         read_report(&Tx::new(db), id).unwrap().unwrap()
+    }
+
+    #[test]
+    fn a_record_with_every_field_set_is_stored_and_read_back_whole() {
+        use lantern_projection::Stored;
+        let day = NaiveDate::from_ymd_opt(2026, 2, 1).unwrap();
+        let record = ReportRecord {
+            report_id: Uuid::now_v7(),
+            hospital: "H1".into(),
+            department: "ICU".into(),
+            occurred_at: "2026-01-31T20:00:00.123456789+08:00".parse().unwrap(),
+            grade: Grade::II,
+            category: Category::PressureInjury,
+            harm: Harm::Moderate,
+            location: Some("呼吸内科病区39床".into()),
+            immediate_actions: Some("已通知值班医生".into()),
+            reporter_role: Some(ReporterRole::Pharmacist),
+            patient_age_band: Some(AgeBand::A90),
+            filed_on: day,
+            status: Status::Closed,
+            triage: Some(Triage {
+                grade: Grade::III,
+                category: Category::Other,
+                duplicate_of: Some(Uuid::now_v7()),
+                note: Some("复核".into()),
+                on: day,
+            }),
+            follow_ups: vec![FollowUp {
+                text: "补充".into(),
+                added_on: day,
+            }],
+            feedback: vec![Feedback {
+                text: "谢谢".into(),
+                posted_on: day,
+            }],
+            rcas_open: vec![Uuid::now_v7()],
+            rcas_closed: vec![Uuid::now_v7(), Uuid::now_v7()],
+            lessons: vec!["双人核对".into(), String::new()],
+            filed_seq: 0,
+        };
+        let bytes = record.encode();
+        assert_eq!(ReportRecord::decode(b"m/H1", &bytes).unwrap(), record);
+        assert!(matches!(
+            ReportRecord::decode(b"m/H1", &bytes[..bytes.len() - 1]),
+            Err(ProjectionError::Corrupt { .. })
+        ));
     }
 
     #[test]
