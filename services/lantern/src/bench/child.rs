@@ -1,5 +1,5 @@
 //! `lantern serve` as a child process of the bench: its address, readiness,
-//! catch-up, peak memory and disk use.
+//! catch-up, peak memory and disk use; and `lantern rebuild` as one.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -265,5 +265,36 @@ impl Fsyncs {
             .filter_map(|l| l.split(',').next()?.trim().parse().ok())
             .collect();
         (!counts.is_empty()).then(|| counts.iter().sum())
+    }
+}
+
+/// Runs `lantern rebuild <projector> --into <into>` (this executable) over
+/// the stream at `nats_url` and waits for it to finish: the command an
+/// operator runs, in a process of its own.
+pub async fn rebuild(nats_url: &str, projector: &str, into: &Path) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut command = Command::new(exe);
+    command
+        .arg("rebuild")
+        .arg(projector)
+        .arg("--into")
+        .arg(into)
+        .env("NATS_URL", nats_url)
+        .stdin(Stdio::null());
+    let out = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("spawn lantern rebuild: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let tail = err
+            .get(err.len().saturating_sub(2000)..)
+            .unwrap_or_default();
+        Err(format!(
+            "lantern rebuild {projector} exited with {}: {tail}",
+            out.status
+        ))
     }
 }
