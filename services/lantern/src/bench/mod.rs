@@ -500,10 +500,9 @@ async fn rebuilds(
     for p in crate::cli::projectors() {
         let name = p.name();
         let path = dir.join(format!("{name}.sled"));
-        // In a process of its own, as an operator runs it: inside this one,
-        // whose heap has loaded the history and read the stream twice, the
-        // reports rebuild spent half its time faulting in fresh pages
-        // (55–64 k events/s against 80–90 k on its own, same stream).
+        // In a process of its own, as an operator runs it, timed from
+        // spawn to exit: the figure is the command's, not a function's in a
+        // process that has just loaded the history and read it twice.
         let t = Instant::now();
         child::rebuild(nats_url, name, &path).await?;
         let per_s = last as f64 / t.elapsed().as_secs_f64();
