@@ -10,8 +10,6 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate};
 use lantern_ledger::{AggregateKind, Ledger, Recorded};
 use lantern_projection::{Handle, ProjectionError, Projector, Tx};
-
-lantern_projection::stored_as_postcard!(ReportRecord);
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -125,6 +123,10 @@ pub struct Report {
     /// What happened (scrubbed).
     pub description: String,
 }
+
+// Stored in postcard form: field names were half of a record's bytes. A
+// change to the record or its enums raises the projector's version.
+lantern_projection::stored_as_postcard!(ReportRecord);
 
 impl ReportRecord {
     /// The grade that stands: the triaged one if triaged.
