@@ -20,7 +20,7 @@ use lantern_intake::reports::{ReportRecord, ReportsProjector, Status, read_repor
 use lantern_ledger::Recorded;
 use lantern_mortality::MortalityProjector;
 use lantern_mortality::death::Death;
-use lantern_projection::{Projector, Tx, apply_once, checkpoint, export};
+use lantern_projection::{FreshRun, Projector, Tx, apply_once, checkpoint, export};
 use lantern_rates::RatesProjector;
 use lantern_rates::api::CriticalValueFigures;
 use lantern_rates::figures::rate;
@@ -98,6 +98,8 @@ fn apply(projector: &dyn Projector, tx: &mut Tx<'_>, position: &mut u64, event: 
 pub fn run(projector: &dyn Projector, data: &[u8]) -> (sled::Db, u64) {
     let live = temporary();
     let mut stream: Vec<Recorded> = Vec::new();
+    // Where the live run committed: the rebuild commits its batches there.
+    let mut commits = std::collections::BTreeSet::new();
     {
         let mut tx = Tx::new(&live);
         let mut position = 0;
@@ -129,6 +131,7 @@ pub fn run(projector: &dyn Projector, data: &[u8]) -> (sled::Db, u64) {
                 Op::Commit => {
                     let done = std::mem::replace(&mut tx, Tx::new(&live));
                     live.apply_batch(done.into_batch(position)).expect("commit");
+                    commits.insert(position);
                 }
                 Op::Crash => {
                     tx = Tx::new(&live);
@@ -144,15 +147,21 @@ pub fn run(projector: &dyn Projector, data: &[u8]) -> (sled::Db, u64) {
     }
     let last = stream.last().map_or(0, |e| e.seq);
 
+    // Rebuilt as `lantern rebuild` does: over a fresh database, in batches
+    // that carry what the run knows (written keys, values kept decoded)
+    // from one to the next.
     let rebuilt = temporary();
-    let mut tx = Tx::new(&rebuilt);
+    let mut run = FreshRun::default();
+    let mut tx = Tx::over_fresh(&rebuilt, &mut run);
     let mut position = 0;
     for event in &stream {
         apply(projector, &mut tx, &mut position, event);
+        if commits.contains(&position) {
+            tx.commit(position).expect("commit");
+            tx = Tx::over_fresh(&rebuilt, &mut run);
+        }
     }
-    rebuilt
-        .apply_batch(tx.into_batch(position))
-        .expect("commit");
+    tx.commit(position).expect("commit");
     assert!(
         dump(&live) == dump(&rebuilt),
         "{}: the live database differs from a rebuild",
