@@ -20,7 +20,7 @@ use lantern_intake::reports::{ReportRecord, ReportsProjector, Status, read_repor
 use lantern_ledger::Recorded;
 use lantern_mortality::MortalityProjector;
 use lantern_mortality::death::Death;
-use lantern_projection::{FreshRun, Projector, Tx, apply_once, checkpoint, export};
+use lantern_projection::{FreshRun, Projector, Sealed, Tx, apply_once, checkpoint, export};
 use lantern_rates::RatesProjector;
 use lantern_rates::api::CriticalValueFigures;
 use lantern_rates::figures::rate;
@@ -149,17 +149,26 @@ pub fn run(projector: &dyn Projector, data: &[u8]) -> (sled::Db, u64) {
 
     // Rebuilt as `lantern rebuild` does: over a fresh database, in batches
     // that carry what the run knows (written keys, values kept decoded)
-    // from one to the next.
+    // from one to the next, each sealed batch reaching the database only
+    // after the next one was applied reading through it (the rebuild's
+    // pipeline at its slowest disk).
     let rebuilt = temporary();
     let mut run = FreshRun::default();
+    let mut sealed: Option<Sealed> = None;
     let mut tx = Tx::over_fresh(&rebuilt, &mut run);
     let mut position = 0;
     for event in &stream {
         apply(projector, &mut tx, &mut position, event);
         if commits.contains(&position) {
-            tx.commit(position).expect("commit");
-            tx = Tx::over_fresh(&rebuilt, &mut run);
+            let done = tx.seal(position);
+            if let Some(earlier) = sealed.replace(done.clone()) {
+                earlier.apply(&rebuilt).expect("commit");
+            }
+            tx = Tx::over_fresh(&rebuilt, &mut run).reading_through(done);
         }
+    }
+    if let Some(earlier) = sealed {
+        earlier.apply(&rebuilt).expect("commit");
     }
     tx.commit(position).expect("commit");
     assert!(

@@ -4,6 +4,7 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
@@ -99,6 +100,43 @@ pub struct Tx<'a> {
     /// Values updated through [`Tx::update`], decoded; those this batch
     /// changed are encoded at commit.
     decoded: HashMap<Vec<u8>, Kept>,
+    /// The batch sealed before this one, which may not have reached the
+    /// database yet.
+    through: Option<Sealed>,
+}
+
+/// A batch's writes and checkpoint, taken out of its [`Tx`] and ready to be
+/// applied as one atomic sled batch: at once ([`Tx::commit`]), or on another
+/// thread while the next batch is applied reading through it
+/// ([`Tx::reading_through`]) — a rebuild's pipeline.
+#[derive(Clone)]
+pub struct Sealed(Arc<BTreeMap<sled::IVec, Option<sled::IVec>>>);
+
+impl Sealed {
+    /// Applies the writes and the checkpoint atomically, without waiting
+    /// for the disk (see [`Tx::commit`]).
+    pub fn apply(&self, db: &sled::Db) -> Result<(), ProjectionError> {
+        db.apply_batch(self.batch())?;
+        Ok(())
+    }
+
+    /// The writes as a sled batch (the values are shared, not copied).
+    fn batch(&self) -> sled::Batch {
+        let mut batch = sled::Batch::default();
+        for (k, v) in self.0.iter() {
+            match v {
+                Some(v) => batch.insert(k, v),
+                None => batch.remove(k),
+            }
+        }
+        batch
+    }
+
+    /// What the batch writes under `key`: `Some(None)` if it removes it,
+    /// `None` if it does not touch it.
+    fn get(&self, key: &[u8]) -> Option<Option<&sled::IVec>> {
+        self.0.get(key).map(Option::as_ref)
+    }
 }
 
 impl<'a> Tx<'a> {
@@ -111,6 +149,17 @@ impl<'a> Tx<'a> {
             read: RefCell::new(HashMap::new()),
             fresh: None,
             decoded: HashMap::new(),
+            through: None,
+        }
+    }
+
+    /// The same buffer, its reads seeing `earlier`'s writes under its own:
+    /// `earlier` is the batch sealed just before this one, applied to the
+    /// database meanwhile or not.
+    pub fn reading_through(self, earlier: Sealed) -> Tx<'a> {
+        Tx {
+            through: Some(earlier),
+            ..self
         }
     }
 
@@ -131,6 +180,9 @@ impl<'a> Tx<'a> {
         }
         if let Some(v) = self.pending.get(key) {
             return Ok(v.clone());
+        }
+        if let Some(v) = self.through.as_ref().and_then(|s| s.get(key)) {
+            return Ok(v.map(|v| v.to_vec()));
         }
         if self.fresh.as_ref().is_some_and(|w| !w.may_hold(key)) {
             return Ok(None);
@@ -260,9 +312,31 @@ impl<'a> Tx<'a> {
     /// waiting for the disk: sled writes it within its flush interval, and a
     /// crash keeps a prefix of such batches, each with its own checkpoint,
     /// so the state stays consistent (a rebuild flushes once at its end).
-    pub fn commit(mut self, checkpoint: u64) -> Result<(), ProjectionError> {
-        self.db.apply_batch(self.writes(checkpoint))?;
-        // Stored now: a run over a fresh database keeps them decoded.
+    pub fn commit(self, checkpoint: u64) -> Result<(), ProjectionError> {
+        let db = self.db;
+        self.seal(checkpoint).apply(db)
+    }
+
+    /// The pending writes and the checkpoint as one sled batch.
+    pub fn into_batch(self, checkpoint: u64) -> sled::Batch {
+        self.seal(checkpoint).batch()
+    }
+
+    /// The pending writes, the decoded values this batch changed, and the
+    /// checkpoint, taken out to be applied. Sealed batches must be applied
+    /// in the order they were sealed: a run over a fresh database keeps its
+    /// decoded values for the next batch as of this one.
+    pub fn seal(mut self, checkpoint: u64) -> Sealed {
+        for (k, kept) in &self.decoded {
+            if kept.dirty {
+                self.pending.insert(k.clone(), Some(kept.value.encode()));
+            }
+        }
+        let mut writes: BTreeMap<sled::IVec, Option<sled::IVec>> = std::mem::take(&mut self.pending)
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.map(Into::into)))
+            .collect();
+        writes.insert(CHECKPOINT_KEY.into(), Some(checkpoint.to_be_bytes().as_slice().into()));
         if let Some(run) = self.fresh.take()
             && self.decoded.len() <= KEPT_DECODED_ENTRIES
         {
@@ -271,31 +345,7 @@ impl<'a> Tx<'a> {
             }
             run.decoded = std::mem::take(&mut self.decoded);
         }
-        Ok(())
-    }
-
-    /// The pending writes and the checkpoint as one sled batch.
-    pub fn into_batch(mut self, checkpoint: u64) -> sled::Batch {
-        self.writes(checkpoint)
-    }
-
-    /// The pending writes, the decoded values this batch changed, and the
-    /// checkpoint, as one sled batch.
-    fn writes(&mut self, checkpoint: u64) -> sled::Batch {
-        for (k, kept) in &self.decoded {
-            if kept.dirty {
-                self.pending.insert(k.clone(), Some(kept.value.encode()));
-            }
-        }
-        let mut batch = sled::Batch::default();
-        for (k, v) in std::mem::take(&mut self.pending) {
-            match v {
-                Some(v) => batch.insert(k, v),
-                None => batch.remove(k),
-            }
-        }
-        batch.insert(CHECKPOINT_KEY, &checkpoint.to_be_bytes());
-        batch
+        Sealed(Arc::new(writes))
     }
 }
 
@@ -385,6 +435,40 @@ mod tests {
         assert_eq!(tx.get(b"a").unwrap(), Some(b"1".to_vec()));
         assert_eq!(tx.get(b"b").unwrap(), None);
         assert_eq!(Tx::new(&db).get(b"b").unwrap(), Some(b"2".to_vec()));
+    }
+
+    #[test]
+    fn a_batch_reads_through_the_sealed_batch_before_it_applied_or_not() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        db.insert(b"gone", b"0").unwrap();
+        let mut run = FreshRun::default();
+        let mut tx = Tx::over_fresh(&db, &mut run);
+        tx.put(b"a".to_vec(), b"1".to_vec());
+        tx.put(b"long".to_vec(), vec![7; 100]);
+        tx.remove(b"gone".to_vec());
+        let first = tx.seal(1);
+        assert_eq!(db.get(b"a").unwrap(), None, "sealed is not applied");
+        let tx = Tx::over_fresh(&db, &mut run).reading_through(first.clone());
+        assert_eq!(tx.get(b"a").unwrap(), Some(b"1".to_vec()));
+        assert_eq!(tx.get(b"long").unwrap(), Some(vec![7; 100]));
+        assert_eq!(
+            Tx::new(&db).reading_through(first.clone()).get(b"gone").unwrap(),
+            None,
+            "a removal hides what the database still holds"
+        );
+        // The next batch's own writes come first; applying the earlier
+        // batch meanwhile changes nothing it reads.
+        let mut tx = tx;
+        tx.put(b"a".to_vec(), b"2".to_vec());
+        first.apply(&db).unwrap();
+        assert_eq!(crate::checkpoint(&db).unwrap(), 1);
+        assert_eq!(tx.get(b"a").unwrap(), Some(b"2".to_vec()));
+        assert_eq!(tx.get(b"long").unwrap(), Some(vec![7; 100]));
+        tx.commit(2).unwrap();
+        assert_eq!(db.get(b"a").unwrap().unwrap().as_ref(), b"2");
+        assert_eq!(db.get(b"long").unwrap().unwrap().as_ref(), [7; 100]);
+        assert_eq!(db.get(b"gone").unwrap(), None);
+        assert_eq!(crate::checkpoint(&db).unwrap(), 2);
     }
 
     #[derive(Default, Debug, PartialEq)]
