@@ -32,6 +32,11 @@ pub const CHECKPOINT_KEY: &[u8] = b"\x00checkpoint";
 /// The key under which a database keeps its projector's [`Projector::version`].
 pub const VERSION_KEY: &[u8] = b"\x00version";
 
+/// Present while a run over a fresh database (a rebuild) holds writes back
+/// ([`Tx::put_scattered`]): a database left with it is incomplete, and is
+/// rebuilt when opened.
+pub const INCOMPLETE_KEY: &[u8] = b"\x00incomplete";
+
 /// sled's page cache for a read model unless its projector asks otherwise;
 /// the default of sled (1 GiB) would dwarf the memory of a small hospital VM.
 pub const DEFAULT_CACHE_BYTES: u64 = 8 * 1024 * 1024;

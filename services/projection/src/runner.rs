@@ -21,6 +21,10 @@ const MAX_BATCH: usize = 1000;
 const REBUILD_MAX_BATCH: usize = 50_000;
 const REBUILD_MAX_BYTES: usize = 32 * 1024 * 1024;
 
+/// Writes held back by a rebuild ([`Tx::put_scattered`]) applied per batch
+/// when they are released.
+const RELEASE_BATCH: usize = 25_000;
+
 /// Events decoded ahead of the projector in a rebuild, in chunks.
 const READ_AHEAD_CHUNK: usize = 512;
 const READ_AHEAD_CHUNKS: usize = 16;
@@ -215,6 +219,16 @@ impl Runner {
         Ok(())
     }
 
+    /// Starts applying `sealed` to the database on a blocking thread.
+    fn commit_behind(&self, sealed: Sealed, position: u64) -> Committing {
+        let (db, batch) = (self.db.clone(), sealed.clone());
+        Committing {
+            sealed,
+            position,
+            task: tokio::task::spawn_blocking(move || batch.apply(&db)),
+        }
+    }
+
     /// Applies events until `stop_at` (or forever), resuming from the
     /// checkpoint after every stream failure.
     async fn apply_stream(&self, stop_at: Option<u64>) -> Result<(), ProjectionError> {
@@ -266,7 +280,15 @@ impl Runner {
             if let (Some(end), Some(stop_at)) = (end, stop_at)
                 && position >= end
             {
-                Tx::new(&self.db).commit(stop_at)?;
+                match fresh.as_mut() {
+                    Some(run) => {
+                        Tx::over_fresh(&self.db, run).commit(stop_at)?;
+                        while let Some(held) = run.release(stop_at, RELEASE_BATCH) {
+                            held.apply(&self.db)?;
+                        }
+                    }
+                    None => Tx::new(&self.db).commit(stop_at)?,
+                }
                 self.applied.send_replace(stop_at);
                 return Ok(());
             }
@@ -331,25 +353,32 @@ impl Runner {
                     // would have.
                     position = position.max(stop_at);
                 }
-                if position > committed && stop_at.is_some() {
-                    let sealed = tx.seal(position);
-                    self.landed(committing.take()).await?;
-                    let (db, batch) = (self.db.clone(), sealed.clone());
-                    let task = tokio::task::spawn_blocking(move || batch.apply(&db));
-                    committing = Some(Committing {
-                        sealed,
-                        position,
-                        task,
-                    });
-                } else if position > committed {
-                    // Visible at once (read-your-writes needs no more);
-                    // durable within sled's flush interval. A crash before
-                    // that keeps a prefix of batches, each with its own
-                    // checkpoint, so the runner resumes consistently from
-                    // there — and under load the projectors' fsyncs no
-                    // longer compete with the broker's for the disk.
-                    tx.commit(position)?;
-                    self.applied.send_replace(position);
+                if position > committed {
+                    if stop_at.is_some() {
+                        let sealed = tx.seal(position);
+                        self.landed(committing.take()).await?;
+                        committing = Some(self.commit_behind(sealed, position));
+                    } else {
+                        // Visible at once (read-your-writes needs no more);
+                        // durable within sled's flush interval. A crash
+                        // before that keeps a prefix of batches, each with
+                        // its own checkpoint, so the runner resumes
+                        // consistently from there — and under load the
+                        // projectors' fsyncs no longer compete with the
+                        // broker's for the disk.
+                        tx.commit(position)?;
+                        self.applied.send_replace(position);
+                    }
+                }
+                // The writes a run over a fresh database held back, in key
+                // order, in batches of their own.
+                if let Some(run) = fresh.as_mut()
+                    && (done || run.holds_too_much())
+                {
+                    while let Some(held) = run.release(position, RELEASE_BATCH) {
+                        self.landed(committing.take()).await?;
+                        committing = Some(self.commit_behind(held, position));
+                    }
                 }
                 backoff = Duration::from_millis(100);
                 if done {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use lantern_ledger::Ledger;
 
-use crate::{ProjectionError, Projector, VERSION_KEY, run_until_caught_up};
+use crate::{INCOMPLETE_KEY, ProjectionError, Projector, VERSION_KEY, run_until_caught_up};
 
 /// sled's page cache while rebuilding: a rebuild is a batch job of its own
 /// process (or the bench's), and every tree node it keeps saves a read and
@@ -78,7 +78,8 @@ pub fn version(db: &sled::Db) -> Result<Option<u32>, ProjectionError> {
 /// A database whose files are damaged is removed and started afresh: it is
 /// a projection, and the stream rebuilds it; so is one written by another
 /// [`Projector::version`] (a new release that stores its read model
-/// differently rebuilds it on start). One that is merely locked by another
+/// differently rebuilds it on start), and one a rebuild left unfinished
+/// ([`crate::INCOMPLETE_KEY`]). One that is merely locked by another
 /// process is an error, never deleted.
 pub fn open_or_reset(projector: &dyn Projector, path: &Path) -> Result<sled::Db, ProjectionError> {
     open_versioned(projector, path, projector.cache_bytes())
@@ -100,11 +101,18 @@ fn open_versioned(
         }
     };
     let want = projector.version();
-    let db = match version(&db) {
-        Ok(Some(v)) if v == want => return Ok(db),
-        Ok(None) => db,
-        found => {
-            tracing::warn!(projector = name, path = %path.display(), found = ?found, want, "database of another layout; rebuilding it from the stream");
+    let stale = match version(&db) {
+        Ok(Some(v)) if v == want && !db.contains_key(INCOMPLETE_KEY)? => return Ok(db),
+        Ok(None) => None,
+        Ok(Some(v)) if v == want => Some("database of a rebuild that did not finish".to_owned()),
+        found => Some(format!(
+            "database of another layout (found {found:?}, want {want})"
+        )),
+    };
+    let db = match stale {
+        None => db,
+        Some(why) => {
+            tracing::warn!(projector = name, path = %path.display(), "{why}; rebuilding it from the stream");
             drop(db);
             reset(path)?;
             open(path, cache_bytes)?

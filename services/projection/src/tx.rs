@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::{CHECKPOINT_KEY, ProjectionError};
+use crate::{CHECKPOINT_KEY, INCOMPLETE_KEY, ProjectionError};
 
 /// Values up to this size that a batch reads from the database are kept for
 /// the rest of the batch: events read the same few small keys (a hospital's
@@ -19,6 +19,10 @@ const READ_CACHE_ENTRIES: usize = 65_536;
 /// Decoded values a run over a fresh database keeps between batches at
 /// most; past this, they are dropped at the next commit (they are stored).
 const KEPT_DECODED_ENTRIES: usize = 65_536;
+
+/// Scattered writes a run over a fresh database holds back at most (keys
+/// and values); past this, the batch that holds more writes them all.
+const HELD_BYTES: usize = 128 * 1024 * 1024;
 
 /// What a run over a database that was empty when it began (a rebuild)
 /// carries from batch to batch.
@@ -33,13 +37,60 @@ const KEPT_DECODED_ENTRIES: usize = 65_536;
 /// (every rates batch touches nearly every hospital-month) without reading
 /// and decoding them again. The run is the database's only writer, so they
 /// stay what is stored.
+///
+/// And the scattered writes ([`Tx::put_scattered`]) of committed batches,
+/// held back to be written in key order at the run's end.
 #[derive(Default)]
 pub struct FreshRun {
     written: HashSet<u64>,
     decoded: HashMap<Vec<u8>, Kept>,
+    held: BTreeMap<Vec<u8>, Vec<u8>>,
+    held_bytes: usize,
 }
 
 impl FreshRun {
+    /// Whether the writes held back have grown past what a run keeps in
+    /// memory ([`HELD_BYTES`]): time to [`FreshRun::release`] them.
+    pub fn holds_too_much(&self) -> bool {
+        self.held_bytes > HELD_BYTES
+    }
+
+    /// The first `max` writes held back, in key order, as a batch of their
+    /// own that commits `checkpoint` (the run's position: they are of
+    /// events up to it); the one that writes the last of them drops the
+    /// incomplete mark. `None` when nothing is held.
+    ///
+    /// Batches of their own, because sled applies one large batch of
+    /// inserts far slower than the same inserts in smaller batches (it
+    /// keeps every replaced node until the batch ends): 308 k inserts in
+    /// one batch took 7.5 s, batches of 28 k take 0.2–0.3 s each.
+    pub fn release(&mut self, checkpoint: u64, max: usize) -> Option<Sealed> {
+        if self.held.is_empty() {
+            return None;
+        }
+        let rest = match self.held.keys().nth(max.max(1)).cloned() {
+            Some(first_kept) => self.held.split_off(&first_kept),
+            None => BTreeMap::new(),
+        };
+        let mut writes: BTreeMap<sled::IVec, Option<sled::IVec>> = BTreeMap::new();
+        for (k, v) in std::mem::replace(&mut self.held, rest) {
+            self.held_bytes -= k.len() + v.len();
+            writes.insert(k.into(), Some(v.into()));
+        }
+        writes.insert(
+            CHECKPOINT_KEY.into(),
+            Some(checkpoint.to_be_bytes().as_slice().into()),
+        );
+        writes.insert(INCOMPLETE_KEY.into(), self.incomplete_mark());
+        Some(Sealed(Arc::new(writes)))
+    }
+
+    /// What [`INCOMPLETE_KEY`] holds after a batch: a mark while writes are
+    /// held back, nothing once none are.
+    fn incomplete_mark<T: From<Vec<u8>>>(&self) -> Option<T> {
+        (!self.held.is_empty()).then(|| Vec::new().into())
+    }
+
     fn hash(key: &[u8]) -> u64 {
         BuildHasherDefault::<DefaultHasher>::default().hash_one(key)
     }
@@ -103,6 +154,10 @@ pub struct Tx<'a> {
     /// The batch sealed before this one, which may not have reached the
     /// database yet.
     through: Option<Sealed>,
+    /// In a run over a fresh database: this batch's scattered writes, and
+    /// the keys written otherwise that earlier batches held back.
+    scattered: BTreeMap<Vec<u8>, Vec<u8>>,
+    unheld: Vec<Vec<u8>>,
 }
 
 /// A batch's writes and checkpoint, taken out of its [`Tx`] and ready to be
@@ -150,6 +205,8 @@ impl<'a> Tx<'a> {
             fresh: None,
             decoded: HashMap::new(),
             through: None,
+            scattered: BTreeMap::new(),
+            unheld: Vec::new(),
         }
     }
 
@@ -181,6 +238,12 @@ impl<'a> Tx<'a> {
         if let Some(v) = self.pending.get(key) {
             return Ok(v.clone());
         }
+        if let Some(v) = self.scattered.get(key) {
+            return Ok(Some(v.clone()));
+        }
+        if let Some(v) = self.fresh.as_ref().and_then(|run| run.held.get(key)) {
+            return Ok(Some(v.clone()));
+        }
         if let Some(v) = self.through.as_ref().and_then(|s| s.get(key)) {
             return Ok(v.map(|v| v.to_vec()));
         }
@@ -211,14 +274,48 @@ impl<'a> Tx<'a> {
         if let Some(w) = self.fresh.as_deref_mut() {
             w.note(&key);
         }
+        self.unhold(&key);
         self.decoded.remove(&key);
         self.pending.insert(key, Some(value));
+    }
+
+    /// Writes `value` under `key`, a key of a family that scatters over the
+    /// key space (a hash, a random id): one such write per leaf of the tree
+    /// makes sled rewrite leaves all over it, which cost a reports rebuild a
+    /// third of its time. Over a fresh database the write is held back
+    /// until the run releases its held writes in key order
+    /// ([`FreshRun::release`], at its end or when they grow past
+    /// [`HELD_BYTES`]); reads see it meanwhile. Elsewhere it is
+    /// [`Tx::put`].
+    pub fn put_scattered(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        let Some(run) = self.fresh.as_deref_mut() else {
+            return self.put(key, value);
+        };
+        let (key, value) = (key.into(), value.into());
+        run.note(&key);
+        self.decoded.remove(&key);
+        self.pending.remove(&key);
+        self.scattered.insert(key, value);
+    }
+
+    /// A write of `key` other than a scattered one: what the run holds
+    /// under it is not to be written.
+    fn unhold(&mut self, key: &[u8]) {
+        self.scattered.remove(key);
+        if self
+            .fresh
+            .as_ref()
+            .is_some_and(|run| run.held.contains_key(key))
+        {
+            self.unheld.push(key.to_vec());
+        }
     }
 
     /// Removes `key`.
     pub fn remove(&mut self, key: impl Into<Vec<u8>>) {
         let key = key.into();
         self.written += key.len();
+        self.unhold(&key);
         self.decoded.remove(&key);
         self.pending.insert(key, None);
     }
@@ -252,6 +349,7 @@ impl<'a> Tx<'a> {
         if let Some(w) = self.fresh.as_deref_mut() {
             w.note(&key);
         }
+        self.unhold(&key);
         self.pending.remove(&key);
         let value = Box::new(value);
         self.decoded.insert(key, Kept { value, dirty: true });
@@ -298,9 +396,11 @@ impl<'a> Tx<'a> {
         Ok(())
     }
 
-    /// How many keys are pending.
+    /// How many keys are pending (scattered ones included).
     pub fn len(&self) -> usize {
-        self.pending.len() + self.decoded.values().filter(|k| k.dirty).count()
+        self.pending.len()
+            + self.scattered.len()
+            + self.decoded.values().filter(|k| k.dirty).count()
     }
 
     /// Whether nothing is pending.
@@ -332,11 +432,32 @@ impl<'a> Tx<'a> {
                 self.pending.insert(k.clone(), Some(kept.value.encode()));
             }
         }
-        let mut writes: BTreeMap<sled::IVec, Option<sled::IVec>> = std::mem::take(&mut self.pending)
-            .into_iter()
-            .map(|(k, v)| (k.into(), v.map(Into::into)))
-            .collect();
-        writes.insert(CHECKPOINT_KEY.into(), Some(checkpoint.to_be_bytes().as_slice().into()));
+        if let Some(run) = self.fresh.as_deref_mut() {
+            for key in self.unheld.drain(..) {
+                if let Some(v) = run.held.remove(&key) {
+                    run.held_bytes -= key.len() + v.len();
+                }
+            }
+            for (k, v) in std::mem::take(&mut self.scattered) {
+                let key_len = k.len();
+                run.held_bytes += key_len + v.len();
+                if let Some(old) = run.held.insert(k, v) {
+                    run.held_bytes -= key_len + old.len();
+                }
+            }
+            // Whether the database holds everything up to its checkpoint.
+            let mark = run.incomplete_mark();
+            self.pending.insert(INCOMPLETE_KEY.to_vec(), mark);
+        }
+        let mut writes: BTreeMap<sled::IVec, Option<sled::IVec>> =
+            std::mem::take(&mut self.pending)
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.map(Into::into)))
+                .collect();
+        writes.insert(
+            CHECKPOINT_KEY.into(),
+            Some(checkpoint.to_be_bytes().as_slice().into()),
+        );
         if let Some(run) = self.fresh.take()
             && self.decoded.len() <= KEPT_DECODED_ENTRIES
         {
@@ -452,7 +573,10 @@ mod tests {
         assert_eq!(tx.get(b"a").unwrap(), Some(b"1".to_vec()));
         assert_eq!(tx.get(b"long").unwrap(), Some(vec![7; 100]));
         assert_eq!(
-            Tx::new(&db).reading_through(first.clone()).get(b"gone").unwrap(),
+            Tx::new(&db)
+                .reading_through(first.clone())
+                .get(b"gone")
+                .unwrap(),
             None,
             "a removal hides what the database still holds"
         );
@@ -469,6 +593,64 @@ mod tests {
         assert_eq!(db.get(b"long").unwrap().unwrap().as_ref(), [7; 100]);
         assert_eq!(db.get(b"gone").unwrap(), None);
         assert_eq!(crate::checkpoint(&db).unwrap(), 2);
+    }
+
+    #[test]
+    fn over_a_fresh_database_scattered_writes_are_held_then_released_in_key_order() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let mut run = FreshRun::default();
+        let mut tx = Tx::over_fresh(&db, &mut run);
+        for k in [b"x/c", b"x/a", b"x/d"] {
+            tx.put_scattered(k.to_vec(), k[2..].to_vec());
+        }
+        tx.put_scattered(b"x/e".to_vec(), b"e".to_vec());
+        tx.put(b"m/1".to_vec(), b"1".to_vec());
+        tx.commit(1).unwrap();
+        assert_eq!(db.get(b"x/a").unwrap(), None, "held back");
+        assert!(db.contains_key(crate::INCOMPLETE_KEY).unwrap());
+        assert_eq!(crate::checkpoint(&db).unwrap(), 1);
+
+        // Later batches read held writes; other writes of a held key win.
+        let mut tx = Tx::over_fresh(&db, &mut run);
+        assert_eq!(tx.get(b"x/c").unwrap(), Some(b"c".to_vec()));
+        tx.put_scattered(b"x/b".to_vec(), b"b".to_vec());
+        tx.put_scattered(b"x/c".to_vec(), b"C".to_vec());
+        tx.put(b"x/d".to_vec(), b"D".to_vec());
+        tx.remove(b"x/e".to_vec());
+        assert_eq!(tx.get(b"x/e").unwrap(), None);
+        tx.commit(2).unwrap();
+        assert_eq!(db.get(b"x/d").unwrap().unwrap().as_ref(), b"D");
+        assert_eq!(
+            Tx::over_fresh(&db, &mut run).get(b"x/c").unwrap(),
+            Some(b"C".to_vec())
+        );
+
+        // Released two at a time, in key order; the last batch drops the mark.
+        let mut released = Vec::new();
+        while let Some(batch) = run.release(2, 2) {
+            released.push(batch.0.keys().filter(|k| k.starts_with(b"x/")).count());
+            batch.apply(&db).unwrap();
+            let held = !run.held.is_empty();
+            assert_eq!(db.contains_key(crate::INCOMPLETE_KEY).unwrap(), held);
+        }
+        assert_eq!(released, [2, 1]);
+        let stored: Vec<(Vec<u8>, Vec<u8>)> = db
+            .scan_prefix(b"x/")
+            .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap())
+            .collect();
+        let want: Vec<(Vec<u8>, Vec<u8>)> =
+            [("x/a", "a"), ("x/b", "b"), ("x/c", "C"), ("x/d", "D")]
+                .iter()
+                .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+                .collect();
+        assert_eq!(stored, want);
+        assert_eq!(crate::checkpoint(&db).unwrap(), 2);
+
+        // Outside a fresh run a scattered write is a write.
+        let mut tx = Tx::new(&db);
+        tx.put_scattered(b"x/f".to_vec(), b"f".to_vec());
+        tx.commit(3).unwrap();
+        assert_eq!(db.get(b"x/f").unwrap().unwrap().as_ref(), b"f");
     }
 
     #[derive(Default, Debug, PartialEq)]

@@ -355,8 +355,14 @@ async fn a_rebuild_reads_only_its_kinds_and_ends_where_the_stream_does() {
 
 /// [`Sums`], and a 2 MiB value under one of two keys per event: a rebuild's
 /// batches close at 32 MiB written, so one of these events fills its batch
-/// in 16 events.
+/// in 16 events. And a scattered key per event (held back by a rebuild),
+/// which reads the one of the event before.
 struct Padded;
+
+fn scattered_key(seq: u64) -> Vec<u8> {
+    // Out of the order of the events.
+    format!("h/{:016x}", seq.wrapping_mul(0x9e37_79b9_7f4a_7c15)).into_bytes()
+}
 
 impl Projector for Padded {
     fn name(&self) -> &'static str {
@@ -369,6 +375,9 @@ impl Projector for Padded {
         let mut value = vec![earlier.wrapping_add(1); 2 << 20];
         value[1..9].copy_from_slice(&event.seq.to_be_bytes());
         tx.put(pad.into_bytes(), value);
+        let before: u64 = tx.get_json(&scattered_key(event.seq - 1))?.unwrap_or(0);
+        let chain = serde_json::to_vec(&(before + event.seq)).unwrap();
+        tx.put_scattered(scattered_key(event.seq), chain);
         Ok(())
     }
 }
@@ -402,4 +411,36 @@ async fn a_rebuild_in_many_batches_equals_the_live_model() {
     assert_eq!(count, N, "every event exactly once");
     let pad = rebuilt.get(b"pad/0").unwrap().unwrap();
     assert_eq!((pad[0], &pad[1..9]), (24, &N.to_be_bytes()[..]));
+    let chain: u64 =
+        serde_json::from_slice(&rebuilt.get(scattered_key(N)).unwrap().unwrap()).unwrap();
+    assert_eq!(
+        chain,
+        N * (N + 1) / 2,
+        "each held write read the one before"
+    );
+    assert!(
+        !rebuilt
+            .contains_key(lantern_projection::INCOMPLETE_KEY)
+            .unwrap()
+    );
+}
+
+#[test]
+fn a_database_a_rebuild_left_unfinished_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sums");
+    let db = open_or_reset(&Sums, &path).unwrap();
+    db.insert(b"count", b"3").unwrap();
+    db.insert(lantern_projection::INCOMPLETE_KEY, b"").unwrap();
+    drop(db);
+    let db = open_or_reset(&Sums, &path).unwrap();
+    assert_eq!(db.get(b"count").unwrap(), None);
+    assert_eq!(lantern_projection::checkpoint(&db).unwrap(), 0);
+    db.insert(b"count", b"3").unwrap();
+    drop(db);
+    let db = open_or_reset(&Sums, &path).unwrap();
+    assert!(
+        db.get(b"count").unwrap().is_some(),
+        "a finished one is kept"
+    );
 }

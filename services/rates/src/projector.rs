@@ -6,7 +6,9 @@
 //! - `d/<hospital>/<department>` → a registered department;
 //! - `c/<hospital>/<YYYY-MM>` → that month's [`Cell`] of every department
 //!   ([`MonthCells`]): a 12-month query of a hospital reads 12 values;
-//! - `r/<report id>` → where a report is counted, so a triage can move it.
+//! - `r/<report id>` → where a report is counted, so a triage can move it;
+//! - `v/<critical value id>` → where a critical value is counted, and the
+//!   times its timeliness is measured by.
 
 use std::collections::BTreeMap;
 
@@ -452,9 +454,10 @@ impl Projector for RatesProjector {
                 update_cell(tx, (&e.hospital, &month, &d.department), |c| {
                     c.critical_values.detected += 1;
                 })?;
-                tx.put_stored(
+                // Critical-value ids are random: scattered over the keys.
+                tx.put_scattered(
                     key,
-                    &CountedValue {
+                    Stored::encode(&CountedValue {
                         hospital: e.hospital.clone(),
                         month,
                         department: d.department,
@@ -462,7 +465,7 @@ impl Projector for RatesProjector {
                         notified_at: None,
                         handled: false,
                         limits: limits_at(&history, d.detected_at.to_utc()),
-                    },
+                    }),
                 );
             }
             "critical_value.notified" | "critical_value.handled" => {
@@ -499,7 +502,7 @@ impl Projector for RatesProjector {
                     }
                     _ => return Ok(()),
                 }
-                tx.put_stored(key, &v);
+                tx.put_scattered(key, v.encode());
             }
             "census.recorded" => {
                 let Ok(c) = e.data.parse::<Census>() else {
