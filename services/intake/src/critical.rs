@@ -358,7 +358,8 @@ impl Projector for CriticalValuesProjector {
                     handled: None,
                     limits: limits_at(&history, d.detected_at.to_utc()),
                 };
-                tx.put_json(value_key(e.aggregate), &cv)?;
+                // Critical-value ids are random: scattered over the keys.
+                tx.put_json_scattered(value_key(e.aggregate), &cv)?;
                 tx.put(
                     format!("{}{}", open_prefix(&e.hospital), e.aggregate).into_bytes(),
                     b"1".to_vec(),
@@ -375,7 +376,7 @@ impl Projector for CriticalValuesProjector {
                 if cv.handled.is_some() {
                     tx.remove(format!("{}{}", open_prefix(&e.hospital), e.aggregate).into_bytes());
                 }
-                tx.put_json(key, &cv)?;
+                tx.put_json_scattered(key, &cv)?;
             }
             _ => {}
         }

@@ -317,10 +317,8 @@ impl Projector for ReportsProjector {
                 };
                 let month = today.format("%Y-%m").to_string();
                 let key = record_key(&e.hospital, &month, event.seq);
-                // Receipt hashes scatter over the keys. A UUID always
-                // serialises.
-                let id = serde_json::to_vec(&e.aggregate).unwrap_or_default();
-                tx.put_scattered(receipt_key(&f.receipt_hash), id);
+                // Receipt hashes scatter over the keys.
+                tx.put_json_scattered(receipt_key(&f.receipt_hash), &e.aggregate)?;
                 tx.put(report_key(e.aggregate), key.clone());
                 tx.put_stored(
                     key,

@@ -380,19 +380,27 @@ impl<'a> Tx<'a> {
             .transpose()
     }
 
-    /// Writes a value as JSON. Serialising our own types cannot fail; should
-    /// it, the error surfaces as corruption rather than a panic.
+    /// Writes a value as JSON.
     pub fn put_json<T: Serialize>(
         &mut self,
         key: impl Into<Vec<u8>>,
         value: &T,
     ) -> Result<(), ProjectionError> {
         let key = key.into();
-        let bytes = serde_json::to_vec(value).map_err(|e| ProjectionError::Corrupt {
-            key: data_encoding::HEXLOWER.encode(&key),
-            message: e.to_string(),
-        })?;
+        let bytes = to_json(&key, value)?;
         self.put(key, bytes);
+        Ok(())
+    }
+
+    /// Writes a value as JSON under a scattered key ([`Tx::put_scattered`]).
+    pub fn put_json_scattered<T: Serialize>(
+        &mut self,
+        key: impl Into<Vec<u8>>,
+        value: &T,
+    ) -> Result<(), ProjectionError> {
+        let key = key.into();
+        let bytes = to_json(&key, value)?;
+        self.put_scattered(key, bytes);
         Ok(())
     }
 
@@ -468,6 +476,16 @@ impl<'a> Tx<'a> {
         }
         Sealed(Arc::new(writes))
     }
+}
+
+/// The JSON form of a value to be stored under `key`. Serialising our own
+/// types cannot fail; should it, the error surfaces as corruption rather
+/// than a panic.
+fn to_json<T: Serialize>(key: &[u8], value: &T) -> Result<Vec<u8>, ProjectionError> {
+    serde_json::to_vec(value).map_err(|e| ProjectionError::Corrupt {
+        key: data_encoding::HEXLOWER.encode(key),
+        message: e.to_string(),
+    })
 }
 
 /// Decodes the JSON value stored under `key` (read by a scan, say): one that
