@@ -359,7 +359,9 @@ impl Projector for CriticalValuesProjector {
                     limits: limits_at(&history, d.detected_at.to_utc()),
                 };
                 // Critical-value ids are random: scattered over the keys.
-                tx.put_json_scattered(value_key(e.aggregate), &cv)?;
+                let key = value_key(e.aggregate);
+                let value = lantern_projection::to_json(&key, &cv)?;
+                tx.put_scattered(key, value);
                 tx.put(
                     format!("{}{}", open_prefix(&e.hospital), e.aggregate).into_bytes(),
                     b"1".to_vec(),
@@ -376,7 +378,8 @@ impl Projector for CriticalValuesProjector {
                 if cv.handled.is_some() {
                     tx.remove(format!("{}{}", open_prefix(&e.hospital), e.aggregate).into_bytes());
                 }
-                tx.put_json_scattered(key, &cv)?;
+                let value = lantern_projection::to_json(&key, &cv)?;
+                tx.put_scattered(key, value);
             }
             _ => {}
         }

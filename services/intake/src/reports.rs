@@ -318,7 +318,9 @@ impl Projector for ReportsProjector {
                 let month = today.format("%Y-%m").to_string();
                 let key = record_key(&e.hospital, &month, event.seq);
                 // Receipt hashes scatter over the keys.
-                tx.put_json_scattered(receipt_key(&f.receipt_hash), &e.aggregate)?;
+                let receipt = receipt_key(&f.receipt_hash);
+                let id = lantern_projection::to_json(&receipt, &e.aggregate)?;
+                tx.put_scattered(receipt, id);
                 tx.put(report_key(e.aggregate), key.clone());
                 tx.put_stored(
                     key,

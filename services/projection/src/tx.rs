@@ -392,18 +392,6 @@ impl<'a> Tx<'a> {
         Ok(())
     }
 
-    /// Writes a value as JSON under a scattered key ([`Tx::put_scattered`]).
-    pub fn put_json_scattered<T: Serialize>(
-        &mut self,
-        key: impl Into<Vec<u8>>,
-        value: &T,
-    ) -> Result<(), ProjectionError> {
-        let key = key.into();
-        let bytes = to_json(&key, value)?;
-        self.put_scattered(key, bytes);
-        Ok(())
-    }
-
     /// How many keys are pending (scattered ones included).
     pub fn len(&self) -> usize {
         self.pending.len()
@@ -481,7 +469,7 @@ impl<'a> Tx<'a> {
 /// The JSON form of a value to be stored under `key`. Serialising our own
 /// types cannot fail; should it, the error surfaces as corruption rather
 /// than a panic.
-fn to_json<T: Serialize>(key: &[u8], value: &T) -> Result<Vec<u8>, ProjectionError> {
+pub fn to_json<T: Serialize>(key: &[u8], value: &T) -> Result<Vec<u8>, ProjectionError> {
     serde_json::to_vec(value).map_err(|e| ProjectionError::Corrupt {
         key: data_encoding::HEXLOWER.encode(key),
         message: e.to_string(),

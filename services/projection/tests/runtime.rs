@@ -60,6 +60,25 @@ async fn append(ledger: &Ledger, i: u64) {
         .unwrap();
 }
 
+/// `projector`'s live database at `path`, run until it has applied `n`.
+async fn run_live(
+    ledger: &Ledger,
+    projector: impl Projector,
+    path: &std::path::Path,
+    n: u64,
+) -> sled::Db {
+    let db = open_or_reset(&projector, path).unwrap();
+    let (runner, handle) = Runner::new(ledger.clone(), Arc::new(projector), db.clone()).unwrap();
+    let task = tokio::spawn(runner.run(std::future::pending()));
+    assert!(
+        handle.wait_for(n, Duration::from_secs(30)).await,
+        "caught up"
+    );
+    task.abort();
+    let _ = task.await;
+    db
+}
+
 fn dump(db: &sled::Db) -> String {
     let mut out = Vec::new();
     export(db, &mut out).unwrap();
@@ -99,15 +118,7 @@ async fn killed_at_random_points_ends_identical_to_a_rebuild() {
     }
     writer.await.unwrap();
 
-    let db = open_or_reset(&Sums, &live).unwrap();
-    let (runner, handle) = Runner::new(ledger.clone(), Arc::new(Sums), db.clone()).unwrap();
-    let task = tokio::spawn(runner.run(std::future::pending()));
-    assert!(
-        handle.wait_for(N, Duration::from_secs(30)).await,
-        "caught up"
-    );
-    task.abort();
-    let _ = task.await;
+    let db = run_live(&ledger, Sums, &live, N).await;
 
     let fresh = dir.path().join("fresh");
     let last = rebuild(ledger.clone(), Arc::new(Sums), &fresh)
@@ -391,15 +402,7 @@ async fn a_rebuild_in_many_batches_equals_the_live_model() {
         append(&ledger, i).await;
     }
     let dir = tempfile::tempdir().unwrap();
-    let db = open_or_reset(&Padded, &dir.path().join("live")).unwrap();
-    let (runner, handle) = Runner::new(ledger.clone(), Arc::new(Padded), db.clone()).unwrap();
-    let task = tokio::spawn(runner.run(std::future::pending()));
-    assert!(
-        handle.wait_for(N, Duration::from_secs(30)).await,
-        "caught up"
-    );
-    task.abort();
-    let _ = task.await;
+    let db = run_live(&ledger, Padded, &dir.path().join("live"), N).await;
 
     // Each batch of the rebuild reads the sums and pads of the one before,
     // which may still be on its way into the database.
