@@ -10,9 +10,12 @@
 //!   order, commit state and checkpoint in one atomic sled batch (visible at
 //!   once, on disk within sled's flush interval: a crash keeps a consistent
 //!   prefix), and only then tell waiters; re-delivered events (at or below
-//!   the checkpoint) are skipped, so nothing is counted twice;
+//!   the checkpoint) are skipped, so nothing is counted twice; a rebuild
+//!   applies each batch to sled while it builds the next, and holds writes
+//!   under scattered keys back to write them in key order at its end;
 //! - [`store`]: opening a database (rebuilding it when it will not open or
-//!   was written in another layout version), rebuilding from sequence 1, and
+//!   was written in another layout version, or a rebuild left it
+//!   unfinished), rebuilding from sequence 1, and
 //!   exporting it byte for byte.
 
 pub mod runner;
