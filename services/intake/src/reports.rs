@@ -161,7 +161,9 @@ impl ReportRecord {
 /// range scan, filing one takes three inserts, and new reports go to the
 /// end of their hospital-month instead of into random leaves (ids of
 /// imports are not time-ordered), which a rebuild would read and rewrite
-/// for every report.
+/// for every report. Receipt hashes are random, so a rebuild holds the
+/// receipt index back and writes it in key order at its end
+/// ([`Tx::put_scattered`]).
 fn report_key(id: Uuid) -> Vec<u8> {
     format!("r/{id}").into_bytes()
 }

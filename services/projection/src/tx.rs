@@ -21,7 +21,8 @@ const READ_CACHE_ENTRIES: usize = 65_536;
 const KEPT_DECODED_ENTRIES: usize = 65_536;
 
 /// Scattered writes a run over a fresh database holds back at most (keys
-/// and values); past this, the batch that holds more writes them all.
+/// and values); past this, the run releases them all
+/// ([`FreshRun::holds_too_much`]).
 const HELD_BYTES: usize = 128 * 1024 * 1024;
 
 /// What a run over a database that was empty when it began (a rebuild)
@@ -63,7 +64,7 @@ impl FreshRun {
     /// Batches of their own, because sled applies one large batch of
     /// inserts far slower than the same inserts in smaller batches (it
     /// keeps every replaced node until the batch ends): 308 k inserts in
-    /// one batch took 7.5 s, batches of 28 k take 0.2–0.3 s each.
+    /// one batch took 7.5 s, a rebuild's batches of ≈ 28 k 0.2–0.5 s each.
     pub fn release(&mut self, checkpoint: u64, max: usize) -> Option<Sealed> {
         if self.held.is_empty() {
             return None;
@@ -72,17 +73,13 @@ impl FreshRun {
             Some(first_kept) => self.held.split_off(&first_kept),
             None => BTreeMap::new(),
         };
-        let mut writes: BTreeMap<sled::IVec, Option<sled::IVec>> = BTreeMap::new();
+        let mut writes = Writes::new();
         for (k, v) in std::mem::replace(&mut self.held, rest) {
             self.held_bytes -= k.len() + v.len();
             writes.insert(k.into(), Some(v.into()));
         }
-        writes.insert(
-            CHECKPOINT_KEY.into(),
-            Some(checkpoint.to_be_bytes().as_slice().into()),
-        );
         writes.insert(INCOMPLETE_KEY.into(), self.incomplete_mark());
-        Some(Sealed(Arc::new(writes)))
+        Some(Sealed::new(writes, checkpoint))
     }
 
     /// What [`INCOMPLETE_KEY`] holds after a batch: a mark while writes are
@@ -165,9 +162,21 @@ pub struct Tx<'a> {
 /// thread while the next batch is applied reading through it
 /// ([`Tx::reading_through`]) — a rebuild's pipeline.
 #[derive(Clone)]
-pub struct Sealed(Arc<BTreeMap<sled::IVec, Option<sled::IVec>>>);
+pub struct Sealed(Arc<Writes>);
+
+/// Keys and what to write under them (`None`: remove), in key order.
+type Writes = BTreeMap<sled::IVec, Option<sled::IVec>>;
 
 impl Sealed {
+    /// `writes` with the checkpoint they commit.
+    fn new(mut writes: Writes, checkpoint: u64) -> Sealed {
+        writes.insert(
+            CHECKPOINT_KEY.into(),
+            Some(checkpoint.to_be_bytes().as_slice().into()),
+        );
+        Sealed(Arc::new(writes))
+    }
+
     /// Applies the writes and the checkpoint atomically, without waiting
     /// for the disk (see [`Tx::commit`]).
     pub fn apply(&self, db: &sled::Db) -> Result<(), ProjectionError> {
@@ -445,15 +454,10 @@ impl<'a> Tx<'a> {
             let mark = run.incomplete_mark();
             self.pending.insert(INCOMPLETE_KEY.to_vec(), mark);
         }
-        let mut writes: BTreeMap<sled::IVec, Option<sled::IVec>> =
-            std::mem::take(&mut self.pending)
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.map(Into::into)))
-                .collect();
-        writes.insert(
-            CHECKPOINT_KEY.into(),
-            Some(checkpoint.to_be_bytes().as_slice().into()),
-        );
+        let writes: Writes = std::mem::take(&mut self.pending)
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.map(Into::into)))
+            .collect();
         if let Some(run) = self.fresh.take()
             && self.decoded.len() <= KEPT_DECODED_ENTRIES
         {
@@ -462,7 +466,7 @@ impl<'a> Tx<'a> {
             }
             run.decoded = std::mem::take(&mut self.decoded);
         }
-        Sealed(Arc::new(writes))
+        Sealed::new(writes, checkpoint)
     }
 }
 
