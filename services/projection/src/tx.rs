@@ -241,6 +241,13 @@ impl<'a> Tx<'a> {
 
     /// The current value under `key`, pending writes included.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
+        // Over a fresh database a key the run never wrote is in no buffer,
+        // held write or earlier batch either: most of a rebuild's lookups
+        // (is this report new?) end here, before five map lookups on keys
+        // that share long prefixes.
+        if self.fresh.as_ref().is_some_and(|run| !run.may_hold(key)) {
+            return Ok(None);
+        }
         if let Some(v) = self.decoded.get(key) {
             return Ok(Some(v.value.encode()));
         }
@@ -255,9 +262,6 @@ impl<'a> Tx<'a> {
         }
         if let Some(v) = self.through.as_ref().and_then(|s| s.get(key)) {
             return Ok(v.map(|v| v.to_vec()));
-        }
-        if self.fresh.as_ref().is_some_and(|w| !w.may_hold(key)) {
-            return Ok(None);
         }
         if let Some(v) = self.read.borrow().get(key) {
             return Ok(v.clone());
