@@ -279,7 +279,8 @@ pub fn check_reports(db: &sled::Db) {
 pub fn check_critical(db: &sled::Db) {
     let tx = Tx::new(db);
     for (key, value) in entries(db, "v/") {
-        let cv: CriticalValue = json(key.as_bytes(), &value);
+        let cv: CriticalValue = lantern_projection::from_postcard(key.as_bytes(), &value)
+            .unwrap_or_else(|e| panic!("{key} does not hold a critical value: {e}"));
         let open = format!("o/{}/{}", cv.hospital, cv.critical_value_id);
         let listed = tx.get(open.as_bytes()).expect("read").is_some();
         assert_eq!(
@@ -291,7 +292,7 @@ pub fn check_critical(db: &sled::Db) {
     }
     for (key, _) in entries(db, "o/") {
         let id = key.rsplit('/').next().unwrap_or_default();
-        let cv: Option<CriticalValue> = tx.get_json(format!("v/{id}").as_bytes()).expect("read");
+        let cv: Option<CriticalValue> = tx.get_stored(format!("v/{id}").as_bytes()).expect("read");
         assert!(
             cv.is_some_and(|cv| cv.handled.is_none() && key == format!("o/{}/{id}", cv.hospital)),
             "{key} is on a worklist but is not an open critical value of that hospital"

@@ -124,6 +124,10 @@ impl Models {
     fn get<T: serde::de::DeserializeOwned>(db: &sled::Db, key: &str) -> Option<T> {
         Tx::new(db).get_json(key.as_bytes()).expect("read")
     }
+
+    fn get_stored<T: lantern_projection::Stored>(db: &sled::Db, key: &str) -> Option<T> {
+        Tx::new(db).get_stored(key.as_bytes()).expect("read")
+    }
 }
 
 fn str_of<'v>(value: &'v Value, field: &str) -> &'v str {
@@ -212,7 +216,8 @@ pub fn check_understood(event_type: &str, value: &Value) {
         }
         "critical_value.detected" => {
             m.apply(event_type, subject, data);
-            let cv: Option<CriticalValue> = Models::get(&m.critical, &format!("v/{subject}"));
+            let cv: Option<CriticalValue> =
+                Models::get_stored(&m.critical, &format!("v/{subject}"));
             assert!(cv.is_some(), "{why}");
             let detected: u64 = every_cell(&m.rates)
                 .expect("read")
@@ -235,7 +240,8 @@ pub fn check_understood(event_type: &str, value: &Value) {
                 );
             }
             m.apply(event_type, subject, data);
-            let cv: Option<CriticalValue> = Models::get(&m.critical, &format!("v/{subject}"));
+            let cv: Option<CriticalValue> =
+                Models::get_stored(&m.critical, &format!("v/{subject}"));
             let cv = cv.unwrap_or_else(|| panic!("{why}"));
             let took = match event_type {
                 "critical_value.notified" => cv.notified.is_some(),
