@@ -152,6 +152,12 @@ fn projector(name: &str) -> Result<Arc<dyn Projector>, Box<dyn std::error::Error
 }
 
 impl Cli {
+    /// Whether the command is a batch job that ends when its work does (a
+    /// rebuild), rather than a server that lives on.
+    pub fn is_batch(&self) -> bool {
+        matches!(self.command, Command::Rebuild { .. })
+    }
+
     /// Runs the command.
     pub async fn run(self) -> Result<(), Box<dyn std::error::Error>> {
         match self.command {
