@@ -193,6 +193,16 @@ fn json<T: serde::de::DeserializeOwned>(key: &[u8], value: &[u8]) -> T {
     })
 }
 
+/// A value stored in its postcard form ([`lantern_projection::Stored`]).
+fn postcard<T: lantern_projection::Stored>(key: &[u8], value: &[u8]) -> T {
+    T::decode(key, value).unwrap_or_else(|e| {
+        panic!(
+            "{} does not hold its type: {e}",
+            String::from_utf8_lossy(key)
+        )
+    })
+}
+
 fn entries(db: &sled::Db, prefix: &str) -> Vec<(String, Vec<u8>)> {
     db.scan_prefix(prefix)
         .map(|kv| {
@@ -242,8 +252,7 @@ pub fn check_reports(db: &sled::Db) {
     let tx = Tx::new(db);
     let records = entries(db, "m/");
     for (key, value) in &records {
-        let mut r: ReportRecord = lantern_projection::from_postcard(key.as_bytes(), value)
-            .unwrap_or_else(|e| panic!("{key} does not hold a report: {e}"));
+        let mut r: ReportRecord = postcard(key.as_bytes(), value);
         // Stored under its filing sequence, which the value leaves out.
         r.filed_seq = key
             .rsplit('/')
@@ -279,8 +288,7 @@ pub fn check_reports(db: &sled::Db) {
 pub fn check_critical(db: &sled::Db) {
     let tx = Tx::new(db);
     for (key, value) in entries(db, "v/") {
-        let cv: CriticalValue = lantern_projection::from_postcard(key.as_bytes(), &value)
-            .unwrap_or_else(|e| panic!("{key} does not hold a critical value: {e}"));
+        let cv: CriticalValue = postcard(key.as_bytes(), &value);
         let open = format!("o/{}/{}", cv.hospital, cv.critical_value_id);
         let listed = tx.get(open.as_bytes()).expect("read").is_some();
         assert_eq!(

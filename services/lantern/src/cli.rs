@@ -152,9 +152,9 @@ fn projector(name: &str) -> Result<Arc<dyn Projector>, Box<dyn std::error::Error
 }
 
 impl Cli {
-    /// Whether the command is a batch job that ends when its work does (a
-    /// rebuild), rather than a server that lives on.
-    pub fn is_batch(&self) -> bool {
+    /// Whether the command rebuilds a read model: a batch job that ends
+    /// when its work does, rather than a server that lives on.
+    pub fn is_rebuild(&self) -> bool {
         matches!(self.command, Command::Rebuild { .. })
     }
 

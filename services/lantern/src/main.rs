@@ -38,9 +38,9 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// Keeps the memory this process frees instead of giving it back to the
 /// kernel a second later (mimalloc's default): sled frees and reallocates
 /// tree nodes all the time, and every page given back and used again was
-/// faulted in and zeroed anew — a reports rebuild's system time fell from
-/// ≈ 2.3 to ≈ 2.0 s and its wall time ≈ 7 % (docs/performance.md). For
-/// batch jobs only: a server keeps its RSS down by giving memory back.
+/// faulted in and zeroed anew — a reports rebuild's system time fell by a
+/// quarter and its wall time ≈ 6 % (docs/performance.md, session 8). For
+/// rebuilds only: a server keeps its RSS down by giving memory back.
 fn keep_freed_memory() {
     // SAFETY: sets a process-wide option value; mimalloc reads options with
     // relaxed atomics, any value is valid, and -1 means "never purge".
@@ -50,7 +50,7 @@ fn keep_freed_memory() {
 fn main() -> std::process::ExitCode {
     no_huge_pages();
     let cli = cli::Cli::parse();
-    if cli.is_batch() {
+    if cli.is_rebuild() {
         keep_freed_memory();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
