@@ -175,6 +175,7 @@ pub fn run(projector: &dyn Projector, data: &[u8]) -> (sled::Db, u64) {
     while let Some(held) = run.release(position, 3) {
         held.apply(&rebuilt).expect("commit");
     }
+    run.finish(position).apply(&rebuilt).expect("commit");
     assert!(
         dump(&live) == dump(&rebuilt),
         "{}: the live database differs from a rebuild",

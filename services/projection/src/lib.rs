@@ -35,9 +35,9 @@ pub const CHECKPOINT_KEY: &[u8] = b"\x00checkpoint";
 /// The key under which a database keeps its projector's [`Projector::version`].
 pub const VERSION_KEY: &[u8] = b"\x00version";
 
-/// Present while a run over a fresh database (a rebuild) holds writes back
-/// ([`Tx::put_scattered`]): a database left with it is incomplete, and is
-/// rebuilt when opened.
+/// Present while a run over a fresh database (a rebuild) is under way
+/// ([`FreshRun`]): a database left with it is incomplete, and is rebuilt
+/// when opened.
 pub const INCOMPLETE_KEY: &[u8] = b"\x00incomplete";
 
 /// sled's page cache for a read model unless its projector asks otherwise;

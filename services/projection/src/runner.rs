@@ -280,12 +280,13 @@ impl Runner {
             if let (Some(end), Some(stop_at)) = (end, stop_at)
                 && position >= end
             {
-                match fresh.as_mut() {
-                    Some(run) => {
-                        Tx::over_fresh(&self.db, run).commit(stop_at)?;
+                match fresh.take() {
+                    Some(mut run) => {
+                        Tx::over_fresh(&self.db, &mut run).commit(stop_at)?;
                         while let Some(held) = run.release(stop_at, RELEASE_BATCH) {
                             held.apply(&self.db)?;
                         }
+                        run.finish(stop_at).apply(&self.db)?;
                     }
                     None => Tx::new(&self.db).commit(stop_at)?,
                 }
@@ -382,6 +383,10 @@ impl Runner {
                 }
                 backoff = Duration::from_millis(100);
                 if done {
+                    if let Some(run) = fresh.take() {
+                        self.landed(committing.take()).await?;
+                        committing = Some(self.commit_behind(run.finish(position), position));
+                    }
                     return self.landed(committing.take()).await;
                 }
                 if broken {

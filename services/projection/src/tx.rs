@@ -25,6 +25,10 @@ const KEPT_DECODED_ENTRIES: usize = 65_536;
 /// ([`FreshRun::holds_too_much`]).
 const HELD_BYTES: usize = 128 * 1024 * 1024;
 
+/// Writes per sled batch when a run over a fresh database applies one of
+/// its batches (see [`Sealed::apply`]).
+const APPLY_CHUNK: usize = 1000;
+
 /// What a run over a database that was empty when it began (a rebuild)
 /// carries from batch to batch.
 ///
@@ -41,6 +45,12 @@ const HELD_BYTES: usize = 128 * 1024 * 1024;
 ///
 /// And the scattered writes ([`Tx::put_scattered`]) of committed batches,
 /// held back to be written in key order at the run's end.
+///
+/// The database is marked incomplete ([`INCOMPLETE_KEY`]) from the run's
+/// first batch until [`FreshRun::finish`]: a database left with the mark
+/// is rebuilt when opened, so the run's batches need not reach it
+/// atomically (see [`Sealed::apply`]), nor its held writes with the events
+/// they came from.
 #[derive(Default)]
 pub struct FreshRun {
     written: HashSet<u64>,
@@ -58,8 +68,7 @@ impl FreshRun {
 
     /// The first `max` writes held back, in key order, as a batch of their
     /// own that commits `checkpoint` (the run's position: they are of
-    /// events up to it); the one that writes the last of them drops the
-    /// incomplete mark. `None` when nothing is held.
+    /// events up to it). `None` when nothing is held.
     ///
     /// Batches of their own, because sled applies one large batch of
     /// inserts far slower than the same inserts in smaller batches (it
@@ -78,14 +87,17 @@ impl FreshRun {
             self.held_bytes -= k.len() + v.len();
             writes.insert(k.into(), Some(v.into()));
         }
-        writes.insert(INCOMPLETE_KEY.into(), self.incomplete_mark());
-        Some(Sealed::new(writes, checkpoint))
+        Some(Sealed::divisible(writes, checkpoint))
     }
 
-    /// What [`INCOMPLETE_KEY`] holds after a batch: a mark while writes are
-    /// held back, nothing once none are.
-    fn incomplete_mark<T: From<Vec<u8>>>(&self) -> Option<T> {
-        (!self.held.is_empty()).then(|| Vec::new().into())
+    /// The run's last batch, once [`FreshRun::release`] has released all
+    /// it held: it commits `checkpoint` and drops the incomplete mark, so
+    /// that the database is served as it is.
+    pub fn finish(self, checkpoint: u64) -> Sealed {
+        debug_assert!(self.held.is_empty(), "held writes released first");
+        let mut writes = Writes::new();
+        writes.insert(INCOMPLETE_KEY.into(), None);
+        Sealed::new(writes, checkpoint)
     }
 
     fn hash(key: &[u8]) -> u64 {
@@ -162,32 +174,79 @@ pub struct Tx<'a> {
 /// thread while the next batch is applied reading through it
 /// ([`Tx::reading_through`]) — a rebuild's pipeline.
 #[derive(Clone)]
-pub struct Sealed(Arc<Writes>);
+pub struct Sealed {
+    writes: Arc<Writes>,
+    /// Whether it may reach the database in several sled batches: it is of
+    /// a run over a fresh database, marked incomplete until it finishes.
+    divisible: bool,
+}
 
 /// Keys and what to write under them (`None`: remove), in key order.
 type Writes = BTreeMap<sled::IVec, Option<sled::IVec>>;
 
 impl Sealed {
-    /// `writes` with the checkpoint they commit.
+    /// `writes` with the checkpoint they commit, to be applied atomically.
     fn new(mut writes: Writes, checkpoint: u64) -> Sealed {
         writes.insert(
             CHECKPOINT_KEY.into(),
             Some(checkpoint.to_be_bytes().as_slice().into()),
         );
-        Sealed(Arc::new(writes))
+        Sealed {
+            writes: Arc::new(writes),
+            divisible: false,
+        }
     }
 
-    /// Applies the writes and the checkpoint atomically, without waiting
-    /// for the disk (see [`Tx::commit`]).
+    /// `writes` with the checkpoint they commit, of a run over a fresh
+    /// database.
+    fn divisible(writes: Writes, checkpoint: u64) -> Sealed {
+        Sealed {
+            divisible: true,
+            ..Sealed::new(writes, checkpoint)
+        }
+    }
+
+    /// Applies the writes and the checkpoint, without waiting for the disk
+    /// (see [`Tx::commit`]): atomically, or for a batch of a run over a
+    /// fresh database in sled batches of [`APPLY_CHUNK`] writes, the
+    /// checkpoint in the last.
+    ///
+    /// sled 0.34 copies a leaf on every insert and frees the copy it
+    /// replaces only once the batch that made it ends: a rebuild batch of
+    /// ≈ 100 k inserts kept a gigabyte of old leaves alive, and every page
+    /// of it was faulted in and zeroed afresh (a sixth of a reports
+    /// rebuild's samples). In chunks the same memory is reused while hot:
+    /// a reports rebuild used a quarter less CPU (peak RSS 1.25 → 0.48
+    /// GB), rates 8 % less.
     pub fn apply(&self, db: &sled::Db) -> Result<(), ProjectionError> {
-        db.apply_batch(self.batch())?;
+        if !self.divisible {
+            db.apply_batch(self.batch(self.writes.iter()))?;
+            return Ok(());
+        }
+        // The incomplete mark sorts first of the rest and so lands with
+        // the first chunk; the checkpoint comes with the last.
+        let rest: Vec<_> = self
+            .writes
+            .iter()
+            .filter(|(k, _)| k.as_ref() != CHECKPOINT_KEY)
+            .collect();
+        let whole = rest.len().saturating_sub(1) / APPLY_CHUNK * APPLY_CHUNK;
+        let (whole, last) = rest.split_at(whole);
+        for chunk in whole.chunks(APPLY_CHUNK) {
+            db.apply_batch(self.batch(chunk.iter().copied()))?;
+        }
+        let checkpoint = self.writes.get_key_value(CHECKPOINT_KEY);
+        db.apply_batch(self.batch(last.iter().copied().chain(checkpoint)))?;
         Ok(())
     }
 
     /// The writes as a sled batch (the values are shared, not copied).
-    fn batch(&self) -> sled::Batch {
+    fn batch<'w>(
+        &self,
+        writes: impl Iterator<Item = (&'w sled::IVec, &'w Option<sled::IVec>)>,
+    ) -> sled::Batch {
         let mut batch = sled::Batch::default();
-        for (k, v) in self.0.iter() {
+        for (k, v) in writes {
             match v {
                 Some(v) => batch.insert(k, v),
                 None => batch.remove(k),
@@ -199,7 +258,7 @@ impl Sealed {
     /// What the batch writes under `key`: `Some(None)` if it removes it,
     /// `None` if it does not touch it.
     fn get(&self, key: &[u8]) -> Option<Option<&sled::IVec>> {
-        self.0.get(key).map(Option::as_ref)
+        self.writes.get(key).map(Option::as_ref)
     }
 }
 
@@ -428,7 +487,8 @@ impl<'a> Tx<'a> {
 
     /// The pending writes and the checkpoint as one sled batch.
     pub fn into_batch(self, checkpoint: u64) -> sled::Batch {
-        self.seal(checkpoint).batch()
+        let sealed = self.seal(checkpoint);
+        sealed.batch(sealed.writes.iter())
     }
 
     /// The pending writes, the decoded values this batch changed, and the
@@ -454,23 +514,24 @@ impl<'a> Tx<'a> {
                     run.held_bytes -= key_len + old.len();
                 }
             }
-            // Whether the database holds everything up to its checkpoint.
-            let mark = run.incomplete_mark();
-            self.pending.insert(INCOMPLETE_KEY.to_vec(), mark);
+            // Until the run finishes, the database is incomplete.
+            self.pending
+                .insert(INCOMPLETE_KEY.to_vec(), Some(Vec::new()));
         }
         let writes: Writes = std::mem::take(&mut self.pending)
             .into_iter()
             .map(|(k, v)| (k.into(), v.map(Into::into)))
             .collect();
-        if let Some(run) = self.fresh.take()
-            && self.decoded.len() <= KEPT_DECODED_ENTRIES
-        {
+        let Some(run) = self.fresh.take() else {
+            return Sealed::new(writes, checkpoint);
+        };
+        if self.decoded.len() <= KEPT_DECODED_ENTRIES {
             for kept in self.decoded.values_mut() {
                 kept.dirty = false;
             }
             run.decoded = std::mem::take(&mut self.decoded);
         }
-        Sealed::new(writes, checkpoint)
+        Sealed::divisible(writes, checkpoint)
     }
 }
 
@@ -639,15 +700,16 @@ mod tests {
             Some(b"C".to_vec())
         );
 
-        // Released two at a time, in key order; the last batch drops the mark.
+        // Released two at a time, in key order; the run's end drops the mark.
         let mut released = Vec::new();
         while let Some(batch) = run.release(2, 2) {
-            released.push(batch.0.keys().filter(|k| k.starts_with(b"x/")).count());
+            released.push(batch.writes.keys().filter(|k| k.starts_with(b"x/")).count());
             batch.apply(&db).unwrap();
-            let held = !run.held.is_empty();
-            assert_eq!(db.contains_key(crate::INCOMPLETE_KEY).unwrap(), held);
+            assert!(db.contains_key(crate::INCOMPLETE_KEY).unwrap());
         }
         assert_eq!(released, [2, 1]);
+        run.finish(2).apply(&db).unwrap();
+        assert!(!db.contains_key(crate::INCOMPLETE_KEY).unwrap());
         let stored: Vec<(Vec<u8>, Vec<u8>)> = db
             .scan_prefix(b"x/")
             .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap())
@@ -665,6 +727,38 @@ mod tests {
         tx.put_scattered(b"x/f".to_vec(), b"f".to_vec());
         tx.commit(3).unwrap();
         assert_eq!(db.get(b"x/f").unwrap().unwrap().as_ref(), b"f");
+    }
+
+    #[test]
+    fn a_fresh_run_reaches_the_database_in_chunks_marked_incomplete_until_it_finishes() {
+        for n in [
+            0,
+            1,
+            APPLY_CHUNK - 1,
+            APPLY_CHUNK,
+            APPLY_CHUNK + 1,
+            3 * APPLY_CHUNK,
+        ] {
+            let db = sled::Config::new().temporary(true).open().unwrap();
+            let mut run = FreshRun::default();
+            let mut tx = Tx::over_fresh(&db, &mut run);
+            for i in 0..n {
+                tx.put(format!("k/{i:05}"), i.to_string());
+            }
+            let sealed = tx.seal(9);
+            assert!(sealed.divisible);
+            sealed.apply(&db).unwrap();
+            assert_eq!(db.scan_prefix(b"k/").count(), n, "{n} writes");
+            assert_eq!(crate::checkpoint(&db).unwrap(), 9, "{n} writes");
+            assert!(db.contains_key(crate::INCOMPLETE_KEY).unwrap());
+            assert!(run.release(9, 10).is_none());
+            run.finish(9).apply(&db).unwrap();
+            assert!(!db.contains_key(crate::INCOMPLETE_KEY).unwrap());
+            assert_eq!(crate::checkpoint(&db).unwrap(), 9);
+        }
+        // Outside a fresh run a batch is one.
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        assert!(!Tx::new(&db).seal(1).divisible);
     }
 
     #[derive(Default, Debug, PartialEq)]
