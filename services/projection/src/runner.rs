@@ -18,8 +18,15 @@ const MAX_BATCH: usize = 1000;
 /// In a rebuild (or any run up to a given sequence) nobody waits for the
 /// events in between: batches are larger, bounded by the bytes they hold,
 /// and are not flushed one by one (the rebuild flushes at its end).
-const REBUILD_MAX_BATCH: usize = 50_000;
-const REBUILD_MAX_BYTES: usize = 32 * 1024 * 1024;
+///
+/// Large: a batch reaches sled in key order, so the larger it is the more
+/// of its inserts land next to the one before, and the counters it updates
+/// (a hospital-month's cells) are written once a batch. From 50 k to 250 k
+/// events, over 1 M: rates rebuild 7.4 → 6.7 s, reports 8.0–8.5 → 7.5 s;
+/// one batch for everything lost the overlap of applying one batch while
+/// the next is read.
+const REBUILD_MAX_BATCH: usize = 250_000;
+const REBUILD_MAX_BYTES: usize = 128 * 1024 * 1024;
 
 /// Writes held back by a rebuild ([`Tx::put_scattered`]) applied per batch
 /// when they are released.

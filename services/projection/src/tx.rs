@@ -70,10 +70,8 @@ impl FreshRun {
     /// own that commits `checkpoint` (the run's position: they are of
     /// events up to it). `None` when nothing is held.
     ///
-    /// Batches of their own, because sled applies one large batch of
-    /// inserts far slower than the same inserts in smaller batches (it
-    /// keeps every replaced node until the batch ends): 308 k inserts in
-    /// one batch took 7.5 s, a rebuild's batches of ≈ 28 k 0.2–0.5 s each.
+    /// Batches of their own, so that the next is taken out while one is
+    /// applied.
     pub fn release(&mut self, checkpoint: u64, max: usize) -> Option<Sealed> {
         if self.held.is_empty() {
             return None;

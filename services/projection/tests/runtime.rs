@@ -364,10 +364,10 @@ async fn a_rebuild_reads_only_its_kinds_and_ends_where_the_stream_does() {
     assert_eq!(db.scan_prefix(b"seen/").count(), 0);
 }
 
-/// [`Sums`], and a 2 MiB value under one of two keys per event: a rebuild's
-/// batches close at 32 MiB written, so one of these events fills its batch
-/// in 16 events. And a scattered key per event (held back by a rebuild),
-/// which reads the one of the event before.
+/// [`Sums`], and an 8 MiB value under one of two keys per event: a
+/// rebuild's batches close at 128 MiB written, so these events fill a
+/// batch in 16 events. And a scattered key per event (held back by a
+/// rebuild), which reads the one of the event before.
 struct Padded;
 
 fn scattered_key(seq: u64) -> Vec<u8> {
@@ -383,7 +383,7 @@ impl Projector for Padded {
         Sums.apply(tx, event)?;
         let pad = format!("pad/{}", event.seq % 2);
         let earlier = tx.get(pad.as_bytes())?.map_or(0, |v| v[0]);
-        let mut value = vec![earlier.wrapping_add(1); 2 << 20];
+        let mut value = vec![earlier.wrapping_add(1); 8 << 20];
         value[1..9].copy_from_slice(&event.seq.to_be_bytes());
         tx.put(pad.into_bytes(), value);
         let before: u64 = tx.get_json(&scattered_key(event.seq - 1))?.unwrap_or(0);
