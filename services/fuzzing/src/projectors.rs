@@ -16,7 +16,7 @@ use lantern_intake::critical::{CriticalValue, CriticalValuesProjector};
 use lantern_intake::directory::{
     DirectoryProjector, HospitalRecord, IdempotencyRecord, TokenRecord,
 };
-use lantern_intake::reports::{ReportRecord, ReportsProjector, Status, read_report};
+use lantern_intake::reports::{Listing, ReportRecord, ReportsProjector, Status, read_report};
 use lantern_ledger::Recorded;
 use lantern_mortality::MortalityProjector;
 use lantern_mortality::death::Death;
@@ -247,34 +247,31 @@ fn status_of(r: &ReportRecord) -> Status {
 }
 
 /// Every report reads back, its status agrees with its triage and analyses,
-/// it has one lesson per closed analysis, each is where its id says, and the
-/// receipt index points at reports that exist.
+/// it has one lesson per closed analysis, it is listed once, under its
+/// hospital and the month it was filed in, and the receipt index points at
+/// reports that exist.
 pub fn check_reports(db: &sled::Db) {
     let tx = Tx::new(db);
-    let records = entries(db, "m/");
+    let records = entries(db, "r/");
     for (key, value) in &records {
-        let mut r: ReportRecord = postcard(key.as_bytes(), value);
-        // Stored under its filing sequence, which the value leaves out.
-        r.filed_seq = key
-            .rsplit('/')
-            .next()
-            .and_then(|s| s.parse().ok())
-            .expect("m/…/<seq>");
+        let r: ReportRecord = postcard(key.as_bytes(), value);
+        assert_eq!(key, &format!("r/{}", r.report_id));
         assert_eq!(r.status, status_of(&r), "{key}: {r:?}");
         assert_eq!(r.lessons.len(), r.rcas_closed.len(), "{key}: {r:?}");
-        let found = read_report(&tx, r.report_id).expect("read");
-        assert_eq!(
-            found.as_ref(),
-            Some(&r),
-            "{key} is not where r/{} says",
-            r.report_id
-        );
     }
-    assert_eq!(
-        records.len(),
-        entries(db, "r/").len(),
-        "one index entry per report"
-    );
+    let mut listed = std::collections::HashSet::new();
+    for (key, value) in entries(db, "l/") {
+        let listing: Listing = postcard(key.as_bytes(), &value);
+        for id in listing.ids {
+            let r = read_report(&tx, id)
+                .expect("read")
+                .unwrap_or_else(|| panic!("{key} lists report {id}, which does not exist"));
+            let month = r.filed_on.format("%Y-%m");
+            assert_eq!(key, format!("l/{}/{month}", r.hospital), "{id}");
+            assert!(listed.insert(id), "{id} listed twice");
+        }
+    }
+    assert_eq!(listed.len(), records.len(), "every report is listed");
     for (key, value) in entries(db, "x/") {
         let id: Uuid = json(key.as_bytes(), &value);
         assert!(

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate};
 use lantern_ledger::{AggregateKind, Ledger, Recorded};
-use lantern_projection::{Handle, ProjectionError, Projector, Tx};
+use lantern_projection::{Handle, ProjectionError, Projector, Stored, Tx};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -124,9 +124,33 @@ pub struct Report {
     pub description: String,
 }
 
-// Stored in postcard form: field names were half of a record's bytes. A
+// Stored in postcard form (field names were half of a record's bytes),
+// with the sequence of its filing, which the JSON form never shows. A
 // change to the record or its enums raises the projector's version.
-lantern_projection::stored_as_postcard!(ReportRecord);
+impl Stored for ReportRecord {
+    fn encode(&self) -> Vec<u8> {
+        lantern_projection::to_postcard(&(self.filed_seq, self))
+    }
+
+    fn decode(key: &[u8], bytes: &[u8]) -> Result<ReportRecord, ProjectionError> {
+        let (filed_seq, record): (u64, ReportRecord) =
+            lantern_projection::from_postcard(key, bytes)?;
+        Ok(ReportRecord {
+            filed_seq,
+            ..record
+        })
+    }
+}
+
+/// The reports of a hospital filed in one month (in its time zone), in
+/// filing order.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Listing {
+    /// Report ids, oldest first.
+    pub ids: Vec<Uuid>,
+}
+
+lantern_projection::stored_as_postcard!(Listing);
 
 impl ReportRecord {
     /// The grade that stands: the triaged one if triaged.
@@ -152,66 +176,33 @@ impl ReportRecord {
     }
 }
 
-/// Keys: `m/<hospital>/<YYYY-MM>/<filing seq>` report (the month it was
-/// filed in, in the hospital's time zone), `r/<id>` → that key,
-/// `x/<receipt hash>` → id, `z/<hospital>` time zone, `a/<rca id>` → report
-/// ids.
+/// Keys: `r/<id>` report, `l/<hospital>/<YYYY-MM>` the [`Listing`] of the
+/// month it was filed in (in the hospital's time zone), `x/<receipt hash>`
+/// → id, `z/<hospital>` time zone, `a/<rca id>` → report ids.
 ///
-/// A report is stored where its month's listing reads it: a list is one
-/// range scan, filing one takes three inserts, and new reports go to the
-/// end of their hospital-month instead of into random leaves (ids of
-/// imports are not time-ordered), which a rebuild would read and rewrite
-/// for every report. Receipt hashes are random, so a rebuild holds the
-/// receipt index back and writes it in key order at its end
-/// ([`Tx::put_scattered`]).
+/// Filing a report takes two inserts, its record and its receipt: sled's
+/// work is per insert (a node copy, a split every few appends), and a
+/// third, a record under its month with an index from its id, cost a
+/// rebuild a sixth of its time. A month's listing is one value, which a
+/// rebuild keeps decoded and writes once a batch ([`Tx::update`]); a list
+/// reads it and then only the records of the page shown. Ids of imports
+/// are not time-ordered and receipt hashes are random, so a rebuild holds
+/// both back and writes them in key order ([`Tx::put_scattered`]) instead
+/// of into random leaves, which it would read and rewrite for every
+/// report.
 fn report_key(id: Uuid) -> Vec<u8> {
     format!("r/{id}").into_bytes()
 }
-fn record_key(hospital: &str, month: &str, seq: u64) -> Vec<u8> {
-    format!("{}{month}/{seq:020}", month_prefix(hospital)).into_bytes()
-}
-
-/// The filing sequence at the end of a record's key.
-fn filing_seq(key: &[u8]) -> Result<u64, ProjectionError> {
-    key.rsplit(|b| *b == b'/')
-        .next()
-        .and_then(|s| std::str::from_utf8(s).ok())
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| ProjectionError::Corrupt {
-            key: String::from_utf8_lossy(key).into_owned(),
-            message: "a report key ends in its filing sequence".into(),
-        })
-}
-
-/// Where report `id` is stored, if it was filed.
-fn locate(tx: &Tx<'_>, id: Uuid) -> Result<Option<Vec<u8>>, ProjectionError> {
-    tx.get(&report_key(id))
-}
-
-/// The record stored under `key`, with its filing sequence.
-fn record_at(key: &[u8], value: &[u8]) -> Result<ReportRecord, ProjectionError> {
-    let record: ReportRecord = lantern_projection::from_postcard(key, value)?;
-    Ok(ReportRecord {
-        filed_seq: filing_seq(key)?,
-        ..record
-    })
+fn listing_key(hospital: &str, month: &str) -> Vec<u8> {
+    format!("l/{hospital}/{month}").into_bytes()
 }
 
 /// Report `id` as the read model has it.
 pub fn read_report(tx: &Tx<'_>, id: Uuid) -> Result<Option<ReportRecord>, ProjectionError> {
-    let Some(key) = locate(tx, id)? else {
-        return Ok(None);
-    };
-    match tx.get(&key)? {
-        Some(value) => record_at(&key, &value).map(Some),
-        None => Ok(None),
-    }
+    tx.get_stored(&report_key(id))
 }
 fn receipt_key(hash: &str) -> Vec<u8> {
     format!("x/{hash}").into_bytes()
-}
-fn month_prefix(hospital: &str) -> String {
-    format!("m/{hospital}/")
 }
 fn zone_key(hospital: &str) -> Vec<u8> {
     format!("z/{hospital}").into_bytes()
@@ -290,9 +281,10 @@ impl Projector for ReportsProjector {
     }
 
     /// 2: reports under their filing sequence; 3: without descriptions;
-    /// 4: under their month's listing; 5: records in postcard, not JSON.
+    /// 4: under their month's listing; 5: records in postcard, not JSON;
+    /// 6: records under their id, a month's listing one value.
     fn version(&self) -> u32 {
-        5
+        6
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
@@ -318,42 +310,38 @@ impl Projector for ReportsProjector {
                     return Ok(());
                 };
                 let month = today.format("%Y-%m").to_string();
-                let key = record_key(&e.hospital, &month, event.seq);
-                // Receipt hashes scatter over the keys.
+                tx.update(listing_key(&e.hospital, &month), |l: &mut Listing| {
+                    l.ids.push(e.aggregate)
+                })?;
                 let receipt = receipt_key(&f.receipt_hash);
                 let id = lantern_projection::to_json(&receipt, &e.aggregate)?;
                 tx.put_scattered(receipt, id);
-                tx.put(report_key(e.aggregate), key.clone());
-                tx.put_stored(
-                    key,
-                    &ReportRecord {
-                        report_id: e.aggregate,
-                        hospital: e.hospital.clone(),
-                        department: f.department,
-                        occurred_at: f.occurred_at,
-                        grade: f.grade,
-                        category: f.category,
-                        harm: f.harm,
-                        location: f.location,
-                        immediate_actions: f.immediate_actions,
-                        reporter_role: f.reporter_role,
-                        patient_age_band: f.patient_age_band,
-                        filed_on: today,
-                        status: Status::Received,
-                        triage: None,
-                        follow_ups: vec![],
-                        feedback: vec![],
-                        rcas_open: vec![],
-                        rcas_closed: vec![],
-                        lessons: vec![],
-                        filed_seq: event.seq,
-                    },
-                );
+                let record = ReportRecord {
+                    report_id: e.aggregate,
+                    hospital: e.hospital.clone(),
+                    department: f.department,
+                    occurred_at: f.occurred_at,
+                    grade: f.grade,
+                    category: f.category,
+                    harm: f.harm,
+                    location: f.location,
+                    immediate_actions: f.immediate_actions,
+                    reporter_role: f.reporter_role,
+                    patient_age_band: f.patient_age_band,
+                    filed_on: today,
+                    status: Status::Received,
+                    triage: None,
+                    follow_ups: vec![],
+                    feedback: vec![],
+                    rcas_open: vec![],
+                    rcas_closed: vec![],
+                    lessons: vec![],
+                    filed_seq: event.seq,
+                };
+                tx.put_scattered(report_key(e.aggregate), record.encode());
             }
             "report.followed_up" | "report.feedback_posted" | "report.triaged" => {
-                let Some(key) = locate(tx, e.aggregate)? else {
-                    return Ok(());
-                };
+                let key = report_key(e.aggregate);
                 let Some(mut r) = tx.get_stored::<ReportRecord>(&key)? else {
                     return Ok(());
                 };
@@ -394,9 +382,7 @@ impl Projector for ReportsProjector {
                     return Ok(());
                 };
                 for id in &o.report_ids {
-                    let Some(key) = locate(tx, *id)? else {
-                        continue;
-                    };
+                    let key = report_key(*id);
                     if let Some(mut r) = tx.get_stored::<ReportRecord>(&key)? {
                         if !r.rcas_open.contains(&e.aggregate) {
                             r.rcas_open.push(e.aggregate);
@@ -413,9 +399,7 @@ impl Projector for ReportsProjector {
                 };
                 let ids: Vec<Uuid> = tx.get_json(&rca_key(e.aggregate))?.unwrap_or_default();
                 for id in ids {
-                    let Some(key) = locate(tx, id)? else {
-                        continue;
-                    };
+                    let key = report_key(id);
                     if let Some(mut r) = tx.get_stored::<ReportRecord>(&key)? {
                         r.rcas_open.retain(|x| *x != e.aggregate);
                         if !r.rcas_closed.contains(&e.aggregate) {
@@ -520,20 +504,37 @@ impl Reports {
         from: &str,
         to: &str,
     ) -> Result<Vec<ReportRecord>, ApiError> {
-        let prefix = month_prefix(hospital);
-        let start = format!("{prefix}{from}/");
-        let end = format!("{prefix}{to}/\u{10FFFF}");
-        let mut rows = Vec::new();
-        for item in self
-            .handle
-            .db()
-            .range(start.into_bytes()..end.into_bytes())
-            .rev()
-        {
-            let (k, v) = item.map_err(ProjectionError::from)?;
-            rows.push(record_at(&k, &v)?);
+        self.read_records(self.filed(hospital, from, to)?)
+    }
+
+    /// The ids of a hospital's reports filed in months `from..=to`, newest
+    /// first.
+    fn filed(&self, hospital: &str, from: &str, to: &str) -> Result<Vec<Uuid>, ApiError> {
+        let mut ids = Vec::new();
+        if from > to {
+            return Ok(ids);
         }
-        Ok(rows)
+        let months = listing_key(hospital, from)..=listing_key(hospital, to);
+        for item in self.handle.db().range(months).rev() {
+            let (k, v) = item.map_err(ProjectionError::from)?;
+            ids.extend(Listing::decode(&k, &v)?.ids.into_iter().rev());
+        }
+        Ok(ids)
+    }
+
+    /// The records of reports a listing names.
+    fn read_records(&self, ids: Vec<Uuid>) -> Result<Vec<ReportRecord>, ApiError> {
+        let tx = self.tx();
+        ids.into_iter()
+            .map(|id| {
+                read_report(&tx, id)?.ok_or_else(|| {
+                    ApiError::from(ProjectionError::Corrupt {
+                        key: String::from_utf8_lossy(&report_key(id)).into_owned(),
+                        message: "a listed report has no record".into(),
+                    })
+                })
+            })
+            .collect()
     }
 
     /// Page `page` of a hospital's reports filed in months `from..=to`,
@@ -546,7 +547,7 @@ impl Reports {
         page: usize,
         per_page: usize,
     ) -> Result<ReportPage, ApiError> {
-        let all = self.records(hospital, from, to)?;
+        let all = self.filed(hospital, from, to)?;
         let total = all.len();
         let shown = all
             .into_iter()
@@ -554,7 +555,7 @@ impl Reports {
             .take(per_page)
             .collect();
         Ok(ReportPage {
-            rows: self.describe(shown).await?,
+            rows: self.describe(self.read_records(shown)?).await?,
             page,
             per_page,
             total,
@@ -658,12 +659,12 @@ mod tests {
             rcas_open: vec![Uuid::now_v7()],
             rcas_closed: vec![Uuid::now_v7(), Uuid::now_v7()],
             lessons: vec!["双人核对".into(), String::new()],
-            filed_seq: 0,
+            filed_seq: 1 << 40,
         };
         let bytes = record.encode();
-        assert_eq!(ReportRecord::decode(b"m/H1", &bytes).unwrap(), record);
+        assert_eq!(ReportRecord::decode(b"r/1", &bytes).unwrap(), record);
         assert!(matches!(
-            ReportRecord::decode(b"m/H1", &bytes[..bytes.len() - 1]),
+            ReportRecord::decode(b"r/1", &bytes[..bytes.len() - 1]),
             Err(ProjectionError::Corrupt { .. })
         ));
     }
@@ -685,8 +686,36 @@ mod tests {
         let r = report(&db, id);
         assert_eq!(r.filed_on.to_string(), "2026-02-01");
         assert_eq!(r.status, Status::Received);
-        let keys: Vec<_> = db.scan_prefix("m/H1/2026-02/").collect();
-        assert_eq!(keys.len(), 1);
+        assert_eq!(listing(&db, "H1", "2026-02"), [id]);
+        assert_eq!(db.scan_prefix("l/").count(), 1);
+    }
+
+    fn listing(db: &sled::Db, hospital: &str, month: &str) -> Vec<Uuid> {
+        Tx::new(db)
+            .get_stored::<Listing>(&listing_key(hospital, month))
+            .unwrap()
+            .unwrap_or_default()
+            .ids
+    }
+
+    #[test]
+    fn a_month_lists_its_reports_in_filing_order_once_each() {
+        // Ids out of filing order, as an import's are.
+        let (a, b, c) = (Uuid::from_u128(5), Uuid::from_u128(9), Uuid::from_u128(3));
+        let at = "2026-03-01T02:00:00Z";
+        let db = given(&[
+            event(1, "report.filed", b, at, filed("b")),
+            event(2, "report.filed", a, "2026-04-01T02:00:00Z", filed("a")),
+            event(3, "report.filed", c, at, filed("c")),
+            // A second filing of the same report is not a report.
+            event(4, "report.filed", b, at, filed("again")),
+            event(5, "report.followed_up", c, at, json!({"text": "more"})),
+        ]);
+        assert_eq!(listing(&db, "H1", "2026-03"), [b, c]);
+        assert_eq!(listing(&db, "H1", "2026-04"), [a]);
+        assert_eq!(report(&db, b).filed_seq, 1);
+        assert_eq!(report(&db, c).follow_ups.len(), 1);
+        assert_eq!(db.scan_prefix("r/").count(), 3);
     }
 
     #[test]
