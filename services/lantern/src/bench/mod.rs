@@ -20,6 +20,7 @@
 //! slow: the figures are printed and written to `results.json`.
 
 mod child;
+mod cpu;
 mod load;
 mod workload;
 
@@ -140,7 +141,12 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
     let counter = nats
         .pid()
         .and_then(|pid| Fsyncs::start(pid, &scratch.path().join("fsyncs-a.txt")));
+    let meter = cpu::Meter::start(&[
+        ("nats_server", nats.pid()),
+        ("bench", Some(std::process::id())),
+    ]);
     let a = load::raw_publish(&js, Arc::new(msgs), args.concurrency).await;
+    let a_cpu = meter.stop();
     let a_fsyncs = counter.and_then(Fsyncs::stop);
     let light_msgs: Vec<_> = light_items
         .iter()
@@ -195,6 +201,8 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
         "raw_publish_light_p99_ms".into(),
         json!(round(a_light.quantile(0.99), 2)),
     );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    results.insert("raw_publish_cpu".into(), a_cpu.to_json(a.events, cores));
     results.insert(
         "raw_publish_fsyncs_per_event".into(),
         json!(a_fsyncs.map(|n| round(n as f64 / a.events.max(1) as f64, 3))),
@@ -218,6 +226,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
                     .map(|n| round(n as f64 / p.run.events.max(1) as f64, 3))
             ),
         );
+        results.insert(key("cpu"), p.cpu.to_json(p.run.events, cores));
         results.insert(
             key("peak_rss_mb"),
             json!(p.peak_rss_mb.map(|m| round(m, 1))),
@@ -236,7 +245,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BoxError> {
     results.insert(
         "machine".into(),
         json!({
-            "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            "cores": cores,
             "cpu": cpu_model(),
             "nats_server_version": version,
             "sync_interval": lantern_testkit::SYNC_INTERVAL,
@@ -277,6 +286,7 @@ struct IntakePhase {
     run: load::Run,
     light: load::Run,
     fsyncs: Option<u64>,
+    cpu: cpu::Usage,
     peak_rss_mb: Option<f64>,
 }
 
@@ -308,7 +318,13 @@ async fn intake_phase(
     let counter = nats
         .pid()
         .and_then(|pid| Fsyncs::start(pid, &dir.with_extension("fsyncs")));
+    let meter = cpu::Meter::start(&[
+        ("serve", serve.pid()),
+        ("nats_server", nats.pid()),
+        ("bench", Some(std::process::id())),
+    ]);
     let run = load::intake(http, &serve.base, &tokens, items, concurrency).await;
+    let cpu = meter.stop();
     let fsyncs = counter.and_then(Fsyncs::stop);
     // Light load: the projectors have caught up, nothing else is running.
     serve.caught_up(http, 0).await?;
@@ -333,6 +349,7 @@ async fn intake_phase(
         run,
         light,
         fsyncs,
+        cpu,
         peak_rss_mb,
     })
 }
@@ -644,6 +661,32 @@ fn print_table(r: &Value) {
         ),
         "",
     );
+    for (label, key) in [
+        ("  CPU ms per event, raw", "raw_publish_cpu"),
+        ("  CPU ms per event, group", "intake_cpu"),
+        ("  CPU ms per event, single", "intake_single_cpu"),
+    ] {
+        let c = &r[key];
+        let Some(ms) = c["cpu_ms_per_event"].as_object() else {
+            continue;
+        };
+        row(
+            label,
+            ms.iter()
+                .map(|(name, v)| format!("{name} {v}"))
+                .collect::<Vec<_>>()
+                .join(" / "),
+            format!(
+                "ceiling {} /s ({} without bench)",
+                num(&c["cpu_bound_ceiling_per_s"]),
+                num(&c["cpu_bound_ceiling_without_bench_per_s"])
+            ),
+            &format!(
+                "machine busy {}, steal {}",
+                c["machine_busy"], c["machine_steal"]
+            ),
+        );
+    }
     if r.get("raw_read_per_s").is_some() {
         row(
             "C raw read (events/s)",
