@@ -84,6 +84,32 @@ fn bench_runs_end_to_end_and_writes_every_key() {
             );
         }
     }
+    // The CPU each event cost, per process, in A and in both B phases.
+    for (phase, processes) in [
+        ("raw_publish_cpu", &["nats_server", "bench"][..]),
+        ("intake_cpu", &["serve", "nats_server", "bench"][..]),
+        ("intake_single_cpu", &["serve", "nats_server", "bench"][..]),
+    ] {
+        let c = &r[phase];
+        for p in processes {
+            assert!(
+                c["cpu_ms_per_event"][p]
+                    .as_f64()
+                    .is_some_and(|ms| ms >= 0.0),
+                "{phase}.{p}: {c:#}"
+            );
+        }
+        assert!(
+            c["cpu_ms_per_event"]["total"].as_f64().unwrap() > 0.0,
+            "{c:#}"
+        );
+        assert!(
+            c["cpu_bound_ceiling_per_s"].as_f64().unwrap() > 0.0,
+            "{c:#}"
+        );
+        let busy = c["machine_busy"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&busy), "{phase}: {c:#}");
+    }
     let m = &r["machine"];
     assert!(m["cores"].as_u64().unwrap() >= 1);
     assert!(!m["nats_server_version"].as_str().unwrap().is_empty());

@@ -10,32 +10,22 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use procfs::CurrentSI;
 use serde_json::{Value, json};
 
-/// CPU seconds (user + system, all threads) process `pid` has used, from
-/// `/proc/<pid>/stat`; `None` where there is no procfs.
+use super::round;
+
+/// CPU seconds (user + system, all threads) process `pid` has used;
+/// `None` where there is no procfs or no such process.
 pub fn process_s(pid: u32) -> Option<f64> {
-    parse_process_s(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+    let stat = procfs::process::Process::new(i32::try_from(pid).ok()?)
+        .ok()?
+        .stat()
+        .ok()?;
+    Some((stat.utime + stat.stime) as f64 / procfs::ticks_per_second() as f64)
 }
 
-/// utime and stime, fields 14 and 15 of `/proc/<pid>/stat`, in seconds.
-fn parse_process_s(stat: &str) -> Option<f64> {
-    // The command name (field 2) is in parentheses and may hold spaces.
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    let mut fields = after_name.split_whitespace().skip(11);
-    let utime: u64 = fields.next()?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some((utime + stime) as f64 / ticks_per_s())
-}
-
-fn ticks_per_s() -> f64 {
-    // SAFETY: sysconf reads a constant of the system; it has no
-    // preconditions.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if ticks > 0 { ticks as f64 } else { 100.0 }
-}
-
-/// Cumulative time of all cores, in clock ticks, from `/proc/stat`.
+/// Cumulative time of all cores, in clock ticks.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct MachineTicks {
     busy: u64,
@@ -45,26 +35,21 @@ struct MachineTicks {
 
 impl MachineTicks {
     fn now() -> Option<MachineTicks> {
-        parse_machine(&std::fs::read_to_string("/proc/stat").ok()?)
+        procfs::KernelStats::current()
+            .ok()
+            .map(|k| MachineTicks::of(&k.total))
     }
-}
 
-/// The `cpu` line: user nice system idle iowait irq softirq steal (guest
-/// time is already counted in user).
-fn parse_machine(stat: &str) -> Option<MachineTicks> {
-    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
-    let v: Vec<u64> = line
-        .split_whitespace()
-        .skip(1)
-        .take(8)
-        .map(|f| f.parse().ok())
-        .collect::<Option<_>>()?;
-    let [user, nice, system, idle, iowait, irq, softirq, steal] = v.try_into().ok()?;
-    Some(MachineTicks {
-        busy: user + nice + system + irq + softirq,
-        steal,
-        total: user + nice + system + idle + iowait + irq + softirq + steal,
-    })
+    /// Guest time is already counted in user time.
+    fn of(t: &procfs::CpuTime) -> MachineTicks {
+        let busy = t.user + t.nice + t.system + t.irq.unwrap_or(0) + t.softirq.unwrap_or(0);
+        let steal = t.steal.unwrap_or(0);
+        MachineTicks {
+            busy,
+            steal,
+            total: busy + steal + t.idle + t.iowait.unwrap_or(0),
+        }
+    }
 }
 
 /// Measures the CPU time of named processes over a phase.
@@ -128,7 +113,7 @@ pub struct Usage {
 impl Usage {
     /// Milliseconds of CPU per event, per process and in all.
     pub fn ms_per_event(&self, events: u64) -> BTreeMap<String, f64> {
-        let per = |s: f64| round3(s * 1000.0 / events.max(1) as f64);
+        let per = |s: f64| round(s * 1000.0 / events.max(1) as f64, 3);
         let mut out: BTreeMap<String, f64> = self
             .process_s
             .iter()
@@ -158,44 +143,16 @@ impl Usage {
             "cpu_bound_ceiling_per_s": self.ceiling_per_s(events, cores, ""),
             // The bench's clients would be phones, not the server's cores.
             "cpu_bound_ceiling_without_bench_per_s": self.ceiling_per_s(events, cores, "bench"),
-            "machine_busy": self.machine.map(|(busy, _)| round3(busy)),
-            "machine_steal": self.machine.map(|(_, steal)| round3(steal)),
-            "wall_s": round3(self.wall_s),
+            "machine_busy": self.machine.map(|(busy, _)| round(busy, 3)),
+            "machine_steal": self.machine.map(|(_, steal)| round(steal, 3)),
+            "wall_s": round(self.wall_s, 3),
         })
     }
-}
-
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn process_time_is_utime_plus_stime_past_a_name_with_spaces() {
-        // Fields 14 (utime) and 15 (stime) are 250 and 50 ticks.
-        let stat =
-            "4242 (tokio (rt) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 9 0 100 0 0";
-        let s = parse_process_s(stat).unwrap();
-        assert!((s - 300.0 / ticks_per_s()).abs() < 1e-9, "{s}");
-        assert_eq!(parse_process_s("4242 (cut) S 1 2"), None);
-    }
-
-    #[test]
-    fn machine_time_splits_busy_idle_and_steal() {
-        let stat = "cpu  100 5 30 800 20 2 3 40 0 0\ncpu0 50 2 15 400 10 1 1 20 0 0\n";
-        assert_eq!(
-            parse_machine(stat),
-            Some(MachineTicks {
-                busy: 140,
-                steal: 40,
-                total: 1000,
-            })
-        );
-        assert_eq!(parse_machine("cpu0 1 2 3\n"), None);
-    }
 
     #[test]
     fn the_ceiling_is_the_cores_over_the_cpu_an_event_costs() {
@@ -218,8 +175,10 @@ mod tests {
     }
 
     #[test]
-    fn this_process_has_used_some_cpu() {
+    fn this_process_and_the_machine_read_back() {
         assert!(process_s(std::process::id()).is_some_and(|s| s >= 0.0));
-        assert!(MachineTicks::now().is_some_and(|m| m.total > 0));
+        assert_eq!(process_s(u32::MAX), None);
+        let m = MachineTicks::now().expect("/proc/stat");
+        assert!(m.total > 0 && m.busy + m.steal <= m.total, "{m:?}");
     }
 }
