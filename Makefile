@@ -17,6 +17,8 @@ SHELL := bash
 MAKEFLAGS += --no-print-directory
 
 CARGO ?= cargo
+# Where cargo puts binaries: make bench runs two of them.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 NATS := scripts/nats.sh
 # make bench knobs: events through A and B, history sizes for C–F, clients.
 BENCH_EVENTS ?= 20000
@@ -57,7 +59,9 @@ bench: ## Measure throughput, rebuild, query latency and footprint against raw J
 	@nats_bin="$$($(NATS) path)"; \
 	export NATS_SERVER_BIN="$$nats_bin"; \
 	echo "NATS_SERVER_BIN=$$nats_bin ($$($(NATS) version))"; \
-	$(CARGO) run --release -p lantern -- bench --events $(BENCH_EVENTS) --history $(BENCH_HISTORY) \
+	$(CARGO) build --release -p lantern -p lantern-bench; \
+	$(TARGET_DIR)/release/lantern-bench --lantern $(TARGET_DIR)/release/lantern \
+		--events $(BENCH_EVENTS) --history $(BENCH_HISTORY) \
 		--concurrency $(BENCH_CONCURRENCY) $(BENCH_ARGS)
 
 fmt: ## Format all Rust code

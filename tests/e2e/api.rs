@@ -49,7 +49,6 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/rca/{id}/close"),
     ("get", "/healthz"),
     ("get", "/readyz"),
-    ("get", "/metrics"),
     ("get", "/api/v1/openapi.json"),
 ];
 
@@ -164,13 +163,15 @@ async fn openapi_is_valid_and_covers_every_route() {
 async fn trace_context_flows_into_the_event_and_metrics_count() {
     let l = Lantern::start().await;
     let seq = l.hospital("H1", "R1", &["ICU"]).await;
+    let officer = l.officer("H1").await;
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let traceparent = format!("00-{trace_id}-00f067aa0ba902b7-01");
+    // Staff: the caller's trace continues into the stored event.
     let r = l
-        .request(reqwest::Method::POST, "/api/v1/reports", None)
-        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
+        .request(reqwest::Method::POST, "/api/v1/census", Some(&officer))
+        .header("traceparent", &traceparent)
         .json(&serde_json::json!({"hospital": "H1", "department": "ICU",
-            "occurred_at": "2026-01-05T08:00:00+08:00", "grade": "IV", "category": "diet",
-            "harm": "none", "description": "送错饮食，发药前发现"}))
+            "month": "2026-01", "discharges": 100}))
         .send()
         .await
         .unwrap();
@@ -181,7 +182,26 @@ async fn trace_context_flows_into_the_event_and_metrics_count() {
         .as_str()
         .expect("the envelope carries the traceparent");
     assert!(trace.starts_with(&format!("00-{trace_id}-")), "{trace}");
+    assert_eq!(event["type"], "census.recorded");
+    // Anonymous: a fresh root trace; the client's trace id is stored nowhere.
+    let r = l
+        .request(reqwest::Method::POST, "/api/v1/reports", None)
+        .header("traceparent", &traceparent)
+        .json(&serde_json::json!({"hospital": "H1", "department": "ICU",
+            "occurred_at": "2026-01-05T08:00:00+08:00", "grade": "IV", "category": "diet",
+            "harm": "none", "description": "送错饮食，发药前发现"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let payloads = l.stream_payloads().await;
+    let raw = String::from_utf8_lossy(payloads.last().unwrap()).into_owned();
+    let event: Value = serde_json::from_str(&raw).unwrap();
     assert_eq!(event["type"], "report.filed");
+    assert!(
+        !raw.contains(trace_id),
+        "an anonymous client's trace id was stored: {raw}"
+    );
     assert!(seq > 0);
 
     // A refused request counts as a validation failure of its route.
@@ -193,14 +213,10 @@ async fn trace_context_flows_into_the_event_and_metrics_count() {
         )
         .await;
     assert_eq!(s, 422);
-    let text = l
-        .request(reqwest::Method::GET, "/metrics", None)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // /metrics times every filing: never on the public address.
+    let (s, problem) = l.get("/metrics", None).await;
+    assert_eq!(s, 404, "{problem}");
+    let text = l.ops_metrics().await;
     assert!(
         text.contains(r#"lantern_appends_total{event_type="report.filed"} 1"#),
         "{text}"

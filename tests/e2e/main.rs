@@ -7,7 +7,6 @@ mod support;
 mod anonymity;
 mod api;
 mod bad_input;
-mod bench;
 mod critical;
 mod deaths;
 mod faults;

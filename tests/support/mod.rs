@@ -26,6 +26,8 @@ pub struct Lantern {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
     port: u16,
+    /// The operations address's port (`/metrics`).
+    ops_port: u16,
     child: Option<Child>,
     log: PathBuf,
     http: reqwest::Client,
@@ -40,11 +42,13 @@ impl Lantern {
             .tempdir()
             .unwrap();
         let port = lantern_testkit::free_port();
+        let ops_port = lantern_testkit::free_port();
         let log = data.path().join("lantern.log");
         let mut l = Lantern {
             nats,
             base: format!("http://127.0.0.1:{port}"),
             port,
+            ops_port,
             data,
             child: None,
             log,
@@ -74,6 +78,7 @@ impl Lantern {
         c.env("NATS_URL", self.nats.url())
             .env("LANTERN_DATA_DIR", self.data.path().join("var"))
             .env("LANTERN_HTTP_ADDR", format!("127.0.0.1:{}", self.port))
+            .env("LANTERN_OPS_ADDR", format!("127.0.0.1:{}", self.ops_port))
             .env("LANTERN_ADMIN_TOKEN", ADMIN)
             .env("RUST_LOG", "info");
         c
@@ -215,6 +220,18 @@ impl Lantern {
             .await
             .unwrap();
         decode(r).await
+    }
+
+    /// `/metrics`, from the operations address.
+    pub async fn ops_metrics(&self) -> String {
+        self.http
+            .get(format!("http://127.0.0.1:{}/metrics", self.ops_port))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     }
 
     /// The number of events in the stream.

@@ -14,10 +14,10 @@
 
 use std::sync::OnceLock;
 
+use lantern_api::error::{ApiError, FieldError};
+use lantern_api::json::{BODY_LIMIT, decode};
+use lantern_api::scrub::Scrubber;
 use lantern_intake::api::reports::FileReport;
-use lantern_intake::error::{ApiError, FieldError};
-use lantern_intake::json::{BODY_LIMIT, decode};
-use lantern_intake::scrub::Scrubber;
 use lantern_ledger::{LedgerError, SchemaRegistry};
 use serde_json::Value;
 

@@ -8,7 +8,7 @@
 //!
 //! | target | what it fuzzes |
 //! |---|---|
-//! | `scrub` | [`lantern_intake::scrub::Scrubber::scrub`] on any text |
+//! | `scrub` | [`lantern_api::scrub::Scrubber::scrub`] on any text |
 //! | `decode_report` | `json::decode::<FileReport>` on any bytes, then the handler's checks and the schema |
 //! | `schema_validate` | the schema registry on any JSON, for each event type, and what the projectors make of what it accepts |
 //! | `project_directory`, `project_reports`, `project_critical`, `project_rates`, `project_rca`, `project_mortality` | each projector on event sequences with redelivery, commits and crashes |

@@ -12,10 +12,9 @@
 //! - each read model is consistent ([`check_directory`], [`check_reports`],
 //!   [`check_critical`], [`check_rates`]).
 
+use lantern_directory::{DirectoryProjector, HospitalRecord, IdempotencyRecord, TokenRecord};
+use lantern_domain::figures::rate;
 use lantern_intake::critical::{CriticalValue, CriticalValuesProjector};
-use lantern_intake::directory::{
-    DirectoryProjector, HospitalRecord, IdempotencyRecord, TokenRecord,
-};
 use lantern_intake::reports::{Listing, ReportRecord, ReportsProjector, Status, read_report};
 use lantern_ledger::Recorded;
 use lantern_mortality::MortalityProjector;
@@ -23,7 +22,6 @@ use lantern_mortality::death::Death;
 use lantern_projection::{FreshRun, Projector, Sealed, Tx, apply_once, checkpoint, export};
 use lantern_rates::RatesProjector;
 use lantern_rates::api::CriticalValueFigures;
-use lantern_rates::figures::rate;
 use lantern_rates::projector::every_cell;
 use lantern_rca::RcaProjector;
 use lantern_rca::projector::{CaseRecord, ReportInfo};
@@ -387,7 +385,7 @@ pub fn check_rca(db: &sled::Db) {
         );
     }
     for r in &cases {
-        let month = lantern_intake::query::Month::of(r.case.opened_on);
+        let month = lantern_domain::Month::of(r.case.opened_on);
         let today = r.case.opened_on + chrono::TimeDelta::days(400);
         let of_hospital: Vec<_> = cases
             .iter()

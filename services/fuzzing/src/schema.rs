@@ -13,8 +13,8 @@
 //!   ([`check_understood`]). Otherwise a valid event would vanish from the
 //!   read models without a trace.
 
+use lantern_directory::{DirectoryProjector, HospitalRecord, TokenRecord};
 use lantern_intake::critical::{CriticalValue, CriticalValuesProjector, LimitsHistory};
-use lantern_intake::directory::{DirectoryProjector, HospitalRecord, TokenRecord};
 use lantern_intake::reports::{ReportRecord, ReportsProjector, read_report};
 use lantern_ledger::{Envelope, LedgerError, Recorded};
 use lantern_projection::{Projector, Tx, apply_once};

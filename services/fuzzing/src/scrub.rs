@@ -14,7 +14,7 @@
 
 use std::sync::OnceLock;
 
-use lantern_intake::scrub::{PiiKind, Scrubber, marker};
+use lantern_api::scrub::{PiiKind, Scrubber, marker};
 
 const KINDS: [PiiKind; 4] = [
     PiiKind::ResidentId,

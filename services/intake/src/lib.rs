@@ -1,97 +1,43 @@
-//! Lantern's intake: everything that enters the stream through HTTP.
+//! Lantern's intake: the report form, anonymous reports, critical values,
+//! census and the organisation's admin commands — what enters the stream
+//! through HTTP. The HTTP kernel it stands on is `lantern-api`.
 //!
-//! - [`domain`]: grades, harms, categories, roles — closed vocabularies as enums;
-//! - [`json`], [`query`]: request decoding whose every error names the field;
-//! - [`error`]: the one error type and its problem+json mapping;
-//! - [`auth`]: bearer tokens, roles and scopes;
-//! - [`secrets`]: receipts, tokens, hashes;
-//! - [`scrub`]: removing personal data from free text before append;
-//! - [`app`]: shared state and the command path (idempotency, append);
-//! - [`critical`]: the critical-value loop's rules;
-//! - [`directory`], [`reports`], [`critical`]: the intake's read models (projectors);
+//! - [`reports`]: the reports read model and its query facade ([`reports::Reports`]);
+//! - [`critical`]: the critical-value loop — rules (decide/apply), projector, queries;
+//! - [`state`]: [`Intake`], the kernel plus those read models;
 //! - [`api`]: the endpoints; [`router`] puts them together.
 
 pub mod api;
-pub mod app;
-pub mod auth;
 pub mod critical;
-pub mod directory;
-pub mod domain;
-pub mod error;
-pub mod ids;
-pub mod json;
-pub mod metrics;
-pub mod query;
 pub mod reports;
-pub mod scrub;
-pub mod secrets;
+pub mod state;
 
 use std::path::Path;
 use std::sync::Arc;
 
-use lantern_ledger::Ledger;
-use lantern_projection::{Handle, Runner, open_or_reset};
+use lantern_api::Kernel;
+use lantern_projection::{ProjectionError, Runner, runner_in};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub use app::Intake;
-pub use error::{ApiError, FieldError, Problem};
+pub use state::Intake;
 
-/// What the intake needs to start.
-pub struct IntakeConfig {
-    /// The admin token (`LANTERN_ADMIN_TOKEN`).
-    pub admin_token: String,
-    /// Secret for derived receipts and tokens.
-    pub secret: secrets::ServerSecret,
-    /// Where the read models live.
-    pub data_dir: std::path::PathBuf,
-}
-
-/// The intake's state and the runners of its projectors (to be spawned).
-pub fn build(
-    ledger: Ledger,
-    config: IntakeConfig,
-    metrics: Arc<metrics::Metrics>,
-) -> Result<(Intake, Vec<Runner>), lantern_projection::ProjectionError> {
-    let (dir_runner, dir_handle) = runner(
+/// The intake's state over `kernel`, and the runners of its projectors
+/// (reports, critical values; to be spawned), their databases in `data_dir`.
+pub fn build(kernel: Kernel, data_dir: &Path) -> Result<(Intake, Vec<Runner>), ProjectionError> {
+    let ledger = kernel.ledger.clone();
+    let (rep_runner, rep_handle) =
+        runner_in(&ledger, data_dir, Arc::new(reports::ReportsProjector))?;
+    let (cv_runner, cv_handle) = runner_in(
         &ledger,
-        &config.data_dir,
-        Arc::new(directory::DirectoryProjector),
-    )?;
-    let (rep_runner, rep_handle) = runner(
-        &ledger,
-        &config.data_dir,
-        Arc::new(reports::ReportsProjector),
-    )?;
-    let (cv_runner, cv_handle) = runner(
-        &ledger,
-        &config.data_dir,
+        data_dir,
         Arc::new(critical::CriticalValuesProjector),
     )?;
-    let directory = directory::Directory::new(dir_handle, ledger.clone());
     let app = Intake {
-        auth: auth::Auth::new(directory.clone(), config.admin_token),
-        reports: reports::Reports::new(rep_handle, ledger.clone()),
+        reports: reports::Reports::new(rep_handle, ledger),
         critical_values: critical::CriticalValues::new(cv_handle),
-        directory,
-        ledger,
-        secret: config.secret,
-        scrubber: Arc::new(scrub::Scrubber::new()),
-        metrics,
+        kernel,
     };
-    Ok((app, vec![dir_runner, rep_runner, cv_runner]))
-}
-
-/// A runner for `projector` on its database under `data_dir`.
-pub fn runner(
-    ledger: &Ledger,
-    data_dir: &Path,
-    projector: Arc<dyn lantern_projection::Projector>,
-) -> Result<(Runner, Handle), lantern_projection::ProjectionError> {
-    let db = open_or_reset(
-        projector.as_ref(),
-        &data_dir.join(format!("{}.sled", projector.name())),
-    )?;
-    Runner::new(ledger.clone(), projector, db)
+    Ok((app, vec![rep_runner, cv_runner]))
 }
 
 /// The intake's routes, with their OpenAPI description.

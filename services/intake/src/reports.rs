@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::{AgeBand, Category, Grade, Harm, ReporterRole};
-use crate::error::ApiError;
+use lantern_api::error::ApiError;
+use lantern_domain::vocab::{AgeBand, Category, Grade, Harm, ReporterRole};
+use lantern_domain::zone::zone;
 
 /// Where a report stands, as its reporter sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -209,13 +210,6 @@ fn zone_key(hospital: &str) -> Vec<u8> {
 }
 fn rca_key(id: Uuid) -> Vec<u8> {
     format!("a/{id}").into_bytes()
-}
-
-/// The time zone months and days are counted in for a hospital; falls back
-/// to Asia/Shanghai (the design's default) for an unknown name.
-pub fn zone(name: Option<&str>) -> chrono_tz::Tz {
-    name.and_then(|n| n.parse().ok())
-        .unwrap_or(chrono_tz::Asia::Shanghai)
 }
 
 /// The reports projector.
@@ -572,13 +566,13 @@ impl Reports {
                 let filed = self.ledger.get(record.filed_seq).await?;
                 let e = &filed.envelope;
                 if e.aggregate != record.report_id || e.event_type != "report.filed" {
-                    return Err(ApiError::Internal(format!(
+                    return Err(ApiError::internal(format!(
                         "sequence {} is not the filing of report {}",
                         record.filed_seq, record.report_id
                     )));
                 }
                 let Description { description } = e.data.parse().map_err(|err| {
-                    ApiError::Internal(format!("filing of report {}: {err}", record.report_id))
+                    ApiError::internal(format!("filing of report {}: {err}", record.report_id))
                 })?;
                 Ok(Report {
                     record,

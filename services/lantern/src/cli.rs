@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use lantern_intake::secrets::ServerSecret;
+use lantern_api::secrets::ServerSecret;
 use lantern_ledger::{Ledger, SchemaRegistry, StreamSettings};
 use lantern_projection::Projector;
 
-use crate::serve::{self, Services};
+use crate::serve;
 
 /// Lantern: non-punitive adverse-event and critical-value reporting.
 #[derive(Parser)]
@@ -24,15 +24,6 @@ pub struct Cli {
 enum Command {
     /// Every service and projector in one process, on one port.
     Serve(ServeArgs),
-    /// The intake alone: form, reports, organisation, census.
-    Intake(ServeArgs),
-    /// The rates projector and query API alone.
-    Rates(ServeArgs),
-    /// The death-case reviews alone.
-    Mortality(ServeArgs),
-    /// The root-cause analyses alone (with the directory and reports read
-    /// models they read).
-    Rca(ServeArgs),
     /// Drop a projector's read model and replay the stream into a new one.
     Rebuild {
         /// directory, reports, critical_values, rates, rca or mortality.
@@ -55,9 +46,6 @@ enum Command {
     },
     /// List the projectors.
     Projectors,
-    /// Measure speed against raw JetStream on this machine (starts its own
-    /// nats-server); prints a table and writes JSON.
-    Bench(crate::bench::BenchArgs),
 }
 
 /// Where events and read models live.
@@ -86,6 +74,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "LANTERN_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: SocketAddr,
+    /// Operations address (`/metrics`); never the public one.
+    #[arg(long, env = "LANTERN_OPS_ADDR", default_value = "127.0.0.1:9464")]
+    pub ops_addr: SocketAddr,
     /// The administrator's bearer token.
     #[arg(long, env = "LANTERN_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: String,
@@ -132,7 +123,7 @@ pub async fn ledger(store: &StoreArgs) -> Result<Ledger, Box<dyn std::error::Err
 /// Every projector, by name.
 pub fn projectors() -> Vec<Arc<dyn Projector>> {
     vec![
-        Arc::new(lantern_intake::directory::DirectoryProjector),
+        Arc::new(lantern_directory::DirectoryProjector),
         Arc::new(lantern_intake::reports::ReportsProjector),
         Arc::new(lantern_intake::critical::CriticalValuesProjector),
         Arc::new(lantern_rates::RatesProjector),
@@ -161,11 +152,7 @@ impl Cli {
     /// Runs the command.
     pub async fn run(self) -> Result<(), Box<dyn std::error::Error>> {
         match self.command {
-            Command::Serve(args) => serve::run(args, Services::ALL).await,
-            Command::Intake(args) => serve::run(args, Services::INTAKE).await,
-            Command::Rates(args) => serve::run(args, Services::RATES).await,
-            Command::Mortality(args) => serve::run(args, Services::MORTALITY).await,
-            Command::Rca(args) => serve::run(args, Services::RCA).await,
+            Command::Serve(args) => serve::run(args).await,
             Command::Rebuild {
                 projector: name,
                 into,
@@ -196,7 +183,6 @@ impl Cli {
                 lantern_projection::export(&db, &mut stdout.lock())?;
                 Ok(())
             }
-            Command::Bench(args) => crate::bench::run(args).await,
             Command::Projectors => {
                 for p in projectors() {
                     println!("{}", p.name());

@@ -1,7 +1,6 @@
 //! `lantern`: run any of Lantern's services alone, or all of them in one
 //! process on one port (`lantern serve`), and maintain the read models.
 
-mod bench;
 mod cli;
 mod ops;
 mod serve;

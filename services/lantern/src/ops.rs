@@ -1,4 +1,5 @@
-//! Operations: `/healthz`, `/readyz`, `/metrics`, `/api/v1/openapi.json`.
+//! Operations: `/healthz`, `/readyz`, `/api/v1/openapi.json` on the public
+//! address; `/metrics` on the operations address only.
 
 use std::sync::Arc;
 
@@ -6,8 +7,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use lantern_intake::ApiError;
-use lantern_intake::metrics::Metrics;
+use lantern_api::ApiError;
+use lantern_api::metrics::Metrics;
 use lantern_ledger::Ledger;
 use lantern_projection::Handle;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -169,9 +170,8 @@ pub async fn readyz(State(ops): State<Ops>) -> Response {
 }
 
 /// Prometheus text: appends, validation failures, projector position and
-/// lag, group commit's batches.
-#[utoipa::path(get, path = "/metrics", tag = "ops",
-    responses((status = 200, content_type = "text/plain", description = "Prometheus text exposition")))]
+/// lag, group commit's batches. Served only on the operations address: its
+/// counters time every filing (DESIGN "Operations", "Anonymity rules").
 pub async fn metrics(State(ops): State<Ops>) -> Result<Response, ApiError> {
     let last = ops.ledger.last_sequence().await.ok();
     if let Some(last) = last {
@@ -204,7 +204,7 @@ pub async fn metrics(State(ops): State<Ops>) -> Result<Response, ApiError> {
     }
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &ops.registry)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -213,12 +213,18 @@ pub async fn metrics(State(ops): State<Ops>) -> Result<Response, ApiError> {
     Ok(response)
 }
 
-/// The routes of the operations endpoints.
+/// The public operations endpoints: health and readiness.
 pub fn router(ops: Ops) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(readyz))
-        .routes(routes!(metrics))
+        .with_state(ops)
+}
+
+/// The operations address's routes (`LANTERN_OPS_ADDR`): `/metrics`.
+pub fn ops_router(ops: Ops) -> axum::Router {
+    axum::Router::new()
+        .route("/metrics", axum::routing::get(metrics))
         .with_state(ops)
 }
 

@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use lantern_intake::metrics::Metrics;
-use lantern_intake::{IntakeConfig, json::BODY_LIMIT};
-use lantern_projection::{Handle, Runner};
+use lantern_api::Kernel;
+use lantern_api::json::BODY_LIMIT;
+use lantern_api::metrics::Metrics;
+use lantern_directory::Directory;
+use lantern_projection::{Handle, Runner, runner_in};
 use tokio::sync::watch;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -15,60 +17,11 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::cli::{ServeArgs, ledger};
 use crate::ops::{self, Ops};
 
-/// Which services a process runs.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Services {
-    intake: bool,
-    rates: bool,
-    rca: bool,
-    mortality: bool,
-}
-
-impl Services {
-    /// Everything (`lantern serve`).
-    pub const ALL: Services = Services {
-        intake: true,
-        rates: true,
-        rca: true,
-        mortality: true,
-    };
-    /// The intake alone.
-    pub const INTAKE: Services = Services {
-        intake: true,
-        rates: false,
-        rca: false,
-        mortality: false,
-    };
-    /// The rates alone (with the directory, for authentication).
-    pub const RATES: Services = Services {
-        intake: false,
-        rates: true,
-        rca: false,
-        mortality: false,
-    };
-    /// The root-cause analyses alone (with the directory, for
-    /// authentication, and the reports, which an analysis is opened on).
-    pub const RCA: Services = Services {
-        intake: false,
-        rates: false,
-        rca: true,
-        mortality: false,
-    };
-    /// The death-case reviews and the monthly pack alone (with the read
-    /// models the pack draws on).
-    pub const MORTALITY: Services = Services {
-        intake: false,
-        rates: false,
-        rca: false,
-        mortality: true,
-    };
-}
-
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Lantern", description = "Non-punitive adverse-event and critical-value reporting (DESIGN.md, HTTP API v1)"),
     modifiers(&BearerAuth),
-    components(schemas(lantern_intake::Problem, lantern_intake::FieldError)),
+    components(schemas(lantern_api::Problem, lantern_api::FieldError)),
     tags(
         (name = "reports", description = "Anonymous reports, receipts, triage, feedback"),
         (name = "admin", description = "Hospitals, departments, tokens"),
@@ -97,125 +50,119 @@ impl utoipa::Modify for BearerAuth {
 }
 
 /// Builds the whole application: the router (with the OpenAPI document it
-/// serves) and the projector runners to spawn.
-pub async fn build(
-    args: &ServeArgs,
-    services: Services,
-) -> Result<(Router, Vec<Runner>), Box<dyn std::error::Error>> {
+/// serves), the operations router (`/metrics`, never on the public
+/// address) and the projector runners to spawn.
+pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> {
     if args.admin_token.trim().is_empty() {
         return Err("LANTERN_ADMIN_TOKEN is empty: set an admin token".into());
     }
     std::fs::create_dir_all(&args.store.data_dir)?;
+    let data = args.store.data_dir.as_path();
     let ledger = ledger(&args.store).await?;
     let metrics = Arc::new(Metrics::default());
-    let (intake, mut runners) = lantern_intake::build(
-        ledger.clone(),
-        IntakeConfig {
-            admin_token: args.admin_token.clone(),
-            secret: args.secret()?,
-            data_dir: args.store.data_dir.clone(),
-        },
-        metrics.clone(),
-    )?;
-    // What each service reads: the rca service checks the reports an
-    // analysis names; the monthly pack reads reports, rates and analyses.
-    let needs_reports = services.intake || services.rca || services.mortality;
-    let needs_rates = services.rates || services.mortality;
-    let needs_rca = services.rca || services.mortality;
-    runners.retain(|r| match r.name() {
-        "reports" => needs_reports,
-        "critical_values" => services.intake,
-        _ => true,
-    });
-    let mut handles: Vec<Handle> = vec![intake.directory.handle().clone()];
-    if needs_reports {
-        handles.push(intake.reports.handle().clone());
-    }
-    let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi());
-    if services.intake {
-        handles.push(intake.critical_values.handle().clone());
-        api = api.merge(lantern_intake::router(intake.clone()));
-    }
+    let mut runners = Vec::new();
+    let mut handles: Vec<Handle> = Vec::new();
     let mut projector =
         |p: Arc<dyn lantern_projection::Projector>| -> Result<Handle, Box<dyn std::error::Error>> {
-            let (runner, handle) = lantern_intake::runner(&ledger, &args.store.data_dir, p)?;
+            let (runner, handle) = runner_in(&ledger, data, p)?;
             runners.push(runner);
             handles.push(handle.clone());
             Ok(handle)
         };
-    let rates = needs_rates
-        .then(|| projector(Arc::new(lantern_rates::RatesProjector)))
-        .transpose()?;
-    let rca = needs_rca
-        .then(|| projector(Arc::new(lantern_rca::RcaProjector)))
-        .transpose()?;
-    let mortality = services
-        .mortality
-        .then(|| projector(Arc::new(lantern_mortality::MortalityProjector)))
-        .transpose()?;
-    let rates_query = match (services.rates, &rates) {
-        (true, Some(handle)) => Some(lantern_rates::Rates::new(
-            handle.clone(),
-            intake.auth.clone(),
-            args.k,
-        )),
-        _ => None,
+    let directory = projector(Arc::new(lantern_directory::DirectoryProjector))?;
+    let rates = projector(Arc::new(lantern_rates::RatesProjector))?;
+    let rca = projector(Arc::new(lantern_rca::RcaProjector))?;
+    let mortality = projector(Arc::new(lantern_mortality::MortalityProjector))?;
+    let kernel = Kernel::new(
+        ledger.clone(),
+        Directory::new(directory, ledger.clone()),
+        args.admin_token.clone(),
+        args.secret()?,
+        metrics.clone(),
+    );
+    let (intake, intake_runners) = lantern_intake::build(kernel.clone(), data)?;
+    handles.push(intake.reports.handle().clone());
+    handles.push(intake.critical_values.handle().clone());
+    runners.extend(intake_runners);
+
+    let rates = lantern_rates::Rates::new(rates, kernel.auth.clone(), args.k);
+    let cases = lantern_rca::Cases::new(rca.clone(), ledger.clone());
+    let rca = lantern_rca::Rca::new(kernel.clone(), intake.reports.clone(), rca);
+    let mortality = lantern_mortality::Mortality {
+        kernel: kernel.clone(),
+        handle: mortality,
+        rca: cases.clone(),
     };
-    if let Some(r) = &rates_query {
-        api = api.merge(lantern_rates::router(r.clone()));
-    }
-    let rca_service = match (services.rca, &rca) {
-        (true, Some(handle)) => Some(lantern_rca::Rca::new(intake.clone(), handle.clone())),
-        _ => None,
+    let meeting = lantern_meeting::Meeting {
+        kernel: kernel.clone(),
+        deaths: mortality.clone(),
+        rates: rates.clone(),
+        reports: intake.reports.clone(),
+        rca: cases,
     };
-    if let Some(r) = &rca_service {
-        api = api.merge(lantern_rca::router(r.clone()));
-    }
-    let mortality_service = match (mortality, rates, rca) {
-        (Some(handle), Some(rates), Some(rca)) => Some(lantern_mortality::Mortality {
-            intake: intake.clone(),
-            handle,
-            rates,
-            rca: lantern_rca::Cases::new(rca, ledger.clone()),
-            k: args.k,
-        }),
-        _ => None,
-    };
-    if let Some(m) = &mortality_service {
-        api = api.merge(lantern_mortality::router(m.clone()));
-    }
+
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(lantern_intake::router(intake.clone()))
+        .merge(lantern_rates::router(rates.clone()))
+        .merge(lantern_rca::router(rca.clone()))
+        .merge(lantern_mortality::router(mortality.clone()))
+        .merge(lantern_meeting::router(meeting.clone()));
     let ops = Ops::new(ledger, handles, metrics.clone(), args.ready_lag);
-    api = api.merge(ops::router(ops));
+    let api = api.merge(ops::router(ops.clone()));
     let (router, openapi) = api.split_for_parts();
     // The staff pages are HTML, not API: merged after the OpenAPI document
-    // is taken, on the same port, with the intake (they write through it).
-    let router = if services.intake {
-        let mut web = lantern_web::Web::new(intake.clone(), rates_query);
-        if let Some(r) = rca_service {
-            web = web.with_rca(r);
-        }
-        if let Some(m) = mortality_service {
-            web = web.with_mortality(m);
-        }
-        router.merge(lantern_web::router(web))
-    } else {
-        router
-    };
+    // is taken, on the same port.
+    let web = lantern_web::Web::new(intake, Some(rates))
+        .with_rca(rca)
+        .with_mortality(mortality)
+        .with_meeting(meeting);
     let router = router
+        .merge(lantern_web::router(web))
         .merge(ops::openapi_router(openapi))
         .layer(axum::middleware::from_fn_with_state(
             metrics,
-            lantern_intake::metrics::count_failures,
+            lantern_api::metrics::count_failures,
         ))
         .layer(axum::middleware::from_fn(crate::telemetry::http_span))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
-    Ok((router, runners))
+    Ok(App {
+        router,
+        ops: ops::ops_router(ops),
+        runners,
+    })
+}
+
+/// The application, built: what `run` serves, and what a test serves on
+/// listeners it bound itself (port 0).
+pub struct App {
+    /// The public router: form, API, staff web, health.
+    pub router: Router,
+    /// The operations router: `/metrics`.
+    pub ops: Router,
+    /// The projector runners, to be spawned.
+    pub runners: Vec<Runner>,
 }
 
 /// Runs until SIGINT or SIGTERM, then stops taking requests, lets the
 /// projectors finish their batch, and exits.
-pub async fn run(args: ServeArgs, services: Services) -> Result<(), Box<dyn std::error::Error>> {
-    let (router, runners) = build(&args, services).await?;
+pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = tokio::net::TcpListener::bind(args.http_addr).await?;
+    let ops_listener = tokio::net::TcpListener::bind(args.ops_addr).await?;
+    serve(&args, listener, ops_listener).await
+}
+
+/// Serves the application on listeners the caller bound (tests bind port
+/// 0 and read the port back) until SIGINT or SIGTERM.
+pub async fn serve(
+    args: &ServeArgs,
+    listener: tokio::net::TcpListener,
+    ops_listener: tokio::net::TcpListener,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let App {
+        router,
+        ops,
+        runners,
+    } = build(args).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
     for runner in runners {
@@ -228,11 +175,20 @@ pub async fn run(args: ServeArgs, services: Services) -> Result<(), Box<dyn std:
                 .await;
         }));
     }
-    let listener = tokio::net::TcpListener::bind(args.http_addr).await?;
-    tracing::info!(addr = %listener.local_addr()?, "lantern listening");
+    tracing::info!(addr = %listener.local_addr()?, ops = %ops_listener.local_addr()?, "lantern listening");
+    let (ops_stop_tx, mut ops_stop_rx) = watch::channel(false);
+    let ops_task = tokio::spawn(async move {
+        axum::serve(ops_listener, ops)
+            .with_graceful_shutdown(async move {
+                let _ = ops_stop_rx.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    let _ = ops_stop_tx.send(true);
+    let _ = ops_task.await;
     let _ = stop_tx.send(true);
     for t in tasks {
         let _ = t.await;

@@ -55,7 +55,10 @@ pub fn init() -> Result<Telemetry, Box<dyn std::error::Error>> {
     Ok(Telemetry(provider))
 }
 
-/// A span per request, child of the caller's `traceparent` if it sent one.
+/// A span per request: child of the caller's `traceparent` only when the
+/// caller is staff (sends a bearer token). An anonymous request — a
+/// clinician's report, a receipt — starts a fresh root trace, so no trace id
+/// a proxy logged beside an address can be joined to what it stored.
 pub async fn http_span(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
@@ -63,9 +66,13 @@ pub async fn http_span(req: Request, next: Next) -> Response {
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
     let span = tracing::info_span!("http.request", method = %req.method(), route = %route, status = tracing::field::Empty);
+    let staff = req
+        .headers()
+        .contains_key(axum::http::header::AUTHORIZATION);
     let traceparent = req
         .headers()
         .get("traceparent")
+        .filter(|_| staff)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     lantern_ledger::trace::set_parent(&span, traceparent.as_deref());

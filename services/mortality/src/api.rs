@@ -5,15 +5,16 @@ use axum::Json;
 use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use lantern_intake::api::reports::{check_text, check_time};
-use lantern_intake::api::{Appended, CommandErrors, QueryErrors, created};
-use lantern_intake::app::{IdempotencyKey, Intake};
-use lantern_intake::auth::{Auth, Principal};
-use lantern_intake::directory::HospitalRecord;
-use lantern_intake::domain::{AgeBand, Role};
-use lantern_intake::json::ValidJson;
-use lantern_intake::query::{After, Month, ValidQuery, wait_after};
-use lantern_intake::{ApiError, FieldError};
+use lantern_api::auth::{Auth, Principal};
+use lantern_api::checks::{check_text, check_time};
+use lantern_api::json::ValidJson;
+use lantern_api::query::{After, ValidQuery, wait_after};
+use lantern_api::responses::{Appended, CommandErrors, QueryErrors, created};
+use lantern_api::{ApiError, FieldError};
+use lantern_api::{AppendError, IdempotencyKey, Kernel};
+use lantern_directory::HospitalRecord;
+use lantern_domain::Month;
+use lantern_domain::vocab::{AgeBand, Role};
 use lantern_ledger::{AggregateKind, Expect, NewEvent};
 use lantern_projection::{Handle, ProjectionError, Tx};
 use serde::{Deserialize, Serialize};
@@ -31,16 +32,12 @@ use crate::projector::{death_key, month_prefix};
 /// State of the mortality API.
 #[derive(Clone)]
 pub struct Mortality {
-    /// The intake (ledger, directory, reports, command path).
-    pub intake: Intake,
+    /// The HTTP kernel (ledger, directory, command path).
+    pub kernel: Kernel,
     /// The mortality read model.
     pub handle: Handle,
-    /// The rates read model (reporting rate, critical values).
-    pub rates: Handle,
-    /// The root-cause analyses.
+    /// The root-cause analyses a review may link.
     pub rca: lantern_rca::Cases,
-    /// Small-cell threshold for QC centres.
-    pub k: u64,
 }
 
 /// A root-cause analysis linked to a death, as its trail shows it.
@@ -110,7 +107,7 @@ impl Mortality {
 
 impl FromRef<Mortality> for Auth {
     fn from_ref(m: &Mortality) -> Auth {
-        m.intake.auth.clone()
+        m.kernel.auth.clone()
     }
 }
 
@@ -131,14 +128,13 @@ pub fn router(m: Mortality) -> OpenApiRouter {
         .routes(routes!(add_review))
         .routes(routes!(add_autopsy))
         .routes(routes!(close_death))
-        .routes(routes!(crate::meeting::meeting_pack))
         .with_state(m)
 }
 
 /// Today in a time zone.
 pub fn today(timezone: &str) -> NaiveDate {
     Utc::now()
-        .with_timezone(&lantern_intake::reports::zone(Some(timezone)))
+        .with_timezone(&lantern_domain::zone::zone(Some(timezone)))
         .date_naive()
 }
 
@@ -230,7 +226,7 @@ pub async fn record_death(
     key: IdempotencyKey,
     ValidJson(body): ValidJson<RecordDeath>,
 ) -> Result<(StatusCode, Json<DeathRecorded>), ApiError> {
-    let app = &m.intake;
+    let app = &m.kernel;
     let hospital = app
         .staff_hospital(
             &principal,
@@ -270,7 +266,7 @@ pub async fn record_death(
     let event = NewEvent {
         event_type: "death.recorded",
         version: 1,
-        aggregate: Uuid::now_v7(),
+        aggregate: lantern_domain::ids::random(),
         hospital: hospital.code,
         data: json!({"department": body.department, "admitted_at": body.admitted_at.to_rfc3339(),
             "died_at": body.died_at.to_rfc3339(), "age_band": body.age_band,
@@ -308,11 +304,11 @@ async fn step(
         Step::Close => ("death.review_closed", json!({})),
     };
     let idem = key.scoped(&hospital, &format!("{event_type} {id}"));
-    if let Some(first) = m.intake.replayed(idem.as_deref(), event_type).await? {
+    if let Some(first) = m.kernel.replayed(idem.as_deref(), event_type).await? {
         return Ok(created(Appended { seq: first.seq }));
     }
     let last = m
-        .intake
+        .kernel
         .ledger
         .last_of(&hospital, AggregateKind::Death, id)
         .await?
@@ -336,14 +332,14 @@ async fn step(
         data,
     };
     let committed = m
-        .intake
+        .kernel
         .append(event, Expect::LastAt(last.seq), idem.as_deref())
         .await
         .map_err(|e| match e {
-            ApiError::Conflict(_) => {
+            AppendError::Conflict(_) => {
                 ApiError::Conflict("this death's trail changed meanwhile; reload it".into())
             }
-            other => other,
+            other => other.into(),
         })?;
     Ok(created(Appended { seq: committed.seq }))
 }
@@ -379,7 +375,7 @@ pub async fn add_review(
     }
     let mut review = body;
     for d in &mut review.defects {
-        d.text = m.intake.scrub(d.text.trim());
+        d.text = m.kernel.scrub(d.text.trim());
     }
     step(&m, &principal, id, &key, Step::Review(review)).await
 }
@@ -402,7 +398,7 @@ pub async fn add_autopsy(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let findings = m.intake.scrub(body.findings.trim());
+    let findings = m.kernel.scrub(body.findings.trim());
     step(
         &m,
         &principal,
@@ -568,7 +564,7 @@ pub async fn readable(
 ) -> Result<HospitalRecord, ApiError> {
     principal.require(&[Role::SafetyOfficer, Role::QcCentre])?;
     let h = m
-        .intake
+        .kernel
         .directory
         .hospital(code)
         .await?
@@ -593,7 +589,7 @@ pub async fn get_death(
     let not_found = || ApiError::NotFound(format!("no death {id}"));
     let d = m.death(id)?.ok_or_else(not_found)?;
     let h = m
-        .intake
+        .kernel
         .directory
         .hospital(&d.hospital)
         .await?

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use lantern_intake::domain::AgeBand;
+use lantern_domain::vocab::AgeBand;
 
 /// Days within which a review is due (the rule says one week).
 pub const REVIEW_DAYS: i64 = 7;
@@ -163,7 +163,7 @@ pub enum State {
 
 impl Death {
     fn zone(&self) -> chrono_tz::Tz {
-        lantern_intake::reports::zone(Some(&self.timezone))
+        lantern_domain::zone::zone(Some(&self.timezone))
     }
 
     /// The calendar date of an instant in the hospital's time zone.

@@ -23,7 +23,7 @@ pub mod store;
 pub mod tx;
 
 pub use runner::{Handle, Runner, apply_once, run_until_caught_up};
-pub use store::{export, open_or_reset, rebuild, version};
+pub use store::{export, open_or_reset, rebuild, runner_in, version};
 pub use tx::{FreshRun, Sealed, Stored, Tx, from_json, from_postcard, to_json, to_postcard};
 
 use lantern_ledger::{AggregateKind, Recorded};

@@ -158,3 +158,17 @@ pub fn export(db: &sled::Db, out: &mut impl Write) -> Result<(), ProjectionError
     }
     Ok(())
 }
+
+/// A runner for `projector` on its database `<data_dir>/<name>.sled`,
+/// opened (or rebuilt when damaged or of another layout version) first.
+pub fn runner_in(
+    ledger: &Ledger,
+    data_dir: &Path,
+    projector: Arc<dyn Projector>,
+) -> Result<(crate::Runner, crate::Handle), ProjectionError> {
+    let db = open_or_reset(
+        projector.as_ref(),
+        &data_dir.join(format!("{}.sled", projector.name())),
+    )?;
+    crate::Runner::new(ledger.clone(), projector, db)
+}

@@ -5,20 +5,21 @@ use std::sync::LazyLock;
 
 use axum::Json;
 use axum::extract::{FromRef, State};
-use lantern_intake::api::QueryErrors;
-use lantern_intake::auth::{Auth, Principal};
-use lantern_intake::domain::{Category, Grade, Role};
-use lantern_intake::query::{Month, ValidQuery, wait_after};
-use lantern_intake::{ApiError, FieldError};
+use lantern_api::auth::{Auth, Principal};
+use lantern_api::query::{ValidQuery, wait_after};
+use lantern_api::responses::QueryErrors;
+use lantern_api::{ApiError, FieldError};
+use lantern_domain::Month;
+use lantern_domain::vocab::{Category, Grade, Role};
 use lantern_projection::{Handle, ProjectionError, Tx};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::figures::{rate, suppress};
 use crate::projector::{
     CategoryCounts, Cell, CriticalValueCounts, HospitalInfo, department_prefix,
 };
+use lantern_domain::figures::{rate, suppress};
 
 /// The national target: more than 2.5 voluntary reports per 100 discharges.
 pub const TARGET_PER_100_DISCHARGES: f64 = 2.5;
@@ -38,6 +39,33 @@ impl Rates {
     /// The API over a running rates projector; `k` is the suppression threshold.
     pub fn new(handle: Handle, auth: Auth, k: u64) -> Rates {
         Rates { handle, auth, k }
+    }
+
+    /// The projector's handle, for read-your-writes (`?after=`).
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// The small-cell threshold.
+    pub fn k(&self) -> u64 {
+        self.k
+    }
+
+    /// A hospital's counters from month `from` to `to` (inclusive), as
+    /// (month, department, cell): what the monthly pack sums. The other
+    /// contexts read the rates through this, never through its database.
+    pub fn cells(
+        &self,
+        hospital: &str,
+        from: Month,
+        to: Month,
+    ) -> Result<Vec<(String, String, Cell)>, ProjectionError> {
+        crate::projector::cells(
+            self.handle.db(),
+            hospital,
+            &from.to_string(),
+            &to.to_string(),
+        )
     }
 }
 

@@ -5,12 +5,11 @@
 //!
 //! - [`projector`]: counters per hospital, month and department, kept so a
 //!   query reads O(months × departments), never O(events);
-//! - [`figures`]: the formulas — rounding, rates, small-cell suppression;
-//! - [`api`]: `GET /api/v1/rates`.
+//! - [`api`]: `GET /api/v1/rates` and [`Rates`], the query facade other
+//!   contexts read through. The formulas live in `lantern_domain::figures`.
 
 pub mod api;
-pub mod figures;
 pub mod projector;
 
 pub use api::{Rates, router};
-pub use projector::RatesProjector;
+pub use projector::{Cell, CriticalValueCounts, RatesProjector};

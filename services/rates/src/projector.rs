@@ -13,9 +13,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use lantern_domain::vocab::{Category, Grade};
+use lantern_domain::zone::zone;
 use lantern_intake::critical::{self, Limits, LimitsHistory, limits_at, within};
-use lantern_intake::domain::{Category, Grade};
-use lantern_intake::reports::zone;
 use lantern_ledger::{AggregateKind, Recorded};
 use lantern_projection::{ProjectionError, Projector, Stored, Tx, from_postcard};
 use serde::{Deserialize, Serialize};

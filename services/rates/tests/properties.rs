@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use lantern_intake::domain::{Category, Grade};
+use lantern_domain::vocab::{Category, Grade};
 use lantern_ledger::Recorded;
 use lantern_projection::{Projector, Tx, apply_once, checkpoint};
 use lantern_rates::RatesProjector;

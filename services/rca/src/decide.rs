@@ -18,7 +18,7 @@ use crate::event::{
     TimelineAdded,
 };
 use crate::vocab::{Fishbone, Strength};
-use lantern_intake::FieldError;
+use lantern_api::FieldError;
 
 /// A case is due this many days after the day it was opened, unless a due
 /// date is given.

@@ -1,6 +1,6 @@
 //! The one error type of root-cause analyses, and how it answers over HTTP.
 
-use lantern_intake::{ApiError, FieldError};
+use lantern_api::{ApiError, AppendError, FieldError};
 use lantern_ledger::LedgerError;
 use lantern_projection::ProjectionError;
 
@@ -41,7 +41,11 @@ pub enum RcaError {
     /// The read model failed.
     #[error(transparent)]
     Projection(#[from] ProjectionError),
-    /// A failure of the intake's helpers (directory, reports, idempotency),
+    /// An append was refused or failed (a conflict is matched by the
+    /// command path's retry).
+    #[error("append")]
+    Append(#[from] AppendError),
+    /// A failure of the kernel's helpers (directory, reports, idempotency),
     /// already in HTTP terms.
     #[error(transparent)]
     Api(#[from] ApiError),
@@ -68,6 +72,7 @@ impl From<RcaError> for ApiError {
             RcaError::NotCaughtUp(seq) => ApiError::NotCaughtUp(seq),
             RcaError::Ledger(e) => e.into(),
             RcaError::Projection(e) => e.into(),
+            RcaError::Append(e) => e.into(),
             RcaError::Api(e) => e,
         }
     }

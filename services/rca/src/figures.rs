@@ -13,8 +13,8 @@
 //!   zero to 2 decimals (`null` when none was planned).
 
 use chrono::{NaiveDate, TimeDelta};
-use lantern_intake::query::Month;
-use lantern_rates::figures::rate;
+use lantern_domain::Month;
+use lantern_domain::figures::rate;
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -12,8 +12,8 @@
 //!   analysis yet, in filing order.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use lantern_intake::domain::{Category, Grade};
-use lantern_intake::reports::zone;
+use lantern_domain::vocab::{Category, Grade};
+use lantern_domain::zone::zone;
 use lantern_ledger::{AggregateKind, Recorded};
 use lantern_projection::{ProjectionError, Projector, Tx};
 use serde::{Deserialize, Serialize};

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
-use lantern_intake::query::Month;
-use lantern_intake::reports::zone;
+use lantern_domain::Month;
+use lantern_domain::zone::zone;
 use lantern_ledger::{AggregateKind, Ledger};
 use lantern_projection::{Handle, ProjectionError, Tx};
 use uuid::Uuid;

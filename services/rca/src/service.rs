@@ -9,9 +9,9 @@
 //! step that does not commute, or is no longer valid, is refused with 409.
 
 use axum::extract::FromRef;
-use lantern_intake::app::Committed;
-use lantern_intake::auth::Auth;
-use lantern_intake::{ApiError, Intake};
+use lantern_api::auth::Auth;
+use lantern_api::{ApiError, AppendError, Committed, Kernel};
+use lantern_intake::reports::Reports;
 use lantern_ledger::{AggregateKind, Expect, NewEvent};
 use lantern_projection::Handle;
 use uuid::Uuid;
@@ -25,27 +25,34 @@ use crate::queries::Cases;
 /// How long a retried step waits for the idempotency index.
 const SETTLE: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// State of the rca service: the intake's shared parts (directory, reports,
-/// idempotency, scrubbing, the append path) and the rca read model.
+/// State of the rca service: the HTTP kernel (directory, idempotency,
+/// scrubbing, the append path), the reports it analyses (through the
+/// intake's query facade) and the rca read model.
 #[derive(Clone)]
 pub struct Rca {
-    /// The intake: authentication, hospitals, reports, idempotency, append.
-    pub intake: Intake,
+    /// Authentication, hospitals, idempotency, scrubbing, append.
+    pub kernel: Kernel,
+    /// The reports read model's queries.
+    pub reports: Reports,
     /// The rca read model.
     pub cases: Cases,
 }
 
 impl FromRef<Rca> for Auth {
     fn from_ref(rca: &Rca) -> Auth {
-        rca.intake.auth.clone()
+        rca.kernel.auth.clone()
     }
 }
 
 impl Rca {
-    /// The service over the intake and a running rca projector.
-    pub fn new(intake: Intake, handle: Handle) -> Rca {
-        let cases = Cases::new(handle, intake.ledger.clone());
-        Rca { intake, cases }
+    /// The service over the kernel, the reports and a running rca projector.
+    pub fn new(kernel: Kernel, reports: Reports, handle: Handle) -> Rca {
+        let cases = Cases::new(handle, kernel.ledger.clone());
+        Rca {
+            kernel,
+            reports,
+            cases,
+        }
     }
 
     /// Opens a case: decides on "no case yet" and appends the first event
@@ -57,8 +64,14 @@ impl Rca {
         idempotency: Option<&str>,
     ) -> Result<Committed, RcaError> {
         let event = single(decide(None, command)?)?;
-        self.append(hospital, Uuid::now_v7(), event, Expect::New, idempotency)
-            .await
+        self.append(
+            hospital,
+            lantern_domain::ids::random(),
+            event,
+            Expect::New,
+            idempotency,
+        )
+        .await
     }
 
     /// Waits until the idempotency index (the intake's directory) has seen
@@ -68,13 +81,13 @@ impl Rca {
     /// (where completing or closing twice is refused).
     pub async fn settle(&self, hospital: &str, id: Uuid) -> Result<(), RcaError> {
         let last = self
-            .intake
+            .kernel
             .ledger
             .last_of(hospital, AggregateKind::Rca, id)
             .await?;
         if let Some(last) = last
             && !self
-                .intake
+                .kernel
                 .directory
                 .handle()
                 .wait_for(last.seq, SETTLE)
@@ -118,20 +131,22 @@ impl Rca {
                 )
                 .await;
             match appended {
-                Err(RcaError::Api(ApiError::Conflict(_))) if command.commutes() && !retried => {
+                Err(RcaError::Append(AppendError::Conflict(_)))
+                    if command.commutes() && !retried =>
+                {
                     tracing::debug!(rca = %record.rca_id, "case moved on; deciding again");
                     retried = true;
                     record = self.cases.current(&record.hospital, record.rca_id).await?;
                 }
-                Err(RcaError::Api(ApiError::Conflict(_))) => return Err(RcaError::Stale),
+                Err(RcaError::Append(AppendError::Conflict(_))) => return Err(RcaError::Stale),
                 other => return other,
             }
         }
     }
 
-    /// Appends through the intake's command path (idempotency, metrics).
-    /// `Intake::append` answers a ledger conflict — and only that — with
-    /// `ApiError::Conflict`, which [`Rca::step_on`] looks for.
+    /// Appends through the kernel's command path (idempotency, metrics); a
+    /// ledger conflict comes back as `AppendError::Conflict`, which
+    /// [`Rca::step_on`] looks for.
     async fn append(
         &self,
         hospital: &str,
@@ -142,7 +157,7 @@ impl Rca {
     ) -> Result<Committed, RcaError> {
         let data = event
             .data()
-            .map_err(|e| ApiError::Internal(format!("encode {}: {e}", event.event_type())))?;
+            .map_err(|e| ApiError::internal(format!("encode {}: {e}", event.event_type())))?;
         let new = NewEvent {
             event_type: event.event_type(),
             version: VERSION,
@@ -150,7 +165,7 @@ impl Rca {
             hospital: hospital.to_owned(),
             data,
         };
-        Ok(self.intake.append(new, expect, idempotency).await?)
+        Ok(self.kernel.append(new, expect, idempotency).await?)
     }
 }
 
@@ -158,7 +173,7 @@ impl Rca {
 /// key, one sequence to answer with.
 fn single(events: Vec<RcaEvent>) -> Result<RcaEvent, RcaError> {
     let [event] = <[RcaEvent; 1]>::try_from(events).map_err(|events| {
-        ApiError::Internal(format!(
+        ApiError::internal(format!(
             "a step must record one event, not {}",
             events.len()
         ))
@@ -174,10 +189,11 @@ mod tests {
     use std::sync::Arc;
 
     use chrono::{DateTime, Utc};
-    use lantern_intake::IntakeConfig;
-    use lantern_intake::metrics::Metrics;
-    use lantern_intake::secrets::ServerSecret;
+    use lantern_api::metrics::Metrics;
+    use lantern_api::secrets::ServerSecret;
+    use lantern_directory::{Directory, DirectoryProjector};
     use lantern_ledger::{Ledger, SchemaRegistry, StreamSettings};
+    use lantern_projection::runner_in;
     use lantern_testkit::NatsServer;
     use serde_json::json;
     use tokio::sync::watch;
@@ -205,18 +221,18 @@ mod tests {
         )
         .await
         .unwrap();
-        let (intake, mut runners) = lantern_intake::build(
+        let (dir_runner, dir_handle) =
+            runner_in(&ledger, data.path(), Arc::new(DirectoryProjector)).unwrap();
+        let kernel = Kernel::new(
             ledger.clone(),
-            IntakeConfig {
-                admin_token: "admin".into(),
-                secret: ServerSecret::generate(),
-                data_dir: data.path().to_owned(),
-            },
+            Directory::new(dir_handle, ledger.clone()),
+            "admin".into(),
+            ServerSecret::generate(),
             Arc::new(Metrics::default()),
-        )
-        .unwrap();
-        let (runner, handle) =
-            lantern_intake::runner(&ledger, data.path(), Arc::new(RcaProjector)).unwrap();
+        );
+        let (intake, mut runners) = lantern_intake::build(kernel.clone(), data.path()).unwrap();
+        runners.push(dir_runner);
+        let (runner, handle) = runner_in(&ledger, data.path(), Arc::new(RcaProjector)).unwrap();
         runners.push(runner);
         let (stop, rx) = watch::channel(false);
         for runner in runners {
@@ -232,7 +248,7 @@ mod tests {
         World {
             _nats: nats,
             _data: data,
-            rca: Rca::new(intake, handle),
+            rca: Rca::new(kernel, intake.reports.clone(), handle),
             _stop: stop,
         }
     }
@@ -252,7 +268,7 @@ mod tests {
     #[tokio::test]
     async fn a_stale_step_is_decided_again_when_it_commutes_and_refused_when_not() {
         let w = world().await;
-        let ledger = &w.rca.intake.ledger;
+        let ledger = &w.rca.kernel.ledger;
         let report = Uuid::now_v7();
         ledger
             .append(

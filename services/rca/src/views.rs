@@ -6,7 +6,7 @@
 //! no why-chains, no evidence of completion (docs/decisions.md).
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use lantern_intake::domain::{Category, Grade};
+use lantern_domain::vocab::{Category, Grade};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;

@@ -4,7 +4,7 @@
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use lantern_intake::ApiError;
+use lantern_api::ApiError;
 use maud::html;
 
 use crate::layout::{bare, secure_headers};
@@ -33,6 +33,13 @@ pub enum WebError {
         /// What was wrong with it.
         detail: String,
     },
+}
+
+// A directory failure answers as the API would (503 while catching up).
+impl From<lantern_directory::DirectoryError> for WebError {
+    fn from(e: lantern_directory::DirectoryError) -> WebError {
+        WebError::Api(e.into())
+    }
 }
 
 impl WebError {

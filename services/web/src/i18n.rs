@@ -577,7 +577,7 @@ mod tests {
 
     #[test]
     fn every_category_grade_and_status_has_a_name() {
-        use lantern_intake::domain::{Category, Grade};
+        use lantern_domain::vocab::{Category, Grade};
         for c in Category::ALL {
             assert_ne!(Lang::En.t(&format!("cat.{}", c.as_str())), "?", "{c:?}");
         }

@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use lantern_intake::domain::Role;
+use lantern_domain::vocab::Role;
 use maud::{DOCTYPE, Markup, html};
 
 use crate::i18n::Lang;

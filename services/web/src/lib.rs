@@ -27,6 +27,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use lantern_intake::Intake;
+use lantern_meeting::Meeting;
 use lantern_mortality::Mortality;
 use lantern_rates::Rates;
 use lantern_rca::Rca;
@@ -45,8 +46,10 @@ pub struct Web {
     pub rates: Option<Rates>,
     /// Root-cause analyses (None when the rca service does not run here).
     pub rca: Option<Rca>,
-    /// Death trails and the monthly pack (None when not running here).
+    /// Death trails (None when not running here).
     pub mortality: Option<Mortality>,
+    /// The monthly pack (None when not running here).
+    pub meeting: Option<Meeting>,
     /// Signed-in staff.
     pub sessions: Sessions,
 }
@@ -59,6 +62,7 @@ impl Web {
             rates,
             rca: None,
             mortality: None,
+            meeting: None,
             sessions: Sessions::default(),
         }
     }
@@ -69,16 +73,31 @@ impl Web {
         self
     }
 
-    /// With death trails and the monthly pack.
+    /// With death trails.
     pub fn with_mortality(mut self, mortality: Mortality) -> Web {
         self.mortality = Some(mortality);
         self
     }
 
+    /// With the monthly pack.
+    pub fn with_meeting(mut self, meeting: Meeting) -> Web {
+        self.meeting = Some(meeting);
+        self
+    }
+
+    /// The monthly pack, or a 404 page when it does not run here.
+    pub fn meeting(&self) -> Result<&Meeting, WebError> {
+        self.meeting.as_ref().ok_or_else(|| {
+            WebError::Api(lantern_api::ApiError::NotFound(
+                "the monthly pack does not run here".into(),
+            ))
+        })
+    }
+
     /// The rca service, or a 404 page when it does not run here.
     pub fn rca(&self) -> Result<&Rca, WebError> {
         self.rca.as_ref().ok_or_else(|| {
-            WebError::Api(lantern_intake::ApiError::NotFound(
+            WebError::Api(lantern_api::ApiError::NotFound(
                 "the rca service does not run here".into(),
             ))
         })
@@ -87,7 +106,7 @@ impl Web {
     /// The mortality service, or a 404 page when it does not run here.
     pub fn mortality(&self) -> Result<&Mortality, WebError> {
         self.mortality.as_ref().ok_or_else(|| {
-            WebError::Api(lantern_intake::ApiError::NotFound(
+            WebError::Api(lantern_api::ApiError::NotFound(
                 "the mortality service does not run here".into(),
             ))
         })

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use lantern_intake::auth::{Auth, Principal};
-use lantern_intake::directory::Directory;
-use lantern_intake::domain::Role;
-use lantern_intake::secrets::sha256_hex;
+use lantern_api::auth::{Auth, Principal};
+use lantern_api::secrets::sha256_hex;
+use lantern_directory::Directory;
+use lantern_domain::vocab::Role;
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 

@@ -9,15 +9,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{Appended, CommandErrors, QueryErrors, created};
-use crate::app::{IdempotencyKey, Intake};
-use crate::auth::Principal;
-use crate::directory::HospitalRecord;
-use crate::domain::{Level, Role};
-use crate::error::{ApiError, FieldError};
-use crate::ids;
-use crate::json::ValidJson;
-use crate::secrets::sha256_hex;
+use crate::state::Intake;
+use lantern_api::AppendError;
+use lantern_api::IdempotencyKey;
+use lantern_api::auth::Principal;
+use lantern_api::error::{ApiError, FieldError};
+use lantern_api::json::ValidJson;
+use lantern_api::responses::{Appended, CommandErrors, QueryErrors, created};
+use lantern_api::secrets::sha256_hex;
+use lantern_directory::HospitalRecord;
+use lantern_domain::ids;
+use lantern_domain::vocab::{Level, Role};
 
 const ADMIN: &[Role] = &[Role::Admin];
 
@@ -193,10 +195,10 @@ pub async fn register_hospital(
         .append(event, Expect::New, idem.as_deref())
         .await
         .map_err(|e| match e {
-            ApiError::Conflict(_) => {
+            AppendError::Conflict(_) => {
                 ApiError::Conflict(format!("hospital {} is already registered", body.code))
             }
-            other => other,
+            other => other.into(),
         })?;
     Ok(created(Appended { seq: committed.seq }))
 }
@@ -245,11 +247,11 @@ pub async fn register_department(
         .append(event, Expect::New, idem.as_deref())
         .await
         .map_err(|e| match e {
-            ApiError::Conflict(_) => ApiError::Conflict(format!(
+            AppendError::Conflict(_) => ApiError::Conflict(format!(
                 "department {} of {} is already registered",
                 body.code, h.code
             )),
-            other => other,
+            other => other.into(),
         })?;
     Ok(created(Appended { seq: committed.seq }))
 }

@@ -9,15 +9,16 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{Appended, CommandErrors, created};
-use crate::app::{IdempotencyKey, Intake};
-use crate::auth::Principal;
-use crate::domain::Role;
-use crate::error::{ApiError, FieldError};
-use crate::ids;
-use crate::json::ValidJson;
-use crate::query::Month;
-use crate::reports::zone;
+use crate::state::Intake;
+use lantern_api::IdempotencyKey;
+use lantern_api::auth::Principal;
+use lantern_api::error::{ApiError, FieldError};
+use lantern_api::json::ValidJson;
+use lantern_api::responses::{Appended, CommandErrors, created};
+use lantern_domain::Month;
+use lantern_domain::ids;
+use lantern_domain::vocab::Role;
+use lantern_domain::zone::zone;
 
 /// A department-month's figures; a later one replaces the earlier.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -11,17 +11,19 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::reports::{check_optional, check_text, check_time};
-use super::{Appended, CommandErrors, QueryErrors, created};
-use crate::app::{IdempotencyKey, Intake};
-use crate::auth::Principal;
 use crate::critical::{
     Acknowledged, CriticalValue, Handled, Notified, OpenItem, Setting, Source, Step, apply, decide,
 };
-use crate::domain::Role;
-use crate::error::{ApiError, FieldError};
-use crate::json::ValidJson;
-use crate::query::{After, ValidQuery, wait_after};
+use crate::state::Intake;
+use lantern_api::AppendError;
+use lantern_api::IdempotencyKey;
+use lantern_api::auth::Principal;
+use lantern_api::checks::{check_optional, check_text, check_time};
+use lantern_api::error::{ApiError, FieldError};
+use lantern_api::json::ValidJson;
+use lantern_api::query::{After, ValidQuery, wait_after};
+use lantern_api::responses::{Appended, CommandErrors, QueryErrors, created};
+use lantern_domain::vocab::Role;
 
 const WRITERS: &[Role] = &[Role::Lis, Role::His, Role::SafetyOfficer];
 
@@ -81,7 +83,7 @@ fn aggregate(hospital: &str, specimen: Option<&str>, item: &str) -> Uuid {
             &Uuid::from_u128(0x6c61_6e74_6572_6e00_8000_0000_0000_0002),
             format!("{hospital}/{s}/{item}").as_bytes(),
         ),
-        None => Uuid::now_v7(),
+        None => lantern_domain::ids::random(),
     }
 }
 
@@ -301,11 +303,11 @@ async fn step(
         .append(event, Expect::LastAt(last.seq), idem.as_deref())
         .await
         .map_err(|e| match e {
-            ApiError::Conflict(_) => ApiError::Conflict(
+            AppendError::Conflict(_) => ApiError::Conflict(
                 "another step was recorded on this critical value at the same moment; reload it"
                     .into(),
             ),
-            other => other,
+            other => other.into(),
         })?;
     Ok(created(Appended { seq: committed.seq }))
 }

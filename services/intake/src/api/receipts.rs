@@ -11,15 +11,17 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::reports::{TextBody, check_text, receipt_of};
-use super::{Appended, CommandErrors, QueryErrors, created};
-use crate::app::{IdempotencyKey, Intake};
-use crate::domain::{Category, Grade};
-use crate::error::{ApiError, FieldError};
-use crate::json::ValidJson;
-use crate::query::{After, ValidQuery, wait_after};
+use super::reports::{TextBody, receipt_of};
 use crate::reports::{Feedback, FollowUp, ReportRecord, Status};
-use crate::secrets::receipt_hash;
+use crate::state::Intake;
+use lantern_api::IdempotencyKey;
+use lantern_api::checks::check_text;
+use lantern_api::error::{ApiError, FieldError};
+use lantern_api::json::ValidJson;
+use lantern_api::query::{After, ValidQuery, wait_after};
+use lantern_api::responses::{Appended, CommandErrors, QueryErrors, created};
+use lantern_api::secrets::receipt_hash;
+use lantern_domain::vocab::{Category, Grade};
 
 /// A report as its reporter sees it: no triage notes, no analysis team.
 #[derive(Debug, Serialize, ToSchema)]

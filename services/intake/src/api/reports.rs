@@ -3,67 +3,25 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use chrono::{DateTime, FixedOffset};
 use lantern_ledger::{Expect, NewEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Appended, CommandErrors, QueryErrors, created};
-use crate::app::{IdempotencyKey, Intake};
-use crate::auth::Principal;
-use crate::domain::{AgeBand, Category, Grade, Harm, ReporterRole, Role};
-use crate::error::{ApiError, FieldError};
-use crate::json::ValidJson;
-use crate::query::{After, Month, ValidQuery, wait_after};
 use crate::reports::{Report, ReportPage, ReportRecord};
-use crate::secrets::{canonical_receipt, receipt_hash};
-
-/// How far in the future a client clock may be.
-pub const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
-
-/// The earliest time accepted for when something happened.
-pub fn earliest() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2000-01-01T00:00:00Z")
-        .map(|t| t.to_utc())
-        .unwrap_or(DateTime::<Utc>::MIN_UTC)
-}
-
-/// 422 for a time more than 5 minutes ahead of the server clock, or before 2000.
-pub fn check_time(pointer: &str, at: &DateTime<FixedOffset>, errors: &mut Vec<FieldError>) {
-    let at = at.to_utc();
-    if at > Utc::now() + CLOCK_SKEW {
-        errors.push(FieldError::new(pointer, "is in the future"));
-    } else if at < earliest() {
-        errors.push(FieldError::new(pointer, "is before 2000-01-01"));
-    }
-}
-
-/// Free text: trimmed, 1..=max characters (after trimming).
-pub fn check_text(pointer: &str, text: &str, max: usize, errors: &mut Vec<FieldError>) {
-    let n = text.trim().chars().count();
-    if n == 0 {
-        errors.push(FieldError::new(pointer, "must not be empty"));
-    } else if n > max {
-        errors.push(FieldError::new(
-            pointer,
-            format!("must be at most {max} characters"),
-        ));
-    }
-}
-
-/// Optional free text: at most max characters.
-pub fn check_optional(pointer: &str, text: Option<&str>, max: usize, errors: &mut Vec<FieldError>) {
-    if let Some(t) = text
-        && t.chars().count() > max
-    {
-        errors.push(FieldError::new(
-            pointer,
-            format!("must be at most {max} characters"),
-        ));
-    }
-}
+use crate::state::Intake;
+use lantern_api::IdempotencyKey;
+use lantern_api::auth::Principal;
+use lantern_api::checks::{check_optional, check_text, check_time};
+use lantern_api::error::{ApiError, FieldError};
+use lantern_api::json::ValidJson;
+use lantern_api::query::{After, ValidQuery, wait_after};
+use lantern_api::responses::{Appended, CommandErrors, QueryErrors, created};
+use lantern_api::secrets::{canonical_receipt, receipt_hash};
+use lantern_domain::Month;
+use lantern_domain::vocab::{AgeBand, Category, Grade, Harm, ReporterRole, Role};
 
 /// An anonymous adverse-event report.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -216,7 +174,7 @@ pub async fn file_report(
     let event = NewEvent {
         event_type: "report.filed",
         version: 1,
-        aggregate: Uuid::now_v7(),
+        aggregate: lantern_domain::ids::random(),
         hospital: body.hospital,
         data,
     };
@@ -306,7 +264,7 @@ async fn report_for(
         .directory
         .hospital(&report.hospital)
         .await?
-        .ok_or_else(|| ApiError::Internal(format!("report {id} of unknown hospital")))?;
+        .ok_or_else(|| ApiError::internal(format!("report {id} of unknown hospital")))?;
     principal.require_in(&[Role::SafetyOfficer], &hospital)?;
     Ok(report)
 }
@@ -326,7 +284,7 @@ pub async fn get_report(
     let record = report_for(&app, &principal, id).await?;
     let described = app.reports.describe(vec![record]).await?.pop();
     Ok(Json(described.ok_or_else(|| {
-        ApiError::Internal(format!("report {id} lost its description"))
+        ApiError::internal(format!("report {id} lost its description"))
     })?))
 }
 
@@ -457,32 +415,4 @@ pub async fn post_feedback(
 /// The receipt path segment as a canonical receipt, or 404.
 pub fn receipt_of(input: &str) -> Result<String, ApiError> {
     canonical_receipt(input).ok_or_else(|| ApiError::NotFound("no report has this receipt".into()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_in_the_future_and_before_2000_are_refused() {
-        let mut errors = vec![];
-        let soon = (Utc::now() + TimeDelta::minutes(4)).fixed_offset();
-        check_time("/t", &soon, &mut errors);
-        assert!(errors.is_empty(), "within the allowed clock skew");
-        let later = (Utc::now() + TimeDelta::minutes(6)).fixed_offset();
-        check_time("/t", &later, &mut errors);
-        let old = DateTime::parse_from_rfc3339("1999-12-31T23:59:59Z").unwrap();
-        check_time("/t", &old, &mut errors);
-        assert_eq!(errors.len(), 2);
-    }
-
-    #[test]
-    fn text_bounds() {
-        let mut errors = vec![];
-        check_text("/a", "  ", 10, &mut errors);
-        check_text("/b", &"字".repeat(11), 10, &mut errors);
-        check_text("/c", &"字".repeat(10), 10, &mut errors);
-        let pointers: Vec<_> = errors.iter().map(|e| e.pointer.as_str()).collect();
-        assert_eq!(pointers, ["/a", "/b"]);
-    }
 }

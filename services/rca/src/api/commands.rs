@@ -9,12 +9,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use lantern_intake::api::reports::{check_text, check_time};
-use lantern_intake::api::{Appended, CommandErrors, created};
-use lantern_intake::app::{Committed, IdempotencyKey};
-use lantern_intake::auth::Principal;
-use lantern_intake::reports::zone;
-use lantern_intake::{ApiError, FieldError, json::ValidJson};
+use lantern_api::auth::Principal;
+use lantern_api::checks::{check_text, check_time};
+use lantern_api::json::ValidJson;
+use lantern_api::responses::{Appended, CommandErrors, created};
+use lantern_api::{ApiError, FieldError};
+use lantern_api::{Committed, IdempotencyKey};
+use lantern_domain::zone::zone;
 use lantern_ledger::Envelope;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -144,12 +145,12 @@ fn number(envelope: &Envelope, field: &str) -> Result<u32, ApiError> {
         .get(field)
         .and_then(|v| v.as_u64())
         .and_then(|n| u32::try_from(n).ok())
-        .ok_or_else(|| ApiError::Internal(format!("{} without {field}", envelope.event_type)))
+        .ok_or_else(|| ApiError::internal(format!("{} without {field}", envelope.event_type)))
 }
 
 /// Trimmed and scrubbed.
 fn clean(rca: &Rca, text: &str) -> String {
-    rca.intake.scrub(text.trim())
+    rca.kernel.scrub(text.trim())
 }
 
 fn clean_opt(rca: &Rca, text: Option<&str>) -> Option<String> {
@@ -172,7 +173,7 @@ pub async fn open_rca(
     let hospital = hospital(&rca, &body.hospital, "/hospital").await?;
     principal.require_in(WRITERS, &hospital)?;
     let idem = key.scoped(&hospital.code, "POST /api/v1/rca");
-    if let Some(first) = rca.intake.replayed(idem.as_deref(), "rca.opened").await? {
+    if let Some(first) = rca.kernel.replayed(idem.as_deref(), "rca.opened").await? {
         return Ok(created(Opened {
             rca_id: first.envelope.aggregate,
             seq: first.seq,
@@ -192,7 +193,7 @@ pub async fn open_rca(
     for id in body.report_ids.iter().take(crate::decide::MAX_REPORTS + 1) {
         reports.push(ReportRef {
             report_id: *id,
-            hospital: rca.intake.reports.record(*id).await?.map(|r| r.hospital),
+            hospital: rca.reports.record(*id).await?.map(|r| r.hospital),
         });
     }
     let today = Utc::now()
@@ -244,7 +245,7 @@ async fn prepare(
 impl Step {
     /// The first response's event, when this is a retry.
     async fn replayed(&self, rca: &Rca, event_type: &str) -> Result<Option<Committed>, ApiError> {
-        rca.intake.replayed(self.idem.as_deref(), event_type).await
+        rca.kernel.replayed(self.idem.as_deref(), event_type).await
     }
 
     /// Decides and appends.
@@ -489,7 +490,7 @@ mod tests {
 
     #[test]
     fn bodies_name_bad_fields() {
-        use lantern_intake::json::decode;
+        use lantern_api::json::decode;
         let pointer = |r: Result<AddFactor, ApiError>| match r {
             Err(ApiError::Invalid(e)) => e[0].pointer.clone(),
             other => panic!("{other:?}"),

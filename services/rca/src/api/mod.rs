@@ -8,10 +8,10 @@
 pub mod commands;
 pub mod reads;
 
-use lantern_intake::ApiError;
-use lantern_intake::auth::Principal;
-use lantern_intake::directory::HospitalRecord;
-use lantern_intake::domain::Role;
+use lantern_api::ApiError;
+use lantern_api::auth::Principal;
+use lantern_directory::HospitalRecord;
+use lantern_domain::vocab::Role;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -49,7 +49,7 @@ fn case_id(segment: &str) -> Result<Uuid, ApiError> {
 
 /// A registered hospital, or 422 naming `pointer`.
 async fn hospital(rca: &Rca, code: &str, pointer: &str) -> Result<HospitalRecord, ApiError> {
-    rca.intake
+    rca.kernel
         .directory
         .hospital(code)
         .await?
@@ -71,11 +71,11 @@ async fn case_for(
         .await?
         .ok_or(RcaError::NotFound)?;
     let hospital = rca
-        .intake
+        .kernel
         .directory
         .hospital(&record.hospital)
         .await?
-        .ok_or_else(|| ApiError::Internal(format!("case {id} of unknown hospital")))?;
+        .ok_or_else(|| ApiError::internal(format!("case {id} of unknown hospital")))?;
     principal.require_in(roles, &hospital)?;
     Ok((record, hospital))
 }

@@ -5,11 +5,12 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::Utc;
-use lantern_intake::ApiError;
-use lantern_intake::api::QueryErrors;
-use lantern_intake::auth::Principal;
-use lantern_intake::domain::Role;
-use lantern_intake::query::{After, Month, ValidQuery, wait_after};
+use lantern_api::ApiError;
+use lantern_api::auth::Principal;
+use lantern_api::query::{After, ValidQuery, wait_after};
+use lantern_api::responses::QueryErrors;
+use lantern_domain::Month;
+use lantern_domain::vocab::Role;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -47,7 +48,6 @@ pub async fn get_rca(
         if let Some(info) = rca.cases.report(*report)? {
             // The reports read model owns the text; this one keeps none.
             let description = rca
-                .intake
                 .reports
                 .report(*report)
                 .await?

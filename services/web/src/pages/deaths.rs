@@ -8,12 +8,12 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use lantern_intake::app::IdempotencyKey;
-use lantern_intake::directory::HospitalRecord;
-use lantern_intake::domain::AgeBand;
-use lantern_intake::json::ValidJson;
-use lantern_intake::query::{After, ValidQuery};
-use lantern_intake::{ApiError, FieldError};
+use lantern_api::IdempotencyKey;
+use lantern_api::json::ValidJson;
+use lantern_api::query::{After, ValidQuery};
+use lantern_api::{ApiError, FieldError};
+use lantern_directory::HospitalRecord;
+use lantern_domain::vocab::AgeBand;
 use lantern_mortality::api::{
     ListDeaths, RecordDeath, Trail, add_autopsy, add_review, close_death, get_death, list_deaths,
     record_death,

@@ -3,14 +3,13 @@
 //! hospital of a safety officer, the region of a QC centre — with a bar on
 //! screen (not in print) to go back or pick another month.
 
-use axum::body::to_bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use lantern_intake::ApiError;
-use lantern_intake::domain::Role;
-use lantern_intake::query::{Month, ValidQuery};
-use lantern_mortality::meeting::{PackQuery, meeting_pack};
+use lantern_api::ApiError;
+use lantern_domain::Month;
+use lantern_domain::vocab::Role;
+use lantern_meeting::api::PackQuery;
 use maud::html;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -22,9 +21,6 @@ use crate::error::WebError;
 use crate::i18n::Lang;
 use crate::layout::secure_headers;
 use crate::session::Staff;
-
-/// The pack's size limit when read back from the handler.
-const PACK_LIMIT: usize = 4 * 1024 * 1024;
 
 /// The month picker's query.
 #[derive(Deserialize, Default)]
@@ -53,15 +49,15 @@ fn style_hash(page: &str) -> Option<String> {
     ))
 }
 
-/// `GET /staff/meeting/{month}`: the printable pack, through the API's
-/// `meeting_pack` (scope, suppression for a QC centre, the figures).
+/// `GET /staff/meeting/{month}`: the printable pack, through the meeting's
+/// own service (scope, suppression for a QC centre, the figures).
 pub async fn pack(
     State(web): State<Web>,
     staff: Staff,
     lang: Lang,
     Path(month): Path<String>,
 ) -> Result<Response, WebError> {
-    let m = web.mortality()?.clone();
+    let m = web.meeting()?;
     let p = &staff.principal;
     p.require(&[Role::SafetyOfficer, Role::QcCentre])?;
     let query = if p.role == Role::QcCentre {
@@ -77,20 +73,10 @@ pub async fn pack(
             after: None,
         }
     };
-    let mut headers = HeaderMap::new();
-    headers.insert(header::ACCEPT, HeaderValue::from_static("text/html"));
-    let response = meeting_pack(
-        State(m),
-        p.clone(),
-        Path(month.clone()),
-        headers,
-        ValidQuery(query),
-    )
-    .await?;
-    let bytes = to_bytes(response.into_body(), PACK_LIMIT)
-        .await
-        .map_err(|e| ApiError::Internal(format!("reading the pack: {e}")))?;
-    let document = String::from_utf8_lossy(&bytes).into_owned();
+    let parsed =
+        Month::parse(&month).ok_or_else(|| ApiError::field("/month", "is not a month YYYY-MM"))?;
+    let pack = m.pack(p, parsed, &query).await?;
+    let document = lantern_meeting::html::render(&pack).into_string();
     let month = Month::parse(&month).map(|m| m.to_string()).unwrap_or(month);
     let bar = html! {
         nav class="screen" aria-label=(lang.t("meeting.h1")) {

@@ -15,12 +15,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
-use lantern_intake::api::Appended;
-use lantern_intake::app::IdempotencyKey;
-use lantern_intake::auth::Principal;
-use lantern_intake::json::ValidJson;
-use lantern_intake::query::Month;
-use lantern_intake::{ApiError, FieldError};
+use lantern_api::IdempotencyKey;
+use lantern_api::auth::Principal;
+use lantern_api::json::ValidJson;
+use lantern_api::responses::Appended;
+use lantern_api::{ApiError, FieldError};
+use lantern_domain::Month;
 use lantern_rca::views::{ActionNumbered, FactorNumbered};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -414,7 +414,7 @@ pub fn local_time(
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {
         return Some(t);
     }
-    let tz = lantern_intake::reports::zone(Some(zone));
+    let tz = lantern_domain::zone::zone(Some(zone));
     let parsed = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(value, f).ok())
@@ -454,13 +454,13 @@ pub fn invalid(errors: Vec<FieldError>) -> Result<(), ApiError> {
 
 /// A wall-clock time for a `datetime-local` input, in `zone`.
 pub fn local_input(t: DateTime<FixedOffset>, zone: &str) -> String {
-    let tz = lantern_intake::reports::zone(Some(zone));
+    let tz = lantern_domain::zone::zone(Some(zone));
     t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()
 }
 
 /// A time as staff read it, in `zone`.
 pub fn local_display(t: DateTime<FixedOffset>, zone: &str) -> String {
-    let tz = lantern_intake::reports::zone(Some(zone));
+    let tz = lantern_domain::zone::zone(Some(zone));
     t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
 }
 
@@ -506,9 +506,9 @@ mod tests {
         assert_eq!(f.get("title"), None);
         assert!(f.has("factors", "1") && !f.has("factors", "2"));
         let mut errors = vec![];
-        let g: Option<lantern_intake::domain::Grade> = choice(Some("II"), "/grade", &mut errors);
+        let g: Option<lantern_domain::vocab::Grade> = choice(Some("II"), "/grade", &mut errors);
         assert!(g.is_some() && errors.is_empty());
-        let g: Option<lantern_intake::domain::Grade> = choice(Some("V"), "/grade", &mut errors);
+        let g: Option<lantern_domain::vocab::Grade> = choice(Some("V"), "/grade", &mut errors);
         assert!(g.is_none() && errors[0].pointer == "/grade");
     }
 

@@ -12,11 +12,11 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use chrono::Utc;
-use lantern_intake::app::IdempotencyKey;
-use lantern_intake::directory::HospitalRecord;
-use lantern_intake::json::ValidJson;
-use lantern_intake::query::{After, ValidQuery};
-use lantern_intake::{ApiError, FieldError};
+use lantern_api::IdempotencyKey;
+use lantern_api::json::ValidJson;
+use lantern_api::query::{After, ValidQuery};
+use lantern_api::{ApiError, FieldError};
+use lantern_directory::HospitalRecord;
 use lantern_rca::api::commands::{
     AddFactor, AddTimeline, CloseRca, CompleteAction, ConfirmRootCauses, OpenRca, PlanAction,
     add_factor, add_timeline, close_rca, complete_action, confirm_root_causes, open_rca,

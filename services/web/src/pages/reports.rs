@@ -6,13 +6,14 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use chrono::Utc;
-use lantern_intake::ApiError;
+use lantern_api::ApiError;
+use lantern_api::query::{After, ValidQuery};
+use lantern_directory::HospitalRecord;
+use lantern_domain::Month;
+use lantern_domain::vocab::{Category, Grade, Role};
 use lantern_intake::api::reports::{
     TextBody, TriageReport, get_report, post_feedback, triage_report,
 };
-use lantern_intake::directory::HospitalRecord;
-use lantern_intake::domain::{Category, Grade, Role};
-use lantern_intake::query::{After, Month, ValidQuery};
 use lantern_intake::reports::{Report, ReportRecord, Status};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -42,7 +43,7 @@ pub async fn own_hospital(web: &Web, staff: &Staff) -> Result<HospitalRecord, We
 
 /// This month in `tz` (months are counted in the hospital's time zone).
 pub fn this_month(tz: &str) -> Month {
-    let tz = lantern_intake::reports::zone(Some(tz));
+    let tz = lantern_domain::zone::zone(Some(tz));
     Month::of(Utc::now().with_timezone(&tz).date_naive())
 }
 

@@ -7,7 +7,7 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use lantern_intake::domain::Role;
+use lantern_domain::vocab::Role;
 use maud::html;
 use serde::Deserialize;
 
@@ -70,7 +70,7 @@ pub async fn sign_in(
     };
     let mut r = Redirect::to("/staff").into_response();
     let cookie = HeaderValue::from_str(&session_cookie(&id))
-        .map_err(|e| WebError::Api(lantern_intake::ApiError::Internal(e.to_string())))?;
+        .map_err(|e| WebError::Api(lantern_api::ApiError::internal(e.to_string())))?;
     r.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(r)
 }

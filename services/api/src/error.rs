@@ -4,6 +4,9 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use lantern_directory::DirectoryError;
+
+use crate::command::AppendError;
 use lantern_ledger::LedgerError;
 use lantern_projection::ProjectionError;
 use serde::Serialize;
@@ -79,12 +82,21 @@ pub enum ApiError {
     /// The event store is unreachable (503, Retry-After).
     #[error("the event store is unavailable; retry shortly")]
     Unavailable(String),
-    /// A defect or storage failure (500). The detail is logged, not returned.
+    /// A defect or storage failure (500). The cause is logged with its
+    /// sources, never returned.
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] BoxError),
 }
 
+/// The cause of an internal error, kept with its own sources.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 impl ApiError {
+    /// A 500 caused by `cause` (a message or an error).
+    pub fn internal(cause: impl Into<BoxError>) -> ApiError {
+        ApiError::Internal(cause.into())
+    }
+
     /// A single-field validation error.
     pub fn field(pointer: impl Into<String>, message: impl Into<String>) -> ApiError {
         ApiError::Invalid(vec![FieldError::new(pointer, message)])
@@ -166,7 +178,17 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
-            ApiError::Internal(detail) => tracing::error!(%detail, "internal error"),
+            ApiError::Internal(cause) => {
+                // The whole chain: a storage error says little without its cause.
+                let mut detail = cause.to_string();
+                let mut source = cause.source();
+                while let Some(s) = source {
+                    detail.push_str(": ");
+                    detail.push_str(&s.to_string());
+                    source = s.source();
+                }
+                tracing::error!(%detail, "internal error")
+            }
             ApiError::Unavailable(detail) => tracing::warn!(%detail, "event store unavailable"),
             _ => {}
         }
@@ -207,14 +229,36 @@ impl From<LedgerError> for ApiError {
                     .map(|v| FieldError::new(v.pointer, v.message))
                     .collect(),
             ),
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::Internal(Box::new(other)),
         }
     }
 }
 
 impl From<ProjectionError> for ApiError {
     fn from(e: ProjectionError) -> ApiError {
-        ApiError::Internal(e.to_string())
+        ApiError::Internal(Box::new(e))
+    }
+}
+
+impl From<AppendError> for ApiError {
+    fn from(e: AppendError) -> ApiError {
+        match e {
+            AppendError::Conflict(e) | AppendError::Ledger(e) => e.into(),
+            AppendError::KeyReused => ApiError::field(
+                "/headers/Idempotency-Key",
+                "was already used for a different request",
+            ),
+        }
+    }
+}
+
+impl From<DirectoryError> for ApiError {
+    fn from(e: DirectoryError) -> ApiError {
+        match e {
+            DirectoryError::NotCaughtUp(seq) => ApiError::NotCaughtUp(seq),
+            DirectoryError::Ledger(e) => e.into(),
+            DirectoryError::Projection(e) => e.into(),
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use lantern_ledger::Envelope;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::workload::{Item, Org, RawEvent};
+use crate::workload::{Item, Org, RawEvent};
 
 /// A fake W3C traceparent of the size the intake attaches to every event.
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";

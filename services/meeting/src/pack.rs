@@ -8,18 +8,18 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use lantern_intake::domain::Grade;
-use lantern_intake::query::Month;
+use lantern_domain::Month;
+use lantern_domain::figures::{rate, suppress};
+use lantern_domain::vocab::Grade;
 use lantern_intake::reports::ReportRecord;
 use lantern_rates::api::CriticalValueFigures;
-use lantern_rates::figures::{rate, suppress};
-use lantern_rates::projector::{Cell, CriticalValueCounts};
+use lantern_rates::{Cell, CriticalValueCounts};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::api::{RcaLink, Trail, trail};
-use crate::death::{Death, Preventability};
+use lantern_mortality::api::{RcaLink, Trail, trail};
+use lantern_mortality::death::{Death, Preventability};
 
 /// Whose pack it is.
 #[derive(Debug, Clone, Serialize, ToSchema)]

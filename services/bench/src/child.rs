@@ -1,11 +1,62 @@
-//! `lantern serve` as a child process of the bench: its address, readiness,
-//! catch-up, peak memory and disk use; and `lantern rebuild` as one.
+//! The `lantern` binary the bench measures; `lantern serve` as a child
+//! process of the bench: its address, readiness, catch-up, peak memory and
+//! disk use; and `lantern rebuild` and `lantern projectors` as ones.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+/// The `lantern` binary to run: `explicit` (`--lantern`, `LANTERN_BIN`),
+/// else the `lantern` beside this executable, where `cargo build` puts both.
+/// An error that says how to get one when there is no such file.
+pub fn lantern_binary(explicit: Option<&Path>) -> Result<PathBuf, String> {
+    let path = match explicit {
+        Some(p) => p.to_owned(),
+        None => std::env::current_exe()
+            .map_err(|e| format!("cannot locate this executable to find `lantern` beside it: {e}"))?
+            .with_file_name("lantern"),
+    };
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "no lantern binary at {}: build it (`cargo build --release -p lantern`, \
+             as `make bench` does) or name it with --lantern <PATH> or LANTERN_BIN",
+            path.display()
+        ))
+    }
+}
+
+/// The projectors' names, as `lantern projectors` lists them: the bench
+/// rebuilds and measures every projector the binary has, and knows none of
+/// them itself.
+pub async fn projectors(lantern: &Path) -> Result<Vec<String>, String> {
+    let mut command = Command::new(lantern);
+    command.arg("projectors").stdin(Stdio::null());
+    let out = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("spawn lantern projectors: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "lantern projectors exited with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if names.is_empty() {
+        return Err("lantern projectors listed none".to_owned());
+    }
+    Ok(names)
+}
 
 /// A running `lantern serve`.
 pub struct Serve {
@@ -21,19 +72,21 @@ pub struct Serve {
 pub const ADMIN: &str = "bench-admin-token";
 
 impl Serve {
-    /// Starts `lantern serve` (this executable) on `nats_url` with its read
-    /// models in `data_dir`, and waits until it answers.
+    /// Starts `lantern serve` (the binary `lantern`) on `nats_url` with its
+    /// read models in `data_dir`, and waits until it answers.
     pub async fn start(
         http: &reqwest::Client,
+        lantern: &Path,
         nats_url: &str,
         data_dir: &Path,
     ) -> Result<Serve, String> {
-        Serve::start_with(http, nats_url, data_dir, &[]).await
+        Serve::start_with(http, lantern, nats_url, data_dir, &[]).await
     }
 
     /// [`Serve::start`] with extra environment (e.g. `LANTERN_GROUP_COMMIT`).
     pub async fn start_with(
         http: &reqwest::Client,
+        lantern: &Path,
         nats_url: &str,
         data_dir: &Path,
         env: &[(&str, &str)],
@@ -46,8 +99,7 @@ impl Serve {
             .append(true)
             .open(&log)
             .map_err(|e| e.to_string())?;
-        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-        let child = Command::new(exe)
+        let child = Command::new(lantern)
             .arg("serve")
             .env("NATS_URL", nats_url)
             .env("LANTERN_DATA_DIR", data_dir)
@@ -268,12 +320,16 @@ impl Fsyncs {
     }
 }
 
-/// Runs `lantern rebuild <projector> --into <into>` (this executable) over
-/// the stream at `nats_url` and waits for it to finish: the command an
+/// Runs `lantern rebuild <projector> --into <into>` (the binary `lantern`)
+/// over the stream at `nats_url` and waits for it to finish: the command an
 /// operator runs, in a process of its own.
-pub async fn rebuild(nats_url: &str, projector: &str, into: &Path) -> Result<(), String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut command = Command::new(exe);
+pub async fn rebuild(
+    lantern: &Path,
+    nats_url: &str,
+    projector: &str,
+    into: &Path,
+) -> Result<(), String> {
+    let mut command = Command::new(lantern);
     command
         .arg("rebuild")
         .arg(projector)

@@ -1,32 +1,31 @@
-//! The intake's shared state and its command path: idempotency, scrubbing,
-//! append. Every write of every endpoint goes through [`Intake::append`].
+//! The command path every context shares: authorisation of staff against a
+//! hospital, idempotency, scrubbing, append. Every write of every endpoint
+//! goes through [`Kernel::append`].
 
 use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use chrono::Utc;
-use lantern_ledger::{Envelope, Expect, Ledger, NewEvent};
+use lantern_ledger::{Envelope, Expect, Ledger, LedgerError, NewEvent};
 
-use crate::auth::Auth;
-use crate::directory::Directory;
+use lantern_directory::{Directory, HospitalRecord};
+use lantern_domain::vocab::Role;
+
+use crate::auth::{Auth, Principal};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::reports::Reports;
 use crate::scrub::Scrubber;
 use crate::secrets::{ServerSecret, sha256_hex};
 
-/// State shared by the intake's handlers.
+/// What every context's handlers share: the stream, the directory, staff
+/// authentication, the server secret, the scrubber and the counters.
 #[derive(Clone)]
-pub struct Intake {
+pub struct Kernel {
     /// The event store.
     pub ledger: Ledger,
     /// Hospitals, departments, tokens, idempotency keys.
     pub directory: Directory,
-    /// The reports read model.
-    pub reports: Reports,
-    /// The critical-values read model.
-    pub critical_values: crate::critical::CriticalValues,
     /// Staff authentication.
     pub auth: Auth,
     /// Secret for derived receipts and tokens.
@@ -37,10 +36,26 @@ pub struct Intake {
     pub metrics: Arc<Metrics>,
 }
 
-impl FromRef<Intake> for Auth {
-    fn from_ref(app: &Intake) -> Auth {
+impl FromRef<Kernel> for Auth {
+    fn from_ref(app: &Kernel) -> Auth {
         app.auth.clone()
     }
+}
+
+/// Why an append was refused or failed: what a caller may match on (an
+/// optimistic-concurrency retry looks for [`AppendError::Conflict`]); its
+/// HTTP answer is decided in `error.rs`, once.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// The aggregate moved on since the caller read it.
+    #[error("the aggregate changed since it was read")]
+    Conflict(#[source] LedgerError),
+    /// The Idempotency-Key was used before for a different request.
+    #[error("the Idempotency-Key was already used for a different request")]
+    KeyReused,
+    /// The event store refused or failed otherwise.
+    #[error("event store")]
+    Ledger(#[source] LedgerError),
 }
 
 /// An event as stored: its sequence and envelope, whether just appended or
@@ -89,7 +104,26 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     }
 }
 
-impl Intake {
+impl Kernel {
+    /// The kernel over `ledger` and `directory`, with the configured admin
+    /// token and server secret.
+    pub fn new(
+        ledger: Ledger,
+        directory: Directory,
+        admin_token: String,
+        secret: ServerSecret,
+        metrics: Arc<Metrics>,
+    ) -> Kernel {
+        Kernel {
+            auth: Auth::new(directory.clone(), admin_token),
+            directory,
+            ledger,
+            secret,
+            scrubber: Arc::new(Scrubber::new()),
+            metrics,
+        }
+    }
+
     /// The first response's event for a retried request, if this key was
     /// used within the last 24 hours. A key reused for another kind of
     /// request is refused.
@@ -124,15 +158,19 @@ impl Intake {
         event: NewEvent,
         expect: Expect,
         idempotency: Option<&str>,
-    ) -> Result<Committed, ApiError> {
+    ) -> Result<Committed, AppendError> {
         let event_type = event.event_type;
-        let appended = self.ledger.append(event, expect, idempotency).await?;
+        let appended = self
+            .ledger
+            .append(event, expect, idempotency)
+            .await
+            .map_err(|e| match e {
+                LedgerError::Conflict { .. } => AppendError::Conflict(e),
+                other => AppendError::Ledger(other),
+            })?;
         if appended.duplicate {
             if appended.envelope.event_type != event_type {
-                return Err(ApiError::field(
-                    "/headers/Idempotency-Key",
-                    "was already used for a different request",
-                ));
+                return Err(AppendError::KeyReused);
             }
         } else {
             self.metrics.appended(event_type);
@@ -148,11 +186,11 @@ impl Intake {
     /// or department is not known yet; an unknown hospital is a 422.
     pub async fn staff_hospital(
         &self,
-        principal: &crate::auth::Principal,
-        roles: &[crate::domain::Role],
+        principal: &Principal,
+        roles: &[Role],
         hospital: &str,
         department: &str,
-    ) -> Result<crate::directory::HospitalRecord, ApiError> {
+    ) -> Result<HospitalRecord, ApiError> {
         principal.require(roles)?;
         let record = self
             .directory

@@ -5,7 +5,7 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use crate::meeting::Pack;
+use crate::api::Pack;
 use crate::pack::{MonthRate, Scope};
 
 fn num(n: Option<u64>) -> String {

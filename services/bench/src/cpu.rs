@@ -11,9 +11,8 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use procfs::CurrentSI;
-use serde_json::{Value, json};
 
-use super::round;
+use crate::results::{Cpu, round};
 
 /// CPU seconds (user + system, all threads) process `pid` has used;
 /// `None` where there is no procfs or no such process.
@@ -136,17 +135,17 @@ impl Usage {
         (cpu_s > 0.0).then(|| (cores as f64 * events as f64 / cpu_s).round())
     }
 
-    /// The figures as JSON for `results.json`.
-    pub fn to_json(&self, events: u64, cores: usize) -> Value {
-        json!({
-            "cpu_ms_per_event": self.ms_per_event(events),
-            "cpu_bound_ceiling_per_s": self.ceiling_per_s(events, cores, ""),
+    /// The figures of `results.json` for `events` events on `cores` cores.
+    pub fn figures(&self, events: u64, cores: usize) -> Cpu {
+        Cpu {
+            cpu_ms_per_event: self.ms_per_event(events),
+            cpu_bound_ceiling_per_s: self.ceiling_per_s(events, cores, ""),
             // The bench's clients would be phones, not the server's cores.
-            "cpu_bound_ceiling_without_bench_per_s": self.ceiling_per_s(events, cores, "bench"),
-            "machine_busy": self.machine.map(|(busy, _)| round(busy, 3)),
-            "machine_steal": self.machine.map(|(_, steal)| round(steal, 3)),
-            "wall_s": round(self.wall_s, 3),
-        })
+            cpu_bound_ceiling_without_bench_per_s: self.ceiling_per_s(events, cores, "bench"),
+            machine_busy: self.machine.map(|(busy, _)| round(busy, 3)),
+            machine_steal: self.machine.map(|(_, steal)| round(steal, 3)),
+            wall_s: round(self.wall_s, 3),
+        }
     }
 }
 

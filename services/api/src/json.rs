@@ -131,7 +131,7 @@ mod tests {
     #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
     struct Body {
-        grade: crate::domain::Grade,
+        grade: lantern_domain::vocab::Grade,
         items: Vec<Item>,
         note: Option<String>,
     }
@@ -157,7 +157,7 @@ mod tests {
     #[test]
     fn good_body_decodes() {
         let b: Body = decode(br#"{"grade":"II","items":[{"n":1}]}"#).unwrap();
-        assert_eq!(b.grade, crate::domain::Grade::II);
+        assert_eq!(b.grade, lantern_domain::vocab::Grade::II);
     }
 
     #[test]

@@ -1,18 +1,37 @@
-//! `lantern bench` end to end at a tiny size: every phase runs and the JSON
-//! has every key other tools read, with sane values. No timing is asserted:
-//! a benchmark prints figures, it does not fail because a machine is slow.
+//! `lantern-bench` end to end at a tiny size against the `lantern` binary:
+//! every phase runs and the JSON has every key other tools read, with sane
+//! values. No timing is asserted: a benchmark prints figures, it does not
+//! fail because a machine is slow. Needs a nats-server (`NATS_SERVER_BIN`,
+//! as `make test` sets it).
+
+use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::support::lantern_bin;
+/// The `lantern` binary beside this package's `lantern-bench`: Cargo builds
+/// both into one target directory, but a test can only ask for its own
+/// package's binaries, so `lantern` must have been built (`make test` builds
+/// every binary of the workspace before it runs any test).
+fn lantern_bin() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_BIN_EXE_lantern-bench")).with_file_name("lantern");
+    assert!(
+        path.is_file(),
+        "no lantern binary at {}: build it first (`cargo build -p lantern`, \
+         or `cargo test --workspace --all-targets` as `make test` runs)",
+        path.display()
+    );
+    path
+}
 
 #[test]
 fn bench_runs_end_to_end_and_writes_every_key() {
+    let lantern = lantern_bin();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results.json");
-    let run = std::process::Command::new(lantern_bin())
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_lantern-bench"))
+        .arg("--lantern")
+        .arg(&lantern)
         .args([
-            "bench",
             "--events",
             "500",
             "--history",
@@ -32,11 +51,11 @@ fn bench_runs_end_to_end_and_writes_every_key() {
         .arg(&out)
         .env("RUST_LOG", "warn")
         .output()
-        .expect("run lantern bench");
+        .expect("run lantern-bench");
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
         run.status.success(),
-        "lantern bench failed:\n{stdout}\n{}",
+        "lantern-bench failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&run.stderr)
     );
     assert!(stdout.contains("| figure"), "no table printed:\n{stdout}");
@@ -114,4 +133,24 @@ fn bench_runs_end_to_end_and_writes_every_key() {
     assert!(m["cores"].as_u64().unwrap() >= 1);
     assert!(!m["nats_server_version"].as_str().unwrap().is_empty());
     assert_eq!(m["sync_interval"], "always");
+}
+
+/// Without a `lantern` to drive, the bench stops at once and says how to
+/// get one, before it starts any server.
+#[test]
+fn a_missing_lantern_binary_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("lantern");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_lantern-bench"))
+        .arg("--lantern")
+        .arg(&missing)
+        .env_remove("LANTERN_BIN")
+        .output()
+        .expect("run lantern-bench");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(
+        stderr.contains("no lantern binary at") && stderr.contains("--lantern"),
+        "{stderr}"
+    );
 }

@@ -1,4 +1,9 @@
-//! Deterministic aggregate ids for things that have a natural key.
+//! Aggregate ids: random for reports, critical values, cases and deaths;
+//! deterministic for things that have a natural key.
+//!
+//! A random id (UUID v4) dates nothing: a time-ordered one (v7) would carry
+//! the filing instant to the millisecond into every list a member of staff
+//! or a QC centre reads (DESIGN "Anonymity rules").
 //!
 //! A hospital, a department, a token or a department-month's census is one
 //! aggregate named by its key, so "register H1 twice" meets the per-subject
@@ -9,6 +14,11 @@ use uuid::Uuid;
 
 /// Lantern's UUID v5 namespace.
 const NAMESPACE: Uuid = Uuid::from_u128(0x6c61_6e74_6572_6e00_8000_0000_0000_0001);
+
+/// A new aggregate with no natural key: random, never time-ordered.
+pub fn random() -> Uuid {
+    Uuid::new_v4()
+}
 
 fn named(name: &str) -> Uuid {
     Uuid::new_v5(&NAMESPACE, name.as_bytes())
@@ -47,5 +57,12 @@ mod tests {
         assert_ne!(super::hospital("H1"), super::hospital("H2"));
         assert_ne!(super::department("H1", "A"), super::department("H1", "B"));
         assert_ne!(super::department("H1", "A"), super::department("H2", "A"));
+    }
+
+    #[test]
+    fn new_aggregates_are_random_not_time_ordered() {
+        let id = super::random();
+        assert_eq!(id.get_version(), Some(uuid::Version::Random));
+        assert_ne!(id, super::random());
     }
 }

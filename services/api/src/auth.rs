@@ -9,10 +9,10 @@ use std::sync::Arc;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::{header, request::Parts};
 
-use crate::directory::{Directory, HospitalRecord};
-use crate::domain::Role;
 use crate::error::ApiError;
 use crate::secrets::{constant_time_eq, sha256_hex};
+use lantern_directory::{Directory, HospitalRecord};
+use lantern_domain::vocab::Role;
 
 /// What authentication needs: the directory and the admin token.
 #[derive(Clone)]

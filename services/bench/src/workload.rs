@@ -8,6 +8,7 @@ use chrono::{DateTime, Datelike, Duration, Months, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// The organisation the events spread over.
@@ -208,10 +209,7 @@ impl Item {
                 let mut data = r.body.clone();
                 if let Some(o) = data.as_object_mut() {
                     o.remove("hospital");
-                    o.insert(
-                        "receipt_hash".into(),
-                        json!(lantern_intake::secrets::sha256_hex(r.id.as_bytes())),
-                    );
+                    o.insert("receipt_hash".into(), json!(sha256_hex(r.id.as_bytes())));
                 }
                 let hospital = org.hospital(r.hospital);
                 vec![RawEvent {
@@ -229,7 +227,7 @@ impl Item {
                     o.remove("hospital");
                 }
                 let hospital = org.hospital(c.hospital);
-                let aggregate = lantern_intake::ids::census(
+                let aggregate = lantern_domain::ids::census(
                     &hospital,
                     c.body["department"].as_str().unwrap_or_default(),
                     c.body["month"].as_str().unwrap_or_default(),
@@ -272,6 +270,13 @@ impl Item {
             }
         }
     }
+}
+
+/// Lower-case hex SHA-256, the form of a report's `receipt_hash` (the hash
+/// of the receipt its reporter was given; the bench, having no receipts,
+/// hashes the report's id).
+fn sha256_hex(bytes: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
 }
 
 /// Generates item `index` of the workload seeded with `seed`.

@@ -1,0 +1,26 @@
+//! Lantern's HTTP kernel: what every context's endpoints share.
+//!
+//! - [`error`]: [`ApiError`], the one error type, mapped to problem+json
+//!   (RFC 9457) in exactly one place;
+//! - [`json`], [`query`]: request decoding whose every error names the field;
+//! - [`checks`]: times and free text every command checks the same way;
+//! - [`auth`]: bearer tokens, roles and scopes ([`auth::Principal`]);
+//! - [`secrets`]: the server secret, receipts, token hashes;
+//! - [`scrub`]: removing personal data from free text before append;
+//! - [`command`]: the command path — idempotency, scrubbing, append ([`Kernel`]);
+//! - [`responses`]: 201 bodies and the documented problem answers;
+//! - [`metrics`]: the counters of appends, refusals and scrubbing.
+
+pub mod auth;
+pub mod checks;
+pub mod command;
+pub mod error;
+pub mod json;
+pub mod metrics;
+pub mod query;
+pub mod responses;
+pub mod scrub;
+pub mod secrets;
+
+pub use command::{AppendError, Committed, IdempotencyKey, Kernel};
+pub use error::{ApiError, FieldError, Problem};

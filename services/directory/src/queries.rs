@@ -1,0 +1,125 @@
+//! The directory's query facade: what every other crate asks of it.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lantern_ledger::Ledger;
+use lantern_projection::{Handle, ProjectionError};
+
+use crate::error::DirectoryError;
+use crate::projector::{hospital_key, idempotency_key, token_key};
+use crate::records::{HospitalRecord, IdempotencyRecord, TokenRecord};
+
+/// How long an Idempotency-Key holds.
+pub const IDEMPOTENCY_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+/// How long a lookup that found nothing waits for the directory to catch up
+/// with the stream before it answers "unknown".
+const CATCH_UP: Duration = Duration::from_secs(5);
+
+/// Queries on the directory, with read-your-writes on a miss.
+#[derive(Clone)]
+pub struct Directory {
+    handle: Handle,
+    ledger: Ledger,
+}
+
+impl Directory {
+    /// The directory over a running projector.
+    pub fn new(handle: Handle, ledger: Ledger) -> Directory {
+        Directory { handle, ledger }
+    }
+
+    /// The projector handle.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    fn get<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, DirectoryError> {
+        Ok(lantern_projection::Tx::new(self.handle.db()).get_json(key)?)
+    }
+
+    /// Looks `key` up; when it is missing, waits (bounded) until the
+    /// directory has applied everything in the stream and looks again, so a
+    /// hospital registered a moment ago is found.
+    async fn get_fresh<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &[u8],
+    ) -> Result<Option<T>, DirectoryError> {
+        if let Some(found) = self.get(key)? {
+            return Ok(Some(found));
+        }
+        let last = self.ledger.last_sequence().await?;
+        if self.handle.applied() < last && !self.handle.wait_for(last, CATCH_UP).await {
+            return Err(DirectoryError::NotCaughtUp(last));
+        }
+        self.get(key)
+    }
+
+    /// A hospital by code.
+    pub async fn hospital(&self, code: &str) -> Result<Option<HospitalRecord>, DirectoryError> {
+        self.get_fresh(&hospital_key(code)).await
+    }
+
+    /// A hospital whose department list includes `department`, waiting for the
+    /// directory to catch up if either is not known yet.
+    pub async fn hospital_with_department(
+        &self,
+        code: &str,
+        department: &str,
+    ) -> Result<Option<HospitalRecord>, DirectoryError> {
+        let key = hospital_key(code);
+        if let Some(h) = self.get::<HospitalRecord>(&key)?
+            && h.departments.contains_key(department)
+        {
+            return Ok(Some(h));
+        }
+        let last = self.ledger.last_sequence().await?;
+        if self.handle.applied() < last && !self.handle.wait_for(last, CATCH_UP).await {
+            return Err(DirectoryError::NotCaughtUp(last));
+        }
+        self.get(&key)
+    }
+
+    /// Every registered hospital, by code.
+    pub fn hospitals(&self) -> Result<Vec<HospitalRecord>, DirectoryError> {
+        let mut out = Vec::new();
+        for item in self.handle.db().scan_prefix(b"h/") {
+            let (k, v) = item.map_err(ProjectionError::from)?;
+            out.push(lantern_projection::from_json(&k, &v)?);
+        }
+        Ok(out)
+    }
+
+    /// A token by hash.
+    pub async fn token(&self, hash: &str) -> Result<Option<TokenRecord>, DirectoryError> {
+        self.get_fresh(&token_key(hash)).await
+    }
+
+    /// Every token hash starting with `prefix`.
+    pub fn token_hashes_with_prefix(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, TokenRecord)>, DirectoryError> {
+        let mut out = Vec::new();
+        for item in self.handle.db().scan_prefix(token_key(prefix)) {
+            let (k, v) = item.map_err(ProjectionError::from)?;
+            let hash = String::from_utf8_lossy(&k[2..]).into_owned();
+            if let Ok(record) = serde_json::from_slice(&v) {
+                out.push((hash, record));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The first use of an Idempotency-Key (by hash) within the window.
+    pub fn idempotent(
+        &self,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<IdempotencyRecord>, DirectoryError> {
+        Ok(self
+            .get::<IdempotencyRecord>(&idempotency_key(hash))?
+            .filter(|r| now - r.at < IDEMPOTENCY_WINDOW))
+    }
+}

@@ -1,0 +1,24 @@
+//! Lantern's domain, pure: no HTTP, no storage, no NATS. Every crate above
+//! it shares these meanings.
+//!
+//! - [`vocab`]: the closed vocabularies of DESIGN.md (grades, harms,
+//!   categories, roles, age bands, levels) as enums;
+//! - [`month`]: `YYYY-MM`, the grain of every figure;
+//! - [`zone`]: a hospital's time zone, where its days and months are counted;
+//! - [`ids`]: aggregate ids — deterministic for natural keys, random for the rest;
+//! - [`critical`]: critical-value sources, settings, limits and timeliness;
+//! - [`figures`]: the formulas of DESIGN.md "Figures" and their rounding;
+//! - [`events`]: the typed `data` of every event type, one struct per
+//!   `schemas/<type>.v1.json`, and per aggregate kind an enum that writes
+//!   and reads it.
+
+pub mod critical;
+pub mod events;
+pub mod figures;
+pub mod ids;
+pub mod month;
+pub mod vocab;
+pub mod zone;
+
+pub use month::Month;
+pub use zone::HospitalZone;

@@ -1,0 +1,15 @@
+//! Lantern's monthly pack: for a month and a hospital (医疗质量安全月度分析)
+//! or a region (the QC centre's 每月工作调度会), the deaths and their
+//! reviews, the adverse events and their analyses, critical-value
+//! timeliness and the reporting rate against its target — built only from
+//! the other contexts' query facades.
+//!
+//! - [`pack`]: the pack's parts, pure given the contexts' answers;
+//! - [`api`]: [`Meeting`], the state, and `GET /api/v1/meetings/{month}`;
+//! - [`html`]: the printable A4 page.
+
+pub mod api;
+pub mod html;
+pub mod pack;
+
+pub use api::{Meeting, router};
