@@ -4,8 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRef, FromRequestParts};
-use axum::http::request::Parts;
+use axum::extract::FromRef;
 use chrono::Utc;
 use lantern_ledger::{Envelope, Expect, Ledger, LedgerError, NewEvent};
 
@@ -14,9 +13,10 @@ use lantern_domain::vocab::Role;
 
 use crate::auth::{Auth, Principal};
 use crate::error::ApiError;
+use crate::idempotency;
 use crate::metrics::Metrics;
 use crate::scrub::Scrubber;
-use crate::secrets::{ServerSecret, sha256_hex};
+use crate::secrets::ServerSecret;
 
 /// What every context's handlers share: the stream, the directory, staff
 /// authentication, the server secret, the scrubber and the counters.
@@ -68,42 +68,6 @@ pub struct Committed {
     pub envelope: Envelope,
 }
 
-/// The `Idempotency-Key` header, if any: 1–255 visible ASCII characters.
-#[derive(Debug, Clone, Default)]
-pub struct IdempotencyKey(Option<String>);
-
-impl IdempotencyKey {
-    /// The hash the key is known by in the stream, scoped to who sent it and
-    /// where, so that equal keys from different clients never meet.
-    pub fn scoped(&self, scope: &str, route: &str) -> Option<String> {
-        self.0
-            .as_ref()
-            .map(|k| sha256_hex(format!("lantern-idempotency\0{scope}\0{route}\0{k}").as_bytes()))
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts.headers.get("idempotency-key") else {
-            return Ok(IdempotencyKey(None));
-        };
-        let key = value
-            .to_str()
-            .ok()
-            .map(|s| s.trim().trim_matches('"'))
-            .filter(|s| !s.is_empty() && s.len() <= 255 && s.bytes().all(|b| b.is_ascii_graphic()))
-            .ok_or_else(|| {
-                ApiError::field(
-                    "/headers/Idempotency-Key",
-                    "must be 1–255 visible ASCII characters",
-                )
-            })?;
-        Ok(IdempotencyKey(Some(key.to_owned())))
-    }
-}
-
 impl Kernel {
     /// The kernel over `ledger` and `directory`, with the configured admin
     /// token and server secret.
@@ -132,14 +96,20 @@ impl Kernel {
         idempotency: Option<&str>,
         event_type: &str,
     ) -> Result<Option<Committed>, ApiError> {
-        let Some(hash) = idempotency else {
+        let Some(scoped) = idempotency else {
             return Ok(None);
         };
+        let (hash, fingerprint) = idempotency::split(scoped);
         let Some(first) = self.directory.idempotent(hash, Utc::now())? else {
             return Ok(None);
         };
+        // A record from before fingerprints were kept matches any request.
+        let other_request = matches!(
+            (first.fingerprint.as_deref(), fingerprint),
+            (Some(was), Some(is)) if was != is
+        );
         let recorded = self.ledger.get(first.seq).await?;
-        if recorded.envelope.event_type != event_type {
+        if other_request || recorded.envelope.event_type != event_type {
             return Err(ApiError::field(
                 "/headers/Idempotency-Key",
                 "was already used for a different request",

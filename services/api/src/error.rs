@@ -76,6 +76,10 @@ pub enum ApiError {
     /// The request conflicts with what was recorded before (409).
     #[error("{0}")]
     Conflict(String),
+    /// A request with this Idempotency-Key is still in flight (409,
+    /// Retry-After).
+    #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
+    KeyInFlight,
     /// `?after=<seq>` was not reached in time (503, Retry-After).
     #[error("the read model has not caught up with sequence {0} yet")]
     NotCaughtUp(u64),
@@ -112,7 +116,7 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::KeyInFlight => StatusCode::CONFLICT,
             ApiError::NotCaughtUp(_) | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -128,6 +132,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not-found",
             ApiError::Conflict(_) => "conflict",
+            ApiError::KeyInFlight => "idempotency-key-in-flight",
             ApiError::NotCaughtUp(_) => "not-caught-up",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
@@ -144,6 +149,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "Forbidden",
             ApiError::NotFound(_) => "Not found",
             ApiError::Conflict(_) => "Conflict",
+            ApiError::KeyInFlight => "Idempotency-Key in flight",
             ApiError::NotCaughtUp(_) => "Not caught up",
             ApiError::Unavailable(_) => "Service unavailable",
             ApiError::Internal(_) => "Internal error",
@@ -201,7 +207,7 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/problem+json"),
         );
         match self {
-            ApiError::NotCaughtUp(_) => {
+            ApiError::NotCaughtUp(_) | ApiError::KeyInFlight => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             ApiError::Unavailable(_) => {

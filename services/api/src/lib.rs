@@ -7,6 +7,7 @@
 //! - [`auth`]: bearer tokens, roles and scopes ([`auth::Principal`]);
 //! - [`secrets`]: the server secret, receipts, token hashes;
 //! - [`scrub`]: removing personal data from free text before append;
+//! - [`idempotency`]: the Idempotency-Key — fingerprints, keys in flight;
 //! - [`command`]: the command path — idempotency, scrubbing, append ([`Kernel`]);
 //! - [`responses`]: 201 bodies and the documented problem answers;
 //! - [`metrics`]: the counters of appends, refusals and scrubbing.
@@ -15,6 +16,7 @@ pub mod auth;
 pub mod checks;
 pub mod command;
 pub mod error;
+pub mod idempotency;
 pub mod json;
 pub mod metrics;
 pub mod query;
@@ -22,5 +24,6 @@ pub mod responses;
 pub mod scrub;
 pub mod secrets;
 
-pub use command::{AppendError, Committed, IdempotencyKey, Kernel};
+pub use command::{AppendError, Committed, Kernel};
 pub use error::{ApiError, FieldError, Problem};
+pub use idempotency::IdempotencyKey;

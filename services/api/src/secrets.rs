@@ -79,6 +79,24 @@ impl ServerSecret {
         RECEIPT_ENCODING.encode(&bytes)
     }
 
+    /// The fingerprint of a request (method and body) under the secret:
+    /// what tells a retry from another request reusing its Idempotency-Key.
+    /// The path is not in it: the key's scope names the route as the
+    /// handler reads it (a receipt typed in lower case is the same receipt).
+    /// Keyed, so the body's text (before scrubbing) cannot be guessed back
+    /// from what is stored.
+    pub fn request_fingerprint(&self, method: &str, body: &[u8]) -> String {
+        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&self.0) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
+        for part in [b"request".as_slice(), method.as_bytes(), body] {
+            mac.update(part);
+            mac.update(b"\0");
+        }
+        data_encoding::HEXLOWER.encode(&mac.finalize().into_bytes()[..16])
+    }
+
     /// A staff token: derived from the idempotency hash when there is one, else random.
     pub fn token(&self, idempotency: Option<&str>) -> String {
         let bytes = match idempotency {

@@ -15,4 +15,4 @@ pub mod records;
 pub use error::DirectoryError;
 pub use projector::DirectoryProjector;
 pub use queries::{Directory, IDEMPOTENCY_WINDOW};
-pub use records::{HospitalRecord, IdempotencyRecord, TokenRecord};
+pub use records::{HospitalRecord, IdempotencyRecord, KEY_SEPARATOR, TokenRecord, split_key};

@@ -6,7 +6,7 @@ use lantern_ledger::Recorded;
 use lantern_projection::{ProjectionError, Projector, Tx};
 use serde::Deserialize;
 
-use crate::records::{HospitalRecord, IdempotencyRecord, TokenRecord};
+use crate::records::{HospitalRecord, IdempotencyRecord, TokenRecord, split_key};
 
 pub(crate) fn hospital_key(code: &str) -> Vec<u8> {
     format!("h/{code}").into_bytes()
@@ -57,12 +57,14 @@ impl Projector for DirectoryProjector {
     // Every kind (the default `kinds`): the idempotency index holds the
     // keys of events of all kinds.
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
-        if let Some(hash) = event.idempotency_key_hash() {
+        if let Some(scoped) = event.idempotency_key_hash() {
+            let (hash, fingerprint) = split_key(scoped);
             tx.put_json(
                 idempotency_key(hash),
                 &IdempotencyRecord {
                     seq: event.seq,
                     at: event.envelope.recorded_at,
+                    fingerprint: fingerprint.map(str::to_owned),
                 },
             )?;
         }

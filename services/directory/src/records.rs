@@ -44,4 +44,21 @@ pub struct IdempotencyRecord {
     pub seq: u64,
     /// When.
     pub at: DateTime<Utc>,
+    /// The keyed fingerprint of the request that used it (method, path,
+    /// body), to refuse the key for another request; none before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+}
+
+/// Separates an Idempotency-Key's scoped hash from the fingerprint of the
+/// request it came with, in the id an event is appended under.
+pub const KEY_SEPARATOR: char = ':';
+
+/// A scoped key's hash (the index's key) and its request's fingerprint, if
+/// it has one (events appended before fingerprints were kept have none).
+pub fn split_key(scoped: &str) -> (&str, Option<&str>) {
+    match scoped.split_once(KEY_SEPARATOR) {
+        Some((hash, fingerprint)) => (hash, Some(fingerprint)),
+        None => (scoped, None),
+    }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use lantern_api::Kernel;
+use lantern_api::idempotency::Idempotency;
 use lantern_api::json::BODY_LIMIT;
 use lantern_api::metrics::Metrics;
 use lantern_directory::Directory;
@@ -73,11 +74,13 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
     let rates = projector(Arc::new(lantern_rates::RatesProjector))?;
     let rca = projector(Arc::new(lantern_rca::RcaProjector))?;
     let mortality = projector(Arc::new(lantern_mortality::MortalityProjector))?;
+    let secret = args.secret()?;
+    let idempotency = Idempotency::new(secret.clone());
     let kernel = Kernel::new(
         ledger.clone(),
         Directory::new(directory, ledger.clone()),
         args.admin_token.clone(),
-        args.secret()?,
+        secret,
         metrics.clone(),
     );
     let (intake, intake_runners) = lantern_intake::build(kernel.clone(), data)?;
@@ -119,6 +122,10 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
     let router = router
         .merge(lantern_web::router(web))
         .merge(ops::openapi_router(openapi))
+        .layer(axum::middleware::from_fn_with_state(
+            idempotency,
+            lantern_api::idempotency::guard,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             metrics,
             lantern_api::metrics::count_failures,
