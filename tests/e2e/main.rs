@@ -14,4 +14,5 @@ mod idempotency;
 mod meeting;
 mod rca;
 mod reports;
+mod scope;
 mod web;

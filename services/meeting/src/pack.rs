@@ -240,8 +240,8 @@ pub fn reporting_part(inputs: &[HospitalInputs], month: Month) -> ReportingPart 
             for h in inputs {
                 for (cm, _, cell) in &h.cells {
                     if *cm == key {
-                        reports += cell.reports;
-                        discharges += cell.discharges.unwrap_or(0);
+                        reports = u64::saturating_add(reports, cell.reports);
+                        discharges = u64::saturating_add(discharges, cell.discharges.unwrap_or(0));
                     }
                 }
             }

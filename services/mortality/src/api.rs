@@ -324,6 +324,9 @@ async fn step(
         .death(id)?
         .ok_or_else(|| ApiError::NotFound(format!("no death {id}")))?;
     decide(&death, &step)?;
+    if let Step::Review(review) = &step {
+        check_rca_of(&m, &hospital, review.rca_id).await?;
+    }
     let event = NewEvent {
         event_type,
         version: 1,
@@ -342,6 +345,23 @@ async fn step(
             other => other.into(),
         })?;
     Ok(created(Appended { seq: committed.seq }))
+}
+
+/// A review may link only an analysis of the death's own hospital: the
+/// trail shows the analysis's root causes and actions to whoever reads the
+/// death, so another hospital's (or region's) case would cross a scope.
+async fn check_rca_of(m: &Mortality, hospital: &str, rca_id: Option<Uuid>) -> Result<(), ApiError> {
+    let Some(id) = rca_id else {
+        return Ok(());
+    };
+    // Fresh: an analysis opened a moment ago is found.
+    match m.rca.record_fresh(id).await.map_err(ApiError::from)? {
+        Some(case) if case.hospital == hospital => Ok(()),
+        _ => Err(ApiError::field(
+            "/rca_id",
+            "is not a root-cause analysis of this death's hospital",
+        )),
+    }
 }
 
 /// Record a death-case review (死亡病例讨论).

@@ -219,11 +219,14 @@ struct Sum {
 }
 
 impl Sum {
+    // Saturating: counts are bounded by their schemas (discharges ≤ 100 000
+    // a department-month), so a sum never nears u64::MAX — but no stored
+    // event may make a query panic or wrap (DESIGN "Security").
     fn add(&mut self, c: &Cell) {
-        self.reports += c.reports;
-        self.discharges += c.discharges.unwrap_or(0);
+        self.reports = self.reports.saturating_add(c.reports);
+        self.discharges = self.discharges.saturating_add(c.discharges.unwrap_or(0));
         for (a, b) in self.by_grade.iter_mut().zip(c.by_grade) {
-            *a += b;
+            *a = a.saturating_add(b);
         }
         self.by_category.add(&c.by_category);
         self.critical_values.add(&c.critical_values);
@@ -513,10 +516,10 @@ impl Rates {
 }
 
 fn merge(total: &mut Sum, part: &Sum) {
-    total.reports += part.reports;
-    total.discharges += part.discharges;
+    total.reports = total.reports.saturating_add(part.reports);
+    total.discharges = total.discharges.saturating_add(part.discharges);
     for (a, b) in total.by_grade.iter_mut().zip(part.by_grade) {
-        *a += b;
+        *a = a.saturating_add(b);
     }
     total.by_category.add(&part.by_category);
     total.critical_values.add(&part.critical_values);

@@ -48,11 +48,13 @@ pub struct CriticalValueCounts {
 impl CriticalValueCounts {
     /// Adds another cell's counts.
     pub fn add(&mut self, other: &CriticalValueCounts) {
-        self.detected += other.detected;
-        self.notified += other.notified;
-        self.notified_in_time += other.notified_in_time;
-        self.handled += other.handled;
-        self.handled_in_time += other.handled_in_time;
+        // Saturating: a query sums these over months and hospitals, and no
+        // stored value may make it panic or wrap.
+        self.detected = self.detected.saturating_add(other.detected);
+        self.notified = self.notified.saturating_add(other.notified);
+        self.notified_in_time = self.notified_in_time.saturating_add(other.notified_in_time);
+        self.handled = self.handled.saturating_add(other.handled);
+        self.handled_in_time = self.handled_in_time.saturating_add(other.handled_in_time);
     }
 }
 
@@ -88,7 +90,7 @@ impl CategoryCounts {
     /// Adds another cell's counts.
     pub fn add(&mut self, other: &CategoryCounts) {
         for (a, b) in self.0.iter_mut().zip(other.0) {
-            *a += b;
+            *a = a.saturating_add(b);
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use lantern_domain::Month;
 use lantern_domain::zone::zone;
@@ -22,13 +22,19 @@ use crate::views::RequiredRow;
 /// How long a lookup waits for the read model to reach the stream.
 const CATCH_UP: Duration = Duration::from_secs(5);
 
-/// A serious report is overdue for an analysis this long after filing.
-pub const REQUIRED_WITHIN: TimeDelta = TimeDelta::hours(72);
+/// A serious report is overdue for an analysis from the start of this
+/// calendar day after its filing day (in the hospital's zone).
+pub const REQUIRED_WITHIN_DAYS: u64 = 3;
 
-/// Whether a serious report filed at `filed_at` still without an analysis
-/// is overdue for one at `now`: more than 72 hours later.
-pub fn required_overdue(filed_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-    now > filed_at + REQUIRED_WITHIN
+/// Whether a serious report filed on `filed_on` still without an analysis
+/// is overdue for one on `today` (both in the hospital's zone): from the
+/// start of the third calendar day after the filing day — at least 72
+/// hours. A deadline to the day, so the moment it flips tells nothing of
+/// when the report was filed (DESIGN "Anonymity rules").
+pub fn required_overdue(filed_on: NaiveDate, today: NaiveDate) -> bool {
+    filed_on
+        .checked_add_days(chrono::Days::new(REQUIRED_WITHIN_DAYS))
+        .is_some_and(|due| today >= due)
 }
 
 /// The rca read model.
@@ -122,12 +128,13 @@ impl Cases {
     }
 
     /// The hospital's grade I and II reports (as they stand) with no
-    /// analysis, oldest first; overdue 72 hours after filing.
+    /// analysis, oldest first; overdue from the third day after filing.
     pub fn required(
         &self,
         hospital: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<RequiredRow>, RcaError> {
+        let today = self.today(hospital, now)?;
         let mut rows = Vec::new();
         for item in self.handle.db().scan_prefix(queue_prefix(hospital)) {
             let (key, value) = item.map_err(ProjectionError::from)?;
@@ -137,7 +144,7 @@ impl Cases {
                     report_id: r.report_id,
                     grade: r.grade,
                     filed_on: r.filed_on,
-                    overdue: required_overdue(r.filed_at, now),
+                    overdue: required_overdue(r.filed_on, today),
                 });
             }
         }
@@ -167,10 +174,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_serious_report_is_overdue_72_hours_after_filing() {
-        let filed: DateTime<Utc> = "2026-03-01T02:00:00Z".parse().unwrap();
-        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
-        assert!(!required_overdue(filed, at("2026-03-04T02:00:00Z")));
-        assert!(required_overdue(filed, at("2026-03-04T02:00:01Z")));
+    fn a_serious_report_is_overdue_from_the_third_day_after_its_filing_day() {
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let filed = day("2026-03-01");
+        assert!(!required_overdue(filed, day("2026-03-01")));
+        assert!(
+            !required_overdue(filed, day("2026-03-03")),
+            "the whole third day is in time"
+        );
+        assert!(required_overdue(filed, day("2026-03-04")));
+        assert!(required_overdue(filed, day("2026-04-01")));
     }
 }

@@ -130,7 +130,7 @@ pub struct RequiredQuery {
     pub after: Option<u64>,
 }
 
-/// Grade I and II reports (the triaged grade if triaged) with no analysis, oldest first; overdue 72 hours after filing.
+/// Grade I and II reports (the triaged grade if triaged) with no analysis, oldest first; overdue from the start of the third calendar day after the filing day.
 #[utoipa::path(get, path = "/api/v1/rca/required", tag = "rca",
     params(RequiredQuery),
     responses((status = 200, body = RequiredList), QueryErrors),
