@@ -15,6 +15,74 @@ pub const Z95: f64 = 1.959_964;
 /// z for two-sided 99.8 % limits.
 pub const Z998: f64 = 3.090_232;
 
+/// Which side of its limits a point lies on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// Under the lower limit.
+    Below,
+    /// Between the limits.
+    Within,
+    /// Over the upper limit.
+    Above,
+}
+
+impl Side {
+    fn of(v: f64, lower: f64, upper: f64) -> Side {
+        if v < lower {
+            Side::Below
+        } else if v > upper {
+            Side::Above
+        } else {
+            Side::Within
+        }
+    }
+}
+
+/// Which way an indicator is better. The voluntary reporting rate is
+/// higher-is-better: many reports mean a culture that reports, few mean
+/// events go unreported. So the concern is the low tail ("低于下限：可能漏报"),
+/// and a point above the upper limit is shown as such, not as a fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// More is better (the reporting rate).
+    HigherIsBetter,
+    /// Less is better.
+    LowerIsBetter,
+}
+
+impl Direction {
+    /// Whether a point on `side` is a concern for an indicator of this direction.
+    pub fn concern(self, side: Side) -> bool {
+        matches!(
+            (self, side),
+            (Direction::HigherIsBetter, Side::Below) | (Direction::LowerIsBetter, Side::Above)
+        )
+    }
+}
+
+/// What the charts say of a point's side and of the target, in the page's
+/// language.
+pub struct Legend<'a> {
+    /// Under the lower limit, e.g. "低于下限：可能漏报".
+    pub below: &'a str,
+    /// Over the upper limit.
+    pub above: &'a str,
+    /// Within the limits.
+    pub within: &'a str,
+    /// The target line's label, e.g. "目标".
+    pub target: &'a str,
+}
+
+impl Legend<'_> {
+    fn side(&self, side: Side) -> &str {
+        match side {
+            Side::Below => self.below,
+            Side::Within => self.within,
+            Side::Above => self.above,
+        }
+    }
+}
+
 /// One subgroup (a month, or a hospital): its label, reports and discharges.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
@@ -43,8 +111,8 @@ pub struct UPoint {
     pub ucl: f64,
     /// Lower control limit (never below 0).
     pub lcl: f64,
-    /// Outside the limits.
-    pub outside: bool,
+    /// Which side of the limits it lies on.
+    pub side: Side,
 }
 
 /// A u-chart: the centre line ū = Σc / Σn and, for each subgroup i,
@@ -80,7 +148,7 @@ pub fn u_chart(samples: &[Sample]) -> Option<UChart> {
                 u,
                 ucl,
                 lcl,
-                outside: u > ucl || u < lcl,
+                side: Side::of(u, lcl, ucl),
             }
         })
         .collect();
@@ -105,10 +173,10 @@ pub struct FunnelPoint {
     pub discharges: u64,
     /// Reports per 100 discharges.
     pub rate: f64,
-    /// Outside the 95 % limits.
-    pub outside_95: bool,
-    /// Outside the 99.8 % limits.
-    pub outside_998: bool,
+    /// Its side of the 95 % limits.
+    pub side_95: Side,
+    /// Its side of the 99.8 % limits.
+    pub side_998: Side,
 }
 
 /// A funnel plot: the regional rate θ = Σc / Σn and the hospitals.
@@ -133,16 +201,16 @@ pub fn funnel(hospitals: &[Sample]) -> Option<Funnel> {
         .map(|s| {
             let n = s.exposure();
             let rate = s.reports as f64 / n;
-            let out = |z| {
+            let side = |z| {
                 let (lo, hi) = funnel_limits(target, n, z);
-                rate < lo || rate > hi
+                Side::of(rate, lo, hi)
             };
             FunnelPoint {
                 label: s.label.clone(),
                 discharges: s.discharges,
                 rate,
-                outside_95: out(Z95),
-                outside_998: out(Z998),
+                side_95: side(Z95),
+                side_998: side(Z998),
             }
         })
         .collect();
@@ -215,10 +283,17 @@ impl Frame {
         );
     }
 
-    /// A point: a filled circle inside the limits, a hollow square with
-    /// "!" outside (shape and mark, not colour, tell them apart).
-    fn point(&mut self, x: f64, y: f64, outside: bool, title: &str) {
-        if outside {
+    /// A point: a filled circle inside the limits; a hollow square with
+    /// "!" on the side of concern; a hollow circle outside on the other
+    /// side (shape and mark, not colour, tell them apart).
+    fn point(&mut self, x: f64, y: f64, side: Side, direction: Direction, title: &str) {
+        if side != Side::Within && !direction.concern(side) {
+            let _ = write!(
+                self.svg,
+                "<g><title>{t}</title><circle cx='{x:.1}' cy='{y:.1}' r='5' fill='#fff' stroke='#000' stroke-width='2'/></g>",
+                t = escape(title)
+            );
+        } else if direction.concern(side) {
             let _ = write!(
                 self.svg,
                 "<g><title>{t}</title><rect x='{:.1}' y='{:.1}' width='9' height='9' fill='#fff' stroke='#000' stroke-width='2'/><text x='{:.1}' y='{:.1}' font-weight='bold'>!</text></g>",
@@ -237,6 +312,15 @@ impl Frame {
         }
     }
 
+    /// The target as a dash-dot line across the plot, labelled at the left.
+    fn target(&mut self, target: Option<f64>, label: &str) {
+        if let Some(t) = target {
+            let y = self.y(t);
+            self.polyline(&[(LEFT, y), (W - RIGHT, y)], Some("10 3 2 3"), 1.5);
+            self.text(LEFT + 4.0, y - 4.0, "start", &format!("{label} {t:.2}"));
+        }
+    }
+
     fn text(&mut self, x: f64, y: f64, anchor: &str, s: &str) {
         let _ = write!(
             self.svg,
@@ -251,14 +335,22 @@ impl Frame {
     }
 }
 
-/// The u-chart as SVG: points, the centre line (dashed) and each month's
-/// limits as steps (solid).
-pub fn u_chart_svg(chart: &UChart, label: &str) -> String {
+/// The u-chart as SVG: points, the centre line (dashed), each month's
+/// limits as steps (solid) and the target (dash-dot); each point says which
+/// side of its limits it is on, and only the side of concern for
+/// `direction` is marked "!".
+pub fn u_chart_svg(
+    chart: &UChart,
+    label: &str,
+    target: Option<f64>,
+    direction: Direction,
+    legend: &Legend<'_>,
+) -> String {
     let ymax = chart
         .points
         .iter()
         .map(|p| p.ucl.max(p.u))
-        .fold(chart.centre, f64::max);
+        .fold(chart.centre.max(target.unwrap_or(0.0)), f64::max);
     let mut f = Frame::new(label, ymax);
     let slot = (W - LEFT - RIGHT) / chart.points.len().max(1) as f64;
     let x = |i: usize| LEFT + slot * (i as f64 + 0.5);
@@ -279,6 +371,7 @@ pub fn u_chart_svg(chart: &UChart, label: &str) -> String {
         "end",
         &format!("ū = {:.2}", chart.centre),
     );
+    f.target(target, legend.target);
     let line: Vec<(f64, f64)> = chart
         .points
         .iter()
@@ -291,8 +384,16 @@ pub fn u_chart_svg(chart: &UChart, label: &str) -> String {
         f.point(
             px,
             py,
-            p.outside,
-            &format!("{}: {:.2} [{:.2}, {:.2}]", p.label, p.u, p.lcl, p.ucl),
+            p.side,
+            direction,
+            &format!(
+                "{}: {:.2} [{:.2}, {:.2}] {}",
+                p.label,
+                p.u,
+                p.lcl,
+                p.ucl,
+                legend.side(p.side)
+            ),
         );
         let short = p.label.get(2..).unwrap_or(&p.label);
         f.text(px, H - BOTTOM + 16.0, "middle", short);
@@ -301,8 +402,16 @@ pub fn u_chart_svg(chart: &UChart, label: &str) -> String {
 }
 
 /// The funnel plot as SVG: hospitals by discharges (x) and rate (y), the
-/// regional rate, 95 % limits dashed, 99.8 % limits solid.
-pub fn funnel_svg(funnel: &Funnel, label: &str) -> String {
+/// regional rate, 95 % limits dashed, 99.8 % limits solid, the target
+/// dash-dot; each hospital says which side of the 95 % limits it is on, and
+/// only the side of concern for `direction` is marked "!".
+pub fn funnel_svg(
+    funnel: &Funnel,
+    label: &str,
+    target: Option<f64>,
+    direction: Direction,
+    legend: &Legend<'_>,
+) -> String {
     let xmax = funnel
         .points
         .iter()
@@ -312,7 +421,7 @@ pub fn funnel_svg(funnel: &Funnel, label: &str) -> String {
         * 1.1;
     let xmin = xmax / 60.0;
     let ymax = funnel.points.iter().map(|p| p.rate).fold(
-        funnel_limits(funnel.target, xmax / 100.0, Z998).1 * 1.5,
+        (funnel_limits(funnel.target, xmax / 100.0, Z998).1 * 1.5).max(target.unwrap_or(0.0)),
         f64::max,
     );
     let mut f = Frame::new(label, ymax);
@@ -337,13 +446,21 @@ pub fn funnel_svg(funnel: &Funnel, label: &str) -> String {
         "end",
         &format!("θ = {:.2}", funnel.target),
     );
+    f.target(target, legend.target);
     for p in &funnel.points {
         let (px, py) = (x(p.discharges as f64), f.y(p.rate));
         f.point(
             px,
             py,
-            p.outside_95,
-            &format!("{}: {:.2} / {}", p.label, p.rate, p.discharges),
+            p.side_95,
+            direction,
+            &format!(
+                "{}: {:.2} / {} {}",
+                p.label,
+                p.rate,
+                p.discharges,
+                legend.side(p.side_95)
+            ),
         );
         f.text(px + 8.0, py + 4.0, "start", &p.label);
     }
@@ -535,11 +652,11 @@ mod tests {
         close(c.points[0].u, 1.0);
         close(c.points[0].ucl, 3.572_125_667);
         close(c.points[0].lcl, 0.0);
-        assert!(!c.points[0].outside);
+        assert_eq!(c.points[0].side, Side::Within);
         close(c.points[3].u, 4.0);
-        assert!(c.points[3].outside, "4.0 > 3.5721");
+        assert_eq!(c.points[3].side, Side::Above, "4.0 > 3.5721");
         close(c.points[4].ucl, 5.497_192_511);
-        assert!(!c.points[4].outside);
+        assert_eq!(c.points[4].side, Side::Within);
         assert!(u_chart(&[s("x", 1, 0)]).is_none());
     }
 
@@ -558,22 +675,67 @@ mod tests {
         close(lo, 0.0);
         close(hi, 6.335_886_251);
         let by = |l: &str| f.points.iter().find(|p| p.label == l).unwrap().clone();
-        assert!(by("A").outside_95 && by("A").outside_998, "1.0 below both");
-        assert!(by("B").outside_95 && by("B").outside_998, "4.5 above both");
-        assert!(
-            !by("C").outside_95,
+        assert_eq!(
+            (by("A").side_95, by("A").side_998),
+            (Side::Below, Side::Below),
+            "1.0 below both"
+        );
+        assert_eq!(
+            (by("B").side_95, by("B").side_998),
+            (Side::Above, Side::Above),
+            "4.5 above both"
+        );
+        assert_eq!(
+            by("C").side_95,
+            Side::Within,
             "a small hospital at 2.5 is not flagged"
         );
     }
 
+    const LEGEND: Legend<'static> = Legend {
+        below: "低于下限：可能漏报",
+        above: "高于上限",
+        within: "在控制限内",
+        target: "目标",
+    };
+
     #[test]
     fn svg_is_well_formed_enough() {
         let c = u_chart(&[s("2026-01", 4, 400), s("2026-02", 16, 400)]).unwrap();
-        let svg = u_chart_svg(&c, "H1 <u>");
+        let svg = u_chart_svg(&c, "H1 <u>", Some(2.5), Direction::HigherIsBetter, &LEGEND);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(svg.contains("H1 &lt;u&gt;"));
         let f = funnel(&[s("A", 10, 1000), s("B", 45, 1000)]).unwrap();
-        assert!(funnel_svg(&f, "funnel").contains("<polyline"));
+        let svg = funnel_svg(&f, "funnel", Some(2.5), Direction::HigherIsBetter, &LEGEND);
+        assert!(svg.contains("<polyline"));
+    }
+
+    /// docs/charts.md, worked example 2 drawn: for a higher-is-better rate
+    /// the low hospital is the concern ("!"), the high one is shown above
+    /// its limit but not flagged, and the target is drawn and labelled.
+    #[test]
+    fn the_low_tail_is_flagged_for_a_higher_is_better_rate_and_the_target_is_drawn() {
+        let f = funnel(&[s("A", 10, 1000), s("B", 45, 1000), s("C", 5, 200)]).unwrap();
+        let svg = funnel_svg(&f, "funnel", Some(2.5), Direction::HigherIsBetter, &LEGEND);
+        let marked = |label: &str| {
+            let at = svg.find(&format!("<title>{label}:")).unwrap();
+            let group = &svg[at..at + svg[at..].find("</g>").unwrap()];
+            (group.contains("<rect"), group.to_owned())
+        };
+        let (a_flag, a) = marked("A");
+        assert!(a_flag && a.contains("低于下限：可能漏报"), "{a}");
+        let (b_flag, b) = marked("B");
+        assert!(!b_flag && b.contains("高于上限"), "{b}");
+        let (c_flag, c) = marked("C");
+        assert!(!c_flag && c.contains("在控制限内"), "{c}");
+        assert!(svg.contains("目标 2.50"), "the target line is labelled");
+        // The same points for a lower-is-better indicator: the high one is flagged.
+        let svg = funnel_svg(&f, "funnel", None, Direction::LowerIsBetter, &LEGEND);
+        let at = svg.find("<title>B:").unwrap();
+        assert!(svg[at..at + svg[at..].find("</g>").unwrap()].contains("<rect"));
+        assert!(!svg.contains("目标"), "no target, no line");
+        assert!(Direction::HigherIsBetter.concern(Side::Below));
+        assert!(!Direction::HigherIsBetter.concern(Side::Above));
     }
 
     /// docs/charts.md, worked example 3.

@@ -236,9 +236,21 @@ static STRINGS: &[(&str, &str, &str)] = &[
     ),
     (
         "dash.outside",
-        "超出控制限的点以空心方块和“!”标出。",
-        "Points outside the limits are drawn as hollow squares marked \u{201c}!\u{201d}.",
+        "报告率越高越好：低于下限的点（可能漏报）以空心方块和“!”标出；高于上限的点以空心圆标出，不作为问题；点划线为目标值。",
+        "A higher reporting rate is better: points below the lower limit (possible under-reporting) are hollow squares marked \u{201c}!\u{201d}; points above the upper limit are hollow circles, not a fault; the dash-dot line is the target.",
     ),
+    (
+        "dash.side_below",
+        "低于下限：可能漏报",
+        "below the lower limit: possible under-reporting",
+    ),
+    (
+        "dash.side_above",
+        "高于上限：报告积极",
+        "above the upper limit: active reporting",
+    ),
+    ("dash.side_within", "在控制限内", "within the limits"),
+    ("dash.target_line", "目标", "target"),
     (
         "dash.no_data",
         "本期没有出院数据，无法作图。",

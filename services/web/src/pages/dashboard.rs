@@ -19,7 +19,9 @@ use serde::Deserialize;
 
 use super::reports::period;
 use crate::Web;
-use crate::charts::{Pareto, Sample, funnel, funnel_svg, pareto, pareto_svg, u_chart, u_chart_svg};
+use crate::charts::{
+    Direction, Legend, Pareto, Sample, funnel, funnel_svg, pareto, pareto_svg, u_chart, u_chart_svg,
+};
 use crate::error::WebError;
 use crate::i18n::Lang;
 use crate::layout::page;
@@ -210,6 +212,14 @@ pub async fn dashboard(
         .collect();
     let funnel = funnel(&samples);
     let pareto = categories(rates, &staff, from, to).await?;
+    // The reporting rate is higher-is-better: the low tail is the concern.
+    let target = Some(hospitals.target_per_100_discharges);
+    let legend = Legend {
+        below: lang.t("dash.side_below"),
+        above: lang.t("dash.side_above"),
+        within: lang.t("dash.side_within"),
+        target: lang.t("dash.target_line"),
+    };
     let category_name = |code: &str| {
         if code == SUPPRESSED {
             lang.t("dash.suppressed_cells").to_owned()
@@ -246,7 +256,7 @@ pub async fn dashboard(
         h2 { (lang.t("dash.funnel")) }
         p class="hint" { (lang.t("dash.funnel_note")) " " (lang.t("dash.outside")) }
         @match &funnel {
-            Some(f) => { figure id="funnel" { (PreEscaped(funnel_svg(f, lang.t("dash.funnel")))) } },
+            Some(f) => { figure id="funnel" { (PreEscaped(funnel_svg(f, lang.t("dash.funnel"), target, Direction::HigherIsBetter, &legend))) } },
             None => { p { (lang.t("dash.no_data")) } },
         }
         h2 { (lang.t("dash.uchart")) }
@@ -254,7 +264,7 @@ pub async fn dashboard(
         @for (hospital, samples) in &months {
             h3 { (hospital) }
             @match u_chart(samples) {
-                Some(c) => { figure class="uchart" { (PreEscaped(u_chart_svg(&c, &format!("{hospital} — {}", lang.t("dash.uchart"))))) } },
+                Some(c) => { figure class="uchart" { (PreEscaped(u_chart_svg(&c, &format!("{hospital} — {}", lang.t("dash.uchart")), target, Direction::HigherIsBetter, &legend))) } },
                 None => { p { (lang.t("dash.no_data")) } },
             }
         }
