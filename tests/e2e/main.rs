@@ -15,4 +15,5 @@ mod meeting;
 mod rca;
 mod reports;
 mod scope;
+mod telemetry;
 mod web;

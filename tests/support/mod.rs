@@ -31,11 +31,19 @@ pub struct Lantern {
     child: Option<Child>,
     log: PathBuf,
     http: reqwest::Client,
+    /// Extra environment of `lantern` commands (see [`Lantern::start_with`]).
+    env: Vec<(String, String)>,
 }
 
 impl Lantern {
     /// Starts nats-server and `lantern serve`, and waits until ready.
     pub async fn start() -> Lantern {
+        Lantern::start_with(&[]).await
+    }
+
+    /// As [`Lantern::start`], with extra environment for every `lantern`
+    /// command this instance runs.
+    pub async fn start_with(env: &[(&str, &str)]) -> Lantern {
         let nats = NatsServer::start();
         let data = tempfile::Builder::new()
             .prefix("lantern-e2e-")
@@ -56,6 +64,10 @@ impl Lantern {
                 .timeout(Duration::from_secs(30))
                 .build()
                 .unwrap(),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         };
         l.spawn().await;
         l
@@ -81,6 +93,7 @@ impl Lantern {
             .env("LANTERN_OPS_ADDR", format!("127.0.0.1:{}", self.ops_port))
             .env("LANTERN_ADMIN_TOKEN", ADMIN)
             .env("RUST_LOG", "info");
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
         c
     }
 

@@ -14,6 +14,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
 use tracing::Instrument;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -24,7 +25,15 @@ pub struct Telemetry(SdkTracerProvider);
 
 impl Drop for Telemetry {
     fn drop(&mut self) {
-        let _ = self.0.shutdown();
+        // Shutting down waits for the batch task, which runs on this
+        // runtime: let the other workers run it while this one waits.
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi_thread {
+            let _ = tokio::task::block_in_place(|| self.0.shutdown());
+        } else {
+            let _ = self.0.shutdown();
+        }
     }
 }
 
@@ -38,7 +47,13 @@ pub fn init() -> Result<Telemetry, Box<dyn std::error::Error>> {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_http()
             .build()?;
-        builder = builder.with_batch_exporter(exporter);
+        // Batches are exported from a task on this tokio runtime: the
+        // exporter's hyper client needs its reactor. (The SDK's default
+        // processor exports from a plain thread, where the first export
+        // panicked with "there is no reactor running".)
+        let processor =
+            BatchSpanProcessor::builder(exporter, opentelemetry_sdk::runtime::Tokio).build();
+        builder = builder.with_span_processor(processor);
     }
     let provider = builder.build();
     let tracer = provider.tracer("lantern");
