@@ -46,6 +46,7 @@ test: ## Run every test against a real nats-server (installs the pinned one if n
 	export NATS_SERVER_BIN="$$nats_bin"; \
 	echo "NATS_SERVER_BIN=$$nats_bin ($$($(NATS) version))"; \
 	scripts/browser.sh; \
+	scripts/schemathesis.sh path >/dev/null; \
 	$(CARGO) test --workspace --all-targets
 
 e2e: ## Browser tests: headless Chromium does the four people's jobs (installs playwright-core)

@@ -10,6 +10,7 @@ mod bad_input;
 mod critical;
 mod deaths;
 mod faults;
+mod hardening;
 mod idempotency;
 mod meeting;
 mod rca;

@@ -86,6 +86,19 @@ pub enum ApiError {
     /// The event store is unreachable (503, Retry-After).
     #[error("the event store is unavailable; retry shortly")]
     Unavailable(String),
+    /// Too many requests from this client; retry after this many seconds
+    /// (429, Retry-After).
+    #[error("too many requests from this address; retry in {0} s")]
+    TooManyRequests(u64),
+    /// No route here takes this method (405).
+    #[error("this method is not allowed here")]
+    MethodNotAllowed,
+    /// The request target is longer than the server reads (414).
+    #[error("the URI is longer than {0} bytes")]
+    UriTooLong(usize),
+    /// The body did not arrive in time (408).
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     /// A defect or storage failure (500). The cause is logged with its
     /// sources, never returned.
     #[error("internal error")]
@@ -118,6 +131,10 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) | ApiError::KeyInFlight => StatusCode::CONFLICT,
             ApiError::NotCaughtUp(_) | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -135,6 +152,10 @@ impl ApiError {
             ApiError::KeyInFlight => "idempotency-key-in-flight",
             ApiError::NotCaughtUp(_) => "not-caught-up",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::TooManyRequests(_) => "too-many-requests",
+            ApiError::MethodNotAllowed => "method-not-allowed",
+            ApiError::UriTooLong(_) => "uri-too-long",
+            ApiError::RequestTimeout => "request-timeout",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -152,6 +173,10 @@ impl ApiError {
             ApiError::KeyInFlight => "Idempotency-Key in flight",
             ApiError::NotCaughtUp(_) => "Not caught up",
             ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::TooManyRequests(_) => "Too many requests",
+            ApiError::MethodNotAllowed => "Method not allowed",
+            ApiError::UriTooLong(_) => "URI too long",
+            ApiError::RequestTimeout => "Request timeout",
             ApiError::Internal(_) => "Internal error",
         }
     }
@@ -207,6 +232,9 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/problem+json"),
         );
         match self {
+            ApiError::TooManyRequests(secs) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+            }
             ApiError::NotCaughtUp(_) | ApiError::KeyInFlight => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }

@@ -2,6 +2,7 @@
 //! typed request whose every error names the field by JSON Pointer.
 
 use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use serde::de::DeserializeOwned;
@@ -13,8 +14,10 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// A JSON body decoded into `T`.
 ///
-/// - not `application/json` (or `+json`) → 415;
+/// - not `application/json` (or `+json`), or in a charset other than
+///   UTF-8 → 415;
 /// - more than [`BODY_LIMIT`] bytes → 413;
+/// - a body that stalls past the server's body timeout → 408;
 /// - not JSON (syntax, invalid UTF-8, trailing bytes) → 400;
 /// - JSON of the wrong shape (missing, unknown or duplicate fields, wrong
 ///   types, unknown enum values) → 422 naming the field.
@@ -32,20 +35,46 @@ where
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|m| {
-                let m = m.trim().to_ascii_lowercase();
-                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
-            })
-            .unwrap_or(false);
+            .is_some_and(is_utf8_json);
         if !is_json {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| ApiError::PayloadTooLarge(BODY_LIMIT))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(unread)?;
         decode(&bytes).map(ValidJson)
     }
+}
+
+/// Whether a Content-Type is JSON we read: `application/json` or
+/// `application/*+json`, with no charset or UTF-8 (the only encoding of
+/// JSON, RFC 8259; bytes in another charset would be misread, not refused).
+fn is_utf8_json(content_type: &str) -> bool {
+    let mut parts = content_type.split(';');
+    let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+    let json = media == "application/json"
+        || (media.starts_with("application/") && media.ends_with("+json"));
+    json && parts.all(|param| match param.split_once('=') {
+        Some((name, value)) if name.trim().eq_ignore_ascii_case("charset") => {
+            let value = value.trim().trim_matches('"');
+            value.eq_ignore_ascii_case("utf-8") || value.eq_ignore_ascii_case("utf8")
+        }
+        _ => true,
+    })
+}
+
+/// Why a body could not be read: too large (413), too slow (408), or cut
+/// off (400).
+fn unread(rejection: BytesRejection) -> ApiError {
+    if let BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) = rejection {
+        return ApiError::PayloadTooLarge(BODY_LIMIT);
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&rejection);
+    while let Some(e) = source {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return ApiError::RequestTimeout;
+        }
+        source = e.source();
+    }
+    ApiError::Malformed("the body could not be read to its end".into())
 }
 
 /// Decodes a body; see [`ValidJson`] for the errors.
@@ -198,6 +227,27 @@ mod tests {
             decode::<serde_json::Value>(deep.as_bytes()),
             Err(ApiError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn only_utf8_json_is_json() {
+        for ok in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON;charset=\"UTF-8\"",
+            "application/problem+json",
+        ] {
+            assert!(is_utf8_json(ok), "{ok}");
+        }
+        for refused in [
+            "application/json; charset=iso-8859-1",
+            "application/json; charset=utf-16",
+            "text/json",
+            "text/plain",
+            "application/jsonx",
+        ] {
+            assert!(!is_utf8_json(refused), "{refused}");
+        }
     }
 
     #[test]

@@ -10,16 +10,22 @@
 //! - [`idempotency`]: the Idempotency-Key — fingerprints, keys in flight;
 //! - [`command`]: the command path — idempotency, scrubbing, append ([`Kernel`]);
 //! - [`responses`]: 201 bodies and the documented problem answers;
-//! - [`metrics`]: the counters of appends, refusals and scrubbing.
+//! - [`metrics`]: the counters of appends, refusals and scrubbing;
+//! - [`path`]: path segments whose every error names the segment;
+//! - [`headers`]: no-store, CSP and framing headers, problem+json fallbacks;
+//! - [`ratelimit`]: per-client limits on anonymous and failed requests.
 
 pub mod auth;
 pub mod checks;
 pub mod command;
 pub mod error;
+pub mod headers;
 pub mod idempotency;
 pub mod json;
 pub mod metrics;
+pub mod path;
 pub mod query;
+pub mod ratelimit;
 pub mod responses;
 pub mod scrub;
 pub mod secrets;

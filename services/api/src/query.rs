@@ -68,6 +68,7 @@ pub async fn wait_after(handle: &Handle, after: Option<u64>) -> Result<(), ApiEr
 
 /// `?after=<seq>` alone.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct After {
     /// Wait (up to 5 s) until the read model has applied this stream sequence.

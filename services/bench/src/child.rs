@@ -105,6 +105,7 @@ impl Serve {
             .env("LANTERN_DATA_DIR", data_dir)
             .env("LANTERN_HTTP_ADDR", format!("127.0.0.1:{port}"))
             .env("LANTERN_ADMIN_TOKEN", ADMIN)
+            .env("LANTERN_RATE_LIMITS", "off")
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().map_err(|e| e.to_string())?)

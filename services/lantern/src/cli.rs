@@ -89,6 +89,32 @@ pub struct ServeArgs {
     /// /readyz fails while a projector is more than this many events behind.
     #[arg(long, env = "LANTERN_READY_LAG", default_value_t = 10_000)]
     pub ready_lag: u64,
+    /// Per-client rate limits: `on`, or `off` for load tests and behind a
+    /// proxy that limits.
+    #[arg(long, env = "LANTERN_RATE_LIMITS", default_value = "on", value_parser = ["on", "off"])]
+    pub rate_limits: String,
+    /// Anonymous writes per client per minute (0: no limit).
+    #[arg(long, env = "LANTERN_RATE_LIMIT_ANON_WRITES", default_value_t = 30)]
+    pub rate_limit_anon_writes: u32,
+    /// Anonymous reads per client per minute (0: no limit).
+    #[arg(long, env = "LANTERN_RATE_LIMIT_ANON_READS", default_value_t = 120)]
+    pub rate_limit_anon_reads: u32,
+    /// Failed bearer tokens and staff sign-ins per client per minute (0: no limit).
+    #[arg(long, env = "LANTERN_RATE_LIMIT_AUTH_FAILURES", default_value_t = 10)]
+    pub rate_limit_auth_failures: u32,
+    /// Proxies (comma-separated addresses) whose X-Forwarded-For names the
+    /// client; from anyone else the header is ignored.
+    #[arg(long, env = "LANTERN_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
+    /// Seconds a client has to send a request's headers.
+    #[arg(long, env = "LANTERN_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_secs: u64,
+    /// Seconds a request body may stall before the request is dropped (408).
+    #[arg(long, env = "LANTERN_BODY_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_secs: u64,
+    /// Connections served at once; more wait to be accepted.
+    #[arg(long, env = "LANTERN_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
 }
 
 impl ServeArgs {

@@ -1,17 +1,27 @@
 //! Putting the services together: projectors, routes, operations
 //! endpoints, graceful shutdown.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use lantern_api::Kernel;
+use lantern_api::headers;
 use lantern_api::idempotency::Idempotency;
 use lantern_api::json::BODY_LIMIT;
 use lantern_api::metrics::Metrics;
+use lantern_api::ratelimit::{self, RateLimitSettings, RateLimits};
 use lantern_directory::Directory;
 use lantern_projection::{Handle, Runner, runner_in};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
+use tower::ServiceExt;
+use tower_http::timeout::TimeoutBody;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -83,6 +93,18 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
         secret,
         metrics.clone(),
     );
+    let limits = (args.rate_limits == "on").then(|| {
+        RateLimits::new(
+            RateLimitSettings {
+                anonymous_writes: args.rate_limit_anon_writes,
+                anonymous_reads: args.rate_limit_anon_reads,
+                auth_failures: args.rate_limit_auth_failures,
+                trusted_proxies: args.trusted_proxy.clone(),
+                session_cookie: lantern_web::session::SESSION_COOKIE,
+            },
+            kernel.auth.clone(),
+        )
+    });
     let (intake, intake_runners) = lantern_intake::build(kernel.clone(), data)?;
     handles.push(intake.reports.handle().clone());
     handles.push(intake.critical_values.handle().clone());
@@ -122,6 +144,9 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
     let router = router
         .merge(lantern_web::router(web))
         .merge(ops::openapi_router(openapi))
+        // Every route is in: what none answers is problem+json too.
+        .fallback(headers::not_found)
+        .method_not_allowed_fallback(headers::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             idempotency,
             lantern_api::idempotency::guard,
@@ -129,8 +154,18 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
         .layer(axum::middleware::from_fn_with_state(
             metrics,
             lantern_api::metrics::count_failures,
-        ))
+        ));
+    // Outside the idempotency guard: a 429 is never kept as a key's answer.
+    let router = match limits {
+        Some(limits) => router.layer(axum::middleware::from_fn_with_state(
+            limits,
+            ratelimit::limit,
+        )),
+        None => router,
+    };
+    let router = router
         .layer(axum::middleware::from_fn(crate::telemetry::http_span))
+        .layer(axum::middleware::from_fn(headers::secure))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     Ok(App {
         router,
@@ -191,9 +226,7 @@ pub async fn serve(
             })
             .await
     });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    serve_public(args, listener, router, shutdown_signal()).await;
     let _ = ops_stop_tx.send(true);
     let _ = ops_task.await;
     let _ = stop_tx.send(true);
@@ -202,6 +235,69 @@ pub async fn serve(
     }
     tracing::info!("lantern stopped");
     Ok(())
+}
+
+/// How long a stopping server waits for requests in flight.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// The public address's accept loop: at most `max_connections`
+/// connections at once (the rest wait in the listen backlog), each with a
+/// header-read deadline (hyper's, also between requests on a kept-alive
+/// connection) and a body that errors once it stalls; the peer's address
+/// goes to the rate limits in the request's extensions.
+async fn serve_public(
+    args: &ServeArgs,
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let max = usize::try_from(args.max_connections).unwrap_or(Semaphore::MAX_PERMITS);
+    let connections = Arc::new(Semaphore::new(max.min(Semaphore::MAX_PERMITS)));
+    let body_timeout = Duration::from_secs(args.body_timeout_secs);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(args.header_timeout_secs));
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: pause rather
+                    // than spin; the error names no client.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+            let mut req = req.map(|body| Body::new(TimeoutBody::new(body_timeout, body)));
+            req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+            router.clone().oneshot(req)
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            // A client that goes away or times out is not the server's error.
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {},
+        () = tokio::time::sleep(DRAIN) => tracing::warn!("requests still in flight after the drain"),
+    }
 }
 
 async fn shutdown_signal() {

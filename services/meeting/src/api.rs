@@ -2,10 +2,11 @@
 //! as a printable A4 page with `Accept: text/html`.
 
 use axum::Json;
-use axum::extract::{FromRef, Path, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::extract::{FromRef, State};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use lantern_api::auth::Principal;
+use lantern_api::path::ValidPath;
 use lantern_api::query::{ValidQuery, wait_after};
 use lantern_api::responses::QueryErrors;
 use lantern_api::{ApiError, FieldError};
@@ -61,6 +62,7 @@ pub fn router(m: Meeting) -> OpenApiRouter {
 
 /// Whose pack.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PackQuery {
     /// One hospital (safety officer, or the QC centre of its region).
@@ -203,7 +205,7 @@ impl Meeting {
 pub async fn meeting_pack(
     State(m): State<Meeting>,
     principal: Principal,
-    Path(month): Path<String>,
+    ValidPath(month): ValidPath<String>,
     headers: HeaderMap,
     ValidQuery(q): ValidQuery<PackQuery>,
 ) -> Result<Response, ApiError> {
@@ -215,12 +217,10 @@ pub async fn meeting_pack(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     if wants_html {
-        let mut r = crate::html::render(&pack).into_string().into_response();
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        return Ok(r);
+        // Its stylesheet is inline: the page's CSP allows that by hash.
+        return Ok(lantern_api::headers::html_page(
+            crate::html::render(&pack).into_string(),
+        ));
     }
     Ok(Json(pack).into_response())
 }

@@ -2,12 +2,13 @@
 //! the safety officer and the QC centre of the region.
 
 use axum::Json;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use lantern_api::auth::{Auth, Principal};
 use lantern_api::checks::{check_text, check_time};
 use lantern_api::json::ValidJson;
+use lantern_api::path::ValidPath;
 use lantern_api::query::{After, ValidQuery, wait_after};
 use lantern_api::responses::{Appended, CommandErrors, QueryErrors, created};
 use lantern_api::{ApiError, FieldError};
@@ -372,7 +373,7 @@ async fn check_rca_of(m: &Mortality, hospital: &str, rca_id: Option<Uuid>) -> Re
 pub async fn add_review(
     State(m): State<Mortality>,
     principal: Principal,
-    Path(id): Path<Uuid>,
+    ValidPath(id): ValidPath<Uuid>,
     key: IdempotencyKey,
     ValidJson(body): ValidJson<Review>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
@@ -408,7 +409,7 @@ pub async fn add_review(
 pub async fn add_autopsy(
     State(m): State<Mortality>,
     principal: Principal,
-    Path(id): Path<Uuid>,
+    ValidPath(id): ValidPath<Uuid>,
     key: IdempotencyKey,
     ValidJson(body): ValidJson<Autopsy>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
@@ -442,7 +443,7 @@ pub struct Close {}
 pub async fn close_death(
     State(m): State<Mortality>,
     principal: Principal,
-    Path(id): Path<Uuid>,
+    ValidPath(id): ValidPath<Uuid>,
     key: IdempotencyKey,
     ValidJson(body): ValidJson<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
@@ -601,7 +602,7 @@ pub async fn readable(
 pub async fn get_death(
     State(m): State<Mortality>,
     principal: Principal,
-    Path(id): Path<Uuid>,
+    ValidPath(id): ValidPath<Uuid>,
     ValidQuery(q): ValidQuery<After>,
 ) -> Result<Json<Trail>, ApiError> {
     principal.require(&[Role::SafetyOfficer, Role::QcCentre])?;
@@ -627,6 +628,7 @@ pub async fn get_death(
 
 /// Which deaths to list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListDeaths {
     /// Hospital code.

@@ -96,6 +96,7 @@ pub enum By {
 
 /// The rates query.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RatesQuery {
     /// First month, `YYYY-MM`.

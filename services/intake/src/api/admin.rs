@@ -2,8 +2,9 @@
 //! public list of hospitals the report form offers.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
+use lantern_api::path::ValidPath;
 use lantern_ledger::{Code, Data, Expect, LedgerError, NewEvent, SYSTEM_SCOPE};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -212,7 +213,7 @@ pub async fn register_hospital(
 pub async fn register_department(
     State(app): State<Intake>,
     principal: Principal,
-    Path(hospital): Path<String>,
+    ValidPath(hospital): ValidPath<String>,
     key: IdempotencyKey,
     ValidJson(body): ValidJson<RegisterDepartment>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
@@ -377,7 +378,7 @@ fn issued(token: String, token_hash: String, seq: u64, data: &Data) -> TokenIssu
 pub async fn revoke_token(
     State(app): State<Intake>,
     principal: Principal,
-    Path(prefix): Path<String>,
+    ValidPath(prefix): ValidPath<String>,
 ) -> Result<StatusCode, ApiError> {
     principal.require(ADMIN)?;
     let prefix = prefix.to_ascii_lowercase();
@@ -451,11 +452,14 @@ pub struct SetLimits {
 pub async fn set_limits(
     State(app): State<Intake>,
     principal: Principal,
-    Path(hospital): Path<String>,
+    ValidPath(hospital): ValidPath<String>,
     key: IdempotencyKey,
-    ValidJson(body): ValidJson<SetLimits>,
+    // Read after the role check: a caller who may not set limits learns
+    // that (403), not what is wrong with the body.
+    body: Result<ValidJson<SetLimits>, ApiError>,
 ) -> Result<Json<Appended>, ApiError> {
     principal.require(ADMIN)?;
+    let ValidJson(body) = body?;
     let idem = key.scoped(
         "admin",
         &format!("PUT /api/v1/admin/hospitals/{hospital}/limits"),

@@ -2,9 +2,10 @@
 //! hospital's LIS, HIS and safety officer; the safety officer's worklist.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset, Utc};
+use lantern_api::path::ValidPath;
 use lantern_ledger::{AggregateKind, Expect, NewEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -320,7 +321,7 @@ async fn step(
 pub async fn notified(
     State(app): State<Intake>,
     principal: Principal,
-    Path(id): Path<Uuid>,
+    ValidPath(id): ValidPath<Uuid>,
     key: IdempotencyKey,
     ValidJson(body): ValidJson<Notified>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
@@ -335,7 +336,7 @@ pub async fn notified(
 pub async fn acknowledged(
     State(app): State<Intake>,
     principal: Principal,
-    Path(id): Path<Uuid>,
+    ValidPath(id): ValidPath<Uuid>,
     key: IdempotencyKey,
     ValidJson(body): ValidJson<Acknowledged>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
@@ -358,7 +359,7 @@ pub async fn acknowledged(
 pub async fn handled(
     State(app): State<Intake>,
     principal: Principal,
-    Path(id): Path<Uuid>,
+    ValidPath(id): ValidPath<Uuid>,
     key: IdempotencyKey,
     ValidJson(body): ValidJson<Handled>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
@@ -377,6 +378,7 @@ pub enum OpenState {
 
 /// The worklist query.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Worklist {
     /// Hospital code.
@@ -428,7 +430,7 @@ pub async fn worklist(
 pub async fn get_one(
     State(app): State<Intake>,
     principal: Principal,
-    Path(id): Path<Uuid>,
+    ValidPath(id): ValidPath<Uuid>,
     ValidQuery(q): ValidQuery<After>,
 ) -> Result<Json<CriticalValue>, ApiError> {
     let hospital = principal_hospital(&principal)?;

@@ -2,10 +2,10 @@
 //! binary. The pages call the JSON API; they set no cookies and load
 //! nothing from elsewhere (the CSP forbids it).
 
-use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use include_dir::{Dir, include_dir};
+use lantern_api::path::ValidPath;
 
 use lantern_api::error::ApiError;
 
@@ -41,6 +41,9 @@ fn serve(name: &str) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),
     );
+    // frame-ancestors says it to browsers that read CSP; this header to
+    // those that do not.
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -69,7 +72,7 @@ pub async fn receipt_page() -> Response {
 #[utoipa::path(get, path = "/assets/{file}", tag = "pages",
     params(("file" = String, Path, description = "Asset file name")),
     responses((status = 200, description = "The asset"), (status = 404, description = "No such asset", content_type = "application/problem+json")))]
-pub async fn asset(Path(file): Path<String>) -> Response {
+pub async fn asset(ValidPath(file): ValidPath<String>) -> Response {
     if file.contains('/') || file.ends_with(".html") {
         return ApiError::NotFound(format!("no asset {file}")).into_response();
     }

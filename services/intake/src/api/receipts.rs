@@ -2,9 +2,10 @@
 //! No token: the receipt is the only key.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
+use lantern_api::path::ValidPath;
 use lantern_ledger::{Expect, NewEvent};
 use serde::Serialize;
 use serde_json::json;
@@ -73,7 +74,7 @@ async fn by_receipt(app: &Intake, receipt: &str) -> Result<ReportRecord, ApiErro
     responses((status = 200, body = ReceiptView), QueryErrors))]
 pub async fn get_receipt(
     State(app): State<Intake>,
-    Path(receipt): Path<String>,
+    ValidPath(receipt): ValidPath<String>,
     ValidQuery(q): ValidQuery<After>,
 ) -> Result<Json<ReceiptView>, ApiError> {
     wait_after(app.reports.handle(), q.after).await?;
@@ -87,7 +88,7 @@ pub async fn get_receipt(
     responses((status = 201, body = Appended), CommandErrors))]
 pub async fn add_follow_up(
     State(app): State<Intake>,
-    Path(receipt): Path<String>,
+    ValidPath(receipt): ValidPath<String>,
     key: IdempotencyKey,
     ValidJson(body): ValidJson<TextBody>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {

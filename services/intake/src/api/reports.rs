@@ -1,9 +1,10 @@
 //! Reports: filed anonymously, triaged and answered by safety officers.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset};
+use lantern_api::path::ValidPath;
 use lantern_ledger::{Expect, NewEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -188,6 +189,7 @@ pub async fn file_report(
 
 /// Which reports to list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListReports {
     /// Hospital code.
@@ -277,7 +279,7 @@ async fn report_for(
 pub async fn get_report(
     State(app): State<Intake>,
     principal: Principal,
-    Path(id): Path<Uuid>,
+    ValidPath(id): ValidPath<Uuid>,
     ValidQuery(q): ValidQuery<After>,
 ) -> Result<Json<Report>, ApiError> {
     wait_after(app.reports.handle(), q.after).await?;
@@ -311,7 +313,7 @@ pub struct TriageReport {
 pub async fn triage_report(
     State(app): State<Intake>,
     principal: Principal,
-    Path(id): Path<Uuid>,
+    ValidPath(id): ValidPath<Uuid>,
     key: IdempotencyKey,
     ValidJson(body): ValidJson<TriageReport>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
@@ -381,7 +383,7 @@ pub struct TextBody {
 pub async fn post_feedback(
     State(app): State<Intake>,
     principal: Principal,
-    Path(id): Path<Uuid>,
+    ValidPath(id): ValidPath<Uuid>,
     key: IdempotencyKey,
     ValidJson(body): ValidJson<TextBody>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {

@@ -6,12 +6,13 @@
 //! refuses). Free text is trimmed and scrubbed before it is appended.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use lantern_api::auth::Principal;
 use lantern_api::checks::{check_text, check_time};
 use lantern_api::json::ValidJson;
+use lantern_api::path::ValidPath;
 use lantern_api::responses::{Appended, CommandErrors, created};
 use lantern_api::{ApiError, FieldError};
 use lantern_api::{Committed, IdempotencyKey};
@@ -266,7 +267,7 @@ impl Step {
 pub async fn add_timeline(
     State(rca): State<Rca>,
     principal: Principal,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
     key: IdempotencyKey,
     ValidJson(body): ValidJson<AddTimeline>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
@@ -296,7 +297,7 @@ pub async fn add_timeline(
 pub async fn add_factor(
     State(rca): State<Rca>,
     principal: Principal,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
     key: IdempotencyKey,
     ValidJson(body): ValidJson<AddFactor>,
 ) -> Result<(StatusCode, Json<FactorNumbered>), ApiError> {
@@ -343,7 +344,7 @@ fn factor_command(rca: &Rca, body: AddFactor) -> Result<Command, ApiError> {
 pub async fn confirm_root_causes(
     State(rca): State<Rca>,
     principal: Principal,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
     key: IdempotencyKey,
     ValidJson(body): ValidJson<ConfirmRootCauses>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
@@ -368,7 +369,7 @@ pub async fn confirm_root_causes(
 pub async fn plan_action(
     State(rca): State<Rca>,
     principal: Principal,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
     key: IdempotencyKey,
     ValidJson(body): ValidJson<PlanAction>,
 ) -> Result<(StatusCode, Json<ActionNumbered>), ApiError> {
@@ -410,7 +411,7 @@ fn action_command(rca: &Rca, body: PlanAction) -> Result<Command, ApiError> {
 pub async fn complete_action(
     State(rca): State<Rca>,
     principal: Principal,
-    Path((id, n)): Path<(String, String)>,
+    ValidPath((id, n)): ValidPath<(String, String)>,
     key: IdempotencyKey,
     ValidJson(body): ValidJson<CompleteAction>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
@@ -447,7 +448,7 @@ pub async fn complete_action(
 pub async fn close_rca(
     State(rca): State<Rca>,
     principal: Principal,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
     key: IdempotencyKey,
     ValidJson(body): ValidJson<CloseRca>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {

@@ -3,10 +3,11 @@
 //! Every read takes `?after=<seq>` to wait for a write it follows.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::Utc;
 use lantern_api::ApiError;
 use lantern_api::auth::Principal;
+use lantern_api::path::ValidPath;
 use lantern_api::query::{After, ValidQuery, wait_after};
 use lantern_api::responses::QueryErrors;
 use lantern_domain::Month;
@@ -34,7 +35,7 @@ fn audience(principal: &Principal) -> Audience {
 pub async fn get_rca(
     State(rca): State<Rca>,
     principal: Principal,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
     ValidQuery(q): ValidQuery<After>,
 ) -> Result<Json<CaseFileView>, ApiError> {
     let id = case_id(&id)?;
@@ -78,6 +79,7 @@ pub enum StateFilter {
 
 /// The list query.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Hospital code.
@@ -122,6 +124,7 @@ pub async fn list_rcas(
 
 /// The queue query.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RequiredQuery {
     /// Hospital code.
@@ -151,6 +154,7 @@ pub async fn required(
 
 /// The figures query.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FiguresQuery {
     /// Hospital code.

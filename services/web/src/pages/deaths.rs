@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use lantern_api::IdempotencyKey;
 use lantern_api::json::ValidJson;
+use lantern_api::path::ValidPath;
 use lantern_api::query::{After, ValidQuery};
 use lantern_api::{ApiError, FieldError};
 use lantern_directory::HospitalRecord;
@@ -288,7 +289,7 @@ async fn render_trail(
     let Json(t): Json<Trail> = get_death(
         State(m.clone()),
         staff.principal.clone(),
-        Path(id),
+        ValidPath(id),
         ValidQuery(After { after }),
     )
     .await?;

@@ -11,13 +11,14 @@ pub mod signin;
 use std::future::Future;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
 use lantern_api::IdempotencyKey;
 use lantern_api::auth::Principal;
 use lantern_api::json::ValidJson;
+use lantern_api::path::ValidPath;
 use lantern_api::responses::Appended;
 use lantern_api::{ApiError, FieldError};
 use lantern_domain::Month;
@@ -200,7 +201,7 @@ impl Sequenced for ActionNumbered {
 /// signed-in member of staff, so scope, validation and the append are the
 /// API's exactly; returns the sequence to wait for.
 pub async fn command<S, P, B, R, Fut>(
-    handler: impl FnOnce(State<S>, Principal, Path<P>, IdempotencyKey, ValidJson<B>) -> Fut,
+    handler: impl FnOnce(State<S>, Principal, ValidPath<P>, IdempotencyKey, ValidJson<B>) -> Fut,
     state: &S,
     staff: &Staff,
     path: P,
@@ -216,7 +217,7 @@ where
     handler(
         State(state.clone()),
         staff.principal.clone(),
-        Path(path),
+        ValidPath(path),
         IdempotencyKey::default(),
         ValidJson(body),
     )

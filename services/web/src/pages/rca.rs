@@ -14,6 +14,7 @@ use axum::response::Response;
 use chrono::Utc;
 use lantern_api::IdempotencyKey;
 use lantern_api::json::ValidJson;
+use lantern_api::path::ValidPath;
 use lantern_api::query::{After, ValidQuery};
 use lantern_api::{ApiError, FieldError};
 use lantern_directory::HospitalRecord;
@@ -401,7 +402,7 @@ async fn render_case(
     let Json(c): Json<CaseFileView> = get_rca(
         State(rca.clone()),
         staff.principal.clone(),
-        Path(id.to_string()),
+        ValidPath(id.to_string()),
         ValidQuery(After { after }),
     )
     .await?;

@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use chrono::Utc;
 use lantern_api::ApiError;
+use lantern_api::path::ValidPath;
 use lantern_api::query::{After, ValidQuery};
 use lantern_directory::HospitalRecord;
 use lantern_domain::Month;
@@ -248,7 +249,7 @@ async fn render(
     }) = get_report(
         State(web.intake.clone()),
         staff.principal.clone(),
-        Path(id),
+        ValidPath(id),
         ValidQuery(After { after }),
     )
     .await?;

@@ -4,9 +4,11 @@
 //! SameSite=Strict cookie and the need to know a valid token are what
 //! guard it (a forged sign-in could only sign the victim in as the forger).
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use lantern_api::ratelimit::AuthFailures;
 use lantern_domain::vocab::Role;
 use maud::html;
 use serde::Deserialize;
@@ -58,14 +60,30 @@ pub struct SignIn {
 
 /// `POST /staff/sign-in`: validates the token the same way the API does and
 /// opens a session; the token itself is not kept.
+///
+/// Failed sign-ins count against the client's limit of failed tokens (the
+/// rate limits, when they are on): over it, 429 before the token is tried.
 pub async fn sign_in(
     State(web): State<Web>,
     lang: Lang,
+    failures: Option<Extension<AuthFailures>>,
     PageForm(form): PageForm<SignIn>,
 ) -> Result<Response, WebError> {
+    if let Some(Extension(f)) = &failures
+        && let Err(e) = f.check()
+    {
+        return Ok(e.into_response());
+    }
     let id = match web.sessions.sign_in(&web.intake.auth, &form.token).await {
         Ok(id) => id,
-        Err(WebError::BadToken) => return Ok(sign_in_page(lang, true)),
+        Err(WebError::BadToken) => {
+            if let Some(Extension(f)) = &failures
+                && let Err(e) = f.failed()
+            {
+                return Ok(e.into_response());
+            }
+            return Ok(sign_in_page(lang, true));
+        }
         Err(e) => return Err(e),
     };
     let mut r = Redirect::to("/staff").into_response();
