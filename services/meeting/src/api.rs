@@ -13,14 +13,12 @@ use lantern_api::{ApiError, FieldError};
 use lantern_domain::Month;
 use lantern_domain::vocab::Role;
 use lantern_intake::reports::ReportRecord;
-use lantern_rates::api::CriticalValueFigures;
-use lantern_rca::RcaFigures;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::pack::{
-    AdverseEventsPart, DeathsPart, HospitalInputs, ReportingPart, Scope, adverse_events_part,
-    critical_values_part, deaths_part, month_minus, reporting_part,
+    HospitalInputs, Pack, Scope, adverse_events_part, critical_values_part, deaths_part,
+    month_minus, reporting_part,
 };
 use lantern_api::Kernel;
 use lantern_api::auth::Auth;
@@ -71,26 +69,6 @@ pub struct PackQuery {
     pub region: Option<String>,
     /// Wait until this stream sequence is applied.
     pub after: Option<u64>,
-}
-
-/// The monthly dispatch pack.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Pack {
-    /// `YYYY-MM`.
-    pub month: String,
-    /// The hospital or region.
-    pub scope: Scope,
-    /// Deaths of the month (by date of death).
-    pub deaths: DeathsPart,
-    /// Adverse events filed in the month.
-    pub adverse_events: AdverseEventsPart,
-    /// Root-cause analyses.
-    #[schema(value_type = Object)]
-    pub rca: RcaFigures,
-    /// Critical values detected in the month.
-    pub critical_values: CriticalValueFigures,
-    /// Reports per 100 discharges against the target, with the last 12 months.
-    pub reporting_rate: ReportingPart,
 }
 
 /// The state of a serious report's analysis: none, open, overdue or closed.

@@ -5,8 +5,7 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use crate::api::Pack;
-use crate::pack::{MonthRate, Scope};
+use crate::pack::{MonthRate, Pack, Scope};
 
 fn num(n: Option<u64>) -> String {
     n.map_or_else(|| "—".to_owned(), |n| n.to_string())

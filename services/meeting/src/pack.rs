@@ -14,12 +14,33 @@ use lantern_domain::vocab::Grade;
 use lantern_intake::reports::ReportRecord;
 use lantern_rates::api::CriticalValueFigures;
 use lantern_rates::{Cell, CriticalValueCounts};
+use lantern_rca::RcaFigures;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use lantern_mortality::api::{RcaLink, Trail, trail};
 use lantern_mortality::death::{Death, Preventability};
+
+/// The monthly dispatch pack.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Pack {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// The hospital or region.
+    pub scope: Scope,
+    /// Deaths of the month (by date of death).
+    pub deaths: DeathsPart,
+    /// Adverse events filed in the month.
+    pub adverse_events: AdverseEventsPart,
+    /// Root-cause analyses.
+    #[schema(value_type = Object)]
+    pub rca: RcaFigures,
+    /// Critical values detected in the month.
+    pub critical_values: CriticalValueFigures,
+    /// Reports per 100 discharges against the target, with the last 12 months.
+    pub reporting_rate: ReportingPart,
+}
 
 /// Whose pack it is.
 #[derive(Debug, Clone, Serialize, ToSchema)]
