@@ -1,12 +1,13 @@
 //! The PII scrubber on any text.
 //!
-//! Invariants (each holds by the rules in `services/intake/src/scrub.rs`):
+//! Invariants (each holds by the rules in `services/api/src/scrub.rs`):
 //! - it never panics;
 //! - it is idempotent: a second pass changes nothing and finds nothing;
-//! - it only replaces: every marker already in the input survives, and the
-//!   output has exactly one new marker per entry of `found`;
+//! - it only replaces: every marker already in the input (once the invisible
+//!   characters the scrubber drops are gone) survives, and the output has
+//!   exactly one new marker per entry of `found`;
 //! - no unexempted digit run it promises to remove survives (checked on the
-//!   output with full-width digits folded, as the scrubber matches):
+//!   output with every digit form read as the scrubber reads it):
 //!   a run of 12 or more digits unless it is a compact timestamp
 //!   (`YYYYMMDDhhmm[ss]`), and an 11-digit mobile (`1[3-9]` + 9 digits);
 //!   a run after the decimal point of a number of at most 6 integer digits
@@ -14,14 +15,7 @@
 
 use std::sync::OnceLock;
 
-use lantern_api::scrub::{PiiKind, Scrubber, marker};
-
-const KINDS: [PiiKind; 4] = [
-    PiiKind::ResidentId,
-    PiiKind::Phone,
-    PiiKind::Email,
-    PiiKind::MedicalRecordNumber,
-];
+use lantern_api::scrub::{KINDS, Scrubber, digit_value, is_dropped, marker};
 
 fn scrubber() -> &'static Scrubber {
     static SCRUBBER: OnceLock<Scrubber> = OnceLock::new();
@@ -49,9 +43,10 @@ pub fn check(text: &str) {
         twice.found,
         once.text
     );
+    let visible: String = text.chars().filter(|&c| !is_dropped(c)).collect();
     assert_eq!(
         markers(&once.text),
-        markers(text) + once.found.len(),
+        markers(&visible) + once.found.len(),
         "markers in the output are not those of the input plus one per replacement\n\
          input: {text:?}\noutput: {:?}\nfound: {:?}",
         once.text,
@@ -69,11 +64,13 @@ fn markers(text: &str) -> usize {
     KINDS.iter().map(|k| text.matches(marker(*k)).count()).sum()
 }
 
-/// Full-width digits and full stop as ASCII, as the scrubber matches them.
+/// Every digit form (full-width, circled, other scripts', Chinese numerals)
+/// and the full-width full stop as ASCII, as the scrubber reads them.
 fn fold(c: char) -> char {
-    match c {
-        '\u{FF10}'..='\u{FF19}' | '\u{FF0E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
-        _ => c,
+    match digit_value(c) {
+        Some(d) => char::from(b'0' + d),
+        None if c == '\u{FF0E}' => '.',
+        None => c,
     }
 }
 
@@ -144,6 +141,11 @@ mod tests {
             surviving_run("电话１３８１２３４５６７８"),
             Some("13812345678".into())
         );
+        assert_eq!(
+            surviving_run("电话一三八一二三四五六七八"),
+            Some("13812345678".into())
+        );
+        assert_eq!(surviving_run("电话①③⑧①②③④⑤⑥⑦⑧"), Some("13812345678".into()));
         assert_eq!(surviving_run("202611230815"), None, "a compact timestamp");
         assert_eq!(surviving_run("3.13812345678"), None, "a fraction");
         assert_eq!(surviving_run("0.123456789012345"), None, "a fraction");
@@ -166,7 +168,10 @@ mod tests {
             "患者身份证110101199003072316入院，家属电话13812345678，邮箱a.b@example.com",
             "住院号：ZY2026001，MRN 12345678，卡号6222021234567890123",
             "电话：１３８－１２３４－５６７８。",
-            "[ID][PHONE] 已有标记 [EMAIL][MRN]",
+            "[ID][PHONE] 已有标记 [EMAIL][MRN][NAME][BED]",
+            "护士王小红说3床张三电话一三八一二三四五六七八，邮箱 zhang at example dot com",
+            "110101 1990 0307 4518 (138)1234-5678 138.1234.5678 ①③⑧①②③④⑤⑥⑦⑧",
+            "[PH\u{200B}ONE] 1\u{200B}3812345678",
         ] {
             check(text);
         }
