@@ -11,11 +11,15 @@ use serde_json::Value;
 
 use crate::{LedgerError, Violation};
 
+pub mod free_text;
+
 static SCHEMAS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../schemas");
 
 /// Compiled validators by (event type, version).
 pub struct SchemaRegistry {
     validators: BTreeMap<(String, u32), jsonschema::Validator>,
+    /// The pointers of the strings each schema marks free text.
+    free_text: BTreeMap<(String, u32), Vec<String>>,
 }
 
 impl std::fmt::Debug for SchemaRegistry {
@@ -41,6 +45,7 @@ impl SchemaRegistry {
         files: impl IntoIterator<Item = (String, &'a str)>,
     ) -> Result<SchemaRegistry, LedgerError> {
         let mut validators = BTreeMap::new();
+        let mut free_text = BTreeMap::new();
         for (name, text) in files {
             let Some((event_type, version)) = parse_file_name(&name) else {
                 continue;
@@ -55,9 +60,26 @@ impl SchemaRegistry {
                 .should_validate_formats(true)
                 .build(&schema)
                 .map_err(|e| bad(e.to_string()))?;
+            free_text.insert(
+                (event_type.clone(), version),
+                free_text::marked_pointers(&schema),
+            );
             validators.insert((event_type, version), validator);
         }
-        Ok(SchemaRegistry { validators })
+        Ok(SchemaRegistry {
+            validators,
+            free_text,
+        })
+    }
+
+    /// The JSON Pointers of the free-text strings of an event type's data
+    /// (`"x-lantern-free-text": true` in its schema; `*` for every element
+    /// of an array), which the command path scrubs before appending. Empty
+    /// for an unknown type or version.
+    pub fn free_text_pointers(&self, event_type: &str, version: u32) -> &[String] {
+        self.free_text
+            .get(&(event_type.to_owned(), version))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Validates `data` of an event type and version.
@@ -224,5 +246,150 @@ mod tests {
             count += 1;
         }
         assert!(count > 0, "no schemas embedded");
+    }
+
+    #[test]
+    fn unknown_keywords_are_ignored_by_the_validator() {
+        let schema = r#"{
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object", "additionalProperties": false,
+            "properties": {
+                "text": {"type": "string", "x-lantern-free-text": true, "maxLength": 3}
+            }
+        }"#;
+        let registry = SchemaRegistry::from_files([("x.y.v1.json".to_owned(), schema)]).unwrap();
+        registry
+            .validate("x.y", 1, &json!({"text": "abc"}))
+            .unwrap();
+        assert!(
+            registry
+                .validate("x.y", 1, &json!({"text": "abcd"}))
+                .is_err()
+        );
+        assert!(registry.validate("x.y", 1, &json!({"text": 1})).is_err());
+        assert_eq!(registry.free_text_pointers("x.y", 1), ["/text"]);
+        assert!(registry.free_text_pointers("x.y", 2).is_empty());
+    }
+
+    #[test]
+    fn free_text_pointers_of_embedded_schemas() {
+        let registry = SchemaRegistry::embedded().unwrap();
+        assert_eq!(
+            registry.free_text_pointers("report.filed", 1),
+            ["/description", "/immediate_actions", "/location"]
+        );
+        assert_eq!(
+            registry.free_text_pointers("death.review_held", 1),
+            ["/attendee_roles/*", "/defects/*/text"]
+        );
+        assert_eq!(
+            registry.free_text_pointers("critical_value.detected", 1),
+            ["/item", "/unit", "/value"]
+        );
+    }
+
+    /// Strings that are not free text: codes from a closed list, hashes, ids,
+    /// times and dates, registered codes, and registered hospital and
+    /// department names and time zones (configuration, not typed in a
+    /// report). A new string field must be marked free text or added here.
+    const NOT_FREE_TEXT: &[(&str, &[&str])] = &[
+        ("census.recorded", &["/department", "/month"]),
+        ("critical_value.acknowledged", &["/acknowledged_at"]),
+        (
+            "critical_value.detected",
+            &[
+                "/department",
+                "/detected_at",
+                "/patient_setting",
+                "/source",
+                "/specimen_id",
+            ],
+        ),
+        ("critical_value.handled", &["/handled_at"]),
+        ("critical_value.notified", &["/notified_at"]),
+        ("death.autopsy_reported", &["/reported_at"]),
+        (
+            "death.recorded",
+            &[
+                "/admitted_at",
+                "/age_band",
+                "/department",
+                "/diagnosis_icd10",
+                "/died_at",
+            ],
+        ),
+        (
+            "death.review_held",
+            &[
+                "/defects/*/phase",
+                "/held_at",
+                "/level",
+                "/preventability",
+                "/rca_id",
+            ],
+        ),
+        ("org.department_registered", &["/code", "/name"]),
+        (
+            "org.hospital_registered",
+            &["/code", "/level", "/name", "/region", "/timezone"],
+        ),
+        (
+            "org.token_issued",
+            &["/hospital", "/region", "/role", "/token_hash"],
+        ),
+        ("org.token_revoked", &["/token_hash"]),
+        ("rca.action_completed", &["/completed_at"]),
+        ("rca.action_planned", &["/due", "/strength"]),
+        ("rca.factor_added", &["/category"]),
+        ("rca.opened", &["/due", "/report_ids/*"]),
+        ("rca.timeline_added", &["/at"]),
+        (
+            "report.filed",
+            &[
+                "/category",
+                "/department",
+                "/grade",
+                "/harm",
+                "/occurred_at",
+                "/patient_age_band",
+                "/receipt_hash",
+                "/reporter_role",
+            ],
+        ),
+        ("report.triaged", &["/category", "/duplicate_of", "/grade"]),
+    ];
+
+    #[test]
+    fn every_string_of_every_schema_is_free_text_or_allowed() {
+        let registry = SchemaRegistry::embedded().unwrap();
+        let mut checked = 0;
+        for (event_type, version) in registry.known() {
+            let name = format!("{event_type}.v{version}.json");
+            let file = SCHEMAS.get_file(&name).unwrap();
+            let schema: Value = serde_json::from_str(file.contents_utf8().unwrap()).unwrap();
+            let strings = free_text::string_pointers(&schema);
+            let marked = registry.free_text_pointers(event_type, version);
+            for p in marked {
+                assert!(
+                    strings.contains(p),
+                    "{name}: {p} is marked but not a string"
+                );
+            }
+            let allowed = NOT_FREE_TEXT
+                .iter()
+                .find(|(t, _)| *t == event_type)
+                .map_or(&[][..], |(_, a)| *a);
+            let unmarked: Vec<&str> = strings
+                .iter()
+                .filter(|p| !marked.contains(p))
+                .map(String::as_str)
+                .collect();
+            assert_eq!(
+                unmarked, allowed,
+                "{name}: a string that is neither marked \"x-lantern-free-text\" nor allowed"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 20, "{checked} schemas");
     }
 }
