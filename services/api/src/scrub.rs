@@ -102,7 +102,7 @@
 //!   still changes how its neighbours read — a Chinese numeral is a digit
 //!   only in a long enough run — [`Scrubber::scrub`] passes again until a
 //!   pass finds nothing, so scrubbing is idempotent; randomised tests check
-//!   this, and that one pass suffices for nearly every input.
+//!   this.
 //! * [`Scrubbed::found`] has one entry per replacement, duplicates
 //!   included, so it can feed per-kind counters.
 
@@ -244,8 +244,8 @@ const LABELLED_PHONE: &str = concat!(
     r"(?P<m>[0-9](?:[ ._()/·-]{0,3}[0-9]){6,11})",
 );
 
-/// Passes of [`Scrubber::scrub`] at most; in the randomised tests and the
-/// corpus no input needs more than three.
+/// Passes of [`Scrubber::scrub`] at most: a safeguard, as every pass that
+/// finds something leaves fewer characters that can match.
 const MAX_PASSES: usize = 8;
 
 /// Compiled patterns; build once and share (matching takes `&self`).
