@@ -196,7 +196,8 @@ async fn the_pack_of_a_month_field_by_field_and_printed() {
     );
     assert_eq!(
         p["adverse_events"]["serious"],
-        json!([{"report_id": serious_id, "grade": "II", "rca_state": "open"}])
+        json!([{"report_id": serious_id, "ref": crate::support::short_ref(&serious_id),
+                "grade": "II", "rca_state": "open"}])
     );
     assert_eq!(p["rca"]["opened"], 1);
     assert_eq!(p["reporting_rate"]["per_100_discharges"], 2.5);

@@ -3,7 +3,7 @@
 //! reporter's receipt, refusals that append nothing, and a rebuild equal to
 //! the live read model.
 
-use crate::support::{Lantern, clock};
+use crate::support::{Lantern, clock, short_ref};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -98,9 +98,9 @@ async fn a_whole_rca_from_two_reports_through_http() {
     assert_eq!(
         q,
         json!({"rows": [
-            {"report_id": r1, "grade": "II", "filed_on": today, "overdue": false},
-            {"report_id": r2, "grade": "II", "filed_on": today, "overdue": false},
-            {"report_id": r3, "grade": "I", "filed_on": today, "overdue": false},
+            {"report_id": r1, "ref": short_ref(&r1), "grade": "II", "filed_on": today, "overdue": false},
+            {"report_id": r2, "ref": short_ref(&r2), "grade": "II", "filed_on": today, "overdue": false},
+            {"report_id": r3, "ref": short_ref(&r3), "grade": "I", "filed_on": today, "overdue": false},
         ]})
     );
 

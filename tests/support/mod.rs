@@ -375,3 +375,8 @@ pub mod clock {
         (Utc::now() + TimeDelta::seconds(secs)).to_rfc3339()
     }
 }
+
+/// The short reference a pack or list names the report or case `id` by.
+pub fn short_ref(id: &impl std::fmt::Display) -> String {
+    lantern_domain::ids::short_ref(uuid::Uuid::parse_str(&id.to_string()).unwrap())
+}

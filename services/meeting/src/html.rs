@@ -123,7 +123,7 @@ pub fn render(p: &Pack) -> Markup {
                             tr { th { "病例 Death" } th { "科室" } th { "诊断 ICD-10" } th { "状态 State" } th { "规则 Rules (due → met)" } }
                             @for t in &d.low_risk {
                                 tr {
-                                    td { (t.death_id.to_string().get(..8).unwrap_or_default()) }
+                                    td { (lantern_domain::ids::short_ref(t.death_id)) }
                                     td { (t.department) }
                                     td { (t.diagnosis_icd10) }
                                     td { (format!("{:?}", t.state).to_lowercase()) }
@@ -143,7 +143,7 @@ pub fn render(p: &Pack) -> Markup {
                     @if !a.serious.is_empty() {
                         table {
                             tr { th { "Ⅰ/Ⅱ级事件 Serious report" } th { "级别 Grade" } th { "根因分析 RCA" } }
-                            @for s in &a.serious { tr { td { (s.report_id.to_string().get(..8).unwrap_or_default()) } td { (format!("{:?}", s.grade)) } td { (s.rca_state) } } }
+                            @for s in &a.serious { tr { td { (s.reference) } td { (format!("{:?}", s.grade)) } td { (s.rca_state) } } }
                         }
                     }
                 }

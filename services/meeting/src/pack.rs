@@ -78,6 +78,9 @@ pub struct DeathsPart {
 pub struct Serious {
     /// Report.
     pub report_id: Uuid,
+    /// The short reference people name it by (random, not time-ordered).
+    #[serde(rename = "ref")]
+    pub reference: String,
     /// Grade that stands.
     pub grade: Grade,
     /// none, open, overdue or closed.
@@ -219,6 +222,7 @@ pub fn adverse_events_part(
             if grade.is_serious() {
                 serious.push(Serious {
                     report_id: r.report_id,
+                    reference: lantern_domain::ids::short_ref(r.report_id),
                     grade,
                     rca_state: rca_state(r),
                 });

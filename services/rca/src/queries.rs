@@ -142,6 +142,7 @@ impl Cases {
             if let Some(r) = self.report(id)? {
                 rows.push(RequiredRow {
                     report_id: r.report_id,
+                    reference: lantern_domain::ids::short_ref(r.report_id),
                     grade: r.grade,
                     filed_on: r.filed_on,
                     overdue: required_overdue(r.filed_on, today),

@@ -289,11 +289,14 @@ pub struct CaseList {
 pub struct RequiredRow {
     /// Report id.
     pub report_id: Uuid,
+    /// The short reference people name it by (random, not time-ordered).
+    #[serde(rename = "ref")]
+    pub reference: String,
     /// Grade as it stands.
     pub grade: Grade,
     /// Day filed (hospital time zone).
     pub filed_on: NaiveDate,
-    /// No analysis opened within 72 hours of filing.
+    /// No analysis opened by the start of the third day after the filing day.
     pub overdue: bool,
 }
 

@@ -354,7 +354,7 @@ async fn render_trail(
         @if !t.rca.is_empty() {
             h2 { (lang.t("rca.h1")) }
             @for link in &t.rca {
-                h3 { a href={ "/staff/rca/" (link.rca_id) } { (lang.t("rca.case_h1")) " " (link.rca_id.to_string().get(..8).unwrap_or_default()) } " — " (link.state) @if link.overdue { " " strong { (lang.t("critical.overdue")) } } }
+                h3 { a href={ "/staff/rca/" (link.rca_id) } { (lang.t("rca.case_h1")) " " (lantern_domain::ids::short_ref(link.rca_id)) } " — " (link.state) @if link.overdue { " " strong { (lang.t("critical.overdue")) } } }
                 @if !link.root_causes.is_empty() { p { (lang.t("rca.root_causes")) ": " (link.root_causes.join("；")) } }
                 @if !link.actions.is_empty() { ul { @for a in &link.actions {
                     li { "#" (a.action) " " (a.what) " (" (lang.t(&format!("strength.{}", a.strength))) ", " (lang.t("rca.due")) " " (a.due) ")"

@@ -256,7 +256,7 @@ async fn render_list(
                     "{} · {} · {}{}",
                     r.filed_on,
                     lang.t(&format!("grade.{}", r.grade.as_str())),
-                    &r.report_id.to_string()[..8],
+                    r.reference,
                     if r.overdue {
                         format!(" — {}", lang.t("critical.overdue"))
                     } else {

@@ -306,7 +306,7 @@ async fn render(
             h2 id="rca" { (lang.t("rca.h1")) }
             @if !r.rcas_open.is_empty() || !r.rcas_closed.is_empty() {
                 ul { @for c in r.rcas_open.iter().chain(&r.rcas_closed) {
-                    li { a href={ "/staff/rca/" (c) } { (lang.t("rca.case_h1")) " " (c.to_string().get(..8).unwrap_or_default()) } }
+                    li { a href={ "/staff/rca/" (c) } { (lang.t("rca.case_h1")) " " (lantern_domain::ids::short_ref(*c)) } }
                 } }
             }
             details id="rca-open" open[r.rcas_open.is_empty() && matches!(current_grade, Grade::I | Grade::II)] {
