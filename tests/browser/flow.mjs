@@ -110,7 +110,7 @@ try {
   }
   await so.click('nav a[href="/staff/meeting"]');
   await so.waitForURL(/\/staff\/meeting\/\d{4}-\d{2}$/);
-  check((await so.content()).includes('Monthly dispatch pack'), 'the monthly pack');
+  check((await so.content()).includes('医疗质量安全月度分析'), 'the monthly quality and safety analysis');
   await audit(so, 'monthly pack');
   await shot(so, 'officer-monthly-pack');
 

@@ -299,7 +299,7 @@ async fn the_pack_of_a_month_field_by_field_and_printed() {
         .expect("pdftotext (poppler-utils)");
     let text = String::from_utf8_lossy(&text.stdout);
     for figure in [
-        "Monthly dispatch pack",
+        "医疗质量安全月度分析",
         "2026-10",
         "75.00",
         "50.00",

@@ -734,7 +734,7 @@ async fn the_monthly_pack_opens_for_the_sessions_scope() {
     );
     let page = r.text().await.unwrap();
     assert!(
-        page.contains("Monthly dispatch pack") && page.contains("医院 Hospital H1"),
+        page.contains("医疗质量安全月度分析") && page.contains("医院 Hospital H1"),
         "{page}"
     );
     assert!(page.contains("nav class=\"screen\""), "the on-screen bar");

@@ -89,6 +89,12 @@ pub fn render(p: &Pack) -> Markup {
         Scope::Hospital(h) => format!("医院 Hospital {h}"),
         Scope::Region(r) => format!("区域 Region {r}"),
     };
+    // A hospital's pack is its monthly quality and safety analysis; the
+    // dispatch meeting (每月工作调度会) is the QC centre's, over a region.
+    let title = match &p.scope {
+        Scope::Hospital(_) => "医疗质量安全月度分析 Monthly quality and safety analysis",
+        Scope::Region(_) => "每月工作调度会资料 Monthly dispatch meeting pack",
+    };
     let d = &p.deaths;
     let a = &p.adverse_events;
     let c = &p.critical_values;
@@ -98,11 +104,11 @@ pub fn render(p: &Pack) -> Markup {
         html lang="zh-CN" {
             head {
                 meta charset="utf-8";
-                title { "每月工作调度会 " (p.month) " — " (scope) }
+                title { (title) " " (p.month) " — " (scope) }
                 style { (PreEscaped(STYLE)) }
             }
             body {
-                h1 { "每月工作调度会资料 Monthly dispatch pack · " (p.month) }
+                h1 { (title) " · " (p.month) }
                 p.muted { (scope) " · 统计口径：死亡按死亡日期，不良事件按上报月份，危急值按发现时间（医院时区）" }
 
                 section {

@@ -544,7 +544,7 @@ static STRINGS: &[(&str, &str, &str)] = &[
     ("step.review", "讨论", "Review"),
     ("step.autopsy_reported", "尸检报告", "Autopsy report"),
     ("step.closed", "结束", "Closed"),
-    ("meeting.h1", "月度调度会资料", "Monthly dispatch pack"),
+    ("meeting.h1", "月度分析与调度会资料", "Monthly analysis and dispatch pack"),
     (
         "meeting.print_hint",
         "用浏览器打印即可得到 A4 版本。",
