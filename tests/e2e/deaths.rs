@@ -257,3 +257,28 @@ async fn trails_rules_and_refusals() {
         l.run(&["export", "mortality", "--from", fresh.to_str().unwrap()])
     );
 }
+
+#[tokio::test]
+async fn the_his_records_deaths_and_other_systems_cannot() {
+    let l = Lantern::start().await;
+    l.hospital("H1", "R1", &["ICU"]).await;
+    let his = l.token(json!({"role": "his", "hospital": "H1"})).await;
+    let lis = l.token(json!({"role": "lis", "hospital": "H1"})).await;
+    let body = death("2026-10-02T23:30:00+08:00", false, false);
+    let (s, r) = l.post("/api/v1/deaths", Some(&his), &body).await;
+    assert_eq!(s, 201, "{r}");
+    let before = l.stream_count().await;
+    let (s, p) = l.post("/api/v1/deaths", Some(&lis), &body).await;
+    assert_eq!(s, 403, "{p}");
+    assert_eq!(l.stream_count().await, before);
+    // The HIS records; reviewing stays the safety officer's.
+    let path = format!("/api/v1/deaths/{}/reviews", r["death_id"].as_str().unwrap());
+    let (s, p) = l
+        .post(
+            &path,
+            Some(&his),
+            &review("2026-10-03T09:00:00+08:00", "department", "unavoidable"),
+        )
+        .await;
+    assert_eq!(s, 403, "{p}");
+}
