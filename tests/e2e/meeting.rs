@@ -315,3 +315,64 @@ async fn the_pack_of_a_month_field_by_field_and_printed() {
         .join("../../target/meeting-pack-2026-10.pdf");
     let _ = std::fs::copy(&pdf, target);
 }
+
+/// A death still inside its 7 days is pending, not late: the on-time rate
+/// divides by the deaths whose first review is due (issue 25 item 5).
+#[tokio::test]
+async fn deaths_not_yet_due_are_pending_not_late() {
+    let l = Lantern::start().await;
+    l.hospital("H1", "R1", &["ICU"]).await;
+    let so = l.officer("H1").await;
+    let day = 24 * 3600;
+    let record = |died_at: String| {
+        let so = so.clone();
+        let l = &l;
+        async move {
+            let body = json!({"hospital": "H1", "department": "ICU",
+                "admitted_at": clock::rfc3339_in(-20 * day), "died_at": died_at,
+                "age_band": "60-69", "diagnosis_icd10": "I21.9", "low_risk": false, "autopsy": false});
+            let (s, r) = l.post("/api/v1/deaths", Some(&so), &body).await;
+            assert_eq!(s, 201, "{r}");
+            r["death_id"].as_str().unwrap().to_owned()
+        }
+    };
+    // Died yesterday, no review yet: pending.
+    let recent = clock::local_rfc3339_in(-day);
+    record(recent.clone()).await;
+    // Died ten days ago, reviewed the next day: due and met.
+    let old = record(clock::local_rfc3339_in(-10 * day)).await;
+    let (s, r) = l
+        .post(
+            &format!("/api/v1/deaths/{old}/reviews"),
+            Some(&so),
+            &json!({"held_at": clock::rfc3339_in(-9 * day), "level": "department",
+                    "attendee_roles": ["科主任"], "preventability": "unavoidable", "defects": []}),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let month_of = |t: &str| t[..7].to_owned();
+    let same_month = month_of(&recent) == month_of(&clock::local_rfc3339_in(-10 * day));
+    let (s, p) = l
+        .get(
+            &format!(
+                "/api/v1/meetings/{}?hospital=H1&after={}",
+                month_of(&recent),
+                r["seq"]
+            ),
+            Some(&so),
+        )
+        .await;
+    assert_eq!(s, 200, "{p}");
+    let d = &p["deaths"];
+    assert_eq!(d["pending"], 1, "{d}");
+    if same_month {
+        assert_eq!(d["total"], 2, "{d}");
+        assert_eq!(
+            d["review_on_time_rate"], 100.0,
+            "1 of 1 due, not 1 of 2: {d}"
+        );
+    } else {
+        assert_eq!(d["total"], 1, "{d}");
+        assert_eq!(d["review_on_time_rate"], Value::Null, "none due yet: {d}");
+    }
+}

@@ -374,6 +374,12 @@ pub mod clock {
     pub fn rfc3339_in(secs: i64) -> String {
         (Utc::now() + TimeDelta::seconds(secs)).to_rfc3339()
     }
+
+    /// Now plus `secs`, RFC 3339 in the hospitals' zone (+08:00): its first
+    /// seven characters are the month the hospital counts it in.
+    pub fn local_rfc3339_in(secs: i64) -> String {
+        (now() + TimeDelta::seconds(secs)).to_rfc3339()
+    }
 }
 
 /// The short reference a pack or list names the report or case `id` by.

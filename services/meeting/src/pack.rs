@@ -61,8 +61,12 @@ pub struct DeathsPart {
     pub by_department: BTreeMap<String, Option<u64>>,
     /// Deaths whose first review was on time (null: suppressed).
     pub reviewed_on_time: Option<u64>,
-    /// reviewed on time ÷ deaths × 100 (pending ones in the denominator).
+    /// reviewed on time ÷ deaths whose first review is due (met, or past
+    /// its due date) × 100; deaths still inside their 7 days are `pending`,
+    /// not late.
     pub review_on_time_rate: Option<f64>,
+    /// Deaths whose first review is not yet due and not yet held.
+    pub pending: u64,
     /// Deaths with a rule unmet past its due date.
     pub overdue: Vec<Uuid>,
     /// Low-risk deaths, each with its trail.
@@ -158,12 +162,13 @@ pub fn deaths_part(
     rca: &dyn Fn(Uuid, NaiveDate) -> Option<RcaLink>,
 ) -> DeathsPart {
     let mut by_department: BTreeMap<String, u64> = BTreeMap::new();
-    let (mut total, mut on_time) = (0u64, 0u64);
+    let (mut total, mut on_time, mut due) = (0u64, 0u64, 0u64);
     let mut part = DeathsPart {
         total: 0,
         by_department: BTreeMap::new(),
         reviewed_on_time: None,
         review_on_time_rate: None,
+        pending: 0,
         overdue: vec![],
         low_risk: vec![],
         avoidable: vec![],
@@ -176,11 +181,17 @@ pub fn deaths_part(
                 .entry(d.recorded.department.clone())
                 .or_default() += 1;
             let rules = d.rules(h.today);
-            if rules
+            match rules
                 .iter()
-                .any(|r| r.rule == "first_review" && r.met == Some(true))
+                .find(|r| r.rule == "first_review")
+                .and_then(|r| r.met)
             {
-                on_time += 1;
+                Some(true) => {
+                    on_time += 1;
+                    due += 1;
+                }
+                Some(false) => due += 1,
+                None => part.pending += 1,
             }
             if rules.iter().any(|r| r.met == Some(false)) {
                 part.overdue.push(d.death_id);
@@ -198,7 +209,7 @@ pub fn deaths_part(
     part.total = total;
     part.by_department = breakdown(by_department, k);
     part.reviewed_on_time = small(on_time, k);
-    part.review_on_time_rate = rate(on_time, total);
+    part.review_on_time_rate = rate(on_time, due);
     part
 }
 
