@@ -125,3 +125,72 @@ async fn a_census_beyond_its_bound_is_refused_and_region_figures_stay_up() {
     assert_eq!(s, 200, "{rates}");
     assert_eq!(rates["rows"][0]["discharges"], 100_000, "{rates}");
 }
+
+/// Issue 25 item 4: over a period, the rate sums reports and discharges of
+/// the months that have a census; reports of months without one are shown
+/// apart and the row is marked incomplete. Item 7: a department's figure is
+/// an event rate by occurrence department, not judged against the target.
+#[tokio::test]
+async fn a_rate_over_months_counts_only_months_with_a_census() {
+    let l = Lantern::start().await;
+    l.hospital("H1", "R1", &["ICU"]).await;
+    let so = l.officer("H1").await;
+    let this = crate::support::clock::current_month();
+    let last = {
+        let (y, m): (i32, u32) = (this[..4].parse().unwrap(), this[5..].parse().unwrap());
+        if m == 1 {
+            format!("{}-12", y - 1)
+        } else {
+            format!("{y}-{:02}", m - 1)
+        }
+    };
+    let (s, p) = l
+        .post(
+            "/api/v1/census",
+            Some(&so),
+            &json!({"hospital": "H1", "department": "ICU", "month": last, "discharges": 400}),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let mut seq = p["seq"].clone();
+    for _ in 0..2 {
+        let (s, r) = l
+            .post(
+                "/api/v1/reports",
+                None,
+                &json!({"hospital": "H1", "department": "ICU",
+                        "occurred_at": "2026-10-01T08:00:00+08:00", "grade": "IV",
+                        "category": "diet", "harm": "none", "description": "送错饮食"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{r}");
+        seq = r["seq"].clone();
+    }
+    for by in ["hospital", "department"] {
+        let (s, rates) = l
+            .get(
+                &format!("/api/v1/rates?from={last}&to={this}&by={by}&after={seq}"),
+                Some(&so),
+            )
+            .await;
+        assert_eq!(s, 200, "{rates}");
+        let row = &rates["rows"][0];
+        assert_eq!(row["reports"], 2, "{row}");
+        assert_eq!(row["discharges"], 400, "{row}");
+        assert_eq!(row["per_100_discharges"], 0.0, "not 2 ÷ 400 × 100: {row}");
+        assert_eq!(row["reports_without_census"], 2, "{row}");
+        assert_eq!(
+            (row["census_months"].clone(), row["months"].clone()),
+            (json!(1), json!(2))
+        );
+        assert_eq!(row["incomplete"], true, "{row}");
+        assert_eq!(row["target_per_100_discharges"], 2.5, "{row}");
+        if by == "hospital" {
+            assert_eq!(row["basis"], "reporting_rate", "{row}");
+            assert_eq!(row["meets_target"], false, "{row}");
+        } else {
+            assert_eq!(row["basis"], "event_rate_by_occurrence_department", "{row}");
+            assert_eq!(row["meets_target"], Value::Null, "{row}");
+        }
+    }
+}

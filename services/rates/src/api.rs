@@ -178,8 +178,26 @@ pub struct RateRow {
     pub reports: u64,
     /// Discharges in the period.
     pub discharges: u64,
-    /// Reports per 100 discharges; null without discharges.
+    /// Reports of the months with a census per 100 discharges; null without
+    /// discharges.
     pub per_100_discharges: Option<f64>,
+    /// What the rate is: a hospital's (or region's) voluntary reporting
+    /// rate, or a department's event rate by the department where events
+    /// occurred (按发生科室的事件率), which is not judged against the target.
+    pub basis: RateBasis,
+    /// Reports filed in department-months without a census: not in the rate.
+    pub reports_without_census: u64,
+    /// Months of the period with a census figure.
+    pub census_months: u32,
+    /// Months in the period.
+    pub months: u32,
+    /// Some reports or months lack a census: the rate covers part of the period.
+    pub incomplete: bool,
+    /// The target that applies (higher is better).
+    pub target_per_100_discharges: f64,
+    /// The rate is above the target; null for a department (the target is
+    /// judged for a hospital) or without a rate.
+    pub meets_target: Option<bool>,
     /// Reports by grade (null: suppressed).
     #[schema(value_type = BTreeMap<String, Option<u64>>)]
     pub by_grade: Breakdown,
@@ -190,6 +208,18 @@ pub struct RateRow {
     pub critical_values: CriticalValueFigures,
     /// JSON Pointers, relative to this row, of suppressed cells.
     pub suppressed: Vec<String>,
+}
+
+/// What a row's rate measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RateBasis {
+    /// Voluntary reports per 100 discharges of a hospital or region,
+    /// judged against the target.
+    ReportingRate,
+    /// Events per 100 discharges by the department where they occurred
+    /// (按发生科室的事件率): not a reporting rate.
+    EventRateByOccurrenceDepartment,
 }
 
 /// The answer.
@@ -213,19 +243,38 @@ pub struct RatesResponse {
 #[derive(Default)]
 struct Sum {
     reports: u64,
+    /// Reports of department-months that have a census: the numerator.
+    counted: u64,
+    /// Reports of department-months without one: shown apart.
+    without_census: u64,
     discharges: u64,
     by_grade: [u64; 4],
     by_category: CategoryCounts,
     critical_values: CriticalValueCounts,
+    /// Months (`YYYY-MM`) in which the row's scope has a census figure.
+    census_months: std::collections::BTreeSet<String>,
 }
 
 impl Sum {
     // Saturating: counts are bounded by their schemas (discharges ≤ 100 000
     // a department-month), so a sum never nears u64::MAX — but no stored
     // event may make a query panic or wrap (DESIGN "Security").
-    fn add(&mut self, c: &Cell) {
+    //
+    // A department-month without a census adds its reports to
+    // `without_census`, not to the numerator: summing them against zero
+    // discharges would inflate a multi-month rate (DESIGN "Figures").
+    fn add(&mut self, month: &str, c: &Cell) {
         self.reports = self.reports.saturating_add(c.reports);
-        self.discharges = self.discharges.saturating_add(c.discharges.unwrap_or(0));
+        match c.discharges {
+            Some(d) => {
+                self.discharges = self.discharges.saturating_add(d);
+                self.counted = self.counted.saturating_add(c.reports);
+                if !self.census_months.contains(month) {
+                    self.census_months.insert(month.to_owned());
+                }
+            }
+            None => self.without_census = self.without_census.saturating_add(c.reports),
+        }
         for (a, b) in self.by_grade.iter_mut().zip(c.by_grade) {
             *a = a.saturating_add(b);
         }
@@ -238,6 +287,7 @@ impl Sum {
         hospital: Option<String>,
         department: Option<String>,
         region: String,
+        months: u32,
         k: Option<u64>,
     ) -> RateRow {
         let mut suppressed = Vec::new();
@@ -257,13 +307,33 @@ impl Sum {
             &mut suppressed,
         );
         let critical_values = CriticalValueFigures::of(&self.critical_values, k, &mut suppressed);
+        let per_100_discharges = rate(self.counted, self.discharges);
+        let census_months = u32::try_from(self.census_months.len()).unwrap_or(u32::MAX);
+        // The 2.5 target is judged for a hospital (or region); a department's
+        // figure is an event rate by the department where events occurred.
+        let basis = if department.is_some() {
+            RateBasis::EventRateByOccurrenceDepartment
+        } else {
+            RateBasis::ReportingRate
+        };
+        let meets_target = match basis {
+            RateBasis::ReportingRate => per_100_discharges.map(|r| r > TARGET_PER_100_DISCHARGES),
+            RateBasis::EventRateByOccurrenceDepartment => None,
+        };
         RateRow {
             hospital,
             department,
             region,
             reports: self.reports,
             discharges: self.discharges,
-            per_100_discharges: rate(self.reports, self.discharges),
+            per_100_discharges,
+            basis,
+            reports_without_census: self.without_census,
+            census_months,
+            months,
+            incomplete: self.without_census > 0 || census_months < months,
+            target_per_100_discharges: TARGET_PER_100_DISCHARGES,
+            meets_target,
             by_grade,
             by_category,
             critical_values,
@@ -444,16 +514,15 @@ impl Rates {
                 let dept = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
                 departments.entry(dept).or_default();
             }
-            crate::projector::for_each_cell(
-                db,
-                code,
-                &from,
-                &to,
-                |_, dept, cell| match departments.get_mut(dept) {
-                    Some(sum) => sum.add(cell),
-                    None => departments.entry(dept.to_owned()).or_default().add(cell),
-                },
-            )?;
+            crate::projector::for_each_cell(db, code, &from, &to, |month, dept, cell| {
+                match departments.get_mut(dept) {
+                    Some(sum) => sum.add(month, cell),
+                    None => departments
+                        .entry(dept.to_owned())
+                        .or_default()
+                        .add(month, cell),
+                }
+            })?;
         }
         if let Some(d) = &q.department {
             for departments in per_department.values_mut() {
@@ -467,6 +536,7 @@ impl Rates {
         };
 
         let k = principal.sees_suppressed().then_some(rates.k);
+        let n_months = u32::try_from(months.len()).unwrap_or(u32::MAX);
         let region_of = |code: &str| {
             hospitals
                 .get(code)
@@ -475,7 +545,9 @@ impl Rates {
         };
         let rows = match q.by {
             By::Department => per_department()
-                .map(|(h, d, sum)| sum.row(Some(h.clone()), Some(d.clone()), region_of(h), k))
+                .map(|(h, d, sum)| {
+                    sum.row(Some(h.clone()), Some(d.clone()), region_of(h), n_months, k)
+                })
                 .collect(),
             By::Hospital => {
                 let mut per_hospital: BTreeMap<String, Sum> = hospitals
@@ -488,7 +560,7 @@ impl Rates {
                 }
                 per_hospital
                     .iter()
-                    .map(|(h, sum)| sum.row(Some(h.clone()), None, region_of(h), k))
+                    .map(|(h, sum)| sum.row(Some(h.clone()), None, region_of(h), n_months, k))
                     .collect()
             }
             By::Region => {
@@ -501,7 +573,7 @@ impl Rates {
                 }
                 per_region
                     .iter()
-                    .map(|(r, sum)| sum.row(None, None, r.clone(), k))
+                    .map(|(r, sum)| sum.row(None, None, r.clone(), n_months, k))
                     .collect()
             }
         };
@@ -518,6 +590,11 @@ impl Rates {
 
 fn merge(total: &mut Sum, part: &Sum) {
     total.reports = total.reports.saturating_add(part.reports);
+    total.counted = total.counted.saturating_add(part.counted);
+    total.without_census = total.without_census.saturating_add(part.without_census);
+    total
+        .census_months
+        .extend(part.census_months.iter().cloned());
     total.discharges = total.discharges.saturating_add(part.discharges);
     for (a, b) in total.by_grade.iter_mut().zip(part.by_grade) {
         *a = a.saturating_add(b);

@@ -198,6 +198,26 @@ static STRINGS: &[(&str, &str, &str)] = &[
         "Reports per 100 discharges",
     ),
     ("dash.target", "目标 > 2.5", "Target > 2.5"),
+    (
+        "dash.event_rate",
+        "按发生科室的事件率（每百出院人次）",
+        "Event rate by occurrence department (per 100 discharges)",
+    ),
+    (
+        "dash.not_judged",
+        "不评判（目标按医院评判）",
+        "not judged (the target is judged per hospital)",
+    ),
+    (
+        "dash.incomplete",
+        "不完整：有出院数据的月份",
+        "incomplete: months with a census",
+    ),
+    (
+        "dash.without_census",
+        "无出院数据月份的报告",
+        "reports in months without a census",
+    ),
     ("dash.met", "达标", "met"),
     ("dash.below", "未达标", "below"),
     ("dash.no_denominator", "无出院数据", "no discharges"),
@@ -544,7 +564,11 @@ static STRINGS: &[(&str, &str, &str)] = &[
     ("step.review", "讨论", "Review"),
     ("step.autopsy_reported", "尸检报告", "Autopsy report"),
     ("step.closed", "结束", "Closed"),
-    ("meeting.h1", "月度分析与调度会资料", "Monthly analysis and dispatch pack"),
+    (
+        "meeting.h1",
+        "月度分析与调度会资料",
+        "Monthly analysis and dispatch pack",
+    ),
     (
         "meeting.print_hint",
         "用浏览器打印即可得到 A4 版本。",

@@ -81,11 +81,21 @@ fn pct(r: Option<f64>) -> String {
     r.map_or_else(|| "—".to_owned(), |r| format!("{r:.2}"))
 }
 
+/// Against the target: judged for a hospital or region only (a
+/// department's figure is an event rate by occurrence department); an
+/// incomplete period says so.
 fn versus_target(r: &RateRow, lang: Lang) -> Markup {
-    match r.per_100_discharges {
-        None => html! { (lang.t("dash.no_denominator")) },
-        Some(v) if v > TARGET_PER_100_DISCHARGES => html! { "✓ " (lang.t("dash.met")) },
-        Some(_) => html! { span class="below" { "✗ " (lang.t("dash.below")) } },
+    let judged = match (r.per_100_discharges, r.meets_target) {
+        (None, _) => html! { (lang.t("dash.no_denominator")) },
+        (Some(_), None) => html! { (lang.t("dash.not_judged")) },
+        (Some(_), Some(true)) => html! { "✓ " (lang.t("dash.met")) },
+        (Some(_), Some(false)) => html! { span class="below" { "✗ " (lang.t("dash.below")) } },
+    };
+    html! {
+        (judged)
+        @if r.incomplete {
+            br; small { (lang.t("dash.incomplete")) " " (r.census_months) "/" (r.months) ", " (lang.t("dash.without_census")) " " (r.reports_without_census) }
+        }
     }
 }
 
@@ -97,7 +107,7 @@ fn table(rows: &[RateRow], lang: Lang, departments: bool) -> Markup {
                 @if departments { th scope="col" { (lang.t("department")) } }
                 th scope="col" { (lang.t("dash.reports")) }
                 th scope="col" { (lang.t("dash.discharges")) }
-                th scope="col" { (lang.t("dash.rate")) }
+                th scope="col" { (lang.t(if departments { "dash.event_rate" } else { "dash.rate" })) }
                 th scope="col" { (lang.t("dash.target")) }
                 th scope="col" { (lang.t("dash.cv_notify")) }
                 th scope="col" { (lang.t("dash.cv_handle")) }
