@@ -65,7 +65,10 @@ async fn nothing_identifying_is_stored_or_logged() {
     );
     // The scrubbed text keeps what matters clinically, and the receipt only as its hash.
     assert!(report.contains("给药剂量错误 10ml"), "{report}");
-    assert!(report.contains("3床"), "{report}");
+    assert!(
+        report.contains("[BED]床"),
+        "bed numbers are replaced: {report}"
+    );
     assert!(report.contains("病案号"), "labels stay, codes go: {report}");
     let hash = {
         use std::fmt::Write;
@@ -152,4 +155,63 @@ fn sha256(data: &[u8]) -> [u8; 32] {
         out[4 * i..4 * i + 4].copy_from_slice(&word.to_be_bytes());
     }
     out
+}
+
+/// Every field a schema marks as free text is scrubbed on the command path,
+/// whichever endpoint wrote it — critical-value fields and review roles
+/// included — and control or bidirectional-override characters are refused
+/// with the field's pointer (issue 24 item 5).
+#[tokio::test]
+async fn every_marked_free_text_field_is_scrubbed_and_bidi_overrides_are_refused() {
+    let l = Lantern::start().await;
+    l.hospital("H1", "R1", &["ICU"]).await;
+    let lis = l.token(json!({"role": "lis", "hospital": "H1"})).await;
+    let so = l.officer("H1").await;
+    let before = l.stream_count().await;
+    let (s, p) = l
+        .post(
+            "/api/v1/reports",
+            None,
+            &json!({"hospital": "H1", "department": "ICU",
+                    "occurred_at": "2026-10-01T08:00:00+08:00", "grade": "IV",
+                    "category": "diet", "harm": "none",
+                    "description": "送错饮食\u{202e}txt.exe"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/description", "{p}");
+    assert_eq!(l.stream_count().await, before, "a refused report appended");
+
+    let (s, cv) = l
+        .post(
+            "/api/v1/critical-values",
+            Some(&lis),
+            &json!({"hospital": "H1", "department": "ICU", "source": "lab",
+                    "item": "血钾 患者王小红 13812345678", "value": "6.9", "unit": "mmol/L",
+                    "detected_at": "2026-10-01T08:00:00+08:00", "patient_setting": "inpatient"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{cv}");
+    let id = cv["critical_value_id"].as_str().unwrap();
+    let (s, n) = l
+        .post(
+            &format!("/api/v1/critical-values/{id}/notified"),
+            Some(&lis),
+            &json!({"notified_at": "2026-10-01T08:05:00+08:00",
+                    "channel": "电话 139-1234-5678", "notified_role": "护士张丽"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{n}");
+    let _ = so;
+    let stream = l.stream_payloads().await;
+    let text: Vec<String> = stream
+        .iter()
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect();
+    for secret in ["13812345678", "139-1234-5678", "王小红", "张丽"] {
+        assert!(
+            !text.iter().any(|p| p.contains(secret)),
+            "{secret} reached the stream"
+        );
+    }
 }

@@ -9,13 +9,15 @@ use chrono::Utc;
 use lantern_ledger::{Envelope, Expect, Ledger, LedgerError, NewEvent};
 
 use lantern_directory::{Directory, HospitalRecord};
+use lantern_domain::events::Event;
 use lantern_domain::vocab::Role;
+use uuid::Uuid;
 
 use crate::auth::{Auth, Principal};
-use crate::error::ApiError;
+use crate::error::{ApiError, AppendError};
 use crate::idempotency;
 use crate::metrics::Metrics;
-use crate::scrub::Scrubber;
+use crate::scrub::{PiiKind, Scrubber};
 use crate::secrets::ServerSecret;
 
 /// What every context's handlers share: the stream, the directory, staff
@@ -42,20 +44,17 @@ impl FromRef<Kernel> for Auth {
     }
 }
 
-/// Why an append was refused or failed: what a caller may match on (an
-/// optimistic-concurrency retry looks for [`AppendError::Conflict`]); its
-/// HTTP answer is decided in `error.rs`, once.
-#[derive(Debug, thiserror::Error)]
-pub enum AppendError {
-    /// The aggregate moved on since the caller read it.
-    #[error("the aggregate changed since it was read")]
-    Conflict(#[source] LedgerError),
-    /// The Idempotency-Key was used before for a different request.
-    #[error("the Idempotency-Key was already used for a different request")]
-    KeyReused,
-    /// The event store refused or failed otherwise.
-    #[error("event store")]
-    Ledger(#[source] LedgerError),
+/// The event to append for a typed payload (or an event of a kind's enum)
+/// of `aggregate` in `hospital`: its type, version and data come from the
+/// payload's type, so no writer names them by hand.
+pub fn new_event(event: &impl Event, aggregate: Uuid, hospital: impl Into<String>) -> NewEvent {
+    NewEvent {
+        event_type: event.event_type(),
+        version: event.version(),
+        aggregate,
+        hospital: hospital.into(),
+        data: event.data(),
+    }
 }
 
 /// An event as stored: its sequence and envelope, whether just appended or
@@ -129,6 +128,8 @@ impl Kernel {
         expect: Expect,
         idempotency: Option<&str>,
     ) -> Result<Committed, AppendError> {
+        let mut event = event;
+        self.scrub_marked(&mut event)?;
         let event_type = event.event_type;
         let appended = self
             .ledger
@@ -171,10 +172,63 @@ impl Kernel {
         Ok(record)
     }
 
-    /// Scrubs free text before it is appended (events are immutable).
-    pub fn scrub(&self, text: &str) -> String {
-        let scrubbed = self.scrubber.scrub(text);
-        for kind in &scrubbed.found {
+    /// Appends several events of one aggregate as one atomic batch (a
+    /// command that records more than one step), each scrubbed as
+    /// [`Kernel::append`] scrubs; a retry gets the first batch back.
+    pub async fn append_batch(
+        &self,
+        mut events: Vec<NewEvent>,
+        expect: Expect,
+        idempotency: Option<&str>,
+    ) -> Result<Vec<Committed>, AppendError> {
+        for event in &mut events {
+            self.scrub_marked(event)?;
+        }
+        let stored = self
+            .ledger
+            .append_batch(events, expect, idempotency)
+            .await
+            .map_err(|e| match e {
+                LedgerError::Conflict { .. } => AppendError::Conflict(e),
+                other => AppendError::Ledger(other),
+            })?;
+        Ok(stored
+            .into_iter()
+            .map(|a| {
+                if !a.duplicate {
+                    self.metrics.appended(&a.envelope.event_type);
+                }
+                Committed {
+                    seq: a.seq,
+                    envelope: a.envelope,
+                }
+            })
+            .collect())
+    }
+
+    /// Scrubs every field the event's schema marks as free text
+    /// (`x-lantern-free-text`), whatever the handler did: a new free-text
+    /// field cannot be missed. Idempotent, so text a handler scrubbed
+    /// already comes through unchanged. A control or bidirectional-override
+    /// character is refused with the field's pointer.
+    fn scrub_marked(&self, event: &mut NewEvent) -> Result<(), AppendError> {
+        let pointers = self
+            .ledger
+            .schemas()
+            .free_text_pointers(event.event_type, event.version);
+        if pointers.is_empty() {
+            return Ok(());
+        }
+        let found = self
+            .scrubber
+            .scrub_value(&mut event.data, pointers)
+            .map_err(AppendError::Refused)?;
+        self.count_scrubbed(&found);
+        Ok(())
+    }
+
+    fn count_scrubbed(&self, found: &[PiiKind]) {
+        for kind in found {
             self.metrics
                 .pii_scrubbed
                 .get_or_create(&crate::metrics::PiiLabel {
@@ -182,6 +236,12 @@ impl Kernel {
                 })
                 .inc();
         }
+    }
+
+    /// Scrubs free text before it is appended (events are immutable).
+    pub fn scrub(&self, text: &str) -> String {
+        let scrubbed = self.scrubber.scrub(text);
+        self.count_scrubbed(&scrubbed.found);
         scrubbed.text
     }
 

@@ -6,8 +6,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lantern_directory::DirectoryError;
 
-use crate::command::AppendError;
 use lantern_ledger::LedgerError;
+
+use crate::scrub::RefusedCharacter;
 use lantern_projection::ProjectionError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -47,6 +48,26 @@ pub struct Problem {
     /// For validation failures: each bad field.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+}
+
+/// Why an append was refused or failed: what a caller may match on (an
+/// optimistic-concurrency retry looks for [`AppendError::Conflict`]); its
+/// HTTP answer is decided below, once.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// The aggregate moved on since the caller read it.
+    #[error("the aggregate changed since it was read")]
+    Conflict(#[source] LedgerError),
+    /// The Idempotency-Key was used before for a different request.
+    #[error("the Idempotency-Key was already used for a different request")]
+    KeyReused,
+    /// A free-text field holds a control or bidirectional-override
+    /// character (DESIGN "Anonymity rules"): refused, nothing appended.
+    #[error("a free-text field holds a refused character")]
+    Refused(RefusedCharacter),
+    /// The event store refused or failed otherwise.
+    #[error("event store")]
+    Ledger(#[source] LedgerError),
 }
 
 /// Every way a request can fail.
@@ -281,6 +302,14 @@ impl From<AppendError> for ApiError {
             AppendError::KeyReused => ApiError::field(
                 "/headers/Idempotency-Key",
                 "was already used for a different request",
+            ),
+            AppendError::Refused(r) => ApiError::field(
+                r.pointer,
+                format!(
+                    "holds a control or bidirectional-override character (U+{:04X}) at character {}",
+                    u32::from(r.character),
+                    r.index
+                ),
             ),
         }
     }

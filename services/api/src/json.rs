@@ -8,6 +8,7 @@ use axum::http::header;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldError};
+use crate::scrub::Scrubber;
 
 /// The largest body any endpoint takes.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -89,6 +90,22 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // First: is it JSON at all (syntax, nesting depth, trailing bytes)? 400.
     serde_json::from_str::<serde::de::IgnoredAny>(text)
         .map_err(|e| ApiError::Malformed(e.to_string()))?;
+    // Control and bidirectional-override characters are refused in every
+    // string (DESIGN "Anonymity rules"), before any handler scrubs them
+    // away. Only a body that may hold one (literally, or as a `\u` escape)
+    // is parsed a second time to name the field.
+    if (Scrubber::refused_character(text).is_some() || text.contains("\\u"))
+        && let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
+        && let Some((pointer, index, c)) = first_refused(&value, String::new())
+    {
+        return Err(ApiError::field(
+            pointer,
+            format!(
+                "holds a control or bidirectional-override character (U+{:04X}) at character {index}",
+                u32::from(c)
+            ),
+        ));
+    }
     // Then: is it the JSON we want? Every error from here on is about a
     // field (serde_json reports some shape errors as "syntax"), so 422.
     let mut de = serde_json::Deserializer::from_str(text);
@@ -96,6 +113,23 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let pointer = pointer_of(e.path());
         ApiError::Invalid(vec![field_error(pointer, &e.into_inner())])
     })
+}
+
+/// The first string of `value` (depth first, in document order) holding a
+/// refused character: its pointer, the character's index, the character.
+fn first_refused(value: &serde_json::Value, at: String) -> Option<(String, usize, char)> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Scrubber::refused_character(s).map(|(i, c)| (at, i, c)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| first_refused(v, format!("{at}/{i}"))),
+        Value::Object(map) => map
+            .iter()
+            .find_map(|(k, v)| first_refused(v, format!("{at}/{}", escape(k)))),
+        _ => None,
+    }
 }
 
 /// The JSON Pointer of a serde path.
@@ -257,5 +291,26 @@ mod tests {
             decode::<Body>(&big),
             Err(ApiError::PayloadTooLarge(_))
         ));
+    }
+
+    #[test]
+    fn control_and_bidi_override_characters_are_refused_naming_the_field() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Body {
+            a: String,
+            b: Vec<String>,
+        }
+        for body in [
+            r#"{"a": "ok", "b": ["x", "y\u202ez"]}"#,
+            "{\"a\": \"ok\", \"b\": [\"x\", \"y\u{202e}z\"]}",
+            r#"{"a": "ok", "b": ["x", "y\u0007z"]}"#,
+        ] {
+            match decode::<Body>(body.as_bytes()) {
+                Err(ApiError::Invalid(errors)) => assert_eq!(errors[0].pointer, "/b/1", "{body}"),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        assert!(decode::<Body>(br#"{"a": "line\nbreak\ttab", "b": ["\u4e2d"]}"#).is_ok());
     }
 }

@@ -30,6 +30,6 @@ pub mod responses;
 pub mod scrub;
 pub mod secrets;
 
-pub use command::{AppendError, Committed, Kernel};
-pub use error::{ApiError, FieldError, Problem};
+pub use command::{Committed, Kernel};
+pub use error::{ApiError, AppendError, FieldError, Problem};
 pub use idempotency::IdempotencyKey;

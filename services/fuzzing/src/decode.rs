@@ -17,6 +17,7 @@ use std::sync::OnceLock;
 use lantern_api::error::{ApiError, FieldError};
 use lantern_api::json::{BODY_LIMIT, decode};
 use lantern_api::scrub::Scrubber;
+use lantern_domain::events::Event;
 use lantern_intake::api::reports::FileReport;
 use lantern_ledger::{LedgerError, SchemaRegistry};
 use serde_json::Value;
@@ -129,7 +130,9 @@ fn check_built_data(body: &FileReport) {
     if !errors.is_empty() || !code_shaped {
         return;
     }
-    let data = body.filed_data(|t| scrubber().scrub(t).text, &"0".repeat(64));
+    let data = body
+        .filed(|t| scrubber().scrub(t).text, &"0".repeat(64))
+        .data();
     match registry().validate("report.filed", 1, &data) {
         Ok(()) => {}
         Err(LedgerError::Schema { violations, .. }) => {

@@ -202,7 +202,9 @@ pub fn check_understood(event_type: &str, value: &Value) {
             m.apply("report.filed", subject, fixture("report.filed"));
             let rca = AGGREGATES[2];
             if event_type == "rca.closed" {
-                m.apply("rca.opened", rca, json!({"report_ids": [subject]}));
+                let mut opened = fixture("rca.opened");
+                opened["report_ids"] = json!([subject]);
+                m.apply("rca.opened", rca, opened);
             }
             m.apply(event_type, rca, data);
             let stored: Option<Vec<Uuid>> = Models::get(&m.reports, &format!("a/{rca}"));

@@ -1,11 +1,13 @@
 //! Critical values (危急值): the closed loop from detection to handling.
 //!
-//! The rules are pure functions over a [`CriticalValue`] folded from its
-//! events ([`decide`], [`apply`]), tested without infrastructure; the
+//! Shaped like every context: the events are the domain's typed
+//! `critical_value.*` payloads ([`CriticalValueEvent`]); [`decide`] is pure,
+//! `(state, command) → events`, and [`apply`] folds an event into the loop;
+//! both are tested given/when/then without infrastructure. The
 //! [`CriticalValuesProjector`] keeps each loop and the worklist of open ones.
 
 use chrono::{DateTime, FixedOffset, Utc};
-use lantern_ledger::{AggregateKind, Data, Recorded};
+use lantern_ledger::{AggregateKind, Recorded};
 use lantern_projection::{Handle, ProjectionError, Projector, Stored, Tx};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -13,73 +15,41 @@ use uuid::Uuid;
 
 use lantern_api::error::{ApiError, FieldError};
 pub use lantern_domain::critical::{Limits, LimitsHistory, Setting, Source, limits_at, within};
+pub use lantern_domain::events::CriticalValueEvent;
+pub use lantern_domain::events::critical_value::{Acknowledged, Detected, Handled, Notified};
+use lantern_domain::events::{Payload, org};
 
-/// Notification of the clinical unit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Notified {
-    /// When the clinical unit received it.
-    pub notified_at: DateTime<FixedOffset>,
-    /// How (phone, system, in person …).
-    pub channel: String,
-    /// Who received it (nurse, doctor …).
-    pub notified_role: String,
-}
-
-/// Acknowledgement by the clinician.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Acknowledged {
-    /// When.
-    pub acknowledged_at: DateTime<FixedOffset>,
-}
-
-/// Handling by the clinician.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Handled {
-    /// When.
-    pub handled_at: DateTime<FixedOffset>,
-    /// What was done.
-    pub disposition: String,
-}
-
-/// A step of the loop after detection.
+/// What a lab system, the HIS or a safety officer asks of a critical value.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Step {
-    /// `critical_value.notified`.
-    Notified(Notified),
-    /// `critical_value.acknowledged`.
-    Acknowledged(Acknowledged),
-    /// `critical_value.handled`.
-    Handled(Handled),
+pub enum Command {
+    /// Record a detection, with the steps of its loop already taken (an LIS
+    /// recording a loop after the fact): all of it or none.
+    Detect {
+        /// The detection.
+        detected: Detected,
+        /// The notification, if already done.
+        notified: Option<Notified>,
+        /// The acknowledgement, if already done.
+        acknowledged: Option<Acknowledged>,
+        /// The handling, if already done.
+        handled: Option<Handled>,
+    },
+    /// Record that the clinical unit was notified.
+    Notify(Notified),
+    /// Record the clinician's acknowledgement.
+    Acknowledge(Acknowledged),
+    /// Record the handling.
+    Handle(Handled),
 }
 
-impl Step {
-    /// The event type.
+impl Command {
+    /// The type of the (first) event this command records.
     pub fn event_type(&self) -> &'static str {
         match self {
-            Step::Notified(_) => "critical_value.notified",
-            Step::Acknowledged(_) => "critical_value.acknowledged",
-            Step::Handled(_) => "critical_value.handled",
-        }
-    }
-
-    /// The event data.
-    pub fn data(&self) -> serde_json::Value {
-        let v = match self {
-            Step::Notified(s) => serde_json::to_value(s),
-            Step::Acknowledged(s) => serde_json::to_value(s),
-            Step::Handled(s) => serde_json::to_value(s),
-        };
-        v.unwrap_or_default()
-    }
-
-    fn at(&self) -> (DateTime<FixedOffset>, &'static str) {
-        match self {
-            Step::Notified(s) => (s.notified_at, "notified_at"),
-            Step::Acknowledged(s) => (s.acknowledged_at, "acknowledged_at"),
-            Step::Handled(s) => (s.handled_at, "handled_at"),
+            Command::Detect { .. } => Detected::TYPE,
+            Command::Notify(_) => Notified::TYPE,
+            Command::Acknowledge(_) => Acknowledged::TYPE,
+            Command::Handle(_) => Handled::TYPE,
         }
     }
 }
@@ -121,9 +91,12 @@ pub struct CriticalValue {
 // encoding it as JSON was a sixth of a critical-values rebuild's CPU.
 lantern_projection::stored_as_postcard!(CriticalValue);
 
-/// Why a step is refused.
+/// Why a command is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StepError {
+    /// No such critical value (404).
+    #[error("no such critical value")]
+    Unknown,
     /// The step was already recorded (409).
     #[error("{0} was already recorded")]
     Repeated(&'static str),
@@ -133,7 +106,9 @@ pub enum StepError {
     /// Its time is before the previous step's (422 naming the field).
     #[error("{field} is before the previous step")]
     BeforePrevious {
-        /// The time field.
+        /// The time field, as a JSON Pointer into the request without its
+        /// leading `/` (`notified_at`; `notified/notified_at` for a step
+        /// recorded with its detection).
         field: &'static str,
     },
 }
@@ -144,6 +119,7 @@ impl From<StepError> for ApiError {
             StepError::BeforePrevious { field } => {
                 ApiError::Invalid(vec![FieldError::new(format!("/{field}"), e.to_string())])
             }
+            StepError::Unknown => ApiError::NotFound(e.to_string()),
             other => ApiError::Conflict(other.to_string()),
         }
     }
@@ -161,73 +137,152 @@ impl CriticalValue {
     }
 }
 
-/// Whether `step` may follow the loop as it stands.
-pub fn decide(cv: &CriticalValue, step: &Step) -> Result<(), StepError> {
-    match step {
-        Step::Notified(_) if cv.notified.is_some() => {
+/// Decides what `command` records on the critical value `state` (`None`:
+/// not detected yet): the events, in order, or why none may be.
+pub fn decide(
+    state: Option<&CriticalValue>,
+    command: Command,
+) -> Result<Vec<CriticalValueEvent>, StepError> {
+    match (state, command) {
+        (
+            None,
+            Command::Detect {
+                detected,
+                notified,
+                acknowledged,
+                handled,
+            },
+        ) => detect(detected, notified, acknowledged, handled),
+        (Some(_), Command::Detect { .. }) => Err(StepError::Repeated("detection")),
+        (None, _) => Err(StepError::Unknown),
+        (Some(cv), command) => step(cv, command).map(|e| vec![e]),
+    }
+}
+
+/// A detection and the steps recorded with it, each decided on the loop as
+/// the steps before it left it; a step timed too early is named under its
+/// member of the request (`notified/notified_at`).
+fn detect(
+    detected: Detected,
+    notified: Option<Notified>,
+    acknowledged: Option<Acknowledged>,
+    handled: Option<Handled>,
+) -> Result<Vec<CriticalValueEvent>, StepError> {
+    let first = CriticalValueEvent::Detected(detected);
+    let history = LimitsHistory::new();
+    let unsaved = Origin {
+        critical_value_id: Uuid::nil(),
+        hospital: "",
+        limits: &history,
+    };
+    let mut cv = apply(None, first.clone(), &unsaved);
+    let mut events = vec![first];
+    let steps = [
+        notified.map(|n| (Command::Notify(n), "notified/notified_at")),
+        acknowledged.map(|a| (Command::Acknowledge(a), "acknowledged/acknowledged_at")),
+        handled.map(|h| (Command::Handle(h), "handled/handled_at")),
+    ];
+    for (command, nested) in steps.into_iter().flatten() {
+        let state = cv.as_ref().ok_or(StepError::Unknown)?;
+        let event = step(state, command).map_err(|e| match e {
+            StepError::BeforePrevious { .. } => StepError::BeforePrevious { field: nested },
+            other => other,
+        })?;
+        cv = apply(cv, event.clone(), &unsaved);
+        events.push(event);
+    }
+    Ok(events)
+}
+
+/// A step after detection.
+fn step(cv: &CriticalValue, command: Command) -> Result<CriticalValueEvent, StepError> {
+    let event = match command {
+        Command::Detect { .. } => return Err(StepError::Repeated("detection")),
+        Command::Notify(_) if cv.notified.is_some() => {
             return Err(StepError::Repeated("notification"));
         }
-        Step::Acknowledged(_) if cv.acknowledged.is_some() => {
+        Command::Acknowledge(_) if cv.acknowledged.is_some() => {
             return Err(StepError::Repeated("acknowledgement"));
         }
-        Step::Handled(_) if cv.handled.is_some() => return Err(StepError::Repeated("handling")),
-        Step::Acknowledged(_) | Step::Handled(_) if cv.notified.is_none() => {
+        Command::Handle(_) if cv.handled.is_some() => {
+            return Err(StepError::Repeated("handling"));
+        }
+        Command::Acknowledge(_) | Command::Handle(_) if cv.notified.is_none() => {
             return Err(StepError::OutOfOrder(
                 "the critical value has not been notified yet",
             ));
         }
-        Step::Acknowledged(_) if cv.handled.is_some() => {
+        Command::Acknowledge(_) if cv.handled.is_some() => {
             return Err(StepError::OutOfOrder(
                 "the critical value was already handled",
             ));
         }
-        _ => {}
-    }
-    let (at, field) = step.at();
+        Command::Notify(n) => CriticalValueEvent::Notified(n),
+        Command::Acknowledge(a) => CriticalValueEvent::Acknowledged(a),
+        Command::Handle(h) => CriticalValueEvent::Handled(h),
+    };
+    let (at, field) = match &event {
+        CriticalValueEvent::Notified(n) => (n.notified_at, "notified_at"),
+        CriticalValueEvent::Acknowledged(a) => (a.acknowledged_at, "acknowledged_at"),
+        CriticalValueEvent::Handled(h) => (h.handled_at, "handled_at"),
+        CriticalValueEvent::Detected(d) => (d.detected_at, "detected_at"),
+    };
     if at < cv.last_time() {
         return Err(StepError::BeforePrevious { field });
     }
-    Ok(())
+    Ok(event)
 }
 
-/// The loop after `step`.
-pub fn apply(cv: &mut CriticalValue, step: Step) {
-    match step {
-        Step::Notified(s) => cv.notified = Some(s),
-        Step::Acknowledged(s) => cv.acknowledged = Some(s),
-        Step::Handled(s) => cv.handled = Some(s),
+/// What folding a critical value's events needs beyond their data: whose
+/// they are, and the hospital's limits with their history (a loop keeps the
+/// limits in force when it was detected).
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    /// The aggregate.
+    pub critical_value_id: Uuid,
+    /// Its hospital.
+    pub hospital: &'a str,
+    /// The hospital's limits history (read for a detection only).
+    pub limits: &'a LimitsHistory,
+}
+
+/// The loop after `event` (`None`: not detected). A detection starts a
+/// loop and a second one changes nothing; a step records itself (deciding
+/// was the writer's). The event is taken, not borrowed: a rebuild folds
+/// every critical value and its strings move into the loop uncopied.
+pub fn apply(
+    state: Option<CriticalValue>,
+    event: CriticalValueEvent,
+    origin: &Origin<'_>,
+) -> Option<CriticalValue> {
+    let Some(mut cv) = state else {
+        let CriticalValueEvent::Detected(d) = event else {
+            return None;
+        };
+        return Some(CriticalValue {
+            critical_value_id: origin.critical_value_id,
+            hospital: origin.hospital.to_owned(),
+            limits: limits_at(origin.limits, d.detected_at.to_utc()),
+            department: d.department,
+            source: d.source,
+            item: d.item,
+            value: d.value,
+            unit: d.unit,
+            specimen_id: d.specimen_id,
+            patient_setting: d.patient_setting,
+            detected_at: d.detected_at,
+            notified: None,
+            acknowledged: None,
+            handled: None,
+        });
+    };
+    match event {
+        CriticalValueEvent::Detected(_) => {}
+        CriticalValueEvent::Notified(n) => cv.notified = Some(n),
+        CriticalValueEvent::Acknowledged(a) => cv.acknowledged = Some(a),
+        CriticalValueEvent::Handled(h) => cv.handled = Some(h),
     }
-}
-
-/// The step an event records, if it is one.
-pub fn step_of(event_type: &str, data: &Data) -> Option<Step> {
-    match event_type {
-        "critical_value.notified" => data.parse().ok().map(Step::Notified),
-        "critical_value.acknowledged" => data.parse().ok().map(Step::Acknowledged),
-        "critical_value.handled" => data.parse().ok().map(Step::Handled),
-        _ => None,
-    }
-}
-
-/// `critical_value.detected` data.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Detected {
-    /// Department.
-    pub department: String,
-    /// Source.
-    pub source: Source,
-    /// Item.
-    pub item: String,
-    /// Value.
-    pub value: String,
-    /// Unit.
-    pub unit: Option<String>,
-    /// When.
-    pub detected_at: DateTime<FixedOffset>,
-    /// Setting.
-    pub patient_setting: Setting,
-    /// Specimen.
-    pub specimen_id: Option<String>,
+    Some(cv)
 }
 
 fn value_key(id: Uuid) -> Vec<u8> {
@@ -236,21 +291,8 @@ fn value_key(id: Uuid) -> Vec<u8> {
 fn open_prefix(hospital: &str) -> String {
     format!("o/{hospital}/")
 }
-/// The key of a hospital's limits history.
-pub fn limits_key(hospital: &str) -> Vec<u8> {
+fn limits_key(hospital: &str) -> Vec<u8> {
     format!("l/{hospital}").into_bytes()
-}
-
-/// Applies `org.limits_set` to a history kept under [`limits_key`].
-pub fn apply_limits(tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
-    let e = &event.envelope;
-    if let Ok(limits) = e.data.parse::<Limits>() {
-        let key = limits_key(&e.hospital);
-        let mut history: LimitsHistory = tx.get_json(&key)?.unwrap_or_default();
-        history.push((e.recorded_at, limits));
-        tx.put_json(key, &history)?;
-    }
-    Ok(())
 }
 
 /// The critical-values projector: every loop, and the open ones per hospital.
@@ -273,57 +315,59 @@ impl Projector for CriticalValuesProjector {
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
         let e = &event.envelope;
-        match e.event_type.as_str() {
-            "org.limits_set" => apply_limits(tx, event)?,
-            "critical_value.detected" => {
-                // Detected once (its subject is appended expecting no
-                // earlier event); a second detection is not a critical value.
-                if tx.get(&value_key(e.aggregate))?.is_some() {
-                    return Ok(());
-                }
-                let Ok(d) = e.data.parse::<Detected>() else {
-                    return Ok(());
-                };
-                let history: LimitsHistory =
-                    tx.get_json(&limits_key(&e.hospital))?.unwrap_or_default();
-                let cv = CriticalValue {
-                    critical_value_id: e.aggregate,
-                    hospital: e.hospital.clone(),
-                    department: d.department,
-                    source: d.source,
-                    item: d.item,
-                    value: d.value,
-                    unit: d.unit,
-                    specimen_id: d.specimen_id,
-                    patient_setting: d.patient_setting,
-                    detected_at: d.detected_at,
-                    notified: None,
-                    acknowledged: None,
-                    handled: None,
-                    limits: limits_at(&history, d.detected_at.to_utc()),
-                };
-                // Critical-value ids are random: scattered over the keys.
-                tx.put_scattered(value_key(e.aggregate), cv.encode());
-                tx.put(
-                    format!("{}{}", open_prefix(&e.hospital), e.aggregate).into_bytes(),
-                    b"1".to_vec(),
-                );
+        if e.event_type == org::LimitsSet::TYPE {
+            if let Ok(set) = e.data.parse::<org::LimitsSet>() {
+                let key = limits_key(&e.hospital);
+                let mut history: LimitsHistory = tx.get_json(&key)?.unwrap_or_default();
+                history.push((e.recorded_at, set.limits));
+                tx.put_json(key, &history)?;
             }
-            t if t.starts_with("critical_value.") => {
-                let key = value_key(e.aggregate);
-                let (Some(mut cv), Some(step)) =
-                    (tx.get_stored::<CriticalValue>(&key)?, step_of(t, &e.data))
-                else {
-                    return Ok(());
-                };
-                apply(&mut cv, step);
-                if cv.handled.is_some() {
-                    tx.remove(format!("{}{}", open_prefix(&e.hospital), e.aggregate).into_bytes());
-                }
-                tx.put_scattered(key, cv.encode());
-            }
-            _ => {}
+            return Ok(());
         }
+        if AggregateKind::of_event_type(&e.event_type) != Some(AggregateKind::CriticalValue) {
+            return Ok(());
+        }
+        let key = value_key(e.aggregate);
+        // A detection starts a loop once (its subject is appended expecting
+        // no earlier event): a second detection is not a critical value. A
+        // step is folded into a loop that exists.
+        let detection = e.event_type == Detected::TYPE;
+        let state = if detection {
+            if tx.get(&key)?.is_some() {
+                return Ok(());
+            }
+            None
+        } else {
+            match tx.get_stored::<CriticalValue>(&key)? {
+                Some(cv) => Some(cv),
+                None => return Ok(()),
+            }
+        };
+        let Some(Ok(parsed)) = CriticalValueEvent::from_json(&e.event_type, e.data.as_json())
+        else {
+            return Ok(());
+        };
+        let history: LimitsHistory = if detection {
+            tx.get_json(&limits_key(&e.hospital))?.unwrap_or_default()
+        } else {
+            LimitsHistory::new()
+        };
+        let origin = Origin {
+            critical_value_id: e.aggregate,
+            hospital: &e.hospital,
+            limits: &history,
+        };
+        let Some(cv) = apply(state, parsed, &origin) else {
+            return Ok(());
+        };
+        let open = format!("{}{}", open_prefix(&e.hospital), e.aggregate).into_bytes();
+        if detection {
+            tx.put(open, b"1".to_vec());
+        } else if cv.handled.is_some() {
+            tx.remove(open);
+        }
+        // Critical-value ids are random: scattered over the keys.
+        tx.put_scattered(key, cv.encode());
         Ok(())
     }
 }
@@ -452,33 +496,85 @@ mod tests {
         }
     }
 
-    fn notified(at: &str) -> Step {
-        Step::Notified(Notified {
+    fn notified(at: &str) -> Command {
+        Command::Notify(Notified {
             notified_at: t(at),
             channel: "phone".into(),
             notified_role: "nurse".into(),
         })
     }
-    fn acknowledged(at: &str) -> Step {
-        Step::Acknowledged(Acknowledged {
+    fn acknowledged(at: &str) -> Command {
+        Command::Acknowledge(Acknowledged {
             acknowledged_at: t(at),
         })
     }
-    fn handled(at: &str) -> Step {
-        Step::Handled(Handled {
+    fn handled(at: &str) -> Command {
+        Command::Handle(Handled {
             handled_at: t(at),
             disposition: "calcium gluconate".into(),
         })
     }
 
-    /// Given a loop and steps, when each is decided and applied in turn, then the outcome.
-    fn given(steps: Vec<Step>) -> Result<CriticalValue, StepError> {
+    fn origin(history: &LimitsHistory) -> Origin<'_> {
+        Origin {
+            critical_value_id: Uuid::nil(),
+            hospital: "H1",
+            limits: history,
+        }
+    }
+
+    /// Given a detected loop and commands, when each is decided and its
+    /// events applied in turn, then the loop (or the first refusal).
+    fn given(commands: Vec<Command>) -> Result<CriticalValue, StepError> {
+        let history = LimitsHistory::new();
         let mut cv = detected();
-        for s in steps {
-            decide(&cv, &s)?;
-            apply(&mut cv, s);
+        for c in commands {
+            for event in decide(Some(&cv), c)? {
+                cv = apply(Some(cv), event, &origin(&history)).unwrap();
+            }
         }
         Ok(cv)
+    }
+
+    fn detection() -> Detected {
+        Detected {
+            department: "ICU".into(),
+            source: Source::Lab,
+            item: "K".into(),
+            value: "6.9".into(),
+            unit: Some("mmol/L".into()),
+            detected_at: t("2026-03-01T08:00:00+08:00"),
+            patient_setting: Setting::Inpatient,
+            specimen_id: None,
+        }
+    }
+
+    /// When a detection is decided with the steps already taken, then its
+    /// events in loop order, or the refusal of the first step that may not
+    /// follow.
+    fn when_detected(
+        notified: Option<Command>,
+        acknowledged: Option<Command>,
+        handled: Option<Command>,
+    ) -> Result<Vec<CriticalValueEvent>, StepError> {
+        decide(
+            None,
+            Command::Detect {
+                detected: detection(),
+                notified: notified.map(|c| match c {
+                    Command::Notify(n) => n,
+                    other => panic!("{other:?}"),
+                }),
+                acknowledged: acknowledged.map(|c| match c {
+                    Command::Acknowledge(a) => a,
+                    other => panic!("{other:?}"),
+                }),
+                handled: handled.map(|c| match c {
+                    Command::Handle(h) => h,
+                    other => panic!("{other:?}"),
+                }),
+            },
+        )
     }
 
     #[test]
@@ -560,5 +656,227 @@ mod tests {
             (item.stage, item.limit_minutes, item.overdue),
             (Stage::AwaitingHandling, 30, true)
         );
+    }
+
+    #[test]
+    fn a_loop_recorded_with_its_detection_is_decided_step_by_step() {
+        let events = when_detected(
+            Some(notified("2026-03-01T08:10:00+08:00")),
+            None,
+            Some(handled("2026-03-01T08:30:00+08:00")),
+        )
+        .unwrap();
+        let types: Vec<_> = events.iter().map(|e| e.event_type()).collect();
+        assert_eq!(
+            types,
+            [
+                "critical_value.detected",
+                "critical_value.notified",
+                "critical_value.handled"
+            ]
+        );
+        assert_eq!(
+            when_detected(None, None, None).unwrap(),
+            [CriticalValueEvent::Detected(detection())]
+        );
+        // A step timed before the one it follows is named under its member
+        // of the request.
+        assert_eq!(
+            when_detected(
+                Some(notified("2026-03-01T08:10:00+08:00")),
+                None,
+                Some(handled("2026-03-01T08:09:00+08:00")),
+            ),
+            Err(StepError::BeforePrevious {
+                field: "handled/handled_at"
+            })
+        );
+        assert_eq!(
+            when_detected(Some(notified("2026-03-01T07:59:00+08:00")), None, None),
+            Err(StepError::BeforePrevious {
+                field: "notified/notified_at"
+            })
+        );
+        assert!(matches!(
+            when_detected(None, Some(acknowledged("2026-03-01T08:12:00+08:00")), None),
+            Err(StepError::OutOfOrder(_))
+        ));
+    }
+
+    #[test]
+    fn a_step_needs_a_detected_value_and_a_value_is_detected_once() {
+        assert_eq!(
+            decide(None, notified("2026-03-01T08:10:00+08:00")),
+            Err(StepError::Unknown)
+        );
+        let detect = Command::Detect {
+            detected: detection(),
+            notified: None,
+            acknowledged: None,
+            handled: None,
+        };
+        assert_eq!(
+            decide(Some(&detected()), detect),
+            Err(StepError::Repeated("detection"))
+        );
+    }
+
+    #[test]
+    fn a_loop_keeps_the_limits_in_force_when_it_was_detected() {
+        let strict = Limits {
+            notification_limit_minutes: 5,
+            handling_limit_minutes: 10,
+        };
+        let history = vec![(t("2026-03-01T07:00:00+08:00").to_utc(), strict)];
+        let detected = CriticalValueEvent::Detected(detection());
+        let cv = apply(None, detected.clone(), &origin(&history)).unwrap();
+        assert_eq!(cv.limits, strict);
+        assert_eq!(
+            (cv.critical_value_id, cv.hospital.as_str()),
+            (Uuid::nil(), "H1")
+        );
+        let later = vec![(t("2026-03-01T09:00:00+08:00").to_utc(), strict)];
+        assert_eq!(
+            apply(None, detected.clone(), &origin(&later))
+                .unwrap()
+                .limits,
+            Limits::default()
+        );
+        // A second detection changes nothing; a step of no loop makes none.
+        assert_eq!(
+            apply(Some(cv.clone()), detected, &origin(&history)),
+            Some(cv)
+        );
+        let n = Notified {
+            notified_at: t("2026-03-01T08:10:00+08:00"),
+            channel: "phone".into(),
+            notified_role: "nurse".into(),
+        };
+        assert_eq!(
+            apply(None, CriticalValueEvent::Notified(n), &origin(&history)),
+            None
+        );
+    }
+
+    mod projector {
+        //! The read model, given the stream's events.
+
+        use super::*;
+        use lantern_domain::events::{Event, org};
+
+        fn event(seq: u64, aggregate: Uuid, at: &str, payload: &impl Event) -> Recorded {
+            let mut r = Recorded::new(
+                seq,
+                payload.event_type(),
+                "H1",
+                aggregate,
+                at.parse().unwrap(),
+                payload.data(),
+            );
+            r.envelope.version = payload.version();
+            r
+        }
+
+        fn loop_of(db: &sled::Db, id: Uuid) -> Option<CriticalValue> {
+            Tx::new(db).get_stored(&value_key(id)).unwrap()
+        }
+
+        fn open(db: &sled::Db) -> Vec<Uuid> {
+            db.scan_prefix(open_prefix("H1"))
+                .map(|kv| {
+                    let (k, _) = kv.unwrap();
+                    String::from_utf8_lossy(&k[open_prefix("H1").len()..])
+                        .parse()
+                        .unwrap()
+                })
+                .collect()
+        }
+
+        fn notification(at: &str) -> Notified {
+            Notified {
+                notified_at: t(at),
+                channel: "phone".into(),
+                notified_role: "nurse".into(),
+            }
+        }
+
+        #[test]
+        fn a_loop_is_open_until_handled_and_keeps_the_limits_of_its_detection() {
+            let id = Uuid::from_u128(7);
+            let strict = org::LimitsSet::from(Limits {
+                notification_limit_minutes: 5,
+                handling_limit_minutes: 10,
+            });
+            let db = lantern_projection::given(
+                &CriticalValuesProjector,
+                &[
+                    event(1, Uuid::nil(), "2026-02-28T00:00:00Z", &strict),
+                    event(2, id, "2026-03-01T00:00:00Z", &detection()),
+                    // A second detection of the same value is not one.
+                    event(3, id, "2026-03-01T00:01:00Z", &detection()),
+                    event(
+                        4,
+                        id,
+                        "2026-03-01T00:10:00Z",
+                        &notification("2026-03-01T08:10:00+08:00"),
+                    ),
+                ],
+            )
+            .unwrap();
+            let cv = loop_of(&db, id).unwrap();
+            assert_eq!(cv.limits, strict.limits);
+            assert_eq!(cv.notified, Some(notification("2026-03-01T08:10:00+08:00")));
+            assert_eq!(open(&db), [id]);
+
+            let handled = Handled {
+                handled_at: t("2026-03-01T08:20:00+08:00"),
+                disposition: "calcium gluconate".into(),
+            };
+            let db = lantern_projection::given(
+                &CriticalValuesProjector,
+                &[
+                    event(1, id, "2026-03-01T00:00:00Z", &detection()),
+                    event(
+                        2,
+                        id,
+                        "2026-03-01T00:10:00Z",
+                        &notification("2026-03-01T08:10:00+08:00"),
+                    ),
+                    event(3, id, "2026-03-01T00:20:00Z", &handled),
+                ],
+            )
+            .unwrap();
+            assert_eq!(loop_of(&db, id).unwrap().handled, Some(handled));
+            assert!(open(&db).is_empty());
+        }
+
+        #[test]
+        fn steps_of_unknown_values_and_data_that_is_not_their_type_are_ignored() {
+            let id = Uuid::from_u128(7);
+            let mut garbled = event(
+                2,
+                id,
+                "2026-03-01T00:10:00Z",
+                &notification("2026-03-01T08:10:00+08:00"),
+            );
+            garbled.envelope.data = serde_json::json!({"notified_at": "yesterday"}).into();
+            let db = lantern_projection::given(
+                &CriticalValuesProjector,
+                &[event(
+                    1,
+                    id,
+                    "2026-03-01T00:10:00Z",
+                    &notification("2026-03-01T08:10:00+08:00"),
+                )],
+            )
+            .unwrap();
+            assert_eq!(db.scan_prefix(b"v/").count(), 0);
+            let db = lantern_projection::given(
+                &CriticalValuesProjector,
+                &[event(1, id, "2026-03-01T00:00:00Z", &detection()), garbled],
+            )
+            .unwrap();
+            assert_eq!(loop_of(&db, id).unwrap().notified, None);
+        }
     }
 }

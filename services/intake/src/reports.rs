@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use lantern_api::error::ApiError;
+use lantern_domain::events::{org, rca, report};
 use lantern_domain::vocab::{AgeBand, Category, Grade, Harm, ReporterRole};
 use lantern_domain::zone::zone;
 
@@ -215,51 +216,6 @@ fn rca_key(id: Uuid) -> Vec<u8> {
 /// The reports projector.
 pub struct ReportsProjector;
 
-#[derive(Deserialize)]
-struct Filed {
-    department: String,
-    occurred_at: DateTime<chrono::FixedOffset>,
-    grade: Grade,
-    category: Category,
-    harm: Harm,
-    location: Option<String>,
-    // The description is left on the stream: kilobytes a report, which the
-    // read model would only copy (and a rebuild rewrite).
-    immediate_actions: Option<String>,
-    reporter_role: Option<ReporterRole>,
-    patient_age_band: Option<AgeBand>,
-    receipt_hash: String,
-}
-
-/// The part of a filing the read model leaves on the stream.
-#[derive(Deserialize)]
-struct Description {
-    description: String,
-}
-
-#[derive(Deserialize)]
-struct Text {
-    text: String,
-}
-
-#[derive(Deserialize)]
-struct Triaged {
-    grade: Grade,
-    category: Category,
-    duplicate_of: Option<Uuid>,
-    note: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RcaOpened {
-    report_ids: Vec<Uuid>,
-}
-
-#[derive(Deserialize)]
-struct RcaClosed {
-    lessons: String,
-}
-
 impl Projector for ReportsProjector {
     fn name(&self) -> &'static str {
         "reports"
@@ -290,8 +246,8 @@ impl Projector for ReportsProjector {
             .date_naive();
         match e.event_type.as_str() {
             "org.hospital_registered" => {
-                if let Some(tz) = e.data.str_field("timezone") {
-                    tx.put_json(zone_key(&e.hospital), &tz)?;
+                if let Ok(h) = e.data.parse::<org::HospitalRegistered>() {
+                    tx.put_json(zone_key(&e.hospital), &h.timezone)?;
                 }
             }
             "report.filed" => {
@@ -300,7 +256,10 @@ impl Projector for ReportsProjector {
                 if tx.get(&report_key(e.aggregate))?.is_some() {
                     return Ok(());
                 }
-                let Ok(f) = e.data.parse::<Filed>() else {
+                // The description is read with the rest and dropped: it
+                // stays on the stream (kilobytes a report, which the read
+                // model would only copy, and a rebuild rewrite).
+                let Ok(f) = e.data.parse::<report::Filed>() else {
                     return Ok(());
                 };
                 let month = today.format("%Y-%m").to_string();
@@ -341,7 +300,7 @@ impl Projector for ReportsProjector {
                 };
                 match e.event_type.as_str() {
                     "report.followed_up" => {
-                        if let Ok(t) = e.data.parse::<Text>() {
+                        if let Ok(t) = e.data.parse::<report::FollowedUp>() {
                             r.follow_ups.push(FollowUp {
                                 text: t.text,
                                 added_on: today,
@@ -349,7 +308,7 @@ impl Projector for ReportsProjector {
                         }
                     }
                     "report.feedback_posted" => {
-                        if let Ok(t) = e.data.parse::<Text>() {
+                        if let Ok(t) = e.data.parse::<report::FeedbackPosted>() {
                             r.feedback.push(Feedback {
                                 text: t.text,
                                 posted_on: today,
@@ -357,7 +316,7 @@ impl Projector for ReportsProjector {
                         }
                     }
                     _ => {
-                        if let Ok(t) = e.data.parse::<Triaged>() {
+                        if let Ok(t) = e.data.parse::<report::Triaged>() {
                             r.triage = Some(Triage {
                                 grade: t.grade,
                                 category: t.category,
@@ -372,7 +331,7 @@ impl Projector for ReportsProjector {
                 tx.put_stored(key, &r);
             }
             "rca.opened" => {
-                let Ok(o) = e.data.parse::<RcaOpened>() else {
+                let Ok(o) = e.data.parse::<rca::Opened>() else {
                     return Ok(());
                 };
                 for id in &o.report_ids {
@@ -388,7 +347,7 @@ impl Projector for ReportsProjector {
                 tx.put_json(rca_key(e.aggregate), &o.report_ids)?;
             }
             "rca.closed" => {
-                let Ok(c) = e.data.parse::<RcaClosed>() else {
+                let Ok(c) = e.data.parse::<rca::Closed>() else {
                     return Ok(());
                 };
                 let ids: Vec<Uuid> = tx.get_json(&rca_key(e.aggregate))?.unwrap_or_default();
@@ -571,7 +530,7 @@ impl Reports {
                         record.filed_seq, record.report_id
                     )));
                 }
-                let Description { description } = e.data.parse().map_err(|err| {
+                let report::Filed { description, .. } = e.data.parse().map_err(|err| {
                     ApiError::internal(format!("filing of report {}: {err}", record.report_id))
                 })?;
                 Ok(Report {
@@ -606,6 +565,10 @@ mod tests {
     fn filed(desc: &str) -> serde_json::Value {
         json!({"department": "ICU", "occurred_at": "2026-01-31T20:00:00+08:00", "grade": "II",
                "category": "fall", "harm": "mild", "description": desc, "receipt_hash": "ab".repeat(32)})
+    }
+
+    fn opened(report: Uuid) -> serde_json::Value {
+        json!({"report_ids": [report], "title": "t", "team_roles": ["safety_officer"], "due": "2026-04-15"})
     }
 
     /// Given events, when applied in order, then the state.
@@ -744,12 +707,12 @@ mod tests {
 
         let db = given(&[
             event(1, "report.filed", id, at, filed("a")),
-            event(2, "rca.opened", rca, at, json!({"report_ids": [id]})),
+            event(2, "rca.opened", rca, at, opened(id)),
         ]);
         assert_eq!(report(&db, id).status, Status::UnderAnalysis);
         let db = given(&[
             event(1, "report.filed", id, at, filed("a")),
-            event(2, "rca.opened", rca, at, json!({"report_ids": [id]})),
+            event(2, "rca.opened", rca, at, opened(id)),
             event(3, "rca.closed", rca, at, json!({"lessons": "double-check"})),
         ]);
         let r = report(&db, id);

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use lantern_api::auth::{Auth, Principal};
 use lantern_api::checks::{check_text, check_time};
+use lantern_api::command::new_event;
 use lantern_api::json::ValidJson;
 use lantern_api::path::ValidPath;
 use lantern_api::query::{After, ValidQuery, wait_after};
@@ -15,8 +16,9 @@ use lantern_api::{ApiError, FieldError};
 use lantern_api::{AppendError, IdempotencyKey, Kernel};
 use lantern_directory::HospitalRecord;
 use lantern_domain::Month;
+use lantern_domain::events::Payload;
 use lantern_domain::vocab::{AgeBand, Role};
-use lantern_ledger::{AggregateKind, Expect, NewEvent};
+use lantern_ledger::{AggregateKind, Expect};
 use lantern_projection::{Handle, ProjectionError, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -25,8 +27,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::death::{
-    Autopsy, Death, DeathError, Preventability, Review, RuleState, State as TrailState, Step,
-    decide,
+    AutopsyReported, Command, Death, DeathError, DeathEvent, Preventability, Recorded, ReviewHeld,
+    RuleState, State as TrailState, decide,
 };
 use crate::projector::{death_key, month_prefix};
 
@@ -116,6 +118,7 @@ impl From<DeathError> for ApiError {
     fn from(e: DeathError) -> ApiError {
         match e {
             DeathError::BeforeDeath(pointer) => ApiError::field(pointer, e.to_string()),
+            DeathError::Unknown => ApiError::NotFound(e.to_string()),
             other => ApiError::Conflict(other.to_string()),
         }
     }
@@ -239,7 +242,7 @@ pub async fn record_death(
         )
         .await?;
     let idem = key.scoped(&hospital.code, "POST /api/v1/deaths");
-    if let Some(first) = app.replayed(idem.as_deref(), "death.recorded").await? {
+    if let Some(first) = app.replayed(idem.as_deref(), Recorded::TYPE).await? {
         return Ok(created(DeathRecorded {
             death_id: first.envelope.aggregate,
             seq: first.seq,
@@ -266,20 +269,34 @@ pub async fn record_death(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let event = NewEvent {
-        event_type: "death.recorded",
-        version: 1,
-        aggregate: lantern_domain::ids::random(),
-        hospital: hospital.code,
-        data: json!({"department": body.department, "admitted_at": body.admitted_at.to_rfc3339(),
-            "died_at": body.died_at.to_rfc3339(), "age_band": body.age_band,
-            "diagnosis_icd10": body.diagnosis_icd10, "low_risk": body.low_risk, "autopsy": body.autopsy}),
+    let recorded = Recorded {
+        department: body.department,
+        admitted_at: body.admitted_at,
+        died_at: body.died_at,
+        age_band: body.age_band,
+        diagnosis_icd10: body.diagnosis_icd10,
+        low_risk: body.low_risk,
+        autopsy: body.autopsy,
     };
+    let event = single(decide(None, Command::Record(recorded))?)?;
+    let event = new_event(&event, lantern_domain::ids::random(), hospital.code);
     let committed = app.append(event, Expect::New, idem.as_deref()).await?;
     Ok(created(DeathRecorded {
         death_id: committed.envelope.aggregate,
         seq: committed.seq,
     }))
+}
+
+/// Every command records exactly one event: one append, one idempotency
+/// key, one sequence to answer with.
+fn single(events: Vec<DeathEvent>) -> Result<DeathEvent, ApiError> {
+    let [event] = <[DeathEvent; 1]>::try_from(events).map_err(|events| {
+        ApiError::internal(format!(
+            "a step must record one event, not {}",
+            events.len()
+        ))
+    })?;
+    Ok(event)
 }
 
 /// Decides and appends a step on the death as it stands in the stream.
@@ -288,24 +305,14 @@ async fn step(
     principal: &Principal,
     id: Uuid,
     key: &IdempotencyKey,
-    step: Step,
+    command: Command,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
     principal.require(&[Role::SafetyOfficer])?;
     let hospital = principal
         .hospital
         .clone()
         .ok_or_else(|| ApiError::Forbidden("this token has no hospital".into()))?;
-    let (event_type, data) = match &step {
-        Step::Review(r) => (
-            "death.review_held",
-            serde_json::to_value(r).unwrap_or_default(),
-        ),
-        Step::Autopsy(a) => (
-            "death.autopsy_reported",
-            serde_json::to_value(a).unwrap_or_default(),
-        ),
-        Step::Close => ("death.review_closed", json!({})),
-    };
+    let event_type = command.event_type();
     let idem = key.scoped(&hospital, &format!("{event_type} {id}"));
     if let Some(first) = m.kernel.replayed(idem.as_deref(), event_type).await? {
         return Ok(created(Appended { seq: first.seq }));
@@ -326,20 +333,17 @@ async fn step(
     let death = m
         .death(id)?
         .ok_or_else(|| ApiError::NotFound(format!("no death {id}")))?;
-    decide(&death, &step)?;
-    if let Step::Review(review) = &step {
-        check_rca_of(&m, &hospital, review.rca_id).await?;
+    let event = single(decide(Some(&death), command)?)?;
+    if let DeathEvent::ReviewHeld(review) = &event {
+        check_rca_of(m, &hospital, review.rca_id).await?;
     }
-    let event = NewEvent {
-        event_type,
-        version: 1,
-        aggregate: id,
-        hospital,
-        data,
-    };
     let committed = m
         .kernel
-        .append(event, Expect::LastAt(last.seq), idem.as_deref())
+        .append(
+            new_event(&event, id, hospital),
+            Expect::LastAt(last.seq),
+            idem.as_deref(),
+        )
         .await
         .map_err(|e| match e {
             AppendError::Conflict(_) => {
@@ -370,14 +374,14 @@ async fn check_rca_of(m: &Mortality, hospital: &str, rca_id: Option<Uuid>) -> Re
 /// Record a death-case review (死亡病例讨论).
 #[utoipa::path(post, path = "/api/v1/deaths/{id}/reviews", tag = "deaths",
     params(("id" = Uuid, Path, description = "Death id")),
-    request_body = Review, responses((status = 201, body = Appended), CommandErrors),
+    request_body = ReviewHeld, responses((status = 201, body = Appended), CommandErrors),
     security(("bearer" = [])))]
 pub async fn add_review(
     State(m): State<Mortality>,
     principal: Principal,
     ValidPath(id): ValidPath<Uuid>,
     key: IdempotencyKey,
-    ValidJson(body): ValidJson<Review>,
+    ValidJson(body): ValidJson<ReviewHeld>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
     let mut errors = Vec::new();
     check_time("/held_at", &body.held_at, &mut errors);
@@ -400,20 +404,20 @@ pub async fn add_review(
     for d in &mut review.defects {
         d.text = m.kernel.scrub(d.text.trim());
     }
-    step(&m, &principal, id, &key, Step::Review(review)).await
+    step(&m, &principal, id, &key, Command::Review(review)).await
 }
 
 /// Record the autopsy report.
 #[utoipa::path(post, path = "/api/v1/deaths/{id}/autopsy", tag = "deaths",
     params(("id" = Uuid, Path, description = "Death id")),
-    request_body = Autopsy, responses((status = 201, body = Appended), CommandErrors),
+    request_body = AutopsyReported, responses((status = 201, body = Appended), CommandErrors),
     security(("bearer" = [])))]
 pub async fn add_autopsy(
     State(m): State<Mortality>,
     principal: Principal,
     ValidPath(id): ValidPath<Uuid>,
     key: IdempotencyKey,
-    ValidJson(body): ValidJson<Autopsy>,
+    ValidJson(body): ValidJson<AutopsyReported>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
     let mut errors = Vec::new();
     check_time("/reported_at", &body.reported_at, &mut errors);
@@ -427,7 +431,7 @@ pub async fn add_autopsy(
         &principal,
         id,
         &key,
-        Step::Autopsy(Autopsy { findings, ..body }),
+        Command::Autopsy(AutopsyReported { findings, ..body }),
     )
     .await
 }
@@ -453,7 +457,7 @@ pub async fn close_death(
     if let Some(name) = body.keys().next() {
         return Err(ApiError::field(format!("/{name}"), "is not a known field"));
     }
-    step(&m, &principal, id, &key, Step::Close).await
+    step(&m, &principal, id, &key, Command::Close).await
 }
 
 /// One step of a trail.

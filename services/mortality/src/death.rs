@@ -1,117 +1,24 @@
 //! A death and its reviews, folded from its events, and the rules of the
 //! death-case discussion system (死亡病例讨论制度) checked against it.
 //!
-//! Pure: no storage, no clock but the `today` passed in.
+//! Shaped like every context: the events are the domain's typed `death.*`
+//! payloads ([`DeathEvent`]); [`decide`] is pure, `(state, command) →
+//! events`, and [`apply`] folds an event into the death. Pure: no storage,
+//! no clock but the `today` passed in and the time an event was recorded.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use lantern_domain::vocab::AgeBand;
+pub use lantern_domain::events::DeathEvent;
+use lantern_domain::events::Payload;
+pub use lantern_domain::events::death::{
+    AutopsyReported, Defect, Phase, Preventability, Recorded, ReviewClosed, ReviewHeld, ReviewLevel,
+};
 
 /// Days within which a review is due (the rule says one week).
 pub const REVIEW_DAYS: i64 = 7;
-
-/// Who held a review.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    /// 科室.
-    Department,
-    /// 医院.
-    Hospital,
-    /// 质控中心.
-    QcCentre,
-}
-
-/// Whether the death could have been prevented.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Preventability {
-    /// 不可避免.
-    Unavoidable,
-    /// 可能可避免.
-    PossiblyAvoidable,
-    /// 可避免.
-    Avoidable,
-}
-
-/// The phase of care a defect was found in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    /// 诊断.
-    Diagnosis,
-    /// 治疗.
-    Treatment,
-    /// 抢救.
-    Rescue,
-    /// 护理.
-    Nursing,
-    /// 沟通.
-    Communication,
-    /// 制度/系统.
-    System,
-}
-
-/// A defect found by a review.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Defect {
-    /// Phase of care.
-    pub phase: Phase,
-    /// What was wrong.
-    pub text: String,
-}
-
-/// `death.recorded`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Recorded {
-    /// Department.
-    pub department: String,
-    /// Admitted.
-    pub admitted_at: DateTime<FixedOffset>,
-    /// Died.
-    pub died_at: DateTime<FixedOffset>,
-    /// Age band.
-    pub age_band: AgeBand,
-    /// Principal diagnosis, ICD-10.
-    pub diagnosis_icd10: String,
-    /// In the low-risk group (低风险组).
-    pub low_risk: bool,
-    /// Autopsy planned.
-    pub autopsy: bool,
-}
-
-/// `death.review_held`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Review {
-    /// When.
-    pub held_at: DateTime<FixedOffset>,
-    /// Level.
-    pub level: Level,
-    /// Roles present.
-    pub attendee_roles: Vec<String>,
-    /// Preventability.
-    pub preventability: Preventability,
-    /// Defects found.
-    pub defects: Vec<Defect>,
-    /// A root-cause analysis it opened or refers to.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rca_id: Option<Uuid>,
-}
-
-/// `death.autopsy_reported`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Autopsy {
-    /// When the report came.
-    pub reported_at: DateTime<FixedOffset>,
-    /// Summary of findings.
-    pub findings: String,
-}
 
 /// A death as folded from its events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -125,9 +32,9 @@ pub struct Death {
     /// What was recorded.
     pub recorded: Recorded,
     /// Reviews, in order.
-    pub reviews: Vec<Review>,
+    pub reviews: Vec<ReviewHeld>,
     /// The autopsy report, once in.
-    pub autopsy_report: Option<Autopsy>,
+    pub autopsy_report: Option<AutopsyReported>,
     /// When the trail was closed.
     pub closed_at: Option<DateTime<Utc>>,
     /// The stream sequence of its last event (for the next step's expectation).
@@ -180,7 +87,7 @@ impl Death {
         &self,
         rule: &'static str,
         due: Option<NaiveDate>,
-        qualifies: impl Fn(&Review) -> bool,
+        qualifies: impl Fn(&ReviewHeld) -> bool,
         today: NaiveDate,
     ) -> RuleState {
         let satisfied = self.reviews.iter().any(&qualifies);
@@ -226,7 +133,7 @@ impl Death {
             rules.push(self.rule(
                 "low_risk_hospital_review",
                 Some(died + week),
-                |r| matches!(r.level, Level::Hospital | Level::QcCentre),
+                |r| matches!(r.level, ReviewLevel::Hospital | ReviewLevel::QcCentre),
                 today,
             ));
         }
@@ -250,9 +157,15 @@ impl Death {
     }
 }
 
-/// Why a step on a death is refused.
+/// Why a command on a death is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeathError {
+    /// No such death (404).
+    #[error("no such death")]
+    Unknown,
+    /// The death is already recorded (409).
+    #[error("this death is already recorded")]
+    AlreadyRecorded,
     /// The trail is closed (409).
     #[error("the trail of this death is closed")]
     Closed,
@@ -270,57 +183,120 @@ pub enum DeathError {
     BeforeDeath(&'static str),
 }
 
-/// A step after the recording.
+/// What a safety officer (or a QC centre) asks of a death.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Step {
-    /// A review.
-    Review(Review),
-    /// The autopsy report.
-    Autopsy(Autopsy),
-    /// Closing the trail.
+pub enum Command {
+    /// Record a death for review.
+    Record(Recorded),
+    /// Record a review.
+    Review(ReviewHeld),
+    /// Record the autopsy report.
+    Autopsy(AutopsyReported),
+    /// Close the trail.
     Close,
 }
 
-/// Whether `step` may be taken on `death`.
-pub fn decide(death: &Death, step: &Step) -> Result<(), DeathError> {
-    if death.closed_at.is_some() {
-        return Err(DeathError::Closed);
-    }
-    match step {
-        Step::Review(r) if r.held_at < death.recorded.died_at => {
-            Err(DeathError::BeforeDeath("/held_at"))
-        }
-        Step::Review(_) => Ok(()),
-        Step::Autopsy(_) if !death.recorded.autopsy => Err(DeathError::NoAutopsy),
-        Step::Autopsy(_) if death.autopsy_report.is_some() => Err(DeathError::AutopsyRepeated),
-        Step::Autopsy(a) if a.reported_at < death.recorded.died_at => {
-            Err(DeathError::BeforeDeath("/reported_at"))
-        }
-        Step::Autopsy(_) => Ok(()),
-        Step::Close => {
-            // Closing needs every rule to have had its review; whether on time
-            // is the rule's `met` and stays on the record.
-            let today = NaiveDate::MAX;
-            match death.rules(today).into_iter().find(|r| !r.satisfied) {
-                Some(r) => Err(DeathError::Unmet(r.rule)),
-                None => Ok(()),
-            }
+impl Command {
+    /// The type of the event this command records.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Command::Record(_) => Recorded::TYPE,
+            Command::Review(_) => ReviewHeld::TYPE,
+            Command::Autopsy(_) => AutopsyReported::TYPE,
+            Command::Close => ReviewClosed::TYPE,
         }
     }
 }
 
-/// The death after `step`, taken at `at`.
-pub fn apply(death: &mut Death, step: Step, at: DateTime<Utc>) {
-    match step {
-        Step::Review(r) => death.reviews.push(r),
-        Step::Autopsy(a) => death.autopsy_report = Some(a),
-        Step::Close => death.closed_at = Some(at),
+/// Decides what `command` records on the death `state` (`None`: not
+/// recorded): its events, or why none may be.
+pub fn decide(state: Option<&Death>, command: Command) -> Result<Vec<DeathEvent>, DeathError> {
+    let death = match (state, command) {
+        (None, Command::Record(r)) => return Ok(vec![DeathEvent::Recorded(r)]),
+        (Some(_), Command::Record(_)) => return Err(DeathError::AlreadyRecorded),
+        (None, _) => return Err(DeathError::Unknown),
+        (Some(death), command) if death.closed_at.is_none() => (death, command),
+        (Some(_), _) => return Err(DeathError::Closed),
+    };
+    let event = match death {
+        (_, Command::Record(_)) => return Err(DeathError::AlreadyRecorded),
+        (death, Command::Review(r)) if r.held_at < death.recorded.died_at => {
+            return Err(DeathError::BeforeDeath("/held_at"));
+        }
+        (_, Command::Review(r)) => DeathEvent::ReviewHeld(r),
+        (death, Command::Autopsy(_)) if !death.recorded.autopsy => {
+            return Err(DeathError::NoAutopsy);
+        }
+        (death, Command::Autopsy(_)) if death.autopsy_report.is_some() => {
+            return Err(DeathError::AutopsyRepeated);
+        }
+        (death, Command::Autopsy(a)) if a.reported_at < death.recorded.died_at => {
+            return Err(DeathError::BeforeDeath("/reported_at"));
+        }
+        (_, Command::Autopsy(a)) => DeathEvent::AutopsyReported(a),
+        (death, Command::Close) => {
+            // Closing needs every rule to have had its review; whether on
+            // time is the rule's `met` and stays on the record.
+            let today = NaiveDate::MAX;
+            if let Some(r) = death.rules(today).into_iter().find(|r| !r.satisfied) {
+                return Err(DeathError::Unmet(r.rule));
+            }
+            DeathEvent::ReviewClosed(ReviewClosed {})
+        }
+    };
+    Ok(vec![event])
+}
+
+/// What folding a death's events needs beyond their data: whose they are,
+/// and when each was recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp<'a> {
+    /// The aggregate.
+    pub death_id: Uuid,
+    /// Its hospital.
+    pub hospital: &'a str,
+    /// The hospital's IANA time zone (read for a recording only).
+    pub timezone: &'a str,
+    /// When the event was recorded (server clock): a trail closes then.
+    pub at: DateTime<Utc>,
+}
+
+/// The death after `event` (`None`: not recorded). A recording starts a
+/// trail and a second one changes nothing; a step records itself (deciding
+/// was the writer's).
+pub fn apply(state: Option<Death>, event: &DeathEvent, stamp: &Stamp<'_>) -> Option<Death> {
+    let Some(mut death) = state else {
+        let DeathEvent::Recorded(recorded) = event else {
+            return None;
+        };
+        return Some(Death {
+            death_id: stamp.death_id,
+            hospital: stamp.hospital.to_owned(),
+            timezone: stamp.timezone.to_owned(),
+            recorded: recorded.clone(),
+            reviews: vec![],
+            autopsy_report: None,
+            closed_at: None,
+            last_seq: 0,
+        });
+    };
+    match event {
+        DeathEvent::Recorded(_) => {}
+        DeathEvent::ReviewHeld(r) => death.reviews.push(r.clone()),
+        DeathEvent::AutopsyReported(a) => death.autopsy_report = Some(a.clone()),
+        DeathEvent::ReviewClosed(_) => death.closed_at = Some(stamp.at),
     }
+    Some(death)
 }
 
 #[cfg(test)]
 mod tests {
+    //! Given a death's events, when a command is decided, then these events
+    //! (or this refusal); and the rules the folded death is held to.
+
     use super::*;
+    use ReviewLevel as Level;
+    use lantern_domain::vocab::AgeBand;
 
     fn t(s: &str) -> DateTime<FixedOffset> {
         DateTime::parse_from_rfc3339(s).unwrap()
@@ -351,8 +327,8 @@ mod tests {
         }
     }
 
-    fn review(at: &str, level: Level) -> Step {
-        Step::Review(Review {
+    fn review(at: &str, level: Level) -> Command {
+        Command::Review(ReviewHeld {
             held_at: t(at),
             level,
             attendee_roles: vec!["director".into()],
@@ -362,11 +338,23 @@ mod tests {
         })
     }
 
-    /// Given a death and steps, when each is decided and applied, then the death.
-    fn given(mut d: Death, steps: Vec<Step>) -> Result<Death, DeathError> {
-        for s in steps {
-            decide(&d, &s)?;
-            apply(&mut d, s, "2026-12-01T00:00:00Z".parse().unwrap());
+    /// Recorded at 2026-12-01 00:00 UTC.
+    fn stamp() -> Stamp<'static> {
+        Stamp {
+            death_id: Uuid::nil(),
+            hospital: "H1",
+            timezone: "Asia/Shanghai",
+            at: "2026-12-01T00:00:00Z".parse().unwrap(),
+        }
+    }
+
+    /// Given a death and commands, when each is decided and its events
+    /// applied in turn, then the death (or the first refusal).
+    fn given(mut d: Death, commands: Vec<Command>) -> Result<Death, DeathError> {
+        for c in commands {
+            for event in decide(Some(&d), c)? {
+                d = apply(Some(d), &event, &stamp()).unwrap();
+            }
         }
         Ok(d)
     }
@@ -431,10 +419,10 @@ mod tests {
             "no report yet: pending, no due date"
         );
         assert!(matches!(
-            decide(&d, &Step::Close),
+            decide(Some(&d), Command::Close),
             Err(DeathError::Unmet("autopsy_review"))
         ));
-        let report = Step::Autopsy(Autopsy {
+        let report = Command::Autopsy(AutopsyReported {
             reported_at: t("2026-10-20T09:00:00+08:00"),
             findings: "MI".into(),
         });
@@ -448,12 +436,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(met(&d, "autopsy_review", "2026-11-30"), Some(true));
-        assert_eq!(decide(&d, &report), Err(DeathError::AutopsyRepeated));
-        assert!(given(d, vec![Step::Close]).is_ok());
+        assert_eq!(decide(Some(&d), report), Err(DeathError::AutopsyRepeated));
+        assert!(given(d, vec![Command::Close]).is_ok());
         assert_eq!(
             decide(
-                &death(false, false),
-                &Step::Autopsy(Autopsy {
+                Some(&death(false, false)),
+                Command::Autopsy(AutopsyReported {
                     reported_at: t("2026-10-20T09:00:00+08:00"),
                     findings: "x".into()
                 })
@@ -491,26 +479,29 @@ mod tests {
     fn closing_needs_every_review_and_ends_the_trail() {
         let d = death(false, false);
         assert_eq!(
-            decide(&d, &Step::Close),
+            decide(Some(&d), Command::Close),
             Err(DeathError::Unmet("first_review"))
         );
         let d = given(
             d,
             vec![
                 review("2026-10-20T10:00:00+08:00", Level::Department),
-                Step::Close,
+                Command::Close,
             ],
         )
         .unwrap();
         assert_eq!(d.state(day("2026-12-01")), State::Closed);
         assert_eq!(
-            decide(&d, &review("2026-12-01T10:00:00+08:00", Level::Hospital)),
+            decide(
+                Some(&d),
+                review("2026-12-01T10:00:00+08:00", Level::Hospital)
+            ),
             Err(DeathError::Closed)
         );
         assert_eq!(
             decide(
-                &death(false, false),
-                &review("2026-09-30T10:00:00+08:00", Level::Hospital)
+                Some(&death(false, false)),
+                review("2026-09-30T10:00:00+08:00", Level::Hospital)
             ),
             Err(DeathError::BeforeDeath("/held_at"))
         );
@@ -527,19 +518,73 @@ mod tests {
                 Preventability::PossiblyAvoidable,
             ),
         ] {
-            apply(
-                &mut d,
-                Step::Review(Review {
-                    held_at: t(at),
-                    level: Level::Hospital,
-                    attendee_roles: vec!["x".into()],
-                    preventability: p,
-                    defects: vec![],
-                    rca_id: None,
-                }),
-                Utc::now(),
-            );
+            let review = DeathEvent::ReviewHeld(ReviewHeld {
+                held_at: t(at),
+                level: Level::Hospital,
+                attendee_roles: vec!["x".into()],
+                preventability: p,
+                defects: vec![],
+                rca_id: None,
+            });
+            d = apply(Some(d), &review, &stamp()).unwrap();
         }
         assert_eq!(d.preventability(), Some(Preventability::PossiblyAvoidable));
+    }
+
+    #[test]
+    fn a_death_is_recorded_once_and_every_step_needs_a_recorded_death() {
+        let recorded = death(true, false).recorded;
+        assert_eq!(
+            decide(None, Command::Record(recorded.clone())),
+            Ok(vec![DeathEvent::Recorded(recorded.clone())])
+        );
+        assert_eq!(
+            decide(
+                Some(&death(false, false)),
+                Command::Record(recorded.clone())
+            ),
+            Err(DeathError::AlreadyRecorded)
+        );
+        assert_eq!(decide(None, Command::Close), Err(DeathError::Unknown));
+        assert_eq!(
+            decide(None, review("2026-10-02T10:00:00+08:00", Level::Hospital)),
+            Err(DeathError::Unknown)
+        );
+
+        // The recording starts the trail in the hospital's zone; a second
+        // recording and a step of no death change nothing.
+        let d = apply(None, &DeathEvent::Recorded(recorded.clone()), &stamp()).unwrap();
+        assert_eq!(
+            (d.death_id, d.hospital.as_str(), d.timezone.as_str()),
+            (Uuid::nil(), "H1", "Asia/Shanghai")
+        );
+        assert_eq!(d.recorded, recorded);
+        assert!(d.reviews.is_empty() && d.closed_at.is_none());
+        assert_eq!(
+            apply(Some(d.clone()), &DeathEvent::Recorded(recorded), &stamp()),
+            Some(d)
+        );
+        assert_eq!(
+            apply(None, &DeathEvent::ReviewClosed(ReviewClosed {}), &stamp()),
+            None
+        );
+    }
+
+    #[test]
+    fn a_trail_closes_when_its_closing_is_recorded() {
+        let d = given(
+            death(false, false),
+            vec![
+                review("2026-10-02T10:00:00+08:00", Level::Department),
+                Command::Close,
+            ],
+        )
+        .unwrap();
+        assert_eq!(d.closed_at, Some(stamp().at));
+        assert_eq!(
+            decide(Some(&d), Command::Close),
+            Err(DeathError::Closed),
+            "closed once"
+        );
     }
 }

@@ -4,11 +4,12 @@
 //! Keys: `z/<hospital>` time zone; `d/<id>` the [`Death`];
 //! `m/<hospital>/<YYYY-MM>/<id>` the month index.
 
+use lantern_domain::events::{DeathEvent, Payload, org};
 use lantern_ledger::{AggregateKind, Recorded};
 use lantern_projection::{ProjectionError, Projector, Tx};
 use uuid::Uuid;
 
-use crate::death::{Autopsy, Death, Recorded as DeathRecorded, Review, Step, apply};
+use crate::death::{Death, Recorded as DeathRecorded, Stamp, apply};
 
 /// The key of a death.
 pub fn death_key(id: Uuid) -> Vec<u8> {
@@ -42,63 +43,171 @@ impl Projector for MortalityProjector {
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
         let e = &event.envelope;
-        match e.event_type.as_str() {
-            "org.hospital_registered" => {
-                if let Some(tz) = e.data.str_field("timezone") {
-                    tx.put_json(zone_key(&e.hospital), &tz)?;
-                }
+        if e.event_type == org::HospitalRegistered::TYPE {
+            if let Ok(h) = e.data.parse::<org::HospitalRegistered>() {
+                tx.put_json(zone_key(&e.hospital), &h.timezone)?;
             }
-            "death.recorded" => {
-                // Recorded once (its subject is appended expecting no earlier
-                // event); a second recording is not a death.
-                if tx.get(&death_key(e.aggregate))?.is_some() {
-                    return Ok(());
-                }
-                let Ok(recorded) = e.data.parse::<DeathRecorded>() else {
-                    return Ok(());
-                };
-                let timezone: String = tx
-                    .get_json(&zone_key(&e.hospital))?
-                    .unwrap_or_else(|| "Asia/Shanghai".to_owned());
-                let death = Death {
-                    death_id: e.aggregate,
-                    hospital: e.hospital.clone(),
-                    timezone,
-                    recorded,
-                    reviews: vec![],
-                    autopsy_report: None,
-                    closed_at: None,
-                    last_seq: event.seq,
-                };
-                let month = death
-                    .date(death.recorded.died_at)
-                    .format("%Y-%m")
-                    .to_string();
-                tx.put(
-                    format!("{}{}", month_prefix(&e.hospital, Some(&month)), e.aggregate)
-                        .into_bytes(),
-                    b"1".to_vec(),
-                );
-                tx.put_json(death_key(e.aggregate), &death)?;
-            }
-            "death.review_held" | "death.autopsy_reported" | "death.review_closed" => {
-                let key = death_key(e.aggregate);
-                let Some(mut death) = tx.get_json::<Death>(&key)? else {
-                    return Ok(());
-                };
-                let step = match e.event_type.as_str() {
-                    "death.review_held" => e.data.parse::<Review>().ok().map(Step::Review),
-                    "death.autopsy_reported" => e.data.parse::<Autopsy>().ok().map(Step::Autopsy),
-                    _ => Some(Step::Close),
-                };
-                if let Some(step) = step {
-                    apply(&mut death, step, e.recorded_at);
-                }
-                death.last_seq = event.seq;
-                tx.put_json(key, &death)?;
-            }
-            _ => {}
+            return Ok(());
         }
-        Ok(())
+        if !DeathEvent::TYPES.contains(&e.event_type.as_str()) {
+            return Ok(());
+        }
+        let key = death_key(e.aggregate);
+        let parsed = DeathEvent::from_json(&e.event_type, e.data.as_json()).and_then(Result::ok);
+        if e.event_type == DeathRecorded::TYPE {
+            // Recorded once (its subject is appended expecting no earlier
+            // event); a second recording is not a death.
+            if tx.get(&key)?.is_some() {
+                return Ok(());
+            }
+            let Some(recorded) = parsed else {
+                return Ok(());
+            };
+            let timezone: String = tx
+                .get_json(&zone_key(&e.hospital))?
+                .unwrap_or_else(|| "Asia/Shanghai".to_owned());
+            let stamp = Stamp {
+                death_id: e.aggregate,
+                hospital: &e.hospital,
+                timezone: &timezone,
+                at: e.recorded_at,
+            };
+            let Some(mut death) = apply(None, &recorded, &stamp) else {
+                return Ok(());
+            };
+            death.last_seq = event.seq;
+            let month = death
+                .date(death.recorded.died_at)
+                .format("%Y-%m")
+                .to_string();
+            tx.put(
+                format!("{}{}", month_prefix(&e.hospital, Some(&month)), e.aggregate).into_bytes(),
+                b"1".to_vec(),
+            );
+            return tx.put_json(key, &death);
+        }
+        // A step on a death that exists; its last sequence moves even when
+        // the data is not the type's, since its subject's did.
+        let Some(death) = tx.get_json::<Death>(&key)? else {
+            return Ok(());
+        };
+        let stamp = Stamp {
+            death_id: e.aggregate,
+            hospital: &e.hospital,
+            timezone: "",
+            at: e.recorded_at,
+        };
+        let mut death = match &parsed {
+            Some(step) => match apply(Some(death), step, &stamp) {
+                Some(folded) => folded,
+                None => return Ok(()),
+            },
+            None => death,
+        };
+        death.last_seq = event.seq;
+        tx.put_json(key, &death)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Given a death's events as the domain's payloads write them, then its
+    //! trail in the read model.
+
+    use chrono::DateTime;
+    use lantern_domain::events::{Event, death, org};
+    use lantern_domain::vocab::{AgeBand, Level};
+
+    use super::*;
+
+    fn event(seq: u64, aggregate: Uuid, at: &str, payload: &impl Event) -> Recorded {
+        Recorded::new(
+            seq,
+            payload.event_type(),
+            "H1",
+            aggregate,
+            at.parse().unwrap(),
+            payload.data(),
+        )
+    }
+
+    fn registered() -> org::HospitalRegistered {
+        org::HospitalRegistered {
+            code: "H1".into(),
+            name: "x".into(),
+            region: "R1".into(),
+            level: Level::Tertiary,
+            timezone: "America/New_York".into(),
+        }
+    }
+
+    fn recorded() -> death::Recorded {
+        death::Recorded {
+            department: "ICU".into(),
+            admitted_at: DateTime::parse_from_rfc3339("2026-09-20T10:00:00-04:00").unwrap(),
+            // Oct 31 in New York, Nov 1 in UTC.
+            died_at: DateTime::parse_from_rfc3339("2026-10-31T22:00:00-04:00").unwrap(),
+            age_band: AgeBand::A60,
+            diagnosis_icd10: "I21.9".into(),
+            low_risk: false,
+            autopsy: false,
+        }
+    }
+
+    fn review() -> death::ReviewHeld {
+        death::ReviewHeld {
+            held_at: DateTime::parse_from_rfc3339("2026-11-02T10:00:00-05:00").unwrap(),
+            level: death::ReviewLevel::Department,
+            attendee_roles: vec!["director".into()],
+            preventability: death::Preventability::Unavoidable,
+            defects: vec![],
+            rca_id: None,
+        }
+    }
+
+    #[test]
+    fn a_trail_is_recorded_once_in_its_month_and_every_step_moves_its_sequence() {
+        let id = Uuid::from_u128(9);
+        let mut garbled = event(5, id, "2026-11-03T00:00:00Z", &review());
+        garbled.envelope.data = serde_json::json!({"held_at": "yesterday"}).into();
+        let db = lantern_projection::given(
+            &MortalityProjector,
+            &[
+                event(1, Uuid::nil(), "2026-01-01T00:00:00Z", &registered()),
+                event(2, id, "2026-11-01T03:00:00Z", &recorded()),
+                // A second recording is not a death.
+                event(3, id, "2026-11-01T04:00:00Z", &recorded()),
+                event(4, id, "2026-11-02T15:00:00Z", &review()),
+                garbled,
+                event(6, id, "2026-11-04T00:00:00Z", &death::ReviewClosed {}),
+            ],
+        )
+        .unwrap();
+        let tx = Tx::new(&db);
+        let d: Death = tx.get_json(&death_key(id)).unwrap().unwrap();
+        assert_eq!((d.timezone.as_str(), d.last_seq), ("America/New_York", 6));
+        assert_eq!(d.recorded, recorded());
+        assert_eq!(d.reviews, [review()]);
+        assert_eq!(d.closed_at, Some("2026-11-04T00:00:00Z".parse().unwrap()));
+        let months: Vec<_> = db
+            .scan_prefix(month_prefix("H1", None))
+            .map(|kv| String::from_utf8(kv.unwrap().0.to_vec()).unwrap())
+            .collect();
+        assert_eq!(months, [format!("m/H1/2026-10/{id}")]);
+    }
+
+    #[test]
+    fn steps_of_unknown_deaths_are_ignored() {
+        let db = lantern_projection::given(
+            &MortalityProjector,
+            &[event(
+                1,
+                Uuid::from_u128(9),
+                "2026-11-02T15:00:00Z",
+                &review(),
+            )],
+        )
+        .unwrap();
+        assert_eq!(db.scan_prefix(b"d/").count(), 0);
     }
 }

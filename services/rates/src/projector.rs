@@ -8,14 +8,17 @@
 //!   ([`MonthCells`]): a 12-month query of a hospital reads 12 values;
 //! - `r/<report id>` → where a report is counted, so a triage can move it;
 //! - `v/<critical value id>` → where a critical value is counted, and the
-//!   times its timeliness is measured by.
+//!   times its timeliness is measured by;
+//! - `l/<hospital>` → the hospital's critical-value limits with their
+//!   history ([`LimitsHistory`], JSON).
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use lantern_domain::critical::{Limits, LimitsHistory, limits_at, within};
+use lantern_domain::events::{census, critical_value, org, report};
 use lantern_domain::vocab::{Category, Grade};
 use lantern_domain::zone::zone;
-use lantern_intake::critical::{self, Limits, LimitsHistory, limits_at, within};
 use lantern_ledger::{AggregateKind, Recorded};
 use lantern_projection::{ProjectionError, Projector, Stored, Tx, from_postcard};
 use serde::{Deserialize, Serialize};
@@ -301,24 +304,9 @@ pub fn month_of(at: DateTime<Utc>, timezone: Option<&str>) -> String {
 /// The rates projector.
 pub struct RatesProjector;
 
-#[derive(Deserialize)]
-struct Filed {
-    department: String,
-    grade: Grade,
-    category: Category,
-}
-
-#[derive(Deserialize)]
-struct Triaged {
-    grade: Grade,
-    category: Category,
-}
-
-#[derive(Deserialize)]
-struct Census {
-    department: String,
-    month: String,
-    discharges: u64,
+/// The key of a hospital's critical-value limits history.
+fn limits_key(hospital: &str) -> Vec<u8> {
+    format!("l/{hospital}").into_bytes()
 }
 
 fn update_cell(
@@ -361,22 +349,20 @@ impl Projector for RatesProjector {
         let e = &event.envelope;
         match e.event_type.as_str() {
             "org.hospital_registered" => {
-                let region = e.data.str_field("region");
-                let timezone = e.data.str_field("timezone");
-                if let (Some(region), Some(timezone)) = (region, timezone) {
+                if let Ok(h) = e.data.parse::<org::HospitalRegistered>() {
                     tx.put_json(
                         hospital_key(&e.hospital),
                         &HospitalInfo {
-                            region: region.to_owned(),
-                            timezone: timezone.to_owned(),
+                            region: h.region,
+                            timezone: h.timezone,
                         },
                     )?;
                 }
             }
             "org.department_registered" => {
-                if let Some(code) = e.data.str_field("code") {
+                if let Ok(d) = e.data.parse::<org::DepartmentRegistered>() {
                     tx.put(
-                        format!("{}{code}", department_prefix(&e.hospital)).into_bytes(),
+                        format!("{}{}", department_prefix(&e.hospital), d.code).into_bytes(),
                         b"1".to_vec(),
                     );
                 }
@@ -387,7 +373,7 @@ impl Projector for RatesProjector {
                 if tx.get(&report_key(e.aggregate))?.is_some() {
                     return Ok(());
                 }
-                let Ok(f) = e.data.parse::<Filed>() else {
+                let Ok(f) = e.data.parse::<report::Filed>() else {
                     return Ok(());
                 };
                 let info: Option<HospitalInfo> = tx.get_json(&hospital_key(&e.hospital))?;
@@ -409,7 +395,7 @@ impl Projector for RatesProjector {
                 );
             }
             "report.triaged" => {
-                let Ok(t) = e.data.parse::<Triaged>() else {
+                let Ok(t) = e.data.parse::<report::Triaged>() else {
                     return Ok(());
                 };
                 let key = report_key(e.aggregate);
@@ -436,9 +422,18 @@ impl Projector for RatesProjector {
                 counted.category = t.category;
                 tx.put_stored(key, &counted);
             }
-            "org.limits_set" => critical::apply_limits(tx, event)?,
+            "org.limits_set" => {
+                // Limits apply by detected_at: a value is judged by those
+                // set before its detection, so the history is kept.
+                if let Ok(set) = e.data.parse::<org::LimitsSet>() {
+                    let key = limits_key(&e.hospital);
+                    let mut history: LimitsHistory = tx.get_json(&key)?.unwrap_or_default();
+                    history.push((e.recorded_at, set.limits));
+                    tx.put_json(key, &history)?;
+                }
+            }
             "critical_value.detected" => {
-                let Ok(d) = e.data.parse::<critical::Detected>() else {
+                let Ok(d) = e.data.parse::<critical_value::Detected>() else {
                     return Ok(());
                 };
                 let key = critical_key(e.aggregate);
@@ -450,9 +445,8 @@ impl Projector for RatesProjector {
                     d.detected_at.to_utc(),
                     info.as_ref().map(|i| i.timezone.as_str()),
                 );
-                let history: LimitsHistory = tx
-                    .get_json(&critical::limits_key(&e.hospital))?
-                    .unwrap_or_default();
+                let history: LimitsHistory =
+                    tx.get_json(&limits_key(&e.hospital))?.unwrap_or_default();
                 update_cell(tx, (&e.hospital, &month, &d.department), |c| {
                     c.critical_values.detected += 1;
                 })?;
@@ -470,47 +464,58 @@ impl Projector for RatesProjector {
                     }),
                 );
             }
-            "critical_value.notified" | "critical_value.handled" => {
+            "critical_value.notified" => {
                 let key = critical_key(e.aggregate);
-                let (Some(mut v), Some(step)) = (
-                    tx.get_stored::<CountedValue>(&key)?,
-                    critical::step_of(&e.event_type, &e.data),
-                ) else {
+                let Some(mut v) = tx.get_stored::<CountedValue>(&key)? else {
                     return Ok(());
                 };
-                let cell = (v.hospital.as_str(), v.month.as_str(), v.department.as_str());
-                match step {
-                    critical::Step::Notified(n) if v.notified_at.is_none() => {
-                        let in_time = within(
-                            v.detected_at.time(),
-                            n.notified_at,
-                            v.limits.notification_limit_minutes,
-                        );
-                        update_cell(tx, cell, |c| {
-                            c.critical_values.notified += 1;
-                            c.critical_values.notified_in_time += u64::from(in_time);
-                        })?;
-                        v.notified_at = Some(n.notified_at.into());
-                    }
-                    critical::Step::Handled(h) if !v.handled => {
-                        let in_time = v.notified_at.is_some_and(|n| {
-                            within(n.time(), h.handled_at, v.limits.handling_limit_minutes)
-                        });
-                        update_cell(tx, cell, |c| {
-                            c.critical_values.handled += 1;
-                            c.critical_values.handled_in_time += u64::from(in_time);
-                        })?;
-                        v.handled = true;
-                    }
-                    _ => return Ok(()),
+                if v.notified_at.is_some() {
+                    return Ok(());
                 }
+                let Ok(n) = e.data.parse::<critical_value::Notified>() else {
+                    return Ok(());
+                };
+                let in_time = within(
+                    v.detected_at.time(),
+                    n.notified_at,
+                    v.limits.notification_limit_minutes,
+                );
+                let cell = (v.hospital.as_str(), v.month.as_str(), v.department.as_str());
+                update_cell(tx, cell, |c| {
+                    c.critical_values.notified += 1;
+                    c.critical_values.notified_in_time += u64::from(in_time);
+                })?;
+                v.notified_at = Some(n.notified_at.into());
+                tx.put_scattered(key, v.encode());
+            }
+            "critical_value.handled" => {
+                let key = critical_key(e.aggregate);
+                let Some(mut v) = tx.get_stored::<CountedValue>(&key)? else {
+                    return Ok(());
+                };
+                if v.handled {
+                    return Ok(());
+                }
+                let Ok(h) = e.data.parse::<critical_value::Handled>() else {
+                    return Ok(());
+                };
+                let in_time = v.notified_at.is_some_and(|n| {
+                    within(n.time(), h.handled_at, v.limits.handling_limit_minutes)
+                });
+                let cell = (v.hospital.as_str(), v.month.as_str(), v.department.as_str());
+                update_cell(tx, cell, |c| {
+                    c.critical_values.handled += 1;
+                    c.critical_values.handled_in_time += u64::from(in_time);
+                })?;
+                v.handled = true;
                 tx.put_scattered(key, v.encode());
             }
             "census.recorded" => {
-                let Ok(c) = e.data.parse::<Census>() else {
+                let Ok(c) = e.data.parse::<census::Recorded>() else {
                     return Ok(());
                 };
-                update_cell(tx, (&e.hospital, &c.month, &c.department), |cell| {
+                let month = c.month.to_string();
+                update_cell(tx, (&e.hospital, &month, &c.department), |cell| {
                     cell.discharges = Some(c.discharges);
                 })?;
             }
@@ -546,8 +551,14 @@ mod tests {
         )
     }
 
+    fn filed_in(department: &str, grade: &str, category: &str) -> serde_json::Value {
+        json!({"department": department, "occurred_at": "2026-01-31T20:00:00+08:00",
+               "grade": grade, "category": category, "harm": "unknown", "description": "d",
+               "receipt_hash": "ab".repeat(32)})
+    }
+
     fn filed(grade: &str, category: &str) -> serde_json::Value {
-        json!({"department": "ICU", "grade": grade, "category": category})
+        filed_in("ICU", grade, category)
     }
 
     #[test]
@@ -591,7 +602,7 @@ mod tests {
                 "report.filed",
                 Uuid::from_u128(2),
                 "2026-03-10T01:00:00Z",
-                json!({"department": "ER", "grade": "I", "category": "surgery"}),
+                filed_in("ER", "I", "surgery"),
             ),
             event(
                 "report.filed",

@@ -88,7 +88,9 @@ fn events(ops: &[Op]) -> Vec<Recorded> {
                 let hospital = HOSPITALS[*h].0;
                 filed.push((hospital.to_owned(), id));
                 out.push(recorded(0, "report.filed", hospital, id, start + TimeDelta::minutes(*minutes),
-                    json!({"department": DEPARTMENTS[*d], "grade": Grade::ALL[*grade], "category": Category::ALL[*category]})));
+                    json!({"department": DEPARTMENTS[*d], "occurred_at": "2026-01-31T20:00:00+08:00",
+                           "grade": Grade::ALL[*grade], "category": Category::ALL[*category],
+                           "harm": "unknown", "description": "d", "receipt_hash": "ab".repeat(32)})));
             }
             Op::Triage {
                 report,

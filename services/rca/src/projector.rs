@@ -12,6 +12,7 @@
 //!   analysis yet, in filing order.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use lantern_domain::events::{org, report};
 use lantern_domain::vocab::{Category, Grade};
 use lantern_domain::zone::zone;
 use lantern_ledger::{AggregateKind, Recorded};
@@ -97,19 +98,6 @@ fn queue_key(hospital: &str, seq: u64) -> Vec<u8> {
 /// The rca projector.
 pub struct RcaProjector;
 
-#[derive(Deserialize)]
-struct Filed {
-    department: String,
-    grade: Grade,
-    category: Category,
-}
-
-#[derive(Deserialize)]
-struct Triaged {
-    grade: Grade,
-    category: Category,
-}
-
 impl Projector for RcaProjector {
     fn name(&self) -> &'static str {
         "rca"
@@ -140,8 +128,8 @@ impl Projector for RcaProjector {
         };
         match e.event_type.as_str() {
             "org.hospital_registered" => {
-                if let Some(tz) = e.data.str_field("timezone") {
-                    tx.put_json(zone_key(&e.hospital), &tz)?;
+                if let Ok(h) = e.data.parse::<org::HospitalRegistered>() {
+                    tx.put_json(zone_key(&e.hospital), &h.timezone)?;
                 }
             }
             "report.filed" => {
@@ -150,7 +138,7 @@ impl Projector for RcaProjector {
                 if tx.get(&report_key(e.aggregate))?.is_some() {
                     return Ok(());
                 }
-                let Ok(f) = e.data.parse::<Filed>() else {
+                let Ok(f) = e.data.parse::<report::Filed>() else {
                     return Ok(());
                 };
                 let info = ReportInfo {
@@ -167,7 +155,7 @@ impl Projector for RcaProjector {
                 put_report(tx, &info)?;
             }
             "report.triaged" => {
-                let Ok(t) = e.data.parse::<Triaged>() else {
+                let Ok(t) = e.data.parse::<report::Triaged>() else {
                     return Ok(());
                 };
                 if let Some(mut info) = tx.get_json::<ReportInfo>(&report_key(e.aggregate))? {
@@ -201,7 +189,7 @@ fn put_report(tx: &mut Tx<'_>, info: &ReportInfo) -> Result<(), ProjectionError>
 fn apply_case(tx: &mut Tx<'_>, event: &Recorded, stamp: &Stamp) -> Result<(), ProjectionError> {
     let e = &event.envelope;
     let key = case_key(e.aggregate);
-    let parsed = RcaEvent::parse(&e.event_type, e.version, &e.data);
+    let parsed = crate::event::parse(&e.event_type, e.version, &e.data);
     match tx.get_json::<CaseRecord>(&key)? {
         Some(mut record) => {
             if let Some(ev) = &parsed

@@ -10,15 +10,16 @@
 
 use axum::extract::FromRef;
 use lantern_api::auth::Auth;
+use lantern_api::command::new_event;
 use lantern_api::{ApiError, AppendError, Committed, Kernel};
 use lantern_intake::reports::Reports;
-use lantern_ledger::{AggregateKind, Expect, NewEvent};
+use lantern_ledger::{AggregateKind, Expect};
 use lantern_projection::Handle;
 use uuid::Uuid;
 
 use crate::decide::{Command, decide};
 use crate::error::RcaError;
-use crate::event::{RcaEvent, VERSION};
+use crate::event::RcaEvent;
 use crate::projector::CaseRecord;
 use crate::queries::Cases;
 
@@ -155,16 +156,7 @@ impl Rca {
         expect: Expect,
         idempotency: Option<&str>,
     ) -> Result<Committed, RcaError> {
-        let data = event
-            .data()
-            .map_err(|e| ApiError::internal(format!("encode {}: {e}", event.event_type())))?;
-        let new = NewEvent {
-            event_type: event.event_type(),
-            version: VERSION,
-            aggregate: id,
-            hospital: hospital.to_owned(),
-            data,
-        };
+        let new = new_event(&event, id, hospital);
         Ok(self.kernel.append(new, expect, idempotency).await?)
     }
 }
@@ -192,7 +184,7 @@ mod tests {
     use lantern_api::metrics::Metrics;
     use lantern_api::secrets::ServerSecret;
     use lantern_directory::{Directory, DirectoryProjector};
-    use lantern_ledger::{Ledger, SchemaRegistry, StreamSettings};
+    use lantern_ledger::{Ledger, NewEvent, SchemaRegistry, StreamSettings};
     use lantern_projection::runner_in;
     use lantern_testkit::NatsServer;
     use serde_json::json;

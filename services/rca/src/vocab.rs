@@ -1,53 +1,13 @@
-//! The closed vocabularies of a root-cause analysis, as enums, and the
-//! calendar date of the API (`YYYY-MM-DD`, nothing looser).
+//! The closed vocabularies of a root-cause analysis (the domain's enums,
+//! re-exported), and the calendar date of the API (`YYYY-MM-DD`, nothing
+//! looser).
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use utoipa::ToSchema;
 
-/// The fishbone (Ishikawa) category of a causal factor: 人机料法环测 plus
-/// management.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Fishbone {
-    /// 人: the people involved, their training, fatigue, communication.
-    People,
-    /// 机: equipment and devices.
-    Equipment,
-    /// 料: materials, drugs included.
-    Materials,
-    /// 法: methods, procedures, protocols.
-    Methods,
-    /// 环: the environment (layout, lighting, noise, workload peaks).
-    Environment,
-    /// 测: measurement, monitoring, checking.
-    Measurement,
-    /// 管理: management, staffing, supervision, culture.
-    Management,
-}
-
-/// The strength of an action by the RCA² action hierarchy.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Strength {
-    /// Architectural or forcing-function changes that do not rely on memory or vigilance.
-    Stronger,
-    /// Checklists, redundancy, software enhancements, simplification.
-    Intermediate,
-    /// Training, new policies, warnings, double checks.
-    Weaker,
-}
-
-impl Strength {
-    /// Stronger and intermediate actions count towards the meeting pack's share.
-    pub fn is_stronger_or_intermediate(self) -> bool {
-        matches!(self, Strength::Stronger | Strength::Intermediate)
-    }
-}
+/// The fishbone category of a causal factor and the RCA² strength of an
+/// action: the domain's, which the `rca.*` events carry.
+pub use lantern_domain::events::rca::{Fishbone, Strength};
 
 /// A calendar date written exactly `YYYY-MM-DD` (chrono alone would also
 /// take `2026-1-5`), in the hospital's time zone by convention.

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::critical::{Setting, Source};
 
@@ -33,7 +34,7 @@ pub struct Detected {
 }
 
 /// `critical_value.notified`: the value reached the clinical unit (通报).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Notified {
     /// When the clinical unit received it.
@@ -45,7 +46,7 @@ pub struct Notified {
 }
 
 /// `critical_value.acknowledged`: the responsible clinician acknowledged it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Acknowledged {
     /// When it was acknowledged.
@@ -53,7 +54,7 @@ pub struct Acknowledged {
 }
 
 /// `critical_value.handled`: the clinician acted on it (处置).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Handled {
     /// When it was handled.

@@ -58,7 +58,7 @@ pub enum Phase {
 }
 
 /// A defect found by a review.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Defect {
     /// Phase of care.
@@ -68,7 +68,7 @@ pub struct Defect {
 }
 
 /// `death.recorded`: a death case recorded for review.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Recorded {
     /// Department code where the patient died.
@@ -89,7 +89,7 @@ pub struct Recorded {
 
 /// `death.review_held`: a death-case review; where a death has several, the
 /// latest preventability stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewHeld {
     /// When the review was held.
@@ -109,7 +109,7 @@ pub struct ReviewHeld {
 
 /// `death.autopsy_reported`: the autopsy report received; an autopsied death
 /// is reviewed again within 7 days of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AutopsyReported {
     /// When the autopsy report was issued.

@@ -1,9 +1,12 @@
 //! The typed payloads of every event type, kept apart from the stored
 //! format: one struct per `schemas/<type>.v1.json`, writing exactly the
 //! `data` object that schema describes and reading it back. Writers build a
-//! struct and append its [`data`](ReportEvent::data); readers
-//! [`parse`](ReportEvent::parse) an event's `data` through the enum of its
-//! aggregate kind.
+//! struct (or an event of its kind's enum) and append it as an [`Event`];
+//! readers parse an event's stored `data` text straight into the struct of
+//! the one type they need, or through the enum of its aggregate kind
+//! ([`from_json`](ReportEvent::from_json); [`parse`](ReportEvent::parse)
+//! reads a JSON tree already built). No reader needs a `serde_json::Value`
+//! per event.
 //!
 //! - [`report`]: `report.*` ([`ReportEvent`]);
 //! - [`critical_value`]: `critical_value.*` ([`CriticalValueEvent`]);
@@ -34,6 +37,31 @@ pub trait Payload: Serialize + DeserializeOwned {
     const TYPE: &'static str;
     /// The schema version of the data (`schemas/<TYPE>.v<VERSION>.json`).
     const VERSION: u32;
+}
+
+/// What a writer appends: an event's type, the version of its data and the
+/// data. Every [`Payload`] is one, and so is every event of a kind's enum.
+pub trait Event {
+    /// The dotted event type.
+    fn event_type(&self) -> &'static str;
+    /// The schema version of the data.
+    fn version(&self) -> u32;
+    /// The event's `data`, exactly as its schema describes it.
+    fn data(&self) -> Value;
+}
+
+impl<P: Payload> Event for P {
+    fn event_type(&self) -> &'static str {
+        P::TYPE
+    }
+
+    fn version(&self) -> u32 {
+        P::VERSION
+    }
+
+    fn data(&self) -> Value {
+        to_data(self)
+    }
 }
 
 /// An event's `data` as JSON. Writing a payload cannot fail: every field is
@@ -94,10 +122,29 @@ macro_rules! kind {
                 }
             }
 
-            /// Reads an event's version-1 `data` back: `None` when the type
-            /// is not of this aggregate kind, an error when the data does not
-            /// fit the type. The envelope's version is the caller's to check
-            /// (or the ledger's upcaster's).
+            /// The schema version of the event's data.
+            pub fn version(&self) -> u32 {
+                match self {
+                    $($name::$variant(_) => <$module::$variant as Payload>::VERSION,)+
+                }
+            }
+
+            /// Reads an event's version-1 `data` from its stored JSON text
+            /// straight into the type's struct (no JSON tree is built):
+            /// `None` when the type is not of this aggregate kind, an error
+            /// when the data does not fit the type. The envelope's version
+            /// is the caller's to check (or the ledger's upcaster's).
+            pub fn from_json(event_type: &str, json: &str) -> Option<Result<Self, serde_json::Error>> {
+                match event_type {
+                    $($type => Some(
+                        serde_json::from_str::<$module::$variant>(json).map($name::$variant),
+                    ),)+
+                    _ => None,
+                }
+            }
+
+            /// Reads an event's version-1 `data` back from a JSON tree, as
+            /// [`from_json`](Self::from_json) does from text.
             pub fn parse(event_type: &str, data: &Value) -> Option<Result<Self, serde_json::Error>> {
                 match event_type {
                     $($type => Some(
@@ -105,6 +152,20 @@ macro_rules! kind {
                     ),)+
                     _ => None,
                 }
+            }
+        }
+
+        impl Event for $name {
+            fn event_type(&self) -> &'static str {
+                $name::event_type(self)
+            }
+
+            fn version(&self) -> u32 {
+                $name::version(self)
+            }
+
+            fn data(&self) -> Value {
+                $name::data(self)
             }
         }
     };
@@ -169,5 +230,62 @@ kind! {
         TokenIssued = "org.token_issued",
         TokenRevoked = "org.token_revoked",
         LimitsSet = "org.limits_set",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// Every fixture, read from its text straight into its type, is what
+    /// reading it as a JSON tree gives; written as an [`Event`], it is its
+    /// type, version 1 and the same data.
+    #[test]
+    fn text_and_tree_read_alike_and_an_event_writes_its_type_version_and_data() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/fixtures");
+        let mut read = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            let Some(event_type) = name.strip_suffix(".v1.json") else {
+                continue;
+            };
+            let text = std::fs::read_to_string(&path).unwrap();
+            let tree: Value = serde_json::from_str(&text).unwrap();
+            macro_rules! alike {
+                ($($kind:ident),+) => {
+                    $(if let Some(parsed) = $kind::from_json(event_type, &text) {
+                        let parsed = parsed.unwrap();
+                        assert_eq!(Some(parsed.clone()), $kind::parse(event_type, &tree).and_then(Result::ok));
+                        assert_eq!(Event::event_type(&parsed), event_type);
+                        assert_eq!(Event::version(&parsed), 1);
+                        assert_eq!(Event::data(&parsed), tree, "{name}");
+                        read += 1;
+                    })+
+                };
+            }
+            alike!(
+                ReportEvent,
+                CriticalValueEvent,
+                CensusEvent,
+                RcaEvent,
+                DeathEvent,
+                OrgEvent
+            );
+        }
+        assert_eq!(read, 25);
+        // A payload is an event of its own type.
+        let closed = death::ReviewClosed {};
+        assert_eq!(
+            (closed.event_type(), closed.version(), closed.data()),
+            ("death.review_closed", 1, serde_json::json!({}))
+        );
+        assert!(ReportEvent::from_json("death.review_closed", "{}").is_none());
+        assert!(matches!(
+            DeathEvent::from_json("death.review_closed", r#"{"x":1}"#),
+            Some(Err(_))
+        ));
     }
 }

@@ -5,20 +5,22 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use lantern_api::path::ValidPath;
-use lantern_ledger::{Code, Data, Expect, LedgerError, NewEvent, SYSTEM_SCOPE};
+use lantern_ledger::{Code, Data, Expect, LedgerError, SYSTEM_SCOPE};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::state::Intake;
 use lantern_api::AppendError;
 use lantern_api::IdempotencyKey;
 use lantern_api::auth::Principal;
+use lantern_api::command::new_event;
 use lantern_api::error::{ApiError, FieldError};
 use lantern_api::json::ValidJson;
 use lantern_api::responses::{Appended, CommandErrors, QueryErrors, created};
 use lantern_api::secrets::sha256_hex;
 use lantern_directory::HospitalRecord;
+use lantern_domain::critical::Limits;
+use lantern_domain::events::{Payload, org};
 use lantern_domain::ids;
 use lantern_domain::vocab::{Level, Role};
 
@@ -167,7 +169,7 @@ pub async fn register_hospital(
     principal.require(ADMIN)?;
     let idem = key.scoped("admin", "POST /api/v1/admin/hospitals");
     if let Some(first) = app
-        .replayed(idem.as_deref(), "org.hospital_registered")
+        .replayed(idem.as_deref(), org::HospitalRegistered::TYPE)
         .await?
     {
         return Ok(created(Appended { seq: first.seq }));
@@ -184,14 +186,14 @@ pub async fn register_hospital(
         ));
     }
     done(errors)?;
-    let event = NewEvent {
-        event_type: "org.hospital_registered",
-        version: 1,
-        aggregate: ids::hospital(&body.code),
-        hospital: body.code.clone(),
-        data: json!({"code": body.code, "name": body.name.trim(), "region": body.region,
-                     "level": body.level, "timezone": timezone}),
+    let registered = org::HospitalRegistered {
+        code: body.code.clone(),
+        name: body.name.trim().to_owned(),
+        region: body.region,
+        level: body.level,
+        timezone,
     };
+    let event = new_event(&registered, ids::hospital(&body.code), body.code.clone());
     let committed = app
         .append(event, Expect::New, idem.as_deref())
         .await
@@ -223,7 +225,7 @@ pub async fn register_department(
         &format!("POST /api/v1/admin/hospitals/{hospital}/departments"),
     );
     if let Some(first) = app
-        .replayed(idem.as_deref(), "org.department_registered")
+        .replayed(idem.as_deref(), org::DepartmentRegistered::TYPE)
         .await?
     {
         return Ok(created(Appended { seq: first.seq }));
@@ -237,13 +239,15 @@ pub async fn register_department(
     code("/code", &body.code, &mut errors);
     text("/name", &body.name, 200, &mut errors);
     done(errors)?;
-    let event = NewEvent {
-        event_type: "org.department_registered",
-        version: 1,
-        aggregate: ids::department(&h.code, &body.code),
-        hospital: h.code.clone(),
-        data: json!({"code": body.code, "name": body.name.trim()}),
+    let registered = org::DepartmentRegistered {
+        code: body.code.clone(),
+        name: body.name.trim().to_owned(),
     };
+    let event = new_event(
+        &registered,
+        ids::department(&h.code, &body.code),
+        h.code.clone(),
+    );
     let committed = app
         .append(event, Expect::New, idem.as_deref())
         .await
@@ -272,7 +276,10 @@ pub async fn issue_token(
     let idem = key.scoped("admin", "POST /api/v1/admin/tokens");
     let token = app.secret.token(idem.as_deref());
     let token_hash = sha256_hex(token.as_bytes());
-    if let Some(first) = app.replayed(idem.as_deref(), "org.token_issued").await? {
+    if let Some(first) = app
+        .replayed(idem.as_deref(), org::TokenIssued::TYPE)
+        .await?
+    {
         return Ok(created(issued(
             token,
             token_hash,
@@ -331,20 +338,13 @@ pub async fn issue_token(
         .hospital
         .clone()
         .unwrap_or_else(|| SYSTEM_SCOPE.to_owned());
-    let mut data = json!({"token_hash": token_hash, "role": body.role});
-    if let Some(h) = &body.hospital {
-        data["hospital"] = json!(h);
-    }
-    if let Some(r) = &body.region {
-        data["region"] = json!(r);
-    }
-    let event = NewEvent {
-        event_type: "org.token_issued",
-        version: 1,
-        aggregate: ids::token(&token_hash),
-        hospital: scope,
-        data,
+    let issued_event = org::TokenIssued {
+        token_hash: token_hash.clone(),
+        role: body.role,
+        hospital: body.hospital,
+        region: body.region,
     };
+    let event = new_event(&issued_event, ids::token(&token_hash), scope);
     let committed = app.append(event, Expect::New, idem.as_deref()).await?;
     Ok(created(issued(
         token,
@@ -354,18 +354,16 @@ pub async fn issue_token(
     )))
 }
 
+/// The answer for a token, its role and scope as the stored event has them
+/// (a retried request answers with the first request's).
 fn issued(token: String, token_hash: String, seq: u64, data: &Data) -> TokenIssued {
-    let data = data.to_value();
-    let field = |name: &str| data.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+    let stored = data.parse::<org::TokenIssued>().ok();
     TokenIssued {
         token,
         token_hash,
-        role: data
-            .get("role")
-            .and_then(|r| serde_json::from_value(r.clone()).ok())
-            .unwrap_or(Role::SafetyOfficer),
-        hospital: field("hospital"),
-        region: field("region"),
+        role: stored.as_ref().map_or(Role::SafetyOfficer, |t| t.role),
+        hospital: stored.as_ref().and_then(|t| t.hospital.clone()),
+        region: stored.and_then(|t| t.region),
         seq,
     }
 }
@@ -406,16 +404,12 @@ pub async fn revoke_token(
     if record.revoked {
         return Ok(StatusCode::NO_CONTENT);
     }
-    let event = NewEvent {
-        event_type: "org.token_revoked",
-        version: 1,
-        aggregate: ids::token(&hash),
-        hospital: record
-            .hospital
-            .clone()
-            .unwrap_or_else(|| SYSTEM_SCOPE.to_owned()),
-        data: json!({"token_hash": hash}),
-    };
+    let scope = record
+        .hospital
+        .clone()
+        .unwrap_or_else(|| SYSTEM_SCOPE.to_owned());
+    let aggregate = ids::token(&hash);
+    let event = new_event(&org::TokenRevoked { token_hash: hash }, aggregate, scope);
     let committed = app.append(event, Expect::Any, None).await?;
     // Revocation must hold for the very next request: wait until the
     // directory has applied it.
@@ -464,7 +458,7 @@ pub async fn set_limits(
         "admin",
         &format!("PUT /api/v1/admin/hospitals/{hospital}/limits"),
     );
-    if let Some(first) = app.replayed(idem.as_deref(), "org.limits_set").await? {
+    if let Some(first) = app.replayed(idem.as_deref(), org::LimitsSet::TYPE).await? {
         return Ok(Json(Appended { seq: first.seq }));
     }
     let h = app
@@ -485,14 +479,11 @@ pub async fn set_limits(
         }
     }
     done(errors)?;
-    let event = NewEvent {
-        event_type: "org.limits_set",
-        version: 1,
-        aggregate: ids::limits(&h.code),
-        hospital: h.code.clone(),
-        data: json!({"notification_limit_minutes": body.notification_limit_minutes,
-                     "handling_limit_minutes": body.handling_limit_minutes}),
-    };
+    let set = org::LimitsSet::from(Limits {
+        notification_limit_minutes: body.notification_limit_minutes,
+        handling_limit_minutes: body.handling_limit_minutes,
+    });
+    let event = new_event(&set, ids::limits(&h.code), h.code.clone());
     let committed = app.append(event, Expect::Any, idem.as_deref()).await?;
     Ok(Json(Appended { seq: committed.seq }))
 }

@@ -4,18 +4,19 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
-use lantern_ledger::{Expect, NewEvent};
+use lantern_ledger::Expect;
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::state::Intake;
 use lantern_api::IdempotencyKey;
 use lantern_api::auth::Principal;
+use lantern_api::command::new_event;
 use lantern_api::error::{ApiError, FieldError};
 use lantern_api::json::ValidJson;
 use lantern_api::responses::{Appended, CommandErrors, created};
 use lantern_domain::Month;
+use lantern_domain::events::{Payload, census};
 use lantern_domain::ids;
 use lantern_domain::vocab::Role;
 use lantern_domain::zone::zone;
@@ -55,7 +56,10 @@ pub async fn record_census(
         .staff_hospital(&principal, WRITERS, &body.hospital, &body.department)
         .await?;
     let idem = key.scoped(&hospital.code, "POST /api/v1/census");
-    if let Some(first) = app.replayed(idem.as_deref(), "census.recorded").await? {
+    if let Some(first) = app
+        .replayed(idem.as_deref(), census::Recorded::TYPE)
+        .await?
+    {
         return Ok(created(Appended { seq: first.seq }));
     }
     let mut errors = Vec::new();
@@ -79,22 +83,19 @@ pub async fn record_census(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let month = body.month.to_string();
-    let mut data =
-        json!({"department": body.department, "month": month, "discharges": body.discharges});
-    if let Some(v) = body.inpatient_days {
-        data["inpatient_days"] = json!(v);
-    }
-    if let Some(v) = body.tests_resulted {
-        data["tests_resulted"] = json!(v);
-    }
-    let event = NewEvent {
-        event_type: "census.recorded",
-        version: 1,
-        aggregate: ids::census(&hospital.code, &body.department, &month),
-        hospital: hospital.code,
-        data,
+    let recorded = census::Recorded {
+        department: body.department,
+        month: body.month,
+        discharges: body.discharges,
+        inpatient_days: body.inpatient_days,
+        tests_resulted: body.tests_resulted,
     };
+    let aggregate = ids::census(
+        &hospital.code,
+        &recorded.department,
+        &body.month.to_string(),
+    );
+    let event = new_event(&recorded, aggregate, hospital.code);
     let committed = app.append(event, Expect::Any, idem.as_deref()).await?;
     Ok(created(Appended { seq: committed.seq }))
 }

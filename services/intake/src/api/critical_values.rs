@@ -6,24 +6,26 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset, Utc};
 use lantern_api::path::ValidPath;
-use lantern_ledger::{AggregateKind, Expect, NewEvent};
+use lantern_ledger::{AggregateKind, Expect};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::critical::{
-    Acknowledged, CriticalValue, Handled, Notified, OpenItem, Setting, Source, Step, apply, decide,
+    Acknowledged, Command, CriticalValue, Handled, Notified, OpenItem, Setting, Source, StepError,
+    decide,
 };
 use crate::state::Intake;
 use lantern_api::AppendError;
 use lantern_api::IdempotencyKey;
 use lantern_api::auth::Principal;
 use lantern_api::checks::{check_optional, check_text, check_time};
+use lantern_api::command::new_event;
 use lantern_api::error::{ApiError, FieldError};
 use lantern_api::json::ValidJson;
 use lantern_api::query::{After, ValidQuery, wait_after};
 use lantern_api::responses::{Appended, CommandErrors, QueryErrors, created};
+use lantern_domain::events::{Payload, critical_value};
 use lantern_domain::vocab::Role;
 
 const WRITERS: &[Role] = &[Role::Lis, Role::His, Role::SafetyOfficer];
@@ -104,7 +106,7 @@ pub async fn detect(
         .await?;
     let idem = key.scoped(&hospital.code, "POST /api/v1/critical-values");
     if let Some(first) = app
-        .replayed(idem.as_deref(), "critical_value.detected")
+        .replayed(idem.as_deref(), critical_value::Detected::TYPE)
         .await?
     {
         let last = app
@@ -166,76 +168,45 @@ pub async fn detect(
         body.specimen_id.as_deref(),
         body.item.trim(),
     );
-    let mut cv = CriticalValue {
-        critical_value_id: id,
-        hospital: hospital.code.clone(),
-        department: body.department.clone(),
+    let item = body.item.trim().to_owned();
+    let detected = critical_value::Detected {
+        department: body.department,
         source: body.source,
-        item: body.item.trim().to_owned(),
+        item: item.clone(),
         value: body.value.trim().to_owned(),
-        unit: body.unit.clone(),
-        specimen_id: body.specimen_id.clone(),
-        patient_setting: body.patient_setting,
+        unit: body.unit,
         detected_at: body.detected_at,
-        notified: None,
-        acknowledged: None,
-        handled: None,
-        limits: Default::default(),
+        patient_setting: body.patient_setting,
+        specimen_id: body.specimen_id.clone(),
     };
-    let mut data = json!({"department": cv.department, "source": cv.source, "item": cv.item,
-        "value": cv.value, "detected_at": cv.detected_at.to_rfc3339(), "patient_setting": cv.patient_setting});
-    if let Some(u) = &cv.unit {
-        data["unit"] = json!(u);
-    }
-    if let Some(s) = &cv.specimen_id {
-        data["specimen_id"] = json!(s);
-    }
-    let mut events = vec![NewEvent {
-        event_type: "critical_value.detected",
-        version: 1,
-        aggregate: id,
-        hospital: hospital.code.clone(),
-        data,
-    }];
-    let steps = [
-        body.notified.map(Step::Notified).map(|s| (s, "/notified")),
-        body.acknowledged
-            .map(Step::Acknowledged)
-            .map(|s| (s, "/acknowledged")),
-        body.handled.map(Step::Handled).map(|s| (s, "/handled")),
-    ];
-    for (step, pointer) in steps.into_iter().flatten() {
-        decide(&cv, &step).map_err(|e| match e {
-            crate::critical::StepError::BeforePrevious { field } => {
-                ApiError::field(format!("{pointer}/{field}"), "is before the previous step")
-            }
-            other => ApiError::from(other),
-        })?;
-        events.push(NewEvent {
-            event_type: step.event_type(),
-            version: 1,
-            aggregate: id,
-            hospital: hospital.code.clone(),
-            data: step.data(),
-        });
-        apply(&mut cv, step);
-    }
+    let events = decide(
+        None,
+        Command::Detect {
+            detected,
+            notified: body.notified,
+            acknowledged: body.acknowledged,
+            handled: body.handled,
+        },
+    )
+    .map_err(|e| match e {
+        StepError::BeforePrevious { field } => {
+            ApiError::field(format!("/{field}"), "is before the previous step")
+        }
+        other => ApiError::from(other),
+    })?;
+    let events = events
+        .iter()
+        .map(|e| new_event(e, id, hospital.code.clone()))
+        .collect();
     let stored = app
-        .ledger
         .append_batch(events, Expect::New, idem.as_deref())
         .await
         .map_err(|e| match (e, &body.specimen_id) {
-            (lantern_ledger::LedgerError::Conflict { .. }, Some(specimen)) => {
-                ApiError::Conflict(format!(
-                    "{} on specimen {specimen} was already recorded as critical value {id}",
-                    cv.item
-                ))
-            }
+            (AppendError::Conflict(_), Some(specimen)) => ApiError::Conflict(format!(
+                "{item} on specimen {specimen} was already recorded as critical value {id}"
+            )),
             (other, _) => other.into(),
         })?;
-    for a in stored.iter().filter(|a| !a.duplicate) {
-        app.metrics.appended(&a.envelope.event_type);
-    }
     let seq = stored.last().map_or(0, |a| a.seq);
     Ok(created(Detected {
         critical_value_id: id,
@@ -251,7 +222,7 @@ async fn step(
     id: Uuid,
     key: &IdempotencyKey,
     route: &str,
-    step: Step,
+    step: Command,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
     let hospital = principal_hospital(principal)?;
     let idem = key.scoped(&hospital, &format!("{route} {id}"));
@@ -260,15 +231,18 @@ async fn step(
     }
     let mut errors = Vec::new();
     match &step {
-        Step::Notified(n) => {
+        Command::Notify(n) => {
             check_time("/notified_at", &n.notified_at, &mut errors);
             check_text("/channel", &n.channel, 100, &mut errors);
             check_text("/notified_role", &n.notified_role, 100, &mut errors);
         }
-        Step::Acknowledged(a) => check_time("/acknowledged_at", &a.acknowledged_at, &mut errors),
-        Step::Handled(h) => {
+        Command::Acknowledge(a) => check_time("/acknowledged_at", &a.acknowledged_at, &mut errors),
+        Command::Handle(h) => {
             check_time("/handled_at", &h.handled_at, &mut errors);
             check_text("/disposition", &h.disposition, 2000, &mut errors);
+        }
+        Command::Detect { .. } => {
+            return Err(ApiError::internal("a detection is not a step"));
         }
     }
     if !errors.is_empty() {
@@ -292,16 +266,14 @@ async fn step(
         .critical_values
         .get(id)?
         .ok_or_else(|| ApiError::NotFound(format!("no critical value {id}")))?;
-    decide(&cv, &step)?;
-    let event = NewEvent {
-        event_type: step.event_type(),
-        version: 1,
-        aggregate: id,
-        hospital,
-        data: step.data(),
-    };
+    let [event] = <[_; 1]>::try_from(decide(Some(&cv), step)?)
+        .map_err(|events| ApiError::internal(format!("a step recorded {} events", events.len())))?;
     let committed = app
-        .append(event, Expect::LastAt(last.seq), idem.as_deref())
+        .append(
+            new_event(&event, id, hospital),
+            Expect::LastAt(last.seq),
+            idem.as_deref(),
+        )
         .await
         .map_err(|e| match e {
             AppendError::Conflict(_) => ApiError::Conflict(
@@ -325,7 +297,15 @@ pub async fn notified(
     key: IdempotencyKey,
     ValidJson(body): ValidJson<Notified>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
-    step(&app, &principal, id, &key, "notified", Step::Notified(body)).await
+    step(
+        &app,
+        &principal,
+        id,
+        &key,
+        "notified",
+        Command::Notify(body),
+    )
+    .await
 }
 
 /// Record the clinician's acknowledgement.
@@ -346,7 +326,7 @@ pub async fn acknowledged(
         id,
         &key,
         "acknowledged",
-        Step::Acknowledged(body),
+        Command::Acknowledge(body),
     )
     .await
 }
@@ -363,7 +343,7 @@ pub async fn handled(
     key: IdempotencyKey,
     ValidJson(body): ValidJson<Handled>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
-    step(&app, &principal, id, &key, "handled", Step::Handled(body)).await
+    step(&app, &principal, id, &key, "handled", Command::Handle(body)).await
 }
 
 /// Which open loops to list.

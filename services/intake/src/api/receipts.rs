@@ -6,9 +6,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use lantern_api::path::ValidPath;
-use lantern_ledger::{Expect, NewEvent};
+use lantern_ledger::Expect;
 use serde::Serialize;
-use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -17,11 +16,13 @@ use crate::reports::{Feedback, FollowUp, ReportRecord, Status};
 use crate::state::Intake;
 use lantern_api::IdempotencyKey;
 use lantern_api::checks::check_text;
+use lantern_api::command::new_event;
 use lantern_api::error::{ApiError, FieldError};
 use lantern_api::json::ValidJson;
 use lantern_api::query::{After, ValidQuery, wait_after};
 use lantern_api::responses::{Appended, CommandErrors, QueryErrors, created};
 use lantern_api::secrets::receipt_hash;
+use lantern_domain::events::{Payload, report};
 use lantern_domain::vocab::{Category, Grade};
 
 /// A report as its reporter sees it: no triage notes, no analysis team.
@@ -97,7 +98,10 @@ pub async fn add_follow_up(
         "anonymous",
         &format!("POST /api/v1/receipts/{}/follow-ups", report.report_id),
     );
-    if let Some(first) = app.replayed(idem.as_deref(), "report.followed_up").await? {
+    if let Some(first) = app
+        .replayed(idem.as_deref(), report::FollowedUp::TYPE)
+        .await?
+    {
         return Ok(created(Appended { seq: first.seq }));
     }
     let mut errors: Vec<FieldError> = Vec::new();
@@ -105,13 +109,10 @@ pub async fn add_follow_up(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let event = NewEvent {
-        event_type: "report.followed_up",
-        version: 1,
-        aggregate: report.report_id,
-        hospital: report.hospital,
-        data: json!({"text": app.scrub(body.text.trim())}),
+    let follow_up = report::FollowedUp {
+        text: app.scrub(body.text.trim()),
     };
+    let event = new_event(&follow_up, report.report_id, report.hospital);
     let committed = app.append(event, Expect::Any, idem.as_deref()).await?;
     Ok(created(Appended { seq: committed.seq }))
 }

@@ -5,9 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset};
 use lantern_api::path::ValidPath;
-use lantern_ledger::{Expect, NewEvent};
+use lantern_ledger::Expect;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -16,12 +15,14 @@ use crate::state::Intake;
 use lantern_api::IdempotencyKey;
 use lantern_api::auth::Principal;
 use lantern_api::checks::{check_optional, check_text, check_time};
+use lantern_api::command::new_event;
 use lantern_api::error::{ApiError, FieldError};
 use lantern_api::json::ValidJson;
 use lantern_api::query::{After, ValidQuery, wait_after};
 use lantern_api::responses::{Appended, CommandErrors, QueryErrors, created};
 use lantern_api::secrets::{canonical_receipt, receipt_hash};
 use lantern_domain::Month;
+use lantern_domain::events::{Payload, report};
 use lantern_domain::vocab::{AgeBand, Category, Grade, Harm, ReporterRole, Role};
 
 /// An anonymous adverse-event report.
@@ -78,31 +79,22 @@ impl FileReport {
         );
     }
 
-    /// The `report.filed` data of a checked report, its free text passed
+    /// The `report.filed` payload of a checked report, its free text passed
     /// through `scrub` (events are immutable: nothing personal may reach one).
-    pub fn filed_data(&self, scrub: impl Fn(&str) -> String, receipt_hash: &str) -> Value {
-        let mut data = json!({
-            "department": self.department,
-            "occurred_at": self.occurred_at.to_rfc3339(),
-            "grade": self.grade,
-            "category": self.category,
-            "harm": self.harm,
-            "description": scrub(self.description.trim()),
-            "receipt_hash": receipt_hash,
-        });
-        if let Some(v) = self.location.as_deref() {
-            data["location"] = json!(scrub(v));
+    pub fn filed(&self, scrub: impl Fn(&str) -> String, receipt_hash: &str) -> report::Filed {
+        report::Filed {
+            department: self.department.clone(),
+            occurred_at: self.occurred_at,
+            grade: self.grade,
+            category: self.category,
+            harm: self.harm,
+            location: self.location.as_deref().map(&scrub),
+            description: scrub(self.description.trim()),
+            immediate_actions: self.immediate_actions.as_deref().map(&scrub),
+            reporter_role: self.reporter_role,
+            patient_age_band: self.patient_age_band,
+            receipt_hash: receipt_hash.to_owned(),
         }
-        if let Some(v) = self.immediate_actions.as_deref() {
-            data["immediate_actions"] = json!(scrub(v));
-        }
-        if let Some(v) = self.reporter_role {
-            data["reporter_role"] = json!(v);
-        }
-        if let Some(v) = self.patient_age_band {
-            data["patient_age_band"] = json!(v);
-        }
-        data
     }
 }
 
@@ -145,7 +137,7 @@ pub async fn file_report(
     ValidJson(body): ValidJson<FileReport>,
 ) -> Result<(StatusCode, Json<ReportFiled>), ApiError> {
     let idem = key.scoped("anonymous", "POST /api/v1/reports");
-    if let Some(first) = app.replayed(idem.as_deref(), "report.filed").await? {
+    if let Some(first) = app.replayed(idem.as_deref(), report::Filed::TYPE).await? {
         return Ok(created(ReportFiled {
             report_id: first.envelope.aggregate,
             receipt: app.secret.receipt(idem.as_deref()),
@@ -171,14 +163,8 @@ pub async fn file_report(
     }
 
     let receipt = app.secret.receipt(idem.as_deref());
-    let data = body.filed_data(|t| app.scrub(t), &receipt_hash(&receipt));
-    let event = NewEvent {
-        event_type: "report.filed",
-        version: 1,
-        aggregate: lantern_domain::ids::random(),
-        hospital: body.hospital,
-        data,
-    };
+    let filed = body.filed(|t| app.scrub(t), &receipt_hash(&receipt));
+    let event = new_event(&filed, lantern_domain::ids::random(), body.hospital);
     let committed = app.append(event, Expect::New, idem.as_deref()).await?;
     Ok(created(ReportFiled {
         report_id: committed.envelope.aggregate,
@@ -322,7 +308,7 @@ pub async fn triage_report(
         &report.hospital,
         &format!("POST /api/v1/reports/{id}/triage"),
     );
-    if let Some(first) = app.replayed(idem.as_deref(), "report.triaged").await? {
+    if let Some(first) = app.replayed(idem.as_deref(), report::Triaged::TYPE).await? {
         return Ok(created(Appended { seq: first.seq }));
     }
     let mut errors = Vec::new();
@@ -348,20 +334,13 @@ pub async fn triage_report(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let mut data = json!({"grade": body.grade, "category": body.category});
-    if let Some(d) = body.duplicate_of {
-        data["duplicate_of"] = json!(d);
-    }
-    if let Some(n) = app.scrub_opt(body.note.as_deref()) {
-        data["note"] = json!(n);
-    }
-    let event = NewEvent {
-        event_type: "report.triaged",
-        version: 1,
-        aggregate: id,
-        hospital: report.hospital,
-        data,
+    let triaged = report::Triaged {
+        grade: body.grade,
+        category: body.category,
+        duplicate_of: body.duplicate_of,
+        note: app.scrub_opt(body.note.as_deref()),
     };
+    let event = new_event(&triaged, id, report.hospital);
     let committed = app.append(event, Expect::Any, idem.as_deref()).await?;
     Ok(created(Appended { seq: committed.seq }))
 }
@@ -393,7 +372,7 @@ pub async fn post_feedback(
         &format!("POST /api/v1/reports/{id}/feedback"),
     );
     if let Some(first) = app
-        .replayed(idem.as_deref(), "report.feedback_posted")
+        .replayed(idem.as_deref(), report::FeedbackPosted::TYPE)
         .await?
     {
         return Ok(created(Appended { seq: first.seq }));
@@ -403,13 +382,10 @@ pub async fn post_feedback(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let event = NewEvent {
-        event_type: "report.feedback_posted",
-        version: 1,
-        aggregate: id,
-        hospital: report.hospital,
-        data: json!({"text": app.scrub(body.text.trim())}),
+    let feedback = report::FeedbackPosted {
+        text: app.scrub(body.text.trim()),
     };
+    let event = new_event(&feedback, id, report.hospital);
     let committed = app.append(event, Expect::Any, idem.as_deref()).await?;
     Ok(created(Appended { seq: committed.seq }))
 }

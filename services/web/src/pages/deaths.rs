@@ -19,7 +19,10 @@ use lantern_mortality::api::{
     ListDeaths, RecordDeath, Trail, add_autopsy, add_review, close_death, get_death, list_deaths,
     record_death,
 };
-use lantern_mortality::death::{Autopsy, Defect, Level, Phase, Preventability, Review, RuleState};
+use lantern_mortality::death::{
+    AutopsyReported as Autopsy, Defect, Phase, Preventability, ReviewHeld as Review,
+    ReviewLevel as Level, RuleState,
+};
 use maud::{Markup, html};
 use serde::Deserialize;
 use uuid::Uuid;
