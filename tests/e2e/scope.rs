@@ -194,3 +194,75 @@ async fn a_rate_over_months_counts_only_months_with_a_census() {
         }
     }
 }
+
+/// Issue 25 items 3 and 6: a report triaged as a duplicate leaves the
+/// numerator and is shown apart; CL-14/CL-15 count lab critical values
+/// only, the other sources beside them.
+#[tokio::test]
+async fn duplicates_count_once_and_critical_value_indicators_are_the_labs() {
+    let l = Lantern::start().await;
+    l.hospital("H1", "R1", &["ICU"]).await;
+    let so = l.officer("H1").await;
+    let lis = l.token(json!({"role": "lis", "hospital": "H1"})).await;
+    let month = crate::support::clock::current_month();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let (s, r) = l
+            .post(
+                "/api/v1/reports",
+                None,
+                &json!({"hospital": "H1", "department": "ICU",
+                        "occurred_at": "2026-10-01T08:00:00+08:00", "grade": "IV",
+                        "category": "diet", "harm": "none", "description": "送错饮食"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{r}");
+        ids.push(r["report_id"].as_str().unwrap().to_owned());
+    }
+    let (s, t) = l
+        .post(
+            &format!("/api/v1/reports/{}/triage", ids[1]),
+            Some(&so),
+            &json!({"grade": "IV", "category": "diet", "duplicate_of": ids[0]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    let mut seq = t["seq"].clone();
+    for source in ["lab", "imaging"] {
+        let (s, cv) = l
+            .post(
+                "/api/v1/critical-values",
+                Some(&lis),
+                &json!({"hospital": "H1", "department": "ICU", "source": source,
+                        "item": format!("{source} item"), "value": "x",
+                        "detected_at": crate::support::clock::rfc3339_in(-60),
+                        "patient_setting": "inpatient"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{cv}");
+        seq = cv["seq"].clone();
+    }
+    let (s, rates) = l
+        .get(
+            &format!("/api/v1/rates?from={month}&to={month}&by=hospital&after={seq}"),
+            Some(&so),
+        )
+        .await;
+    assert_eq!(s, 200, "{rates}");
+    let row = &rates["rows"][0];
+    assert_eq!(
+        (row["reports"].clone(), row["duplicates"].clone()),
+        (json!(1), json!(1)),
+        "{row}"
+    );
+    assert_eq!(row["by_grade"]["IV"], 1, "{row}");
+    assert_eq!(row["critical_values"]["detected"], 1, "lab only: {row}");
+    assert_eq!(
+        row["critical_values_other_sources"]["imaging"]["detected"], 1,
+        "{row}"
+    );
+    assert_eq!(
+        row["critical_values_other_sources"]["ecg"]["detected"], 0,
+        "{row}"
+    );
+}

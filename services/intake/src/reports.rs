@@ -165,6 +165,14 @@ impl ReportRecord {
         self.triage.as_ref().map_or(self.category, |t| t.category)
     }
 
+    /// Whether triage marked it a duplicate of another report: the same
+    /// event, counted once (不良事件例次).
+    pub fn is_duplicate(&self) -> bool {
+        self.triage
+            .as_ref()
+            .is_some_and(|t| t.duplicate_of.is_some())
+    }
+
     fn refresh_status(&mut self) {
         self.status = if !self.rcas_open.is_empty() {
             Status::UnderAnalysis

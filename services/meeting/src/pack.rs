@@ -226,7 +226,8 @@ pub fn adverse_events_part(
     let mut serious = Vec::new();
     let mut total = 0;
     for h in inputs {
-        for r in &h.reports {
+        // A report marked a duplicate is the same event: counted once.
+        for r in h.reports.iter().filter(|r| !r.is_duplicate()) {
             total += 1;
             let grade = r.current_grade();
             *by_grade.entry(grade.as_str().to_owned()).or_default() += 1;

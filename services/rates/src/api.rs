@@ -17,8 +17,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::projector::{
-    CategoryCounts, Cell, CriticalValueCounts, HospitalInfo, department_prefix,
+    CategoryCounts, Cell, CriticalValueCounts, HospitalInfo, OTHER_SOURCES, department_prefix,
 };
+use lantern_domain::critical::Source;
 use lantern_domain::figures::{rate, suppress};
 
 /// The national target: more than 2.5 voluntary reports per 100 discharges.
@@ -204,8 +205,15 @@ pub struct RateRow {
     /// Reports by category, every category (null: suppressed).
     #[schema(value_type = BTreeMap<String, Option<u64>>)]
     pub by_category: Breakdown,
-    /// Critical-value figures.
+    /// Reports a safety officer marked as duplicates: not in `reports`, the
+    /// breakdowns or the rate (one event counts once).
+    pub duplicates: u64,
+    /// Critical-value figures of the lab (CL-14 notification rate, CL-15
+    /// notification timeliness, handling timeliness): 临床检验 indicators.
     pub critical_values: CriticalValueFigures,
+    /// The same figures of each other source (imaging, ecg, pathology,
+    /// other), shown beside the lab's.
+    pub critical_values_other_sources: BTreeMap<&'static str, CriticalValueFigures>,
     /// JSON Pointers, relative to this row, of suppressed cells.
     pub suppressed: Vec<String>,
 }
@@ -251,6 +259,8 @@ struct Sum {
     by_grade: [u64; 4],
     by_category: CategoryCounts,
     critical_values: CriticalValueCounts,
+    duplicates: u64,
+    other_sources: [CriticalValueCounts; 4],
     /// Months (`YYYY-MM`) in which the row's scope has a census figure.
     census_months: std::collections::BTreeSet<String>,
 }
@@ -280,6 +290,10 @@ impl Sum {
         }
         self.by_category.add(&c.by_category);
         self.critical_values.add(&c.critical_values);
+        self.duplicates = self.duplicates.saturating_add(c.duplicates);
+        for (a, b) in self.other_sources.iter_mut().zip(&c.other_sources) {
+            a.add(b);
+        }
     }
 
     fn row(
@@ -307,6 +321,24 @@ impl Sum {
             &mut suppressed,
         );
         let critical_values = CriticalValueFigures::of(&self.critical_values, k, &mut suppressed);
+        // Beside CL-14/CL-15 (lab only), each other source on its own.
+        let critical_values_other_sources = OTHER_SOURCES
+            .iter()
+            .zip(&self.other_sources)
+            .map(|(source, counts)| {
+                let mut hidden = Vec::new();
+                let figures = CriticalValueFigures::of(counts, k, &mut hidden);
+                let name = source_name(*source);
+                suppressed.extend(hidden.into_iter().map(|p| {
+                    p.replacen(
+                        "/critical_values/",
+                        &format!("/critical_values_other_sources/{name}/"),
+                        1,
+                    )
+                }));
+                (name, figures)
+            })
+            .collect();
         let per_100_discharges = rate(self.counted, self.discharges);
         let census_months = u32::try_from(self.census_months.len()).unwrap_or(u32::MAX);
         // The 2.5 target is judged for a hospital (or region); a department's
@@ -334,9 +366,11 @@ impl Sum {
             incomplete: self.without_census > 0 || census_months < months,
             target_per_100_discharges: TARGET_PER_100_DISCHARGES,
             meets_target,
+            duplicates: self.duplicates,
             by_grade,
             by_category,
             critical_values,
+            critical_values_other_sources,
             suppressed,
         }
     }
@@ -588,7 +622,22 @@ impl Rates {
     }
 }
 
+/// A source's name as the API writes it.
+fn source_name(source: Source) -> &'static str {
+    match source {
+        Source::Lab => "lab",
+        Source::Imaging => "imaging",
+        Source::Ecg => "ecg",
+        Source::Pathology => "pathology",
+        Source::Other => "other",
+    }
+}
+
 fn merge(total: &mut Sum, part: &Sum) {
+    total.duplicates = total.duplicates.saturating_add(part.duplicates);
+    for (a, b) in total.other_sources.iter_mut().zip(&part.other_sources) {
+        a.add(b);
+    }
     total.reports = total.reports.saturating_add(part.reports);
     total.counted = total.counted.saturating_add(part.counted);
     total.without_census = total.without_census.saturating_add(part.without_census);

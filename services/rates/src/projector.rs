@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use lantern_domain::critical::{Limits, LimitsHistory, limits_at, within};
+use lantern_domain::critical::{Limits, LimitsHistory, Source, limits_at, within};
 use lantern_domain::events::{census, critical_value, org, report};
 use lantern_domain::vocab::{Category, Grade};
 use lantern_domain::zone::zone;
@@ -127,8 +127,36 @@ pub struct Cell {
     pub by_category: CategoryCounts,
     /// Discharges of the month (the latest census figure), if recorded.
     pub discharges: Option<u64>,
-    /// Critical values detected in the month.
+    /// Lab critical values detected in the month: what CL-14 and CL-15
+    /// count (临床检验 indicators).
     pub critical_values: CriticalValueCounts,
+    /// Reports a safety officer marked as duplicates of another: not in
+    /// `reports`, `by_grade` or `by_category` (one event counts once).
+    pub duplicates: u64,
+    /// Critical values of the other sources, shown beside CL-14/CL-15, in
+    /// [`OTHER_SOURCES`] order.
+    pub other_sources: [CriticalValueCounts; 4],
+}
+
+/// The sources whose critical values are counted apart from the lab's.
+pub const OTHER_SOURCES: [Source; 4] = [
+    Source::Imaging,
+    Source::Ecg,
+    Source::Pathology,
+    Source::Other,
+];
+
+impl Cell {
+    /// The critical-value counters of `source`.
+    pub fn critical_values_of(&mut self, source: Source) -> &mut CriticalValueCounts {
+        match source {
+            Source::Lab => &mut self.critical_values,
+            Source::Imaging => &mut self.other_sources[0],
+            Source::Ecg => &mut self.other_sources[1],
+            Source::Pathology => &mut self.other_sources[2],
+            Source::Other => &mut self.other_sources[3],
+        }
+    }
 }
 
 /// Where a report is counted. Stored in postcard form, as are
@@ -143,6 +171,8 @@ struct Counted {
     department: String,
     grade: Grade,
     category: Category,
+    /// Marked a duplicate by triage: counted in `duplicates` instead.
+    duplicate: bool,
 }
 
 /// An instant as seconds and nanoseconds since the epoch: what timeliness
@@ -240,6 +270,7 @@ struct CountedValue {
     hospital: String,
     month: String,
     department: String,
+    source: Source,
     detected_at: At,
     notified_at: Option<At>,
     handled: bool,
@@ -340,9 +371,10 @@ impl Projector for RatesProjector {
 
     /// 2: a hospital-month's cells in one postcard value, not a JSON
     /// value per cell; 3: where reports and critical values are counted,
-    /// in postcard.
+    /// in postcard; 4: duplicates apart, critical values by source (CL-14
+    /// and CL-15 count the lab's only).
     fn version(&self) -> u32 {
-        3
+        4
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
@@ -391,6 +423,7 @@ impl Projector for RatesProjector {
                         department: f.department,
                         grade: f.grade,
                         category: f.category,
+                        duplicate: false,
                     },
                 );
             }
@@ -402,24 +435,41 @@ impl Projector for RatesProjector {
                 let Some(mut counted) = tx.get_stored::<Counted>(&key)? else {
                     return Ok(());
                 };
-                if counted.grade == t.grade && counted.category == t.category {
+                let duplicate = t.duplicate_of.is_some();
+                if counted.grade == t.grade
+                    && counted.category == t.category
+                    && counted.duplicate == duplicate
+                {
                     return Ok(());
                 }
-                let (old_grade, old_category) = (counted.grade, counted.category);
+                let was = counted.clone();
                 update_cell(
                     tx,
                     (&counted.hospital, &counted.month, &counted.department),
                     |c| {
-                        let g = &mut c.by_grade[grade_index(old_grade)];
-                        *g = g.saturating_sub(1);
-                        c.by_grade[grade_index(t.grade)] += 1;
-                        let n = &mut c.by_category[old_category];
-                        *n = n.saturating_sub(1);
-                        c.by_category[t.category] += 1;
+                        // Out as it stood, in as it stands: a duplicate is
+                        // counted apart, never in the reports or breakdowns.
+                        if was.duplicate {
+                            c.duplicates = c.duplicates.saturating_sub(1);
+                        } else {
+                            c.reports = c.reports.saturating_sub(1);
+                            let g = &mut c.by_grade[grade_index(was.grade)];
+                            *g = g.saturating_sub(1);
+                            let n = &mut c.by_category[was.category];
+                            *n = n.saturating_sub(1);
+                        }
+                        if duplicate {
+                            c.duplicates += 1;
+                        } else {
+                            c.reports += 1;
+                            c.by_grade[grade_index(t.grade)] += 1;
+                            c.by_category[t.category] += 1;
+                        }
                     },
                 )?;
                 counted.grade = t.grade;
                 counted.category = t.category;
+                counted.duplicate = duplicate;
                 tx.put_stored(key, &counted);
             }
             "org.limits_set" => {
@@ -448,7 +498,7 @@ impl Projector for RatesProjector {
                 let history: LimitsHistory =
                     tx.get_json(&limits_key(&e.hospital))?.unwrap_or_default();
                 update_cell(tx, (&e.hospital, &month, &d.department), |c| {
-                    c.critical_values.detected += 1;
+                    c.critical_values_of(d.source).detected += 1;
                 })?;
                 // Critical-value ids are random: scattered over the keys.
                 tx.put_scattered(
@@ -457,6 +507,7 @@ impl Projector for RatesProjector {
                         hospital: e.hospital.clone(),
                         month,
                         department: d.department,
+                        source: d.source,
                         detected_at: d.detected_at.into(),
                         notified_at: None,
                         handled: false,
@@ -481,9 +532,11 @@ impl Projector for RatesProjector {
                     v.limits.notification_limit_minutes,
                 );
                 let cell = (v.hospital.as_str(), v.month.as_str(), v.department.as_str());
+                let source = v.source;
                 update_cell(tx, cell, |c| {
-                    c.critical_values.notified += 1;
-                    c.critical_values.notified_in_time += u64::from(in_time);
+                    let counts = c.critical_values_of(source);
+                    counts.notified += 1;
+                    counts.notified_in_time += u64::from(in_time);
                 })?;
                 v.notified_at = Some(n.notified_at.into());
                 tx.put_scattered(key, v.encode());
@@ -503,9 +556,11 @@ impl Projector for RatesProjector {
                     within(n.time(), h.handled_at, v.limits.handling_limit_minutes)
                 });
                 let cell = (v.hospital.as_str(), v.month.as_str(), v.department.as_str());
+                let source = v.source;
                 update_cell(tx, cell, |c| {
-                    c.critical_values.handled += 1;
-                    c.critical_values.handled_in_time += u64::from(in_time);
+                    let counts = c.critical_values_of(source);
+                    counts.handled += 1;
+                    counts.handled_in_time += u64::from(in_time);
                 })?;
                 v.handled = true;
                 tx.put_scattered(key, v.encode());
@@ -580,7 +635,9 @@ mod tests {
         c.critical_values.handled_in_time = u64::MAX;
         let month = MonthCells([("ICU".to_owned(), c), ("ER".to_owned(), Cell::default())].into());
         let bytes = month.encode();
-        assert!(bytes.len() < 96, "{} bytes", bytes.len());
+        // Two cells: each zero counter is one varint byte (v4 added the
+        // duplicates and four sources' five counters: 21 bytes a cell).
+        assert!(bytes.len() < 140, "{} bytes", bytes.len());
         assert_eq!(MonthCells::decode(b"k", &bytes).unwrap(), month);
         assert!(matches!(
             MonthCells::decode(b"k", b"{\"reports\":1}"),
@@ -624,6 +681,95 @@ mod tests {
         })
         .unwrap();
         assert_eq!(march, [("ER".to_owned(), 1), ("ICU".to_owned(), 1)]);
+    }
+
+    #[test]
+    fn a_report_triaged_as_a_duplicate_leaves_the_counts_and_is_counted_apart() {
+        let (a, b) = (Uuid::from_u128(21), Uuid::from_u128(22));
+        let filing = |id| {
+            event(
+                "report.filed",
+                id,
+                "2026-02-10T01:00:00Z",
+                filed("II", "fall"),
+            )
+        };
+        let triage = |dup: Option<Uuid>| {
+            event(
+                "report.triaged",
+                b,
+                "2026-02-11T01:00:00Z",
+                match dup {
+                    Some(d) => json!({"grade": "II", "category": "fall", "duplicate_of": d}),
+                    None => json!({"grade": "III", "category": "medication"}),
+                },
+            )
+        };
+        // Given two reports of one event, when the second is marked a duplicate,
+        let db = given(&[registered(), filing(a), filing(b), triage(Some(a))]);
+        let c = cell(&db, "2026-02", "ICU");
+        // then the event counts once, and the duplicate apart.
+        assert_eq!((c.reports, c.duplicates, c.by_grade[1]), (1, 1, 1));
+        assert_eq!(c.by_category[Category::Fall], 1);
+        // When a later triage says it is not a duplicate after all, it counts again.
+        let db = given(&[
+            registered(),
+            filing(a),
+            filing(b),
+            triage(Some(a)),
+            triage(None),
+        ]);
+        let c = cell(&db, "2026-02", "ICU");
+        assert_eq!((c.reports, c.duplicates), (2, 0));
+        assert_eq!((c.by_grade[1], c.by_grade[2]), (1, 1));
+        assert_eq!(c.by_category[Category::Medication], 1);
+    }
+
+    #[test]
+    fn cl14_and_cl15_count_lab_critical_values_only_and_the_others_by_source() {
+        let detected = |id, source: &str| {
+            event(
+                "critical_value.detected",
+                Uuid::from_u128(id),
+                "2026-02-10T01:00:00Z",
+                json!({"department": "ICU", "source": source, "item": "K", "value": "6.9",
+                       "detected_at": "2026-02-10T09:00:00+08:00", "patient_setting": "inpatient"}),
+            )
+        };
+        let notified = |id| {
+            event(
+                "critical_value.notified",
+                Uuid::from_u128(id),
+                "2026-02-10T01:10:00Z",
+                json!({"notified_at": "2026-02-10T09:05:00+08:00", "channel": "phone",
+                       "notified_role": "nurse"}),
+            )
+        };
+        let db = given(&[
+            registered(),
+            detected(31, "lab"),
+            detected(32, "imaging"),
+            detected(33, "ecg"),
+            notified(32),
+        ]);
+        let c = cell(&db, "2026-02", "ICU");
+        assert_eq!(
+            (c.critical_values.detected, c.critical_values.notified),
+            (1, 0)
+        );
+        assert_eq!(
+            (
+                c.other_sources[0].detected,
+                c.other_sources[0].notified_in_time
+            ),
+            (1, 1),
+            "imaging"
+        );
+        assert_eq!(c.other_sources[1].detected, 1, "ecg");
+        assert_eq!(
+            (c.other_sources[2].detected, c.other_sources[3].detected),
+            (0, 0)
+        );
     }
 
     #[test]
