@@ -31,6 +31,21 @@ async fn rca_of(l: &Lantern, hospital: &str, so: &str) -> String {
     opened["rca_id"].as_str().unwrap().to_owned()
 }
 
+/// A grade IV report of H1's ICU, filed this month; its 201 body.
+async fn file_diet_report(l: &Lantern) -> Value {
+    let (s, r) = l
+        .post(
+            "/api/v1/reports",
+            None,
+            &json!({"hospital": "H1", "department": "ICU",
+                    "occurred_at": "2026-10-01T08:00:00+08:00", "grade": "IV",
+                    "category": "diet", "harm": "none", "description": "送错饮食"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    r
+}
+
 fn review(rca_id: &str) -> Value {
     json!({"held_at": "2026-10-03T09:00:00+08:00", "level": "hospital",
            "attendee_roles": ["科主任"], "preventability": "possibly_avoidable",
@@ -154,17 +169,7 @@ async fn a_rate_over_months_counts_only_months_with_a_census() {
     assert_eq!(s, 201, "{p}");
     let mut seq = p["seq"].clone();
     for _ in 0..2 {
-        let (s, r) = l
-            .post(
-                "/api/v1/reports",
-                None,
-                &json!({"hospital": "H1", "department": "ICU",
-                        "occurred_at": "2026-10-01T08:00:00+08:00", "grade": "IV",
-                        "category": "diet", "harm": "none", "description": "送错饮食"}),
-            )
-            .await;
-        assert_eq!(s, 201, "{r}");
-        seq = r["seq"].clone();
+        seq = file_diet_report(&l).await["seq"].clone();
     }
     for by in ["hospital", "department"] {
         let (s, rates) = l
@@ -207,17 +212,12 @@ async fn duplicates_count_once_and_critical_value_indicators_are_the_labs() {
     let month = crate::support::clock::current_month();
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let (s, r) = l
-            .post(
-                "/api/v1/reports",
-                None,
-                &json!({"hospital": "H1", "department": "ICU",
-                        "occurred_at": "2026-10-01T08:00:00+08:00", "grade": "IV",
-                        "category": "diet", "harm": "none", "description": "送错饮食"}),
-            )
-            .await;
-        assert_eq!(s, 201, "{r}");
-        ids.push(r["report_id"].as_str().unwrap().to_owned());
+        ids.push(
+            file_diet_report(&l).await["report_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     let (s, t) = l
         .post(
