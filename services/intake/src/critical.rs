@@ -196,7 +196,7 @@ fn detect(
 
 /// A step after detection.
 fn step(cv: &CriticalValue, command: Command) -> Result<CriticalValueEvent, StepError> {
-    let event = match command {
+    let (at, field, event) = match command {
         Command::Detect { .. } => return Err(StepError::Repeated("detection")),
         Command::Notify(_) if cv.notified.is_some() => {
             return Err(StepError::Repeated("notification"));
@@ -217,15 +217,17 @@ fn step(cv: &CriticalValue, command: Command) -> Result<CriticalValueEvent, Step
                 "the critical value was already handled",
             ));
         }
-        Command::Notify(n) => CriticalValueEvent::Notified(n),
-        Command::Acknowledge(a) => CriticalValueEvent::Acknowledged(a),
-        Command::Handle(h) => CriticalValueEvent::Handled(h),
-    };
-    let (at, field) = match &event {
-        CriticalValueEvent::Notified(n) => (n.notified_at, "notified_at"),
-        CriticalValueEvent::Acknowledged(a) => (a.acknowledged_at, "acknowledged_at"),
-        CriticalValueEvent::Handled(h) => (h.handled_at, "handled_at"),
-        CriticalValueEvent::Detected(d) => (d.detected_at, "detected_at"),
+        Command::Notify(n) => (
+            n.notified_at,
+            "notified_at",
+            CriticalValueEvent::Notified(n),
+        ),
+        Command::Acknowledge(a) => (
+            a.acknowledged_at,
+            "acknowledged_at",
+            CriticalValueEvent::Acknowledged(a),
+        ),
+        Command::Handle(h) => (h.handled_at, "handled_at", CriticalValueEvent::Handled(h)),
     };
     if at < cv.last_time() {
         return Err(StepError::BeforePrevious { field });
@@ -496,23 +498,33 @@ mod tests {
         }
     }
 
-    fn notified(at: &str) -> Command {
-        Command::Notify(Notified {
+    fn notification(at: &str) -> Notified {
+        Notified {
             notified_at: t(at),
             channel: "phone".into(),
             notified_role: "nurse".into(),
-        })
+        }
     }
-    fn acknowledged(at: &str) -> Command {
-        Command::Acknowledge(Acknowledged {
+    fn acknowledgement(at: &str) -> Acknowledged {
+        Acknowledged {
             acknowledged_at: t(at),
-        })
+        }
     }
-    fn handled(at: &str) -> Command {
-        Command::Handle(Handled {
+    fn handling(at: &str) -> Handled {
+        Handled {
             handled_at: t(at),
             disposition: "calcium gluconate".into(),
-        })
+        }
+    }
+
+    fn notified(at: &str) -> Command {
+        Command::Notify(notification(at))
+    }
+    fn acknowledged(at: &str) -> Command {
+        Command::Acknowledge(acknowledgement(at))
+    }
+    fn handled(at: &str) -> Command {
+        Command::Handle(handling(at))
     }
 
     fn origin(history: &LimitsHistory) -> Origin<'_> {
@@ -553,26 +565,17 @@ mod tests {
     /// events in loop order, or the refusal of the first step that may not
     /// follow.
     fn when_detected(
-        notified: Option<Command>,
-        acknowledged: Option<Command>,
-        handled: Option<Command>,
+        notified: Option<Notified>,
+        acknowledged: Option<Acknowledged>,
+        handled: Option<Handled>,
     ) -> Result<Vec<CriticalValueEvent>, StepError> {
         decide(
             None,
             Command::Detect {
                 detected: detection(),
-                notified: notified.map(|c| match c {
-                    Command::Notify(n) => n,
-                    other => panic!("{other:?}"),
-                }),
-                acknowledged: acknowledged.map(|c| match c {
-                    Command::Acknowledge(a) => a,
-                    other => panic!("{other:?}"),
-                }),
-                handled: handled.map(|c| match c {
-                    Command::Handle(h) => h,
-                    other => panic!("{other:?}"),
-                }),
+                notified,
+                acknowledged,
+                handled,
             },
         )
     }
@@ -661,9 +664,9 @@ mod tests {
     #[test]
     fn a_loop_recorded_with_its_detection_is_decided_step_by_step() {
         let events = when_detected(
-            Some(notified("2026-03-01T08:10:00+08:00")),
+            Some(notification("2026-03-01T08:10:00+08:00")),
             None,
-            Some(handled("2026-03-01T08:30:00+08:00")),
+            Some(handling("2026-03-01T08:30:00+08:00")),
         )
         .unwrap();
         let types: Vec<_> = events.iter().map(|e| e.event_type()).collect();
@@ -683,22 +686,26 @@ mod tests {
         // of the request.
         assert_eq!(
             when_detected(
-                Some(notified("2026-03-01T08:10:00+08:00")),
+                Some(notification("2026-03-01T08:10:00+08:00")),
                 None,
-                Some(handled("2026-03-01T08:09:00+08:00")),
+                Some(handling("2026-03-01T08:09:00+08:00")),
             ),
             Err(StepError::BeforePrevious {
                 field: "handled/handled_at"
             })
         );
         assert_eq!(
-            when_detected(Some(notified("2026-03-01T07:59:00+08:00")), None, None),
+            when_detected(Some(notification("2026-03-01T07:59:00+08:00")), None, None),
             Err(StepError::BeforePrevious {
                 field: "notified/notified_at"
             })
         );
         assert!(matches!(
-            when_detected(None, Some(acknowledged("2026-03-01T08:12:00+08:00")), None),
+            when_detected(
+                None,
+                Some(acknowledgement("2026-03-01T08:12:00+08:00")),
+                None
+            ),
             Err(StepError::OutOfOrder(_))
         ));
     }
@@ -747,13 +754,12 @@ mod tests {
             apply(Some(cv.clone()), detected, &origin(&history)),
             Some(cv)
         );
-        let n = Notified {
-            notified_at: t("2026-03-01T08:10:00+08:00"),
-            channel: "phone".into(),
-            notified_role: "nurse".into(),
-        };
         assert_eq!(
-            apply(None, CriticalValueEvent::Notified(n), &origin(&history)),
+            apply(
+                None,
+                CriticalValueEvent::Notified(notification("2026-03-01T08:10:00+08:00")),
+                &origin(&history)
+            ),
             None
         );
     }
@@ -765,16 +771,14 @@ mod tests {
         use lantern_domain::events::{Event, org};
 
         fn event(seq: u64, aggregate: Uuid, at: &str, payload: &impl Event) -> Recorded {
-            let mut r = Recorded::new(
+            Recorded::new(
                 seq,
                 payload.event_type(),
                 "H1",
                 aggregate,
                 at.parse().unwrap(),
                 payload.data(),
-            );
-            r.envelope.version = payload.version();
-            r
+            )
         }
 
         fn loop_of(db: &sled::Db, id: Uuid) -> Option<CriticalValue> {
@@ -790,14 +794,6 @@ mod tests {
                         .unwrap()
                 })
                 .collect()
-        }
-
-        fn notification(at: &str) -> Notified {
-            Notified {
-                notified_at: t(at),
-                channel: "phone".into(),
-                notified_role: "nurse".into(),
-            }
         }
 
         #[test]
@@ -828,10 +824,7 @@ mod tests {
             assert_eq!(cv.notified, Some(notification("2026-03-01T08:10:00+08:00")));
             assert_eq!(open(&db), [id]);
 
-            let handled = Handled {
-                handled_at: t("2026-03-01T08:20:00+08:00"),
-                disposition: "calcium gluconate".into(),
-            };
+            let handled = handling("2026-03-01T08:20:00+08:00");
             let db = lantern_projection::given(
                 &CriticalValuesProjector,
                 &[

@@ -211,30 +211,31 @@ impl Command {
 /// Decides what `command` records on the death `state` (`None`: not
 /// recorded): its events, or why none may be.
 pub fn decide(state: Option<&Death>, command: Command) -> Result<Vec<DeathEvent>, DeathError> {
-    let death = match (state, command) {
-        (None, Command::Record(r)) => return Ok(vec![DeathEvent::Recorded(r)]),
-        (Some(_), Command::Record(_)) => return Err(DeathError::AlreadyRecorded),
-        (None, _) => return Err(DeathError::Unknown),
-        (Some(death), command) if death.closed_at.is_none() => (death, command),
-        (Some(_), _) => return Err(DeathError::Closed),
-    };
-    let event = match death {
-        (_, Command::Record(_)) => return Err(DeathError::AlreadyRecorded),
-        (death, Command::Review(r)) if r.held_at < death.recorded.died_at => {
-            return Err(DeathError::BeforeDeath("/held_at"));
-        }
-        (_, Command::Review(r)) => DeathEvent::ReviewHeld(r),
-        (death, Command::Autopsy(_)) if !death.recorded.autopsy => {
-            return Err(DeathError::NoAutopsy);
-        }
-        (death, Command::Autopsy(_)) if death.autopsy_report.is_some() => {
+    match (state, command) {
+        (None, Command::Record(r)) => Ok(vec![DeathEvent::Recorded(r)]),
+        (Some(_), Command::Record(_)) => Err(DeathError::AlreadyRecorded),
+        (None, _) => Err(DeathError::Unknown),
+        (Some(death), _) if death.closed_at.is_some() => Err(DeathError::Closed),
+        (Some(death), command) => step(death, command).map(|e| vec![e]),
+    }
+}
+
+/// A step on a recorded death whose trail is open.
+fn step(death: &Death, command: Command) -> Result<DeathEvent, DeathError> {
+    let died = death.recorded.died_at;
+    Ok(match command {
+        Command::Record(_) => return Err(DeathError::AlreadyRecorded),
+        Command::Review(r) if r.held_at < died => return Err(DeathError::BeforeDeath("/held_at")),
+        Command::Review(r) => DeathEvent::ReviewHeld(r),
+        Command::Autopsy(_) if !death.recorded.autopsy => return Err(DeathError::NoAutopsy),
+        Command::Autopsy(_) if death.autopsy_report.is_some() => {
             return Err(DeathError::AutopsyRepeated);
         }
-        (death, Command::Autopsy(a)) if a.reported_at < death.recorded.died_at => {
+        Command::Autopsy(a) if a.reported_at < died => {
             return Err(DeathError::BeforeDeath("/reported_at"));
         }
-        (_, Command::Autopsy(a)) => DeathEvent::AutopsyReported(a),
-        (death, Command::Close) => {
+        Command::Autopsy(a) => DeathEvent::AutopsyReported(a),
+        Command::Close => {
             // Closing needs every rule to have had its review; whether on
             // time is the rule's `met` and stays on the record.
             let today = NaiveDate::MAX;
@@ -243,8 +244,7 @@ pub fn decide(state: Option<&Death>, command: Command) -> Result<Vec<DeathEvent>
             }
             DeathEvent::ReviewClosed(ReviewClosed {})
         }
-    };
-    Ok(vec![event])
+    })
 }
 
 /// What folding a death's events needs beyond their data: whose they are,
