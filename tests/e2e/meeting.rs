@@ -1,5 +1,5 @@
 //! The monthly dispatch pack: a month built through the API and checked
-//! field by field, the QC centre's suppressed view, and the printable page
+//! field by field, the QC centre's view of its region, and the printable page
 //! rendered by headless Chromium to a PDF whose text holds the key figures.
 
 use std::process::Command;
@@ -206,17 +206,16 @@ async fn the_pack_of_a_month_field_by_field_and_printed() {
     assert_eq!(months.len(), 12);
     assert_eq!(months[11]["month"], month.as_str());
 
-    // The QC centre's region pack: same totals, small cells suppressed.
+    // The QC centre's region pack: the same exact figures (DESIGN v2: a
+    // supervisory body sees exact counts; suppression is for what is published).
     let (s, q) = l.get("/api/v1/meetings/2026-10?region=R1", Some(&qc)).await;
     assert_eq!(s, 200, "{q}");
     assert_eq!(q["deaths"]["total"], 4);
-    assert_eq!(
-        q["deaths"]["by_department"],
-        json!({"ER": null, "ICU": null})
-    );
-    assert_eq!(q["deaths"]["reviewed_on_time"], Value::Null);
+    assert_eq!(q["deaths"]["by_department"], json!({"ER": 1, "ICU": 3}));
+    assert_eq!(q["deaths"]["reviewed_on_time"], 3);
     assert_eq!(q["deaths"]["review_on_time_rate"], 75.0);
-    assert_eq!(q["critical_values"]["detected"], Value::Null);
+    assert_eq!(q["critical_values"]["detected"], 2, "exact, as the officer's");
+    assert_eq!(q["critical_values"]["notification_timeliness"], 50.0);
     assert!(
         q["deaths"]["low_risk"][0]["steps"][1]
             .get("defects")

@@ -101,9 +101,11 @@ impl Principal {
         }
     }
 
-    /// Whether aggregates must be small-cell suppressed for this principal.
-    pub fn sees_suppressed(&self) -> bool {
-        self.role == Role::QcCentre
+    /// Whether this principal reads narratives (descriptions, defects'
+    /// text, follow-ups): everyone in scope but a QC centre, which sees
+    /// what the hospital wrote to be shared (DESIGN "Anonymity rules").
+    pub fn reads_narratives(&self) -> bool {
+        self.role != Role::QcCentre
     }
 }
 
@@ -172,6 +174,6 @@ mod tests {
         );
         assert!(so.require_in(&[Role::SafetyOfficer], &h2).is_err());
         assert!(qc.require(&[Role::SafetyOfficer]).is_err());
-        assert!(qc.sees_suppressed() && !so.sees_suppressed());
+        assert!(!qc.reads_narratives() && so.reads_narratives());
     }
 }

@@ -143,7 +143,9 @@ impl Meeting {
         ] {
             wait_after(handle, q.after).await?;
         }
-        let k = principal.sees_suppressed().then_some(m.rates.k());
+        // Exact for a QC centre too (DESIGN v2): suppression is for
+        // published figures only.
+        let k: Option<u64> = None;
         let (from, to) = (month_minus(month, 11), month.to_string());
         let mut inputs = Vec::new();
         let mut cases = Vec::new();

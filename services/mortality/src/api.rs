@@ -627,7 +627,7 @@ pub async fn get_death(
     Ok(Json(trail(
         &d,
         today(&d.timezone),
-        !principal.sees_suppressed(),
+        principal.reads_narratives(),
         &|id, day| m.rca_link(id, day),
     )))
 }
@@ -673,7 +673,7 @@ pub async fn list_deaths(
         .deaths(&h.code, month.as_deref())?
         .iter()
         .map(|d| {
-            trail(d, today, !principal.sees_suppressed(), &|id, day| {
+            trail(d, today, principal.reads_narratives(), &|id, day| {
                 m.rca_link(id, day)
             })
         })

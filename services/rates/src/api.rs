@@ -569,7 +569,9 @@ impl Rates {
                 .flat_map(|(h, ds)| ds.iter().map(move |(d, sum)| (h, d, sum)))
         };
 
-        let k = principal.sees_suppressed().then_some(rates.k);
+        // A QC centre is a supervisory body: it sees exact counts (DESIGN v2,
+        // "Figures"); small cells are suppressed in published figures only.
+        let k: Option<u64> = None;
         let n_months = u32::try_from(months.len()).unwrap_or(u32::MAX);
         let region_of = |code: &str| {
             hospitals
