@@ -230,61 +230,142 @@ pub async fn record_death(
     key: IdempotencyKey,
     ValidJson(body): ValidJson<RecordDeath>,
 ) -> Result<(StatusCode, Json<DeathRecorded>), ApiError> {
-    let app = &m.kernel;
-    let hospital = app
-        .staff_hospital(
-            &principal,
-            // The hospital information system records deaths as it records
-            // discharges (docs/decisions.md); the safety officer completes them.
-            &[Role::SafetyOfficer, Role::His],
-            &body.hospital,
-            &body.department,
+    Ok(created(m.record(&principal, body, Some(&key)).await?))
+}
+
+/// What the endpoints of this module do, for them and the staff web alike.
+/// `key` is the request's Idempotency-Key, if it came with one.
+impl Mortality {
+    /// Records a death (safety officer or HIS of the hospital).
+    pub async fn record(
+        &self,
+        principal: &Principal,
+        body: RecordDeath,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<DeathRecorded, ApiError> {
+        let app = &self.kernel;
+        let hospital = app
+            .staff_hospital(
+                principal,
+                // The hospital information system records deaths as it records
+                // discharges (docs/decisions.md); the safety officer completes them.
+                &[Role::SafetyOfficer, Role::His],
+                &body.hospital,
+                &body.department,
+            )
+            .await?;
+        let idem = key.and_then(|k| k.scoped(&hospital.code, "POST /api/v1/deaths"));
+        if let Some(first) = app.replayed(idem.as_deref(), Recorded::TYPE).await? {
+            return Ok(DeathRecorded {
+                death_id: first.envelope.aggregate,
+                seq: first.seq,
+            });
+        }
+        let mut errors = Vec::new();
+        if !hospital.departments.contains_key(&body.department) {
+            errors.push(FieldError::new(
+                "/department",
+                "is not a registered department of this hospital",
+            ));
+        }
+        check_time("/admitted_at", &body.admitted_at, &mut errors);
+        check_time("/died_at", &body.died_at, &mut errors);
+        if body.died_at < body.admitted_at {
+            errors.push(FieldError::new("/died_at", "is before admission"));
+        }
+        if !icd10_ok(&body.diagnosis_icd10) {
+            errors.push(FieldError::new(
+                "/diagnosis_icd10",
+                "is not an ICD-10 code such as I21.9",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::Invalid(errors));
+        }
+        let recorded = Recorded {
+            department: body.department,
+            admitted_at: body.admitted_at,
+            died_at: body.died_at,
+            age_band: body.age_band,
+            diagnosis_icd10: body.diagnosis_icd10,
+            low_risk: body.low_risk,
+            autopsy: body.autopsy,
+        };
+        let event = single(decide(None, Command::Record(recorded))?)?;
+        let event = new_event(&event, lantern_domain::ids::random(), hospital.code);
+        let committed = app.append(event, Expect::New, idem.as_deref()).await?;
+        Ok(DeathRecorded {
+            death_id: committed.envelope.aggregate,
+            seq: committed.seq,
+        })
+    }
+
+    /// Records a death-case review of death `id`.
+    pub async fn review(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        body: ReviewHeld,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Appended, ApiError> {
+        let mut errors = Vec::new();
+        check_time("/held_at", &body.held_at, &mut errors);
+        if body.attendee_roles.is_empty() {
+            errors.push(FieldError::new(
+                "/attendee_roles",
+                "must name at least one role",
+            ));
+        }
+        for (i, r) in body.attendee_roles.iter().enumerate() {
+            check_text(&format!("/attendee_roles/{i}"), r, 100, &mut errors);
+        }
+        for (i, d) in body.defects.iter().enumerate() {
+            check_text(&format!("/defects/{i}/text"), &d.text, 2000, &mut errors);
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::Invalid(errors));
+        }
+        let mut review = body;
+        for d in &mut review.defects {
+            d.text = self.kernel.scrub(d.text.trim());
+        }
+        step(self, principal, id, key, Command::Review(review)).await
+    }
+
+    /// Records the autopsy report of death `id`.
+    pub async fn autopsy(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        body: AutopsyReported,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Appended, ApiError> {
+        let mut errors = Vec::new();
+        check_time("/reported_at", &body.reported_at, &mut errors);
+        check_text("/findings", &body.findings, 4000, &mut errors);
+        if !errors.is_empty() {
+            return Err(ApiError::Invalid(errors));
+        }
+        let findings = self.kernel.scrub(body.findings.trim());
+        step(
+            self,
+            principal,
+            id,
+            key,
+            Command::Autopsy(AutopsyReported { findings, ..body }),
         )
-        .await?;
-    let idem = key.scoped(&hospital.code, "POST /api/v1/deaths");
-    if let Some(first) = app.replayed(idem.as_deref(), Recorded::TYPE).await? {
-        return Ok(created(DeathRecorded {
-            death_id: first.envelope.aggregate,
-            seq: first.seq,
-        }));
+        .await
     }
-    let mut errors = Vec::new();
-    if !hospital.departments.contains_key(&body.department) {
-        errors.push(FieldError::new(
-            "/department",
-            "is not a registered department of this hospital",
-        ));
+
+    /// Closes the trail of death `id`: 409 while a rule has no qualifying review.
+    pub async fn close(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Appended, ApiError> {
+        step(self, principal, id, key, Command::Close).await
     }
-    check_time("/admitted_at", &body.admitted_at, &mut errors);
-    check_time("/died_at", &body.died_at, &mut errors);
-    if body.died_at < body.admitted_at {
-        errors.push(FieldError::new("/died_at", "is before admission"));
-    }
-    if !icd10_ok(&body.diagnosis_icd10) {
-        errors.push(FieldError::new(
-            "/diagnosis_icd10",
-            "is not an ICD-10 code such as I21.9",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
-    let recorded = Recorded {
-        department: body.department,
-        admitted_at: body.admitted_at,
-        died_at: body.died_at,
-        age_band: body.age_band,
-        diagnosis_icd10: body.diagnosis_icd10,
-        low_risk: body.low_risk,
-        autopsy: body.autopsy,
-    };
-    let event = single(decide(None, Command::Record(recorded))?)?;
-    let event = new_event(&event, lantern_domain::ids::random(), hospital.code);
-    let committed = app.append(event, Expect::New, idem.as_deref()).await?;
-    Ok(created(DeathRecorded {
-        death_id: committed.envelope.aggregate,
-        seq: committed.seq,
-    }))
 }
 
 /// Every command records exactly one event: one append, one idempotency
@@ -304,18 +385,18 @@ async fn step(
     m: &Mortality,
     principal: &Principal,
     id: Uuid,
-    key: &IdempotencyKey,
+    key: Option<&IdempotencyKey>,
     command: Command,
-) -> Result<(StatusCode, Json<Appended>), ApiError> {
+) -> Result<Appended, ApiError> {
     principal.require(&[Role::SafetyOfficer])?;
     let hospital = principal
         .hospital
         .clone()
         .ok_or_else(|| ApiError::Forbidden("this token has no hospital".into()))?;
     let event_type = command.event_type();
-    let idem = key.scoped(&hospital, &format!("{event_type} {id}"));
+    let idem = key.and_then(|k| k.scoped(&hospital, &format!("{event_type} {id}")));
     if let Some(first) = m.kernel.replayed(idem.as_deref(), event_type).await? {
-        return Ok(created(Appended { seq: first.seq }));
+        return Ok(Appended { seq: first.seq });
     }
     let last = m
         .kernel
@@ -351,7 +432,7 @@ async fn step(
             }
             other => other.into(),
         })?;
-    Ok(created(Appended { seq: committed.seq }))
+    Ok(Appended { seq: committed.seq })
 }
 
 /// A review may link only an analysis of the death's own hospital: the
@@ -383,28 +464,7 @@ pub async fn add_review(
     key: IdempotencyKey,
     ValidJson(body): ValidJson<ReviewHeld>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
-    let mut errors = Vec::new();
-    check_time("/held_at", &body.held_at, &mut errors);
-    if body.attendee_roles.is_empty() {
-        errors.push(FieldError::new(
-            "/attendee_roles",
-            "must name at least one role",
-        ));
-    }
-    for (i, r) in body.attendee_roles.iter().enumerate() {
-        check_text(&format!("/attendee_roles/{i}"), r, 100, &mut errors);
-    }
-    for (i, d) in body.defects.iter().enumerate() {
-        check_text(&format!("/defects/{i}/text"), &d.text, 2000, &mut errors);
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
-    let mut review = body;
-    for d in &mut review.defects {
-        d.text = m.kernel.scrub(d.text.trim());
-    }
-    step(&m, &principal, id, &key, Command::Review(review)).await
+    Ok(created(m.review(&principal, id, body, Some(&key)).await?))
 }
 
 /// Record the autopsy report.
@@ -419,21 +479,7 @@ pub async fn add_autopsy(
     key: IdempotencyKey,
     ValidJson(body): ValidJson<AutopsyReported>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
-    let mut errors = Vec::new();
-    check_time("/reported_at", &body.reported_at, &mut errors);
-    check_text("/findings", &body.findings, 4000, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
-    let findings = m.kernel.scrub(body.findings.trim());
-    step(
-        &m,
-        &principal,
-        id,
-        &key,
-        Command::Autopsy(AutopsyReported { findings, ..body }),
-    )
-    .await
+    Ok(created(m.autopsy(&principal, id, body, Some(&key)).await?))
 }
 
 /// Closing a trail takes no fields.
@@ -457,7 +503,7 @@ pub async fn close_death(
     if let Some(name) = body.keys().next() {
         return Err(ApiError::field(format!("/{name}"), "is not a known field"));
     }
-    step(&m, &principal, id, &key, Command::Close).await
+    Ok(created(m.close(&principal, id, Some(&key)).await?))
 }
 
 /// One step of a trail.
@@ -611,25 +657,7 @@ pub async fn get_death(
     ValidPath(id): ValidPath<Uuid>,
     ValidQuery(q): ValidQuery<After>,
 ) -> Result<Json<Trail>, ApiError> {
-    principal.require(&[Role::SafetyOfficer, Role::QcCentre])?;
-    wait_after(&m.handle, q.after).await?;
-    let not_found = || ApiError::NotFound(format!("no death {id}"));
-    let d = m.death(id)?.ok_or_else(not_found)?;
-    let h = m
-        .kernel
-        .directory
-        .hospital(&d.hospital)
-        .await?
-        .ok_or_else(not_found)?;
-    if !principal.can_read(&h) {
-        return Err(not_found());
-    }
-    Ok(Json(trail(
-        &d,
-        today(&d.timezone),
-        principal.reads_narratives(),
-        &|id, day| m.rca_link(id, day),
-    )))
+    Ok(Json(m.trail(&principal, id, q.after).await?))
 }
 
 /// Which deaths to list.
@@ -665,21 +693,59 @@ pub async fn list_deaths(
     principal: Principal,
     ValidQuery(q): ValidQuery<ListDeaths>,
 ) -> Result<Json<Trails>, ApiError> {
-    let h = readable(&m, &principal, &q.hospital).await?;
-    wait_after(&m.handle, q.after).await?;
-    let today = today(&h.timezone);
-    let month = q.month.map(|m| m.to_string());
-    let rows = m
-        .deaths(&h.code, month.as_deref())?
-        .iter()
-        .map(|d| {
-            trail(d, today, principal.reads_narratives(), &|id, day| {
-                m.rca_link(id, day)
+    Ok(Json(m.list(&principal, &q).await?))
+}
+
+/// What the read endpoints answer, for them and the staff web alike.
+impl Mortality {
+    /// The trail of death `id` once the read model has reached `after`:
+    /// 404 for a death the principal may not read, as for none.
+    pub async fn trail(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        after: Option<u64>,
+    ) -> Result<Trail, ApiError> {
+        principal.require(&[Role::SafetyOfficer, Role::QcCentre])?;
+        wait_after(&self.handle, after).await?;
+        let not_found = || ApiError::NotFound(format!("no death {id}"));
+        let d = self.death(id)?.ok_or_else(not_found)?;
+        let h = self
+            .kernel
+            .directory
+            .hospital(&d.hospital)
+            .await?
+            .ok_or_else(not_found)?;
+        if !principal.can_read(&h) {
+            return Err(not_found());
+        }
+        Ok(trail(
+            &d,
+            today(&d.timezone),
+            principal.reads_narratives(),
+            &|id, day| self.rca_link(id, day),
+        ))
+    }
+
+    /// A hospital's trails by month of death and state: the safety
+    /// officer's worklist.
+    pub async fn list(&self, principal: &Principal, q: &ListDeaths) -> Result<Trails, ApiError> {
+        let h = readable(self, principal, &q.hospital).await?;
+        wait_after(&self.handle, q.after).await?;
+        let today = today(&h.timezone);
+        let month = q.month.map(|m| m.to_string());
+        let rows = self
+            .deaths(&h.code, month.as_deref())?
+            .iter()
+            .map(|d| {
+                trail(d, today, principal.reads_narratives(), &|id, day| {
+                    self.rca_link(id, day)
+                })
             })
-        })
-        .filter(|t| q.state.is_none_or(|s| s == t.state))
-        .collect();
-    Ok(Json(Trails { rows }))
+            .filter(|t| q.state.is_none_or(|s| s == t.state))
+            .collect();
+        Ok(Trails { rows })
+    }
 }
 
 #[cfg(test)]

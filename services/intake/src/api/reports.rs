@@ -204,57 +204,7 @@ pub async fn list_reports(
     principal: Principal,
     ValidQuery(q): ValidQuery<ListReports>,
 ) -> Result<Json<ReportPage>, ApiError> {
-    principal.require(&[Role::SafetyOfficer])?;
-    let hospital = app
-        .directory
-        .hospital(&q.hospital)
-        .await?
-        .ok_or_else(|| ApiError::field("/hospital", "is not a registered hospital"))?;
-    principal.require_in(&[Role::SafetyOfficer], &hospital)?;
-    if q.to < q.from {
-        return Err(ApiError::field("/to", "is before from"));
-    }
-    let page = q.page.unwrap_or(1);
-    let per_page = q.per_page.unwrap_or(50);
-    if page == 0 {
-        return Err(ApiError::field("/page", "starts at 1"));
-    }
-    if !(1..=200).contains(&per_page) {
-        return Err(ApiError::field("/per_page", "must be 1–200"));
-    }
-    wait_after(app.reports.handle(), q.after).await?;
-    Ok(Json(
-        app.reports
-            .page(
-                &hospital.code,
-                &q.from.to_string(),
-                &q.to.to_string(),
-                page,
-                per_page,
-            )
-            .await?,
-    ))
-}
-
-/// The report and the hospital it belongs to, if the principal may act on it.
-async fn report_for(
-    app: &Intake,
-    principal: &Principal,
-    id: Uuid,
-) -> Result<ReportRecord, ApiError> {
-    principal.require(&[Role::SafetyOfficer])?;
-    let report = app
-        .reports
-        .record(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no report {id}")))?;
-    let hospital = app
-        .directory
-        .hospital(&report.hospital)
-        .await?
-        .ok_or_else(|| ApiError::internal(format!("report {id} of unknown hospital")))?;
-    principal.require_in(&[Role::SafetyOfficer], &hospital)?;
-    Ok(report)
+    Ok(Json(app.list_reports(&principal, &q).await?))
 }
 
 /// One report (safety officer of its hospital).
@@ -268,12 +218,7 @@ pub async fn get_report(
     ValidPath(id): ValidPath<Uuid>,
     ValidQuery(q): ValidQuery<After>,
 ) -> Result<Json<Report>, ApiError> {
-    wait_after(app.reports.handle(), q.after).await?;
-    let record = report_for(&app, &principal, id).await?;
-    let described = app.reports.describe(vec![record]).await?.pop();
-    Ok(Json(described.ok_or_else(|| {
-        ApiError::internal(format!("report {id} lost its description"))
-    })?))
+    Ok(Json(app.report(&principal, id, q.after).await?))
 }
 
 /// A safety officer's verification of a report.
@@ -303,46 +248,7 @@ pub async fn triage_report(
     key: IdempotencyKey,
     ValidJson(body): ValidJson<TriageReport>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
-    let report = report_for(&app, &principal, id).await?;
-    let idem = key.scoped(
-        &report.hospital,
-        &format!("POST /api/v1/reports/{id}/triage"),
-    );
-    if let Some(first) = app.replayed(idem.as_deref(), report::Triaged::TYPE).await? {
-        return Ok(created(Appended { seq: first.seq }));
-    }
-    let mut errors = Vec::new();
-    if let Some(dup) = body.duplicate_of {
-        if dup == id {
-            errors.push(FieldError::new(
-                "/duplicate_of",
-                "a report cannot duplicate itself",
-            ));
-        } else if app
-            .reports
-            .record(dup)
-            .await?
-            .is_none_or(|r| r.hospital != report.hospital)
-        {
-            errors.push(FieldError::new(
-                "/duplicate_of",
-                "is not a report of this hospital",
-            ));
-        }
-    }
-    check_optional("/note", body.note.as_deref(), 2000, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
-    let triaged = report::Triaged {
-        grade: body.grade,
-        category: body.category,
-        duplicate_of: body.duplicate_of,
-        note: app.scrub_opt(body.note.as_deref()),
-    };
-    let event = new_event(&triaged, id, report.hospital);
-    let committed = app.append(event, Expect::Any, idem.as_deref()).await?;
-    Ok(created(Appended { seq: committed.seq }))
+    Ok(created(app.triage(&principal, id, body, Some(&key)).await?))
 }
 
 /// Text for the reporter, or from them.
@@ -366,28 +272,176 @@ pub async fn post_feedback(
     key: IdempotencyKey,
     ValidJson(body): ValidJson<TextBody>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
-    let report = report_for(&app, &principal, id).await?;
-    let idem = key.scoped(
-        &report.hospital,
-        &format!("POST /api/v1/reports/{id}/feedback"),
-    );
-    if let Some(first) = app
-        .replayed(idem.as_deref(), report::FeedbackPosted::TYPE)
+    Ok(created(
+        app.post_feedback(&principal, id, body, Some(&key)).await?,
+    ))
+}
+
+/// What a safety officer does with the reports of their hospital: the
+/// endpoints above and the staff web call these, so both decide alike.
+impl Intake {
+    /// Page `q.page` of a hospital's reports filed in `q.from..=q.to`,
+    /// newest first, with their descriptions (safety officer of it).
+    pub async fn list_reports(
+        &self,
+        principal: &Principal,
+        q: &ListReports,
+    ) -> Result<ReportPage, ApiError> {
+        principal.require(&[Role::SafetyOfficer])?;
+        let hospital = self
+            .directory
+            .hospital(&q.hospital)
+            .await?
+            .ok_or_else(|| ApiError::field("/hospital", "is not a registered hospital"))?;
+        principal.require_in(&[Role::SafetyOfficer], &hospital)?;
+        if q.to < q.from {
+            return Err(ApiError::field("/to", "is before from"));
+        }
+        let page = q.page.unwrap_or(1);
+        let per_page = q.per_page.unwrap_or(50);
+        if page == 0 {
+            return Err(ApiError::field("/page", "starts at 1"));
+        }
+        if !(1..=200).contains(&per_page) {
+            return Err(ApiError::field("/per_page", "must be 1–200"));
+        }
+        wait_after(self.reports.handle(), q.after).await?;
+        self.reports
+            .page(
+                &hospital.code,
+                &q.from.to_string(),
+                &q.to.to_string(),
+                page,
+                per_page,
+            )
+            .await
+    }
+
+    /// The report `id` with its description, once the read model has
+    /// reached `after` (safety officer of its hospital).
+    pub async fn report(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        after: Option<u64>,
+    ) -> Result<Report, ApiError> {
+        wait_after(self.reports.handle(), after).await?;
+        let record = report_for(self, principal, id).await?;
+        let described = self.reports.describe(vec![record]).await?.pop();
+        described.ok_or_else(|| ApiError::internal(format!("report {id} lost its description")))
+    }
+
+    /// Records a safety officer's verification of report `id`; `key` is
+    /// the request's Idempotency-Key, if it came with one.
+    pub async fn triage(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        body: TriageReport,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Appended, ApiError> {
+        let report = report_for(self, principal, id).await?;
+        let idem = key.and_then(|k| {
+            k.scoped(
+                &report.hospital,
+                &format!("POST /api/v1/reports/{id}/triage"),
+            )
+        });
+        if let Some(first) = self
+            .replayed(idem.as_deref(), report::Triaged::TYPE)
+            .await?
+        {
+            return Ok(Appended { seq: first.seq });
+        }
+        let mut errors = Vec::new();
+        if let Some(dup) = body.duplicate_of {
+            if dup == id {
+                errors.push(FieldError::new(
+                    "/duplicate_of",
+                    "a report cannot duplicate itself",
+                ));
+            } else if self
+                .reports
+                .record(dup)
+                .await?
+                .is_none_or(|r| r.hospital != report.hospital)
+            {
+                errors.push(FieldError::new(
+                    "/duplicate_of",
+                    "is not a report of this hospital",
+                ));
+            }
+        }
+        check_optional("/note", body.note.as_deref(), 2000, &mut errors);
+        if !errors.is_empty() {
+            return Err(ApiError::Invalid(errors));
+        }
+        let triaged = report::Triaged {
+            grade: body.grade,
+            category: body.category,
+            duplicate_of: body.duplicate_of,
+            note: self.scrub_opt(body.note.as_deref()),
+        };
+        let event = new_event(&triaged, id, report.hospital);
+        let committed = self.append(event, Expect::Any, idem.as_deref()).await?;
+        Ok(Appended { seq: committed.seq })
+    }
+
+    /// Posts feedback on report `id` for its reporter to read through the
+    /// receipt; `key` is the request's Idempotency-Key, if any.
+    pub async fn post_feedback(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        body: TextBody,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Appended, ApiError> {
+        let report = report_for(self, principal, id).await?;
+        let idem = key.and_then(|k| {
+            k.scoped(
+                &report.hospital,
+                &format!("POST /api/v1/reports/{id}/feedback"),
+            )
+        });
+        if let Some(first) = self
+            .replayed(idem.as_deref(), report::FeedbackPosted::TYPE)
+            .await?
+        {
+            return Ok(Appended { seq: first.seq });
+        }
+        let mut errors = Vec::new();
+        check_text("/text", &body.text, 4000, &mut errors);
+        if !errors.is_empty() {
+            return Err(ApiError::Invalid(errors));
+        }
+        let feedback = report::FeedbackPosted {
+            text: self.scrub(body.text.trim()),
+        };
+        let event = new_event(&feedback, id, report.hospital);
+        let committed = self.append(event, Expect::Any, idem.as_deref()).await?;
+        Ok(Appended { seq: committed.seq })
+    }
+}
+
+/// The report, if the principal may act on it (safety officer of its hospital).
+async fn report_for(
+    app: &Intake,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<ReportRecord, ApiError> {
+    principal.require(&[Role::SafetyOfficer])?;
+    let report = app
+        .reports
+        .record(id)
         .await?
-    {
-        return Ok(created(Appended { seq: first.seq }));
-    }
-    let mut errors = Vec::new();
-    check_text("/text", &body.text, 4000, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
-    let feedback = report::FeedbackPosted {
-        text: app.scrub(body.text.trim()),
-    };
-    let event = new_event(&feedback, id, report.hospital);
-    let committed = app.append(event, Expect::Any, idem.as_deref()).await?;
-    Ok(created(Appended { seq: committed.seq }))
+        .ok_or_else(|| ApiError::NotFound(format!("no report {id}")))?;
+    let hospital = app
+        .directory
+        .hospital(&report.hospital)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("report {id} of unknown hospital")))?;
+    principal.require_in(&[Role::SafetyOfficer], &hospital)?;
+    Ok(report)
 }
 
 /// The receipt path segment as a canonical receipt, or 404.

@@ -170,49 +170,64 @@ pub async fn open_rca(
     key: IdempotencyKey,
     ValidJson(body): ValidJson<OpenRca>,
 ) -> Result<(StatusCode, Json<Opened>), ApiError> {
-    principal.require(WRITERS)?;
-    let hospital = hospital(&rca, &body.hospital, "/hospital").await?;
-    principal.require_in(WRITERS, &hospital)?;
-    let idem = key.scoped(&hospital.code, "POST /api/v1/rca");
-    if let Some(first) = rca.kernel.replayed(idem.as_deref(), "rca.opened").await? {
-        return Ok(created(Opened {
-            rca_id: first.envelope.aggregate,
-            seq: first.seq,
-        }));
-    }
-    let mut errors = Vec::new();
-    check_text("/title", &body.title, 200, &mut errors);
-    for (i, role) in body.team_roles.iter().enumerate() {
-        check_text(&format!("/team_roles/{i}"), role, 100, &mut errors);
-    }
-    if let Some(due) = body.due {
-        check_day("/due", due, &mut errors);
-    }
-    invalid_unless_empty(errors)?;
+    Ok(created(rca.open_rca(&principal, body, Some(&key)).await?))
+}
 
-    let mut reports = Vec::with_capacity(body.report_ids.len());
-    for id in body.report_ids.iter().take(crate::decide::MAX_REPORTS + 1) {
-        reports.push(ReportRef {
-            report_id: *id,
-            hospital: rca.reports.record(*id).await?.map(|r| r.hospital),
-        });
+/// What a safety officer does to a case file: the endpoints of this module
+/// and the staff web call these, so both decide alike. `key` is the
+/// request's Idempotency-Key, if it came with one.
+impl Rca {
+    /// Opens a root-cause analysis of reports of one hospital.
+    pub async fn open_rca(
+        &self,
+        principal: &Principal,
+        body: OpenRca,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Opened, ApiError> {
+        principal.require(WRITERS)?;
+        let hospital = hospital(self, &body.hospital, "/hospital").await?;
+        principal.require_in(WRITERS, &hospital)?;
+        let idem = key.and_then(|k| k.scoped(&hospital.code, "POST /api/v1/rca"));
+        if let Some(first) = self.kernel.replayed(idem.as_deref(), "rca.opened").await? {
+            return Ok(Opened {
+                rca_id: first.envelope.aggregate,
+                seq: first.seq,
+            });
+        }
+        let mut errors = Vec::new();
+        check_text("/title", &body.title, 200, &mut errors);
+        for (i, role) in body.team_roles.iter().enumerate() {
+            check_text(&format!("/team_roles/{i}"), role, 100, &mut errors);
+        }
+        if let Some(due) = body.due {
+            check_day("/due", due, &mut errors);
+        }
+        invalid_unless_empty(errors)?;
+
+        let mut reports = Vec::with_capacity(body.report_ids.len());
+        for id in body.report_ids.iter().take(crate::decide::MAX_REPORTS + 1) {
+            reports.push(ReportRef {
+                report_id: *id,
+                hospital: self.reports.record(*id).await?.map(|r| r.hospital),
+            });
+        }
+        let today = Utc::now()
+            .with_timezone(&zone(Some(&hospital.timezone)))
+            .date_naive();
+        let command = Command::Open {
+            hospital: hospital.code.clone(),
+            reports,
+            title: clean(self, &body.title),
+            team_roles: body.team_roles.iter().map(|r| clean(self, r)).collect(),
+            due: body.due.map(|d| d.0),
+            today,
+        };
+        let committed = self.open(&hospital.code, command, idem.as_deref()).await?;
+        Ok(Opened {
+            rca_id: committed.envelope.aggregate,
+            seq: committed.seq,
+        })
     }
-    let today = Utc::now()
-        .with_timezone(&zone(Some(&hospital.timezone)))
-        .date_naive();
-    let command = Command::Open {
-        hospital: hospital.code.clone(),
-        reports,
-        title: clean(&rca, &body.title),
-        team_roles: body.team_roles.iter().map(|r| clean(&rca, r)).collect(),
-        due: body.due.map(|d| d.0),
-        today,
-    };
-    let committed = rca.open(&hospital.code, command, idem.as_deref()).await?;
-    Ok(created(Opened {
-        rca_id: committed.envelope.aggregate,
-        seq: committed.seq,
-    }))
 }
 
 /// The parts every step handler shares: the case (404/403), the scoped key,
@@ -226,13 +241,13 @@ struct Step {
 async fn prepare(
     rca: &Rca,
     principal: &Principal,
-    id: &str,
-    key: &IdempotencyKey,
+    id: Uuid,
+    key: Option<&IdempotencyKey>,
     route: &str,
 ) -> Result<Step, ApiError> {
-    let id = case_id(id)?;
     let (record, hospital) = case_for(rca, principal, WRITERS, id).await?;
-    let idem = key.scoped(&hospital.code, &format!("POST /api/v1/rca/{id}/{route}"));
+    let idem =
+        key.and_then(|k| k.scoped(&hospital.code, &format!("POST /api/v1/rca/{id}/{route}")));
     if idem.is_some() {
         rca.settle(&record.hospital, id).await?;
     }
@@ -271,20 +286,36 @@ pub async fn add_timeline(
     key: IdempotencyKey,
     ValidJson(body): ValidJson<AddTimeline>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
-    let step = prepare(&rca, &principal, &id, &key, "timeline").await?;
-    if let Some(first) = step.replayed(&rca, "rca.timeline_added").await? {
-        return Ok(created(Appended { seq: first.seq }));
+    let id = case_id(&id)?;
+    Ok(created(
+        rca.add_timeline(&principal, id, body, Some(&key)).await?,
+    ))
+}
+
+impl Rca {
+    /// Adds a timeline entry to case `id`.
+    pub async fn add_timeline(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        body: AddTimeline,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Appended, ApiError> {
+        let step = prepare(self, principal, id, key, "timeline").await?;
+        if let Some(first) = step.replayed(self, "rca.timeline_added").await? {
+            return Ok(Appended { seq: first.seq });
+        }
+        let mut errors = Vec::new();
+        check_time("/at", &body.at, &mut errors);
+        check_text("/text", &body.text, 4000, &mut errors);
+        invalid_unless_empty(errors)?;
+        let command = Command::AddTimeline {
+            at: body.at,
+            text: clean(self, &body.text),
+        };
+        let committed = step.run(self, command).await?;
+        Ok(Appended { seq: committed.seq })
     }
-    let mut errors = Vec::new();
-    check_time("/at", &body.at, &mut errors);
-    check_text("/text", &body.text, 4000, &mut errors);
-    invalid_unless_empty(errors)?;
-    let command = Command::AddTimeline {
-        at: body.at,
-        text: clean(&rca, &body.text),
-    };
-    let committed = step.run(&rca, command).await?;
-    Ok(created(Appended { seq: committed.seq }))
 }
 
 /// Add a causal factor; it gets the next number, from 1.
@@ -301,15 +332,31 @@ pub async fn add_factor(
     key: IdempotencyKey,
     ValidJson(body): ValidJson<AddFactor>,
 ) -> Result<(StatusCode, Json<FactorNumbered>), ApiError> {
-    let step = prepare(&rca, &principal, &id, &key, "factors").await?;
-    let committed = match step.replayed(&rca, "rca.factor_added").await? {
-        Some(first) => first,
-        None => step.run(&rca, factor_command(&rca, body)?).await?,
-    };
-    Ok(created(FactorNumbered {
-        factor: number(&committed.envelope, "factor")?,
-        seq: committed.seq,
-    }))
+    let id = case_id(&id)?;
+    Ok(created(
+        rca.add_factor(&principal, id, body, Some(&key)).await?,
+    ))
+}
+
+impl Rca {
+    /// Adds a causal factor to case `id`; it gets the next number, from 1.
+    pub async fn add_factor(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        body: AddFactor,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<FactorNumbered, ApiError> {
+        let step = prepare(self, principal, id, key, "factors").await?;
+        let committed = match step.replayed(self, "rca.factor_added").await? {
+            Some(first) => first,
+            None => step.run(self, factor_command(self, body)?).await?,
+        };
+        Ok(FactorNumbered {
+            factor: number(&committed.envelope, "factor")?,
+            seq: committed.seq,
+        })
+    }
 }
 
 fn factor_command(rca: &Rca, body: AddFactor) -> Result<Command, ApiError> {
@@ -348,15 +395,32 @@ pub async fn confirm_root_causes(
     key: IdempotencyKey,
     ValidJson(body): ValidJson<ConfirmRootCauses>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
-    let step = prepare(&rca, &principal, &id, &key, "root-causes").await?;
-    if let Some(first) = step.replayed(&rca, "rca.root_cause_confirmed").await? {
-        return Ok(created(Appended { seq: first.seq }));
+    let id = case_id(&id)?;
+    Ok(created(
+        rca.confirm_root_causes(&principal, id, body, Some(&key))
+            .await?,
+    ))
+}
+
+impl Rca {
+    /// Confirms factors of case `id` as its root causes.
+    pub async fn confirm_root_causes(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        body: ConfirmRootCauses,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Appended, ApiError> {
+        let step = prepare(self, principal, id, key, "root-causes").await?;
+        if let Some(first) = step.replayed(self, "rca.root_cause_confirmed").await? {
+            return Ok(Appended { seq: first.seq });
+        }
+        let command = Command::ConfirmRootCauses {
+            factors: body.factors,
+        };
+        let committed = step.run(self, command).await?;
+        Ok(Appended { seq: committed.seq })
     }
-    let command = Command::ConfirmRootCauses {
-        factors: body.factors,
-    };
-    let committed = step.run(&rca, command).await?;
-    Ok(created(Appended { seq: committed.seq }))
 }
 
 /// Plan an improvement action; it gets the next number, from 1.
@@ -373,15 +437,31 @@ pub async fn plan_action(
     key: IdempotencyKey,
     ValidJson(body): ValidJson<PlanAction>,
 ) -> Result<(StatusCode, Json<ActionNumbered>), ApiError> {
-    let step = prepare(&rca, &principal, &id, &key, "actions").await?;
-    let committed = match step.replayed(&rca, "rca.action_planned").await? {
-        Some(first) => first,
-        None => step.run(&rca, action_command(&rca, body)?).await?,
-    };
-    Ok(created(ActionNumbered {
-        action: number(&committed.envelope, "action")?,
-        seq: committed.seq,
-    }))
+    let id = case_id(&id)?;
+    Ok(created(
+        rca.plan_action(&principal, id, body, Some(&key)).await?,
+    ))
+}
+
+impl Rca {
+    /// Plans an improvement action on case `id`; it gets the next number, from 1.
+    pub async fn plan_action(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        body: PlanAction,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<ActionNumbered, ApiError> {
+        let step = prepare(self, principal, id, key, "actions").await?;
+        let committed = match step.replayed(self, "rca.action_planned").await? {
+            Some(first) => first,
+            None => step.run(self, action_command(self, body)?).await?,
+        };
+        Ok(ActionNumbered {
+            action: number(&committed.envelope, "action")?,
+            seq: committed.seq,
+        })
+    }
 }
 
 fn action_command(rca: &Rca, body: PlanAction) -> Result<Command, ApiError> {
@@ -415,27 +495,46 @@ pub async fn complete_action(
     key: IdempotencyKey,
     ValidJson(body): ValidJson<CompleteAction>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
-    let route = format!("actions/{n}/complete");
-    let step = prepare(&rca, &principal, &id, &key, &route).await?;
-    let action: u32 = n
-        .parse()
-        .map_err(|_| ApiError::NotFound(format!("no action {n:?}")))?;
-    if let Some(first) = step.replayed(&rca, "rca.action_completed").await? {
-        return Ok(created(Appended { seq: first.seq }));
+    let id = case_id(&id)?;
+    Ok(created(
+        rca.complete_action(&principal, id, &n, body, Some(&key))
+            .await?,
+    ))
+}
+
+impl Rca {
+    /// Completes action `n` of case `id`, `n` as the path wrote it (a
+    /// number, or 404 once the case is known to be the principal's).
+    pub async fn complete_action(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        n: &str,
+        body: CompleteAction,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Appended, ApiError> {
+        let route = format!("actions/{n}/complete");
+        let step = prepare(self, principal, id, key, &route).await?;
+        let action: u32 = n
+            .parse()
+            .map_err(|_| ApiError::NotFound(format!("no action {n:?}")))?;
+        if let Some(first) = step.replayed(self, "rca.action_completed").await? {
+            return Ok(Appended { seq: first.seq });
+        }
+        let mut errors = Vec::new();
+        check_time("/completed_at", &body.completed_at, &mut errors);
+        check_text("/evidence", &body.evidence, 2000, &mut errors);
+        check_some("/effect", body.effect.as_deref(), 2000, &mut errors);
+        invalid_unless_empty(errors)?;
+        let command = Command::CompleteAction {
+            action,
+            completed_at: body.completed_at,
+            evidence: clean(self, &body.evidence),
+            effect: clean_opt(self, body.effect.as_deref()),
+        };
+        let committed = step.run(self, command).await?;
+        Ok(Appended { seq: committed.seq })
     }
-    let mut errors = Vec::new();
-    check_time("/completed_at", &body.completed_at, &mut errors);
-    check_text("/evidence", &body.evidence, 2000, &mut errors);
-    check_some("/effect", body.effect.as_deref(), 2000, &mut errors);
-    invalid_unless_empty(errors)?;
-    let command = Command::CompleteAction {
-        action,
-        completed_at: body.completed_at,
-        evidence: clean(&rca, &body.evidence),
-        effect: clean_opt(&rca, body.effect.as_deref()),
-    };
-    let committed = step.run(&rca, command).await?;
-    Ok(created(Appended { seq: committed.seq }))
 }
 
 /// Close the case with its lessons: 409 unless it has a root cause and an action, or a reason is given.
@@ -452,25 +551,41 @@ pub async fn close_rca(
     key: IdempotencyKey,
     ValidJson(body): ValidJson<CloseRca>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
-    let step = prepare(&rca, &principal, &id, &key, "close").await?;
-    if let Some(first) = step.replayed(&rca, "rca.closed").await? {
-        return Ok(created(Appended { seq: first.seq }));
+    let id = case_id(&id)?;
+    Ok(created(
+        rca.close_rca(&principal, id, body, Some(&key)).await?,
+    ))
+}
+
+impl Rca {
+    /// Closes case `id` with its lessons.
+    pub async fn close_rca(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        body: CloseRca,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Appended, ApiError> {
+        let step = prepare(self, principal, id, key, "close").await?;
+        if let Some(first) = step.replayed(self, "rca.closed").await? {
+            return Ok(Appended { seq: first.seq });
+        }
+        let mut errors = Vec::new();
+        check_text("/lessons", &body.lessons, 4000, &mut errors);
+        check_some(
+            "/reason_no_action",
+            body.reason_no_action.as_deref(),
+            2000,
+            &mut errors,
+        );
+        invalid_unless_empty(errors)?;
+        let command = Command::Close {
+            lessons: clean(self, &body.lessons),
+            reason_no_action: clean_opt(self, body.reason_no_action.as_deref()),
+        };
+        let committed = step.run(self, command).await?;
+        Ok(Appended { seq: committed.seq })
     }
-    let mut errors = Vec::new();
-    check_text("/lessons", &body.lessons, 4000, &mut errors);
-    check_some(
-        "/reason_no_action",
-        body.reason_no_action.as_deref(),
-        2000,
-        &mut errors,
-    );
-    invalid_unless_empty(errors)?;
-    let command = Command::Close {
-        lessons: clean(&rca, &body.lessons),
-        reason_no_action: clean_opt(&rca, body.reason_no_action.as_deref()),
-    };
-    let committed = step.run(&rca, command).await?;
-    Ok(created(Appended { seq: committed.seq }))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use lantern_domain::Month;
 use lantern_domain::vocab::Role;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 use super::{READERS, case_for, case_id, hospital};
 use crate::service::Rca;
@@ -39,30 +40,7 @@ pub async fn get_rca(
     ValidQuery(q): ValidQuery<After>,
 ) -> Result<Json<CaseFileView>, ApiError> {
     let id = case_id(&id)?;
-    wait_after(rca.cases.handle(), q.after).await?;
-    let (record, _) = case_for(&rca, &principal, READERS, id).await?;
-    let today = rca.cases.today(&record.hospital, Utc::now())?;
-    // A report is always filed before an analysis can name it; one missing
-    // from the read model has nothing to show.
-    let mut reports = Vec::new();
-    for report in &record.case.report_ids {
-        if let Some(info) = rca.cases.report(*report)? {
-            // The reports read model owns the text; this one keeps none.
-            let description = rca
-                .reports
-                .report(*report)
-                .await?
-                .map(|r| r.description)
-                .unwrap_or_default();
-            reports.push((info, description));
-        }
-    }
-    Ok(Json(CaseFileView::build(
-        &record,
-        reports,
-        today,
-        audience(&principal),
-    )))
+    Ok(Json(rca.case_file(&principal, id, q.after).await?))
 }
 
 /// Which cases to list.
@@ -101,25 +79,7 @@ pub async fn list_rcas(
     principal: Principal,
     ValidQuery(q): ValidQuery<ListQuery>,
 ) -> Result<Json<CaseList>, ApiError> {
-    principal.require(READERS)?;
-    let hospital = hospital(&rca, &q.hospital, "/hospital").await?;
-    principal.require_in(READERS, &hospital)?;
-    wait_after(rca.cases.handle(), q.after).await?;
-    let today = rca.cases.today(&hospital.code, Utc::now())?;
-    let rows = rca
-        .cases
-        .cases_of(&hospital.code)?
-        .iter()
-        .rev()
-        .map(|r| CaseSummary::of(r, today))
-        .filter(|s| match q.state {
-            None => true,
-            Some(StateFilter::Open) => s.state == crate::case::CaseState::Open,
-            Some(StateFilter::Overdue) => s.overdue,
-            Some(StateFilter::Closed) => s.state == crate::case::CaseState::Closed,
-        })
-        .collect();
-    Ok(Json(CaseList { rows }))
+    Ok(Json(rca.list(&principal, &q).await?))
 }
 
 /// The queue query.
@@ -143,13 +103,7 @@ pub async fn required(
     principal: Principal,
     ValidQuery(q): ValidQuery<RequiredQuery>,
 ) -> Result<Json<RequiredList>, ApiError> {
-    principal.require(READERS)?;
-    let hospital = hospital(&rca, &q.hospital, "/hospital").await?;
-    principal.require_in(READERS, &hospital)?;
-    wait_after(rca.cases.handle(), q.after).await?;
-    Ok(Json(RequiredList {
-        rows: rca.cases.required(&hospital.code, Utc::now())?,
-    }))
+    Ok(Json(rca.required(&principal, &q).await?))
 }
 
 /// The figures query.
@@ -187,4 +141,80 @@ pub async fn figures(
         month: q.month.to_string(),
         hospital: hospital.code,
     }))
+}
+
+/// What a safety officer (or the QC centre, without narratives) reads of
+/// case files: the endpoints of this module and the staff web call these.
+impl Rca {
+    /// Case file `id`, everything in order, with the reports it analyses,
+    /// once the read model has reached `after`.
+    pub async fn case_file(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        after: Option<u64>,
+    ) -> Result<CaseFileView, ApiError> {
+        wait_after(self.cases.handle(), after).await?;
+        let (record, _) = case_for(self, principal, READERS, id).await?;
+        let today = self.cases.today(&record.hospital, Utc::now())?;
+        // A report is always filed before an analysis can name it; one missing
+        // from the read model has nothing to show.
+        let mut reports = Vec::new();
+        for report in &record.case.report_ids {
+            if let Some(info) = self.cases.report(*report)? {
+                // The reports read model owns the text; this one keeps none.
+                let description = self
+                    .reports
+                    .report(*report)
+                    .await?
+                    .map(|r| r.description)
+                    .unwrap_or_default();
+                reports.push((info, description));
+            }
+        }
+        Ok(CaseFileView::build(
+            &record,
+            reports,
+            today,
+            audience(principal),
+        ))
+    }
+
+    /// A hospital's cases, newest first, filtered by `q.state`.
+    pub async fn list(&self, principal: &Principal, q: &ListQuery) -> Result<CaseList, ApiError> {
+        principal.require(READERS)?;
+        let hospital = hospital(self, &q.hospital, "/hospital").await?;
+        principal.require_in(READERS, &hospital)?;
+        wait_after(self.cases.handle(), q.after).await?;
+        let today = self.cases.today(&hospital.code, Utc::now())?;
+        let rows = self
+            .cases
+            .cases_of(&hospital.code)?
+            .iter()
+            .rev()
+            .map(|r| CaseSummary::of(r, today))
+            .filter(|s| match q.state {
+                None => true,
+                Some(StateFilter::Open) => s.state == crate::case::CaseState::Open,
+                Some(StateFilter::Overdue) => s.overdue,
+                Some(StateFilter::Closed) => s.state == crate::case::CaseState::Closed,
+            })
+            .collect();
+        Ok(CaseList { rows })
+    }
+
+    /// The hospital's grade I and II reports with no analysis, oldest first.
+    pub async fn required(
+        &self,
+        principal: &Principal,
+        q: &RequiredQuery,
+    ) -> Result<RequiredList, ApiError> {
+        principal.require(READERS)?;
+        let hospital = hospital(self, &q.hospital, "/hospital").await?;
+        principal.require_in(READERS, &hospital)?;
+        wait_after(self.cases.handle(), q.after).await?;
+        Ok(RequiredList {
+            rows: self.cases.required(&hospital.code, Utc::now())?,
+        })
+    }
 }
