@@ -3,11 +3,11 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use lantern_api::auth::Principal;
 use lantern_domain::vocab::Role;
 use maud::{DOCTYPE, Markup, html};
 
-use crate::i18n::Lang;
-use crate::session::Staff;
+use crate::i18n::{Key, Lang};
 
 /// No script at all, styles from our own stylesheet only, forms post only
 /// here, never framed.
@@ -61,10 +61,6 @@ textarea { width: 100%; max-width: 640px; box-sizing: border-box; }
 figure { margin: 8px 0 24px; } svg { max-width: 100%; height: auto; } svg text { font-size: 11px; font-family: sans-serif; }
 ";
 
-fn role_key(role: Role) -> String {
-    format!("role.{}", role.as_str())
-}
-
 /// A document with only a body (sign-in, errors).
 pub fn bare(title: &str, body: Markup) -> Markup {
     html! {
@@ -83,10 +79,17 @@ pub fn bare(title: &str, body: Markup) -> Markup {
     }
 }
 
-/// A staff page: the shell around `body`, as a response with the security
-/// headers. `here` is the page's path, for the language switch.
-pub fn page(staff: &Staff, lang: Lang, here: &str, title: &str, body: Markup) -> Response {
-    let p = &staff.principal;
+/// A staff page for the signed-in `p`: the shell around `body`, as a
+/// response with the security headers. `csrf` is the session's token (for
+/// the sign-out form); `here` is the page's path, for the language switch.
+pub fn page(
+    p: &Principal,
+    csrf: &str,
+    lang: Lang,
+    here: &str,
+    title: &str,
+    body: Markup,
+) -> Response {
     let scope = p.hospital.as_deref().or(p.region.as_deref()).unwrap_or("");
     let markup = html! {
         (DOCTYPE)
@@ -96,30 +99,30 @@ pub fn page(staff: &Staff, lang: Lang, here: &str, title: &str, body: Markup) ->
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="referrer" content="no-referrer";
                 meta name="robots" content="noindex";
-                title { (title) " · " (lang.t("app")) }
+                title { (title) " · " (lang.t(Key::App)) }
                 link rel="stylesheet" href="/staff/app.css";
             }
             body {
-                a class="skip" href="#main" { (lang.t("skip")) }
+                a class="skip" href="#main" { (lang.t(Key::Skip)) }
                 header class="top" {
-                    strong { (lang.t("app")) }
-                    nav aria-label=(lang.t("app")) {
+                    strong { (lang.t(Key::App)) }
+                    nav aria-label=(lang.t(Key::App)) {
                         @if p.role == Role::SafetyOfficer {
-                            a href="/staff/reports" { (lang.t("nav.reports")) }
-                            a href="/staff/critical-values" { (lang.t("nav.critical")) }
-                            a href="/staff/rca" { (lang.t("nav.rca")) }
-                            a href="/staff/deaths" { (lang.t("nav.deaths")) }
+                            a href="/staff/reports" { (lang.t(Key::NavReports)) }
+                            a href="/staff/critical-values" { (lang.t(Key::NavCritical)) }
+                            a href="/staff/rca" { (lang.t(Key::NavRca)) }
+                            a href="/staff/deaths" { (lang.t(Key::NavDeaths)) }
                         }
                         @if matches!(p.role, Role::SafetyOfficer | Role::QcCentre) {
-                            a href="/staff/dashboard" { (lang.t("nav.dashboard")) }
-                            a href="/staff/meeting" { (lang.t("nav.meeting")) }
+                            a href="/staff/dashboard" { (lang.t(Key::NavDashboard)) }
+                            a href="/staff/meeting" { (lang.t(Key::NavMeeting)) }
                         }
                     }
-                    span { (lang.t("signed_in_as")) ": " (lang.t(&role_key(p.role))) " " (scope) }
-                    a href={ (here) "?lang=" (lang.other().code()) } lang=(lang.other().tag()) { (lang.t("switch")) }
+                    span { (lang.t(Key::SignedInAs)) ": " (lang.role(p.role)) " " (scope) }
+                    a href={ (here) "?lang=" (lang.other().code()) } lang=(lang.other().tag()) { (lang.t(Key::Switch)) }
                     form method="post" action="/staff/sign-out" {
-                        input type="hidden" name="csrf" value=(staff.csrf);
-                        button type="submit" { (lang.t("signout")) }
+                        input type="hidden" name="csrf" value=(csrf);
+                        button type="submit" { (lang.t(Key::Signout)) }
                     }
                 }
                 main id="main" tabindex="-1" { (body) }

@@ -2,7 +2,7 @@
 //! as the API, for the people who would otherwise drive Lantern with curl.
 //!
 //! - [`session`]: sign-in with a token, server-side sessions, CSRF;
-//! - [`i18n`]: every string, zh-CN and English;
+//! - [`i18n`]: every string, zh-CN and English, by compiler-checked key;
 //! - [`layout`]: the page shell and security headers;
 //! - [`error`]: the one error type and its page;
 //! - [`pages`]: sign-in, the safety officer's workspace (reports, critical
@@ -10,8 +10,13 @@
 //!   dashboard;
 //! - [`charts`]: u-chart, funnel-plot and Pareto formulas and their SVG.
 //!
-//! Every write goes through the API's own handlers, so the web cannot
-//! drift from what the API accepts or refuses.
+//! Every read and write is a call on the contexts' services ([`Intake`],
+//! [`Rca`], [`Mortality`], [`Meeting`], [`Rates`]) — the same methods the
+//! API's handlers wrap — so the web cannot drift from what the API accepts
+//! or refuses, and never fabricates an HTTP request to reach them.
+//!
+//! Modules depend one way: `pages` → `session` → `error` → `layout` →
+//! `i18n`.
 
 pub mod charts;
 pub mod error;

@@ -12,8 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
+use axum_extra::extract::cookie::CookieJar;
 use lantern_api::auth::{Auth, Principal};
 use lantern_api::secrets::sha256_hex;
 use lantern_directory::Directory;
@@ -114,16 +115,11 @@ impl Sessions {
     }
 }
 
-/// A cookie's value from the request headers.
+/// A cookie's value from the request headers (every `Cookie` header).
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+    CookieJar::from_headers(headers)
+        .get(name)
+        .map(|c| c.value().to_owned())
 }
 
 /// The `Set-Cookie` value for a new session. `Secure` is added by the TLS
@@ -193,6 +189,8 @@ impl FromRequestParts<Web> for Staff {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::header;
+
     use super::*;
 
     #[test]

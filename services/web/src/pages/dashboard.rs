@@ -9,21 +9,22 @@ use std::collections::BTreeMap;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use csv::{QuoteStyle, Terminator, WriterBuilder};
 use lantern_api::ApiError;
 use lantern_domain::Month;
-use lantern_domain::vocab::{Grade, Role};
+use lantern_domain::vocab::{Category, Grade, Role};
 use lantern_rates::Rates;
 use lantern_rates::api::{By, RateRow, RatesQuery, RatesResponse, TARGET_PER_100_DISCHARGES};
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
-use super::reports::period;
+use super::scope::{DEFAULT_ZONE, period};
 use crate::Web;
 use crate::charts::{
     Direction, Legend, Pareto, Sample, funnel, funnel_svg, pareto, pareto_svg, u_chart, u_chart_svg,
 };
 use crate::error::WebError;
-use crate::i18n::Lang;
+use crate::i18n::{Key, Lang};
 use crate::layout::page;
 use crate::session::Staff;
 
@@ -67,13 +68,13 @@ async fn query(
 fn period_of(q: &PeriodQuery) -> Result<(Month, Month), WebError> {
     // Regions span hospitals; the dashboard's default period is counted
     // in the design's default zone.
-    period(&q.from, &q.to, "Asia/Shanghai")
+    period(&q.from, &q.to, DEFAULT_ZONE)
 }
 
 fn count(n: Option<u64>, lang: Lang) -> Markup {
     match n {
         Some(n) => html! { (n) },
-        None => html! { span class="suppressed" { (lang.t("dash.suppressed")) } },
+        None => html! { span class="suppressed" { (lang.t(Key::DashSuppressed)) } },
     }
 }
 
@@ -86,15 +87,15 @@ fn pct(r: Option<f64>) -> String {
 /// incomplete period says so.
 fn versus_target(r: &RateRow, lang: Lang) -> Markup {
     let judged = match (r.per_100_discharges, r.meets_target) {
-        (None, _) => html! { (lang.t("dash.no_denominator")) },
-        (Some(_), None) => html! { (lang.t("dash.not_judged")) },
-        (Some(_), Some(true)) => html! { "✓ " (lang.t("dash.met")) },
-        (Some(_), Some(false)) => html! { span class="below" { "✗ " (lang.t("dash.below")) } },
+        (None, _) => html! { (lang.t(Key::DashNoDenominator)) },
+        (Some(_), None) => html! { (lang.t(Key::DashNotJudged)) },
+        (Some(_), Some(true)) => html! { "✓ " (lang.t(Key::DashMet)) },
+        (Some(_), Some(false)) => html! { span class="below" { "✗ " (lang.t(Key::DashBelow)) } },
     };
     html! {
         (judged)
         @if r.incomplete {
-            br; small { (lang.t("dash.incomplete")) " " (r.census_months) "/" (r.months) ", " (lang.t("dash.without_census")) " " (r.reports_without_census) }
+            br; small { (lang.t(Key::DashIncomplete)) " " (r.census_months) "/" (r.months) ", " (lang.t(Key::DashWithoutCensus)) " " (r.reports_without_census) }
         }
     }
 }
@@ -103,15 +104,15 @@ fn table(rows: &[RateRow], lang: Lang, departments: bool) -> Markup {
     html! {
         table {
             thead { tr {
-                th scope="col" { (lang.t("hospital")) }
-                @if departments { th scope="col" { (lang.t("department")) } }
-                th scope="col" { (lang.t("dash.reports")) }
-                th scope="col" { (lang.t("dash.discharges")) }
-                th scope="col" { (lang.t(if departments { "dash.event_rate" } else { "dash.rate" })) }
-                th scope="col" { (lang.t("dash.target")) }
-                th scope="col" { (lang.t("dash.cv_notify")) }
-                th scope="col" { (lang.t("dash.cv_handle")) }
-                @for g in Grade::ALL { th scope="col" { (lang.t("dash.by_grade")) " " (g.as_str()) } }
+                th scope="col" { (lang.t(Key::Hospital)) }
+                @if departments { th scope="col" { (lang.t(Key::Department)) } }
+                th scope="col" { (lang.t(Key::DashReports)) }
+                th scope="col" { (lang.t(Key::DashDischarges)) }
+                th scope="col" { (lang.t(if departments { Key::DashEventRate } else { Key::DashRate })) }
+                th scope="col" { (lang.t(Key::DashTarget)) }
+                th scope="col" { (lang.t(Key::DashCvNotify)) }
+                th scope="col" { (lang.t(Key::DashCvHandle)) }
+                @for g in Grade::ALL { th scope="col" { (lang.t(Key::DashByGrade)) " " (g.as_str()) } }
             } }
             tbody {
                 @for r in rows {
@@ -225,77 +226,106 @@ pub async fn dashboard(
     // The reporting rate is higher-is-better: the low tail is the concern.
     let target = Some(hospitals.target_per_100_discharges);
     let legend = Legend {
-        below: lang.t("dash.side_below"),
-        above: lang.t("dash.side_above"),
-        within: lang.t("dash.side_within"),
-        target: lang.t("dash.target_line"),
+        below: lang.t(Key::DashSideBelow),
+        above: lang.t(Key::DashSideAbove),
+        within: lang.t(Key::DashSideWithin),
+        target: lang.t(Key::DashTargetLine),
     };
     let category_name = |code: &str| {
         if code == SUPPRESSED {
-            lang.t("dash.suppressed_cells").to_owned()
+            lang.t(Key::DashSuppressedCells).to_owned()
         } else {
-            lang.t(&format!("cat.{code}")).to_owned()
+            Category::parse(code).map_or_else(|| code.to_owned(), |c| lang.category(c).to_owned())
         }
     };
     let body = html! {
-        h1 { (lang.t("dash.h1")) }
-        form method="get" action="/staff/dashboard" class="filters" aria-label=(lang.t("dash.period")) {
-            div { label for="f-from" { (lang.t("from")) } input type="month" id="f-from" name="from" value=(from.to_string()); }
-            div { label for="f-to" { (lang.t("to")) } input type="month" id="f-to" name="to" value=(to.to_string()); }
-            div { button type="submit" { (lang.t("dash.show")) } }
+        h1 { (lang.t(Key::DashH1)) }
+        form method="get" action="/staff/dashboard" class="filters" aria-label=(lang.t(Key::DashPeriod)) {
+            div { label for="f-from" { (lang.t(Key::From)) } input type="month" id="f-from" name="from" value=(from.to_string()); }
+            div { label for="f-to" { (lang.t(Key::To)) } input type="month" id="f-to" name="to" value=(to.to_string()); }
+            div { button type="submit" { (lang.t(Key::DashShow)) } }
         }
-        p { a href={ "/staff/dashboard.csv?from=" (from) "&to=" (to) } download { (lang.t("dash.csv")) } }
-        p class="hint" { (lang.t("dash.suppressed_note")) " k = " (hospitals.k) }
-        h2 { (lang.t("dash.hospitals")) " " (from) " – " (to) }
+        p { a href={ "/staff/dashboard.csv?from=" (from) "&to=" (to) } download { (lang.t(Key::DashCsv)) } }
+        p class="hint" { (lang.t(Key::DashSuppressedNote)) " k = " (hospitals.k) }
+        h2 { (lang.t(Key::DashHospitals)) " " (from) " – " (to) }
         (table(&hospitals.rows, lang, false))
-        h2 { (lang.t("dash.departments")) }
+        h2 { (lang.t(Key::DashDepartments)) }
         (table(&departments.rows, lang, true))
-        h2 { (lang.t("dash.pareto")) }
-        p class="hint" { (lang.t("dash.pareto_note")) }
+        h2 { (lang.t(Key::DashPareto)) }
+        p class="hint" { (lang.t(Key::DashParetoNote)) }
         @match &pareto {
             Some(p) => {
-                p { a href={ "/staff/dashboard/categories.csv?from=" (from) "&to=" (to) } download { (lang.t("dash.csv")) } }
-                figure id="pareto" { (PreEscaped(pareto_svg(p, lang.t("dash.pareto"), &category_name))) }
+                p { a href={ "/staff/dashboard/categories.csv?from=" (from) "&to=" (to) } download { (lang.t(Key::DashCsv)) } }
+                figure id="pareto" { (PreEscaped(pareto_svg(p, lang.t(Key::DashPareto), &category_name))) }
                 table class="pareto" {
-                    thead { tr { th scope="col" { (lang.t("category")) } th scope="col" { (lang.t("dash.reports")) } th scope="col" { (lang.t("dash.cumulative")) } } }
+                    thead { tr { th scope="col" { (lang.t(Key::Category)) } th scope="col" { (lang.t(Key::DashReports)) } th scope="col" { (lang.t(Key::DashCumulative)) } } }
                     tbody { @for b in &p.bars { tr { td { (category_name(&b.label)) } td class="n" { (b.count) } td class="n" { (format!("{:.1}", b.cumulative_pct)) } } } }
                 }
             },
-            None => { p { (lang.t("dash.no_reports")) } },
+            None => { p { (lang.t(Key::DashNoReports)) } },
         }
-        h2 { (lang.t("dash.funnel")) }
-        p class="hint" { (lang.t("dash.funnel_note")) " " (lang.t("dash.outside")) }
+        h2 { (lang.t(Key::DashFunnel)) }
+        p class="hint" { (lang.t(Key::DashFunnelNote)) " " (lang.t(Key::DashOutside)) }
         @match &funnel {
-            Some(f) => { figure id="funnel" { (PreEscaped(funnel_svg(f, lang.t("dash.funnel"), target, Direction::HigherIsBetter, &legend))) } },
-            None => { p { (lang.t("dash.no_data")) } },
+            Some(f) => { figure id="funnel" { (PreEscaped(funnel_svg(f, lang.t(Key::DashFunnel), target, Direction::HigherIsBetter, &legend))) } },
+            None => { p { (lang.t(Key::DashNoData)) } },
         }
-        h2 { (lang.t("dash.uchart")) }
-        p class="hint" { (lang.t("dash.outside")) }
+        h2 { (lang.t(Key::DashUchart)) }
+        p class="hint" { (lang.t(Key::DashOutside)) }
         @for (hospital, samples) in &months {
             h3 { (hospital) }
             @match u_chart(samples) {
-                Some(c) => { figure class="uchart" { (PreEscaped(u_chart_svg(&c, &format!("{hospital} — {}", lang.t("dash.uchart")), target, Direction::HigherIsBetter, &legend))) } },
-                None => { p { (lang.t("dash.no_data")) } },
+                Some(c) => { figure class="uchart" { (PreEscaped(u_chart_svg(&c, &format!("{hospital} — {}", lang.t(Key::DashUchart)), target, Direction::HigherIsBetter, &legend))) } },
+                None => { p { (lang.t(Key::DashNoData)) } },
             }
         }
     };
     Ok(page(
-        &staff,
+        &staff.principal,
+        &staff.csrf,
         lang,
         "/staff/dashboard",
-        lang.t("dash.h1"),
+        lang.t(Key::DashH1),
         body,
     ))
 }
 
-fn csv_field(s: &str) -> String {
-    // Quote everything, and neutralise spreadsheet formulas.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+/// A text cell as a spreadsheet should read it: a leading `=`, `+`, `-` or
+/// `@` is neutralised so that the cell is never taken for a formula.
+fn text_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@']) {
         format!("'{s}")
     } else {
         s.to_owned()
-    };
-    format!("\"{}\"", s.replace('"', "\"\""))
+    }
+}
+
+/// A CSV file for a spreadsheet: a byte-order mark (Excel reads UTF-8 by
+/// it), `header` as bare names, then `rows`; CRLF line ends, text cells
+/// quoted, numbers bare.
+fn csv_file<R>(header: &[&str], rows: impl IntoIterator<Item = R>) -> Result<String, WebError>
+where
+    R: IntoIterator,
+    R::Item: AsRef<[u8]>,
+{
+    let failed = |e: csv::Error| WebError::Api(ApiError::internal(format!("csv: {e}")));
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    let mut names = WriterBuilder::new()
+        .terminator(Terminator::CRLF)
+        .from_writer(&mut out);
+    names.write_record(header).map_err(failed)?;
+    names.flush().map_err(|e| failed(e.into()))?;
+    drop(names);
+    let mut cells = WriterBuilder::new()
+        .terminator(Terminator::CRLF)
+        .quote_style(QuoteStyle::NonNumeric)
+        .from_writer(&mut out);
+    for row in rows {
+        cells.write_record(row).map_err(failed)?;
+    }
+    cells.flush().map_err(|e| failed(e.into()))?;
+    drop(cells);
+    String::from_utf8(out).map_err(|e| WebError::Api(ApiError::internal(format!("csv: {e}"))))
 }
 
 /// A CSV file to save as `file`; never cached, it holds hospital figures.
@@ -315,16 +345,13 @@ fn download(file: &str, csv: String) -> Response {
 }
 
 /// The dashboard's table as CSV: hospitals, then their departments.
-pub fn to_csv(hospitals: &[RateRow], departments: &[RateRow]) -> String {
-    let mut out = String::from(
-        "\u{feff}hospital,department,reports,discharges,per_100_discharges,target,notification_timeliness,handling_timeliness,grade_I,grade_II,grade_III,grade_IV\r\n",
-    );
+pub fn to_csv(hospitals: &[RateRow], departments: &[RateRow]) -> Result<String, WebError> {
     let opt = |n: Option<u64>| n.map_or_else(|| "suppressed".to_owned(), |n| n.to_string());
     let rate = |r: Option<f64>| r.map_or_else(String::new, |r| format!("{r:.2}"));
-    for r in hospitals.iter().chain(departments) {
+    let rows = hospitals.iter().chain(departments).map(|r| {
         let mut fields = vec![
-            csv_field(r.hospital.as_deref().unwrap_or("")),
-            csv_field(r.department.as_deref().unwrap_or("")),
+            text_cell(r.hospital.as_deref().unwrap_or("")),
+            text_cell(r.department.as_deref().unwrap_or("")),
             r.reports.to_string(),
             r.discharges.to_string(),
             rate(r.per_100_discharges),
@@ -335,10 +362,25 @@ pub fn to_csv(hospitals: &[RateRow], departments: &[RateRow]) -> String {
         for g in Grade::ALL {
             fields.push(opt(r.by_grade.get(g.as_str()).copied().flatten()));
         }
-        out.push_str(&fields.join(","));
-        out.push_str("\r\n");
-    }
-    out
+        fields
+    });
+    csv_file(
+        &[
+            "hospital",
+            "department",
+            "reports",
+            "discharges",
+            "per_100_discharges",
+            "target",
+            "notification_timeliness",
+            "handling_timeliness",
+            "grade_I",
+            "grade_II",
+            "grade_III",
+            "grade_IV",
+        ],
+        rows,
+    )
 }
 
 /// `GET /staff/dashboard.csv?from=&to=`.
@@ -353,22 +395,23 @@ pub async fn csv(
     let departments = query(rates, &staff, from, to, By::Department).await?;
     Ok(download(
         &format!("lantern-rates-{from}-{to}.csv"),
-        to_csv(&hospitals.rows, &departments.rows),
+        to_csv(&hospitals.rows, &departments.rows)?,
     ))
 }
 
 /// The Pareto table as CSV: category code, reports, cumulative %.
-pub fn categories_csv(p: Option<&Pareto>) -> String {
-    let mut out = String::from("\u{feff}category,reports,cumulative_pct\r\n");
-    for b in p.map(|p| p.bars.as_slice()).unwrap_or_default() {
-        out.push_str(&format!(
-            "{},{},{:.2}\r\n",
-            csv_field(&b.label),
-            b.count,
-            b.cumulative_pct
-        ));
-    }
-    out
+pub fn categories_csv(p: Option<&Pareto>) -> Result<String, WebError> {
+    let bars = p.map(|p| p.bars.as_slice()).unwrap_or_default();
+    csv_file(
+        &["category", "reports", "cumulative_pct"],
+        bars.iter().map(|b| {
+            [
+                text_cell(&b.label),
+                b.count.to_string(),
+                format!("{:.2}", b.cumulative_pct),
+            ]
+        }),
+    )
 }
 
 /// `GET /staff/dashboard/categories.csv?from=&to=`.
@@ -382,6 +425,49 @@ pub async fn categories_csv_file(
     let pareto = categories(rates, &staff, from, to).await?;
     Ok(download(
         &format!("lantern-categories-{from}-{to}.csv"),
-        categories_csv(pareto.as_ref()),
+        categories_csv(pareto.as_ref())?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_has_a_bom_bare_names_quoted_text_and_bare_numbers() {
+        let csv = csv_file(
+            &["hospital", "reports", "rate"],
+            [
+                vec![text_cell("H1"), "6".to_owned(), "3.00".to_owned()],
+                vec![text_cell("=cmd|x"), "7".to_owned(), String::new()],
+                vec![
+                    text_cell("say \"hi\", then"),
+                    "0".to_owned(),
+                    "1.5".to_owned(),
+                ],
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            csv,
+            "\u{feff}hospital,reports,rate\r\n\"H1\",6,3.00\r\n\"'=cmd|x\",7,\"\"\r\n\"say \"\"hi\"\", then\",0,1.5\r\n"
+        );
+    }
+
+    #[test]
+    fn the_categories_csv_names_each_bar_with_its_cumulative_share() {
+        let p = pareto(
+            &[("fall".to_owned(), 6), ("medication".to_owned(), 2)],
+            Some((SUPPRESSED.to_owned(), 0)),
+        );
+        let csv = categories_csv(p.as_ref()).unwrap();
+        assert_eq!(
+            csv,
+            "\u{feff}category,reports,cumulative_pct\r\n\"fall\",6,75.00\r\n\"medication\",2,100.00\r\n"
+        );
+        assert_eq!(
+            categories_csv(None).unwrap(),
+            "\u{feff}category,reports,cumulative_pct\r\n"
+        );
+    }
 }

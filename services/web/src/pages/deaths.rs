@@ -2,39 +2,32 @@
 //! worklist of deaths with their rules (first review within 7 days, the
 //! autopsy review, the low-risk hospital review) and what is overdue, and a
 //! trail page with its steps, rules and linked analyses. Recording a death,
-//! a review, the autopsy report and the close call the mortality API's own
-//! handlers.
+//! a review, the autopsy report and the close are the mortality service's
+//! own calls ([`lantern_mortality::Mortality`]).
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use lantern_api::IdempotencyKey;
-use lantern_api::json::ValidJson;
-use lantern_api::path::ValidPath;
-use lantern_api::query::{After, ValidQuery};
 use lantern_api::{ApiError, FieldError};
 use lantern_directory::HospitalRecord;
 use lantern_domain::vocab::AgeBand;
-use lantern_mortality::api::{
-    ListDeaths, RecordDeath, Trail, add_autopsy, add_review, close_death, get_death, list_deaths,
-    record_death,
-};
+use lantern_mortality::api::{ListDeaths, RecordDeath};
 use lantern_mortality::death::{
     AutopsyReported as Autopsy, Defect, Phase, Preventability, ReviewHeld as Review,
-    ReviewLevel as Level, RuleState,
+    ReviewLevel as Level, RuleState, State as TrailState,
 };
+use lantern_rca::vocab::Strength;
 use maud::{Markup, html};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use super::rca::code;
-use super::reports::own_hospital;
+use super::scope::{hospital_zone, own_hospital, staff_zone};
 use super::{
-    Fields, Kept, Notice, Posted, WrittenQuery, choice, command, filter_param, given,
-    hospital_zone, invalid, local_display, local_time, month_param, saved, staff_zone,
+    Fields, Kept, Notice, Posted, WrittenQuery, choice, code, filter_param, given, invalid,
+    local_display, local_time, month_param, roles, saved,
 };
 use crate::error::WebError;
-use crate::i18n::Lang;
+use crate::i18n::{Key, Lang};
 use crate::layout::page;
 use crate::session::Staff;
 use crate::{PageForm, Web};
@@ -56,8 +49,13 @@ const PHASES: [Phase; 6] = [
 /// Defect rows offered by the review form.
 const DEFECT_ROWS: usize = 3;
 
-fn label<T: serde::Serialize>(lang: Lang, prefix: &str, value: &T) -> &'static str {
-    lang.t(&format!("{prefix}.{}", code(value)))
+/// The trail states a list may be filtered by.
+const STATES: [TrailState; 3] = [TrailState::Open, TrailState::Overdue, TrailState::Closed];
+
+/// A vocabulary value by its code, as a trail's step detail or a linked
+/// analysis carries it; `None` for one this version does not know.
+fn named<T: DeserializeOwned>(code: Option<&str>) -> Option<T> {
+    serde_json::from_value(serde_json::Value::from(code?)).ok()
 }
 
 fn death_id(s: &str) -> Result<Uuid, WebError> {
@@ -73,9 +71,9 @@ async fn officer(web: &Web, staff: &Staff) -> Result<HospitalRecord, WebError> {
 fn rule_met(lang: Lang, r: &RuleState) -> Markup {
     html! {
         @match r.met {
-            Some(true) => { "✓ " (lang.t("deaths.met")) },
-            Some(false) => { strong { "✗ " (lang.t("deaths.unmet")) } },
-            None => { (lang.t("deaths.pending")) },
+            Some(true) => { "✓ " (lang.t(Key::DeathsMet)) },
+            Some(false) => { strong { "✗ " (lang.t(Key::DeathsUnmet)) } },
+            None => { (lang.t(Key::DeathsPending)) },
         }
     }
 }
@@ -83,7 +81,7 @@ fn rule_met(lang: Lang, r: &RuleState) -> Markup {
 fn rules_cell(lang: Lang, rules: &[RuleState]) -> Markup {
     html! {
         @for r in rules {
-            (lang.t(&format!("rule.{}", r.rule))) " "
+            (lang.rule(r.rule)) " "
             (r.due.map(|d| d.to_string()).unwrap_or_default()) " → " (rule_met(lang, r)) br;
         }
     }
@@ -109,91 +107,93 @@ async fn render_list(
     let m = web.mortality()?;
     let month = month_param("/month", &q.month)?;
     let state = filter_param("/state", &q.state)?;
-    let Json(trails) = list_deaths(
-        State(m.clone()),
-        staff.principal.clone(),
-        ValidQuery(ListDeaths {
-            hospital: hospital.code.clone(),
-            month,
-            state,
-            after: given(&q.after).and_then(|s| s.parse().ok()),
-        }),
-    )
-    .await?;
+    let trails = m
+        .list(
+            &staff.principal,
+            &ListDeaths {
+                hospital: hospital.code.clone(),
+                month,
+                state,
+                after: given(&q.after).and_then(|s| s.parse().ok()),
+            },
+        )
+        .await?;
     let overdue = trails
         .rows
         .iter()
-        .filter(|t| t.state == lantern_mortality::death::State::Overdue)
+        .filter(|t| t.state == TrailState::Overdue)
         .count();
     let body = html! {
-        h1 { (lang.t("deaths.h1")) " — " (hospital.name) }
-        p class="hint" { (lang.t("deaths.rules_hint")) }
-        form method="get" action="/staff/deaths" class="filters" aria-label=(lang.t("filter")) {
-            div { label for="f-month" { (lang.t("deaths.month")) } input type="month" id="f-month" name="month" value=(month.map(|m| m.to_string()).unwrap_or_default()); }
+        h1 { (lang.t(Key::DeathsH1)) " — " (hospital.name) }
+        p class="hint" { (lang.t(Key::DeathsRulesHint)) }
+        form method="get" action="/staff/deaths" class="filters" aria-label=(lang.t(Key::Filter)) {
+            div { label for="f-month" { (lang.t(Key::DeathsMonth)) } input type="month" id="f-month" name="month" value=(month.map(|m| m.to_string()).unwrap_or_default()); }
             div {
-                label for="f-state" { (lang.t("state")) }
+                label for="f-state" { (lang.t(Key::State)) }
                 select id="f-state" name="state" {
-                    option value="" { (lang.t("any")) }
-                    @for v in ["open", "overdue", "closed"] {
-                        option value=(v) selected[given(&q.state) == Some(v)] { (lang.t(&format!("deaths.state.{v}"))) }
+                    option value="" { (lang.t(Key::Any)) }
+                    @for state in STATES {
+                        @let v = code(&state);
+                        option value=(v) selected[given(&q.state) == Some(v.as_str())] { (lang.trail_state(state)) }
                     }
                 }
             }
-            div { button type="submit" { (lang.t("filter")) } }
+            div { button type="submit" { (lang.t(Key::Filter)) } }
         }
-        p { (lang.t("critical.overdue")) ": " strong id="deaths-overdue" { (overdue) } " / " (trails.rows.len()) }
-        @if trails.rows.is_empty() { p { (lang.t("deaths.none")) } } @else {
+        p { (lang.t(Key::CriticalOverdue)) ": " strong id="deaths-overdue" { (overdue) } " / " (trails.rows.len()) }
+        @if trails.rows.is_empty() { p { (lang.t(Key::DeathsNone)) } } @else {
             table {
                 thead { tr {
-                    th scope="col" { (lang.t("deaths.died_at")) }
-                    th scope="col" { (lang.t("department")) }
-                    th scope="col" { (lang.t("deaths.diagnosis")) }
-                    th scope="col" { (lang.t("deaths.flags")) }
-                    th scope="col" { (lang.t("state")) }
-                    th scope="col" { (lang.t("deaths.rules")) }
+                    th scope="col" { (lang.t(Key::DeathsDiedAt)) }
+                    th scope="col" { (lang.t(Key::Department)) }
+                    th scope="col" { (lang.t(Key::DeathsDiagnosis)) }
+                    th scope="col" { (lang.t(Key::DeathsFlags)) }
+                    th scope="col" { (lang.t(Key::State)) }
+                    th scope="col" { (lang.t(Key::DeathsRules)) }
                 } }
                 tbody { @for t in &trails.rows {
-                    tr class=[(t.state == lantern_mortality::death::State::Overdue).then_some("overdue")] {
+                    tr class=[(t.state == TrailState::Overdue).then_some("overdue")] {
                         td { a href={ "/staff/deaths/" (t.death_id) } { (local_display(t.died_at, &hospital.timezone)) } }
                         td { (t.department) }
                         td { (t.diagnosis_icd10) }
-                        td { @if t.low_risk { (lang.t("deaths.low_risk")) " " } @if t.autopsy { (lang.t("deaths.autopsy")) } }
-                        td { (label(lang, "deaths.state", &t.state)) }
+                        td { @if t.low_risk { (lang.t(Key::DeathsLowRisk)) " " } @if t.autopsy { (lang.t(Key::DeathsAutopsy)) } }
+                        td { (lang.trail_state(t.state)) }
                         td { (rules_cell(lang, &t.rules)) }
                     }
                 } }
             }
         }
-        h2 id="record" { (lang.t("deaths.record_h")) }
+        h2 id="record" { (lang.t(Key::DeathsRecordH)) }
         (notice.show(lang))
         form method="post" action="/staff/deaths" {
             input type="hidden" name="csrf" value=(staff.csrf);
-            label for="d-dept" { (lang.t("department")) }
+            label for="d-dept" { (lang.t(Key::Department)) }
             select id="d-dept" name="department" {
                 @for (code, name) in &hospital.departments {
                     option value=(code) selected[kept.raw("department") == code] { (name) " (" (code) ")" }
                 }
             }
-            label for="d-admitted" { (lang.t("deaths.admitted_at")) }
+            label for="d-admitted" { (lang.t(Key::DeathsAdmittedAt)) }
             input type="datetime-local" id="d-admitted" name="admitted_at" value=(kept.raw("admitted_at"));
-            label for="d-died" { (lang.t("deaths.died_at")) }
+            label for="d-died" { (lang.t(Key::DeathsDiedAt)) }
             input type="datetime-local" id="d-died" name="died_at" value=(kept.raw("died_at"));
-            label for="d-age" { (lang.t("deaths.age_band")) }
+            label for="d-age" { (lang.t(Key::DeathsAgeBand)) }
             select id="d-age" name="age_band" {
                 @for b in AgeBand::ALL { option value=(code(b)) selected[kept.raw("age_band") == code(b)] { (code(b)) } }
             }
-            label for="d-icd" { (lang.t("deaths.diagnosis")) }
+            label for="d-icd" { (lang.t(Key::DeathsDiagnosis)) }
             input type="text" id="d-icd" name="diagnosis_icd10" size="10" maxlength="8" placeholder="I21.9" value=(kept.raw("diagnosis_icd10"));
-            div { input type="checkbox" id="d-low" name="low_risk" value="1" checked[kept.has("low_risk", "1")]; " " label for="d-low" class="inline" { (lang.t("deaths.low_risk")) } }
-            div { input type="checkbox" id="d-autopsy" name="autopsy" value="1" checked[kept.has("autopsy", "1")]; " " label for="d-autopsy" class="inline" { (lang.t("deaths.autopsy")) } }
-            p { button type="submit" { (lang.t("deaths.record_submit")) } }
+            div { input type="checkbox" id="d-low" name="low_risk" value="1" checked[kept.has("low_risk", "1")]; " " label for="d-low" class="inline" { (lang.t(Key::DeathsLowRisk)) } }
+            div { input type="checkbox" id="d-autopsy" name="autopsy" value="1" checked[kept.has("autopsy", "1")]; " " label for="d-autopsy" class="inline" { (lang.t(Key::DeathsAutopsy)) } }
+            p { button type="submit" { (lang.t(Key::DeathsRecordSubmit)) } }
         }
     };
     Ok(notice.answer(page(
-        staff,
+        &staff.principal,
+        &staff.csrf,
         lang,
         "/staff/deaths",
-        lang.t("deaths.h1"),
+        lang.t(Key::DeathsH1),
         body,
     )))
 }
@@ -208,7 +208,8 @@ pub async fn list(
     render_list(&web, &staff, lang, &q, Notice::None, &Fields::default()).await
 }
 
-/// `POST /staff/deaths`: records a death through the API's `record_death`.
+/// `POST /staff/deaths`: records a death through
+/// [`lantern_mortality::Mortality::record`].
 pub async fn record(
     State(web): State<Web>,
     staff: Staff,
@@ -239,14 +240,9 @@ pub async fn record(
             low_risk: form.has("low_risk", "1"),
             autopsy: form.has("autopsy", "1"),
         };
-        record_death(
-            State(m.clone()),
-            staff.principal.clone(),
-            IdempotencyKey::default(),
-            ValidJson(body),
-        )
-        .await
-        .map(|(_, Json(d))| (d.death_id, d.seq))
+        m.record(&staff.principal, body, None)
+            .await
+            .map(|d| (d.death_id, d.seq))
     }
     .await;
     let to = result.map(|(id, seq)| saved(&format!("/staff/deaths/{id}"), seq, ""));
@@ -262,13 +258,13 @@ fn step_detail(lang: Lang, kind: &str, detail: &serde_json::Value) -> Markup {
     html! {
         @match kind {
             "review" => {
-                (lang.t(&format!("level.{}", s("level")))) " · "
-                (lang.t(&format!("prev.{}", s("preventability")))) " · "
+                (named(Some(s("level"))).map_or("?", |l| lang.level(l))) " · "
+                (named(Some(s("preventability"))).map_or("?", |p| lang.preventability(p))) " · "
                 (detail.get("attendee_roles").and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|r| r.as_str()).collect::<Vec<_>>().join("、")).unwrap_or_default())
                 @if let Some(defects) = detail.get("defects").and_then(|v| v.as_array()) {
                     @if !defects.is_empty() {
                         ul { @for d in defects {
-                            li { (lang.t(&format!("phase.{}", d.get("phase").and_then(|v| v.as_str()).unwrap_or("")))) ": " (d.get("text").and_then(|v| v.as_str()).unwrap_or("")) }
+                            li { (named(d.get("phase").and_then(|v| v.as_str())).map_or("?", |p| lang.phase(p))) ": " (d.get("text").and_then(|v| v.as_str()).unwrap_or("")) }
                         } }
                     }
                 }
@@ -289,13 +285,7 @@ async fn render_trail(
     kept: Kept,
 ) -> Result<Response, WebError> {
     let m = web.mortality()?;
-    let Json(t): Json<Trail> = get_death(
-        State(m.clone()),
-        staff.principal.clone(),
-        ValidPath(id),
-        ValidQuery(After { after }),
-    )
-    .await?;
+    let t = m.trail(&staff.principal, id, after).await?;
     let tz = hospital_zone(web, &t.hospital).await?;
     // Cases of the hospital a review may link to.
     let cases = match &web.rca {
@@ -309,7 +299,7 @@ async fn render_trail(
             .collect(),
         None => Vec::new(),
     };
-    let open = t.state != lantern_mortality::death::State::Closed;
+    let open = t.state != TrailState::Closed;
     let path = format!("/staff/deaths/{id}");
     let autopsy_in = t.steps.iter().any(|s| s.type_ == "autopsy_reported");
     // A refusal is shown next to its form, or at the top when that form
@@ -320,34 +310,34 @@ async fn render_trail(
         _ => open,
     };
     let body = html! {
-        p { a href="/staff/deaths" { "← " (lang.t("back")) } }
-        h1 { (lang.t("deaths.trail_h1")) }
+        p { a href="/staff/deaths" { "← " (lang.t(Key::Back)) } }
+        h1 { (lang.t(Key::DeathsTrailH1)) }
         @if !form_shown { (notice.show(lang)) }
         table {
-            tr { th scope="row" { (lang.t("state")) } td id="trail-state" { (label(lang, "deaths.state", &t.state)) } }
-            tr { th scope="row" { (lang.t("department")) } td { (t.department) } }
-            tr { th scope="row" { (lang.t("deaths.died_at")) } td { (local_display(t.died_at, &tz)) } }
-            tr { th scope="row" { (lang.t("deaths.diagnosis")) } td { (t.diagnosis_icd10) } }
-            tr { th scope="row" { (lang.t("deaths.flags")) } td { @if t.low_risk { (lang.t("deaths.low_risk")) " " } @if t.autopsy { (lang.t("deaths.autopsy")) } } }
-            @if let Some(p) = &t.preventability { tr { th scope="row" { (lang.t("deaths.preventability")) } td { (label(lang, "prev", p)) } } }
+            tr { th scope="row" { (lang.t(Key::State)) } td id="trail-state" { (lang.trail_state(t.state)) } }
+            tr { th scope="row" { (lang.t(Key::Department)) } td { (t.department) } }
+            tr { th scope="row" { (lang.t(Key::DeathsDiedAt)) } td { (local_display(t.died_at, &tz)) } }
+            tr { th scope="row" { (lang.t(Key::DeathsDiagnosis)) } td { (t.diagnosis_icd10) } }
+            tr { th scope="row" { (lang.t(Key::DeathsFlags)) } td { @if t.low_risk { (lang.t(Key::DeathsLowRisk)) " " } @if t.autopsy { (lang.t(Key::DeathsAutopsy)) } } }
+            @if let Some(p) = &t.preventability { tr { th scope="row" { (lang.t(Key::DeathsPreventability)) } td { (lang.preventability(*p)) } } }
         }
-        h2 id="rules" { (lang.t("deaths.rules")) }
+        h2 id="rules" { (lang.t(Key::DeathsRules)) }
         table {
-            thead { tr { th scope="col" { (lang.t("deaths.rule")) } th scope="col" { (lang.t("rca.due")) } th scope="col" { (lang.t("deaths.met_h")) } } }
+            thead { tr { th scope="col" { (lang.t(Key::DeathsRule)) } th scope="col" { (lang.t(Key::RcaDue)) } th scope="col" { (lang.t(Key::DeathsMetH)) } } }
             tbody { @for r in &t.rules {
                 tr class=[(r.met == Some(false)).then_some("overdue")] {
-                    td { (lang.t(&format!("rule.{}", r.rule))) }
+                    td { (lang.rule(r.rule)) }
                     td { (r.due.map(|d| d.to_string()).unwrap_or_else(|| "—".to_owned())) }
                     td { (rule_met(lang, r)) }
                 }
             } }
         }
-        h2 id="steps" { (lang.t("deaths.steps")) }
+        h2 id="steps" { (lang.t(Key::DeathsSteps)) }
         table {
-            thead { tr { th scope="col" { (lang.t("deaths.step")) } th scope="col" { (lang.t("rca.at")) } th scope="col" { (lang.t("deaths.days_after")) } th scope="col" { (lang.t("deaths.detail")) } } }
+            thead { tr { th scope="col" { (lang.t(Key::DeathsStep)) } th scope="col" { (lang.t(Key::RcaAt)) } th scope="col" { (lang.t(Key::DeathsDaysAfter)) } th scope="col" { (lang.t(Key::DeathsDetail)) } } }
             tbody { @for s in &t.steps {
                 tr {
-                    td { (lang.t(&format!("step.{}", s.type_))) }
+                    td { (lang.trail_step(s.type_)) }
                     td { (local_display(s.at, &tz)) }
                     td class="n" { (s.days_after_death) }
                     td { (step_detail(lang, s.type_, &s.detail)) }
@@ -355,81 +345,88 @@ async fn render_trail(
             } }
         }
         @if !t.rca.is_empty() {
-            h2 { (lang.t("rca.h1")) }
+            h2 { (lang.t(Key::RcaH1)) }
             @for link in &t.rca {
-                h3 { a href={ "/staff/rca/" (link.rca_id) } { (lang.t("rca.case_h1")) " " (lantern_domain::ids::short_ref(link.rca_id)) } " — " (link.state) @if link.overdue { " " strong { (lang.t("critical.overdue")) } } }
-                @if !link.root_causes.is_empty() { p { (lang.t("rca.root_causes")) ": " (link.root_causes.join("；")) } }
+                h3 { a href={ "/staff/rca/" (link.rca_id) } { (lang.t(Key::RcaCaseH1)) " " (lantern_domain::ids::short_ref(link.rca_id)) } " — " (link.state) @if link.overdue { " " strong { (lang.t(Key::CriticalOverdue)) } } }
+                @if !link.root_causes.is_empty() { p { (lang.t(Key::RcaRootCauses)) ": " (link.root_causes.join("；")) } }
                 @if !link.actions.is_empty() { ul { @for a in &link.actions {
-                    li { "#" (a.action) " " (a.what) " (" (lang.t(&format!("strength.{}", a.strength))) ", " (lang.t("rca.due")) " " (a.due) ")"
-                        @if a.completed { " ✓" } @if a.overdue { " " strong { (lang.t("critical.overdue")) } } }
+                    li { "#" (a.action) " " (a.what) " (" (named::<Strength>(Some(&a.strength)).map_or("?", |s| lang.strength(s))) ", " (lang.t(Key::RcaDue)) " " (a.due) ")"
+                        @if a.completed { " ✓" } @if a.overdue { " " strong { (lang.t(Key::CriticalOverdue)) } } }
                 } } }
             }
         }
         @if open {
-            h2 id="review" { (lang.t("deaths.review_h")) }
+            h2 id="review" { (lang.t(Key::DeathsReviewH)) }
             (kept.notice("review", &notice, lang))
             form method="post" action={ (path) "/reviews" } {
                 input type="hidden" name="csrf" value=(staff.csrf);
-                label for="rv-at" { (lang.t("deaths.held_at")) }
+                label for="rv-at" { (lang.t(Key::DeathsHeldAt)) }
                 input type="datetime-local" id="rv-at" name="held_at" value=(kept.v("review", "held_at"));
-                label for="rv-level" { (lang.t("deaths.level")) }
+                label for="rv-level" { (lang.t(Key::DeathsLevel)) }
                 select id="rv-level" name="level" {
-                    @for l in LEVELS { option value=(code(&l)) selected[kept.v("review", "level") == code(&l)] { (label(lang, "level", &l)) } }
+                    @for l in LEVELS { option value=(code(&l)) selected[kept.v("review", "level") == code(&l)] { (lang.level(l)) } }
                 }
-                label for="rv-roles" { (lang.t("deaths.attendees")) }
-                p class="hint" id="rv-roles-hint" { (lang.t("rca.team_hint")) }
+                label for="rv-roles" { (lang.t(Key::DeathsAttendees)) }
+                p class="hint" id="rv-roles-hint" { (lang.t(Key::RcaTeamHint)) }
                 textarea id="rv-roles" name="attendee_roles" rows="2" aria-describedby="rv-roles-hint" { (kept.v("review", "attendee_roles")) }
-                label for="rv-prev" { (lang.t("deaths.preventability")) }
+                label for="rv-prev" { (lang.t(Key::DeathsPreventability)) }
                 select id="rv-prev" name="preventability" {
-                    @for p in PREVENTABILITY { option value=(code(&p)) selected[kept.v("review", "preventability") == code(&p)] { (label(lang, "prev", &p)) } }
+                    @for p in PREVENTABILITY { option value=(code(&p)) selected[kept.v("review", "preventability") == code(&p)] { (lang.preventability(p)) } }
                 }
                 fieldset {
-                    legend { (lang.t("deaths.defects")) }
+                    legend { (lang.t(Key::DeathsDefects)) }
                     @for i in 0..DEFECT_ROWS {
                         div class="filters" {
                             div {
-                                label for={ "rv-ph-" (i) } { (lang.t("deaths.phase")) " " (i + 1) }
+                                label for={ "rv-ph-" (i) } { (lang.t(Key::DeathsPhase)) " " (i + 1) }
                                 select id={ "rv-ph-" (i) } name={ "phase_" (i) } {
                                     option value="" { "—" }
-                                    @for p in PHASES { option value=(code(&p)) selected[kept.v("review", &format!("phase_{i}")) == code(&p)] { (label(lang, "phase", &p)) } }
+                                    @for p in PHASES { option value=(code(&p)) selected[kept.v("review", &format!("phase_{i}")) == code(&p)] { (lang.phase(p)) } }
                                 }
                             }
                             div {
-                                label for={ "rv-tx-" (i) } { (lang.t("deaths.defect_text")) " " (i + 1) }
+                                label for={ "rv-tx-" (i) } { (lang.t(Key::DeathsDefectText)) " " (i + 1) }
                                 input type="text" id={ "rv-tx-" (i) } name={ "defect_" (i) } size="50" maxlength="2000" value=(kept.v("review", &format!("defect_{i}")));
                             }
                         }
                     }
                 }
-                label for="rv-rca" { (lang.t("deaths.linked_rca")) }
+                label for="rv-rca" { (lang.t(Key::DeathsLinkedRca)) }
                 select id="rv-rca" name="rca_id" {
                     option value="" { "—" }
                     @for (cid, title) in &cases { option value=(cid) selected[kept.v("review", "rca_id") == cid.to_string()] { (title) } }
                 }
-                p { button type="submit" { (lang.t("deaths.review_submit")) } }
+                p { button type="submit" { (lang.t(Key::DeathsReviewSubmit)) } }
             }
             @if t.autopsy && !autopsy_in {
-                h2 id="autopsy" { (lang.t("deaths.autopsy_h")) }
+                h2 id="autopsy" { (lang.t(Key::DeathsAutopsyH)) }
                 (kept.notice("autopsy", &notice, lang))
                 form method="post" action={ (path) "/autopsy" } {
                     input type="hidden" name="csrf" value=(staff.csrf);
-                    label for="au-at" { (lang.t("deaths.reported_at")) }
+                    label for="au-at" { (lang.t(Key::DeathsReportedAt)) }
                     input type="datetime-local" id="au-at" name="reported_at" value=(kept.v("autopsy", "reported_at"));
-                    label for="au-findings" { (lang.t("deaths.findings")) }
+                    label for="au-findings" { (lang.t(Key::DeathsFindings)) }
                     textarea id="au-findings" name="findings" rows="3" maxlength="4000" { (kept.v("autopsy", "findings")) }
-                    p { button type="submit" { (lang.t("deaths.autopsy_submit")) } }
+                    p { button type="submit" { (lang.t(Key::DeathsAutopsySubmit)) } }
                 }
             }
-            h2 id="close" { (lang.t("deaths.close_h")) }
-            p class="hint" { (lang.t("deaths.close_hint")) }
+            h2 id="close" { (lang.t(Key::DeathsCloseH)) }
+            p class="hint" { (lang.t(Key::DeathsCloseHint)) }
             (kept.notice("close", &notice, lang))
             form method="post" action={ (path) "/close" } {
                 input type="hidden" name="csrf" value=(staff.csrf);
-                button type="submit" { (lang.t("deaths.close_submit")) }
+                button type="submit" { (lang.t(Key::DeathsCloseSubmit)) }
             }
         }
     };
-    Ok(notice.answer(page(staff, lang, &path, lang.t("deaths.trail_h1"), body)))
+    Ok(notice.answer(page(
+        &staff.principal,
+        &staff.csrf,
+        lang,
+        &path,
+        lang.t(Key::DeathsTrailH1),
+        body,
+    )))
 }
 
 /// `GET /staff/deaths/{id}`: the trail and its forms.
@@ -473,7 +470,8 @@ async fn outcome(
     .await
 }
 
-/// `POST /staff/deaths/{id}/reviews`, through the API's `add_review`.
+/// `POST /staff/deaths/{id}/reviews`, through
+/// [`lantern_mortality::Mortality::review`].
 pub async fn review(
     State(web): State<Web>,
     staff: Staff,
@@ -522,18 +520,21 @@ pub async fn review(
         let body = Review {
             held_at,
             level,
-            attendee_roles: super::rca::roles(form.raw("attendee_roles")),
+            attendee_roles: roles(form.raw("attendee_roles")),
             preventability,
             defects,
             rca_id,
         };
-        command(add_review, m, &staff, id, body).await
+        m.review(&staff.principal, id, body, None)
+            .await
+            .map(|a| a.seq)
     }
     .await;
     outcome(step, id, result).await
 }
 
-/// `POST /staff/deaths/{id}/autopsy`, through the API's `add_autopsy`.
+/// `POST /staff/deaths/{id}/autopsy`, through
+/// [`lantern_mortality::Mortality::autopsy`].
 pub async fn autopsy(
     State(web): State<Web>,
     staff: Staff,
@@ -555,13 +556,16 @@ pub async fn autopsy(
             reported_at,
             findings: form.raw("findings").to_owned(),
         };
-        command(add_autopsy, m, &staff, id, body).await
+        m.autopsy(&staff.principal, id, body, None)
+            .await
+            .map(|a| a.seq)
     }
     .await;
     outcome(step, id, result).await
 }
 
-/// `POST /staff/deaths/{id}/close`, through the API's `close_death`.
+/// `POST /staff/deaths/{id}/close`, through
+/// [`lantern_mortality::Mortality::close`].
 pub async fn close(
     State(web): State<Web>,
     staff: Staff,
@@ -570,6 +574,6 @@ pub async fn close(
     PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let (step, m, id) = start(&web, &staff, lang, &id, "close", form)?;
-    let result = command(close_death, m, &staff, id, serde_json::Map::new()).await;
+    let result = m.close(&staff.principal, id, None).await.map(|a| a.seq);
     outcome(step, id, result).await
 }

@@ -15,10 +15,10 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::month_param;
-use super::reports::this_month;
+use super::scope::{DEFAULT_ZONE, this_month};
 use crate::Web;
 use crate::error::WebError;
-use crate::i18n::Lang;
+use crate::i18n::{Key, Lang};
 use crate::layout::secure_headers;
 use crate::session::Staff;
 
@@ -33,7 +33,7 @@ pub async fn pick(staff: Staff, Query(q): Query<PickQuery>) -> Result<Redirect, 
     staff
         .principal
         .require(&[Role::SafetyOfficer, Role::QcCentre])?;
-    let month = month_param("/month", &q.month)?.unwrap_or_else(|| this_month("Asia/Shanghai"));
+    let month = month_param("/month", &q.month)?.unwrap_or_else(|| this_month(DEFAULT_ZONE));
     Ok(Redirect::to(&format!("/staff/meeting/{month}")))
 }
 
@@ -79,16 +79,16 @@ pub async fn pack(
     let document = lantern_meeting::html::render(&pack).into_string();
     let month = Month::parse(&month).map(|m| m.to_string()).unwrap_or(month);
     let bar = html! {
-        nav class="screen" aria-label=(lang.t("meeting.h1")) {
-            a href="/staff" { "← " (lang.t("back")) }
-            a href={ "/staff/meeting/" (month) "?lang=" (lang.other().code()) } lang=(lang.other().tag()) { (lang.t("switch")) }
+        nav class="screen" aria-label=(lang.t(Key::MeetingH1)) {
+            a href="/staff" { "← " (lang.t(Key::Back)) }
+            a href={ "/staff/meeting/" (month) "?lang=" (lang.other().code()) } lang=(lang.other().tag()) { (lang.t(Key::Switch)) }
             form method="get" action="/staff/meeting" {
-                label for="m-month" { (lang.t("dash.month")) " " }
+                label for="m-month" { (lang.t(Key::DashMonth)) " " }
                 input type="month" id="m-month" name="month" value=(month);
                 " "
-                button type="submit" { (lang.t("dash.show")) }
+                button type="submit" { (lang.t(Key::DashShow)) }
             }
-            " " (lang.t("meeting.print_hint"))
+            " " (lang.t(Key::MeetingPrintHint))
         }
     };
     let document = document.replacen("<body>", &format!("<body>{}", bar.into_string()), 1);

@@ -6,34 +6,41 @@ pub mod deaths;
 pub mod meeting;
 pub mod rca;
 pub mod reports;
+pub mod scope;
 pub mod signin;
 
 use std::future::Future;
 
-use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
-use lantern_api::IdempotencyKey;
-use lantern_api::auth::Principal;
-use lantern_api::json::ValidJson;
-use lantern_api::path::ValidPath;
-use lantern_api::responses::Appended;
 use lantern_api::{ApiError, FieldError};
 use lantern_domain::Month;
-use lantern_rca::views::{ActionNumbered, FactorNumbered};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::Web;
 use crate::error::WebError;
-use crate::i18n::Lang;
+use crate::i18n::{Key, Lang};
 use crate::session::Staff;
 
-/// The zone wall-clock times are read in when a hospital's is not known:
-/// every hospital in the directory is in China.
-const DEFAULT_ZONE: &str = "Asia/Shanghai";
+/// The serde name of a vocabulary value (`people`, `stronger`), as forms
+/// post it and the API reads it.
+pub fn code<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Splits roles typed one per line or separated by commas (, ， 、).
+pub fn roles(text: &str) -> Vec<String> {
+    text.split(['\n', ',', '，', '、'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
 
 /// Empty form fields mean "not given".
 pub fn given(s: &Option<String>) -> Option<&str> {
@@ -98,9 +105,9 @@ impl Notice {
     pub fn show(&self, lang: Lang) -> Markup {
         html! {
             @match self {
-                Notice::Saved => { p class="ok" role="status" { (lang.t("report.saved")) } },
+                Notice::Saved => { p class="ok" role="status" { (lang.t(Key::ReportSaved)) } },
                 Notice::Refused(e) => { div class="alert" role="alert" {
-                    strong { (lang.t("refused")) } " " (e.status().as_u16()) " — " (e.problem().title)
+                    strong { (lang.t(Key::Refused)) } " " (e.status().as_u16()) " — " (e.problem().title)
                     @if let ApiError::Invalid(errors) = e {
                         ul { @for fe in errors { li { code { (fe.pointer) } " " (fe.message) } } }
                     } @else {
@@ -171,58 +178,6 @@ where
         Ok(to) => Ok(Redirect::to(&to).into_response()),
         Err(e) => again(shown_on_page(e)?).await,
     }
-}
-
-/// An API command's answer: the stream sequence of what it appended.
-pub trait Sequenced {
-    /// The sequence a later read waits for.
-    fn seq(&self) -> u64;
-}
-
-impl Sequenced for Appended {
-    fn seq(&self) -> u64 {
-        self.seq
-    }
-}
-
-impl Sequenced for FactorNumbered {
-    fn seq(&self) -> u64 {
-        self.seq
-    }
-}
-
-impl Sequenced for ActionNumbered {
-    fn seq(&self) -> u64 {
-        self.seq
-    }
-}
-
-/// Calls the API's own command `handler` on the resource at `path` as the
-/// signed-in member of staff, so scope, validation and the append are the
-/// API's exactly; returns the sequence to wait for.
-pub async fn command<S, P, B, R, Fut>(
-    handler: impl FnOnce(State<S>, Principal, ValidPath<P>, IdempotencyKey, ValidJson<B>) -> Fut,
-    state: &S,
-    staff: &Staff,
-    path: P,
-    body: B,
-) -> Result<u64, ApiError>
-where
-    S: Clone,
-    R: Sequenced,
-    Fut: Future<Output = Result<(StatusCode, Json<R>), ApiError>>,
-{
-    // A browser's form post carries no Idempotency-Key header, so the
-    // handler sees what it sees from any client that sends none.
-    handler(
-        State(state.clone()),
-        staff.principal.clone(),
-        ValidPath(path),
-        IdempotencyKey::default(),
-        ValidJson(body),
-    )
-    .await
-    .map(|(_, Json(answer))| answer.seq())
 }
 
 /// Which form a refused write came from, and what was typed into it, so
@@ -315,31 +270,6 @@ impl<'a> Posted<'a> {
     {
         let to = result.map(|seq| saved(page, seq, anchor));
         outcome(to, |notice| again(self, notice)).await
-    }
-}
-
-/// The time zone of `hospital`'s wall clock, for showing and reading
-/// times of its records.
-pub async fn hospital_zone(web: &Web, hospital: &str) -> Result<String, WebError> {
-    Ok(web
-        .intake
-        .directory
-        .hospital(hospital)
-        .await?
-        .map(|h| h.timezone)
-        .unwrap_or_else(|| DEFAULT_ZONE.to_owned()))
-}
-
-/// The signed-in member of staff's hospital's time zone, for reading the
-/// times typed into a form; the API checks the times themselves, so a
-/// directory that cannot answer falls back instead of failing the post.
-pub async fn staff_zone(web: &Web, staff: &Staff) -> String {
-    match staff.principal.hospital.as_deref() {
-        Some(code) => match web.intake.directory.hospital(code).await {
-            Ok(Some(h)) => h.timezone,
-            _ => DEFAULT_ZONE.to_owned(),
-        },
-        None => DEFAULT_ZONE.to_owned(),
     }
 }
 

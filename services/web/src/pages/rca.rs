@@ -3,43 +3,35 @@
 //! analysis past 72 hours, overdue cases, overdue actions), opening a case
 //! from one or more reports, and the case page with every step.
 //!
-//! Reads use the rca API's own handlers where one exists (scope, 404, the
-//! officer's view of the case file); every write calls the API's command
-//! handler, so validation, scrubbing, the decision and the append are the
-//! API's. A 422 or 409 is shown on the page with the API's field pointers.
+//! Reads are the rca service's own where one exists (scope, 404, the
+//! officer's view of the case file); every write is the service's command
+//! ([`lantern_rca::Rca`]), so validation, scrubbing, the decision and the
+//! append are the API's. A 422 or 409 is shown on the page with the API's
+//! field pointers.
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use chrono::Utc;
-use lantern_api::IdempotencyKey;
-use lantern_api::json::ValidJson;
-use lantern_api::path::ValidPath;
-use lantern_api::query::{After, ValidQuery};
 use lantern_api::{ApiError, FieldError};
 use lantern_directory::HospitalRecord;
 use lantern_rca::api::commands::{
     AddFactor, AddTimeline, CloseRca, CompleteAction, ConfirmRootCauses, OpenRca, PlanAction,
-    add_factor, add_timeline, close_rca, complete_action, confirm_root_causes, open_rca,
-    plan_action,
 };
-use lantern_rca::api::reads::{
-    ListQuery, RequiredQuery, StateFilter, get_rca, list_rcas, required,
-};
+use lantern_rca::api::reads::{ListQuery, RequiredQuery, StateFilter};
 use lantern_rca::case::CaseState;
-use lantern_rca::views::{CaseFileView, CaseSummary, RequiredRow};
+use lantern_rca::views::{CaseSummary, RequiredRow};
 use lantern_rca::vocab::{Day, Fishbone, Strength};
 use maud::{Markup, html};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::reports::own_hospital;
+use super::scope::{hospital_zone, own_hospital, staff_zone};
 use super::{
-    Fields, Kept, Notice, Posted, WrittenQuery, choice, command, given, hospital_zone, invalid,
-    local_display, local_time, saved, staff_zone,
+    Fields, Kept, Notice, Posted, WrittenQuery, choice, code, given, invalid, local_display,
+    local_time, roles, saved,
 };
 use crate::error::WebError;
-use crate::i18n::Lang;
+use crate::i18n::{Key, Lang};
 use crate::layout::page;
 use crate::session::Staff;
 use crate::{PageForm, Web};
@@ -58,34 +50,9 @@ pub const FISHBONE: [Fishbone; 7] = [
 /// The RCA² strengths, strongest first.
 pub const STRENGTHS: [Strength; 3] = [Strength::Stronger, Strength::Intermediate, Strength::Weaker];
 
-/// The serde name of a vocabulary value (`people`, `stronger`).
-pub fn code<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-fn fishbone_label(lang: Lang, f: Fishbone) -> &'static str {
-    lang.t(&format!("fishbone.{}", code(&f)))
-}
-
-fn strength_label(lang: Lang, s: Strength) -> &'static str {
-    lang.t(&format!("strength.{}", code(&s)))
-}
-
 fn case_id(s: &str) -> Result<Uuid, WebError> {
     s.parse()
         .map_err(|_| WebError::Api(ApiError::NotFound(format!("no case {s}"))))
-}
-
-/// Splits team roles typed one per line or separated by commas (, ， 、).
-pub(crate) fn roles(text: &str) -> Vec<String> {
-    text.split(['\n', ',', '，', '、'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 fn day(value: Option<&str>, pointer: &str, errors: &mut Vec<FieldError>) -> Option<Day> {
@@ -121,8 +88,8 @@ pub fn open_form(staff: &Staff, lang: Lang, offered: &[(Uuid, String)], kept: &F
         form method="post" action="/staff/rca" id="open-rca" {
             input type="hidden" name="csrf" value=(staff.csrf);
             fieldset {
-                legend { (lang.t("rca.reports")) }
-                @if offered.is_empty() { p { (lang.t("rca.queue_empty")) } }
+                legend { (lang.t(Key::RcaReports)) }
+                @if offered.is_empty() { p { (lang.t(Key::RcaQueueEmpty)) } }
                 @for (i, (id, label)) in offered.iter().enumerate() {
                     div {
                         input type="checkbox" id={ "o-r" (i) } name="report_ids" value=(id)
@@ -132,23 +99,16 @@ pub fn open_form(staff: &Staff, lang: Lang, offered: &[(Uuid, String)], kept: &F
                     }
                 }
             }
-            label for="o-title" { (lang.t("rca.title")) }
+            label for="o-title" { (lang.t(Key::RcaTitle)) }
             input type="text" id="o-title" name="title" maxlength="200" size="60" value=(kept.raw("title"));
-            label for="o-team" { (lang.t("rca.team_roles")) }
-            p class="hint" id="o-team-hint" { (lang.t("rca.team_hint")) }
+            label for="o-team" { (lang.t(Key::RcaTeamRoles)) }
+            p class="hint" id="o-team-hint" { (lang.t(Key::RcaTeamHint)) }
             textarea id="o-team" name="team_roles" rows="3" aria-describedby="o-team-hint" { (kept.raw("team_roles")) }
-            label for="o-due" { (lang.t("rca.due")) }
-            p class="hint" id="o-due-hint" { (lang.t("rca.due_hint")) }
+            label for="o-due" { (lang.t(Key::RcaDue)) }
+            p class="hint" id="o-due-hint" { (lang.t(Key::RcaDueHint)) }
             input type="date" id="o-due" name="due" aria-describedby="o-due-hint" value=(kept.raw("due"));
-            p { button type="submit" { (lang.t("rca.open_submit")) } }
+            p { button type="submit" { (lang.t(Key::RcaOpenSubmit)) } }
         }
-    }
-}
-
-fn state_label(lang: Lang, s: CaseState) -> &'static str {
-    match s {
-        CaseState::Open => lang.t("rca.state.open"),
-        CaseState::Closed => lang.t("rca.state.closed"),
     }
 }
 
@@ -156,25 +116,25 @@ fn summary_rows(lang: Lang, rows: &[CaseSummary]) -> Markup {
     html! {
         table {
             thead { tr {
-                th scope="col" { (lang.t("rca.title")) }
-                th scope="col" { (lang.t("state")) }
-                th scope="col" { (lang.t("rca.opened_on")) }
-                th scope="col" { (lang.t("rca.due")) }
-                th scope="col" { (lang.t("rca.reports")) }
-                th scope="col" { (lang.t("rca.root_causes")) }
-                th scope="col" { (lang.t("rca.actions")) }
+                th scope="col" { (lang.t(Key::RcaTitle)) }
+                th scope="col" { (lang.t(Key::State)) }
+                th scope="col" { (lang.t(Key::RcaOpenedOn)) }
+                th scope="col" { (lang.t(Key::RcaDue)) }
+                th scope="col" { (lang.t(Key::RcaReports)) }
+                th scope="col" { (lang.t(Key::RcaRootCauses)) }
+                th scope="col" { (lang.t(Key::RcaActions)) }
             } }
             tbody {
                 @for r in rows {
                     tr class=[r.overdue.then_some("overdue")] {
                         td { a href={ "/staff/rca/" (r.rca_id) } { (r.title) } }
-                        td { (state_label(lang, r.state)) @if r.overdue { " — " strong { (lang.t("critical.overdue")) } } }
+                        td { (lang.case_state(r.state)) @if r.overdue { " — " strong { (lang.t(Key::CriticalOverdue)) } } }
                         td { (r.opened_at.format("%Y-%m-%d")) }
                         td { (r.due) }
                         td class="n" { (r.report_ids.len()) }
                         td class="n" { (r.root_causes) }
                         td class="n" { (r.actions_completed) " / " (r.actions)
-                            @if r.actions_overdue > 0 { " (" (lang.t("rca.actions_overdue")) ": " strong { (r.actions_overdue) } ")" } }
+                            @if r.actions_overdue > 0 { " (" (lang.t(Key::RcaActionsOverdue)) ": " strong { (r.actions_overdue) } ")" } }
                     }
                 }
             }
@@ -202,25 +162,25 @@ async fn render_list(
             return Err(ApiError::field("/state", "must be one of open, overdue, closed").into());
         }
     };
-    let Json(cases) = list_rcas(
-        State(rca.clone()),
-        staff.principal.clone(),
-        ValidQuery(ListQuery {
-            hospital: hospital.code.clone(),
-            state: filter,
-            after,
-        }),
-    )
-    .await?;
-    let Json(queue) = required(
-        State(rca.clone()),
-        staff.principal.clone(),
-        ValidQuery(RequiredQuery {
-            hospital: hospital.code.clone(),
-            after: None,
-        }),
-    )
-    .await?;
+    let cases = rca
+        .list(
+            &staff.principal,
+            &ListQuery {
+                hospital: hospital.code.clone(),
+                state: filter,
+                after,
+            },
+        )
+        .await?;
+    let queue = rca
+        .required(
+            &staff.principal,
+            &RequiredQuery {
+                hospital: hospital.code.clone(),
+                after: None,
+            },
+        )
+        .await?;
     // Overdue cases and actions, across all the hospital's cases.
     let today = rca
         .cases
@@ -255,10 +215,10 @@ async fn render_list(
                 format!(
                     "{} · {} · {}{}",
                     r.filed_on,
-                    lang.t(&format!("grade.{}", r.grade.as_str())),
+                    lang.grade(r.grade),
                     r.reference,
                     if r.overdue {
-                        format!(" — {}", lang.t("critical.overdue"))
+                        format!(" — {}", lang.t(Key::CriticalOverdue))
                     } else {
                         String::new()
                     }
@@ -274,55 +234,62 @@ async fn render_list(
         }
     }
     let body = html! {
-        h1 { (lang.t("rca.h1")) " — " (hospital.name) }
+        h1 { (lang.t(Key::RcaH1)) " — " (hospital.name) }
         section aria-labelledby="h-overdue" {
-            h2 id="h-overdue" { (lang.t("rca.overdue_h")) }
+            h2 id="h-overdue" { (lang.t(Key::RcaOverdueH)) }
             @if overdue_queue.is_empty() && overdue_cases.is_empty() && overdue_actions.is_empty() {
-                p class="ok" { (lang.t("rca.nothing_overdue")) }
+                p class="ok" { (lang.t(Key::RcaNothingOverdue)) }
             }
             @if !overdue_queue.is_empty() {
-                h3 { (lang.t("rca.queue_overdue")) }
+                h3 { (lang.t(Key::RcaQueueOverdue)) }
                 ul { @for r in &overdue_queue {
-                    li class="overdue" { a href={ "/staff/reports/" (r.report_id) } { (r.filed_on) " · " (lang.t(&format!("grade.{}", r.grade.as_str()))) } }
+                    li class="overdue" { a href={ "/staff/reports/" (r.report_id) } { (r.filed_on) " · " (lang.grade(r.grade)) } }
                 } }
             }
             @if !overdue_cases.is_empty() {
-                h3 { (lang.t("rca.cases_overdue")) }
+                h3 { (lang.t(Key::RcaCasesOverdue)) }
                 ul { @for c in &overdue_cases {
-                    li class="overdue" { a href={ "/staff/rca/" (c.rca_id) } { (c.title) } " — " (lang.t("rca.due")) " " (c.due) }
+                    li class="overdue" { a href={ "/staff/rca/" (c.rca_id) } { (c.title) } " — " (lang.t(Key::RcaDue)) " " (c.due) }
                 } }
             }
             @if !overdue_actions.is_empty() {
-                h3 { (lang.t("rca.actions_overdue")) }
+                h3 { (lang.t(Key::RcaActionsOverdue)) }
                 ul { @for (id, title, a) in &overdue_actions {
-                    li class="overdue" { a href={ "/staff/rca/" (id) "#actions" } { (title) } " — #" (a.action) " " (a.what) " (" (a.owner_role) ", " (lang.t("rca.due")) " " (a.due) ")" }
+                    li class="overdue" { a href={ "/staff/rca/" (id) "#actions" } { (title) } " — #" (a.action) " " (a.what) " (" (a.owner_role) ", " (lang.t(Key::RcaDue)) " " (a.due) ")" }
                 } }
             }
         }
         section aria-labelledby="h-open" {
-            h2 id="h-open" { (lang.t("rca.open_h")) }
-            p class="hint" { (lang.t("rca.queue_hint")) }
+            h2 id="h-open" { (lang.t(Key::RcaOpenH)) }
+            p class="hint" { (lang.t(Key::RcaQueueHint)) }
             (notice.show(lang))
             (open_form(staff, lang, &offered, kept))
         }
         section aria-labelledby="h-cases" {
-            h2 id="h-cases" { (lang.t("rca.cases_h")) }
-            form method="get" action="/staff/rca" class="filters" aria-label=(lang.t("filter")) {
+            h2 id="h-cases" { (lang.t(Key::RcaCasesH)) }
+            form method="get" action="/staff/rca" class="filters" aria-label=(lang.t(Key::Filter)) {
                 div {
-                    label for="f-state" { (lang.t("state")) }
+                    label for="f-state" { (lang.t(Key::State)) }
                     select id="f-state" name="state" {
-                        option value="" { (lang.t("any")) }
-                        @for (v, k) in [("open", "rca.state.open"), ("overdue", "critical.overdue"), ("closed", "rca.state.closed")] {
+                        option value="" { (lang.t(Key::Any)) }
+                        @for (v, k) in [("open", Key::RcaStateOpen), ("overdue", Key::CriticalOverdue), ("closed", Key::RcaStateClosed)] {
                             option value=(v) selected[given(&q.state) == Some(v)] { (lang.t(k)) }
                         }
                     }
                 }
-                div { button type="submit" { (lang.t("filter")) } }
+                div { button type="submit" { (lang.t(Key::Filter)) } }
             }
-            @if cases.rows.is_empty() { p { (lang.t("rca.no_cases")) } } @else { (summary_rows(lang, &cases.rows)) }
+            @if cases.rows.is_empty() { p { (lang.t(Key::RcaNoCases)) } } @else { (summary_rows(lang, &cases.rows)) }
         }
     };
-    Ok(notice.answer(page(staff, lang, "/staff/rca", lang.t("rca.h1"), body)))
+    Ok(notice.answer(page(
+        &staff.principal,
+        &staff.csrf,
+        lang,
+        "/staff/rca",
+        lang.t(Key::RcaH1),
+        body,
+    )))
 }
 
 /// `GET /staff/rca?state=`: overdue items, the queue with the form to open
@@ -336,7 +303,7 @@ pub async fn list(
     render_list(&web, &staff, lang, &q, Notice::None, &Fields::default()).await
 }
 
-/// `POST /staff/rca`: opens a case through the API's `open_rca`.
+/// `POST /staff/rca`: opens a case through [`lantern_rca::Rca::open_rca`].
 pub async fn open(
     State(web): State<Web>,
     staff: Staff,
@@ -369,14 +336,9 @@ pub async fn open(
                 team_roles: roles(form.raw("team_roles")),
                 due: due.flatten(),
             };
-            open_rca(
-                State(rca.clone()),
-                staff.principal.clone(),
-                IdempotencyKey::default(),
-                ValidJson(body),
-            )
-            .await
-            .map(|(_, Json(o))| (o.rca_id, o.seq))
+            rca.open_rca(&staff.principal, body, None)
+                .await
+                .map(|o| (o.rca_id, o.seq))
         }
     };
     let to = result.map(|(id, seq)| saved(&format!("/staff/rca/{id}"), seq, ""));
@@ -397,15 +359,9 @@ async fn render_case(
     kept: Kept,
 ) -> Result<Response, WebError> {
     let rca = web.rca()?;
-    // The API's own read: role, scope (403 for another hospital's case),
-    // 404, and the officer's view with every narrative.
-    let Json(c): Json<CaseFileView> = get_rca(
-        State(rca.clone()),
-        staff.principal.clone(),
-        ValidPath(id.to_string()),
-        ValidQuery(After { after }),
-    )
-    .await?;
+    // The service's own read: role, scope (403 for another hospital's
+    // case), 404, and the officer's view with every narrative.
+    let c = rca.case_file(&staff.principal, id, after).await?;
     let tz = hospital_zone(web, &c.hospital).await?;
     let open = c.state == CaseState::Open;
     let path = format!("/staff/rca/{id}");
@@ -419,57 +375,57 @@ async fn render_case(
         _ => open,
     };
     let body = html! {
-        p { a href="/staff/rca" { "← " (lang.t("back")) } }
-        h1 { (lang.t("rca.case_h1")) ": " (c.title) }
+        p { a href="/staff/rca" { "← " (lang.t(Key::Back)) } }
+        h1 { (lang.t(Key::RcaCaseH1)) ": " (c.title) }
         @if saved { (notice.show(lang)) }
         @if !form_shown && !saved { (notice.show(lang)) }
         table {
-            tr { th scope="row" { (lang.t("state")) } td id="case-state" { (state_label(lang, c.state))
-                @if c.overdue { " — " strong { (lang.t("critical.overdue")) } } } }
-            tr { th scope="row" { (lang.t("rca.opened_on")) } td { (c.opened_at.format("%Y-%m-%d")) } }
-            tr { th scope="row" { (lang.t("rca.due")) } td { (c.due) } }
-            @if let Some(d) = c.closed_on { tr { th scope="row" { (lang.t("rca.closed_on")) } td { (d) } } }
-            tr { th scope="row" { (lang.t("rca.team_roles")) } td { (c.team_roles.join("、")) } }
+            tr { th scope="row" { (lang.t(Key::State)) } td id="case-state" { (lang.case_state(c.state))
+                @if c.overdue { " — " strong { (lang.t(Key::CriticalOverdue)) } } } }
+            tr { th scope="row" { (lang.t(Key::RcaOpenedOn)) } td { (c.opened_at.format("%Y-%m-%d")) } }
+            tr { th scope="row" { (lang.t(Key::RcaDue)) } td { (c.due) } }
+            @if let Some(d) = c.closed_on { tr { th scope="row" { (lang.t(Key::RcaClosedOn)) } td { (d) } } }
+            tr { th scope="row" { (lang.t(Key::RcaTeamRoles)) } td { (c.team_roles.join("、")) } }
         }
-        h2 { (lang.t("rca.reports")) }
+        h2 { (lang.t(Key::RcaReports)) }
         ul {
             @for r in &c.reports {
                 li {
-                    a href={ "/staff/reports/" (r.report_id) } { (lang.t(&format!("grade.{}", r.grade.as_str()))) " · " (lang.t(&format!("cat.{}", r.category.as_str()))) " · " (r.department) }
+                    a href={ "/staff/reports/" (r.report_id) } { (lang.grade(r.grade)) " · " (lang.category(r.category)) " · " (r.department) }
                     @if let Some(d) = &r.description { p class="desc" { (d) } }
                 }
             }
         }
 
-        h2 id="timeline" { (lang.t("rca.timeline")) }
-        @if c.timeline.is_empty() { p { (lang.t("rca.none_yet")) } } @else {
+        h2 id="timeline" { (lang.t(Key::RcaTimeline)) }
+        @if c.timeline.is_empty() { p { (lang.t(Key::RcaNoneYet)) } } @else {
             ol { @for t in &c.timeline { li { time datetime=(t.at.to_rfc3339()) { (local_display(t.at, &tz)) } " — " (t.text.as_deref().unwrap_or("")) } } }
         }
         @if open {
             (kept.notice("timeline", &notice, lang))
             form method="post" action={ (path) "/timeline" } {
                 input type="hidden" name="csrf" value=(staff.csrf);
-                label for="tl-at" { (lang.t("rca.at")) }
+                label for="tl-at" { (lang.t(Key::RcaAt)) }
                 input type="datetime-local" id="tl-at" name="at" value=(kept.v("timeline", "at"));
-                label for="tl-text" { (lang.t("rca.what_happened")) }
+                label for="tl-text" { (lang.t(Key::RcaWhatHappened)) }
                 textarea id="tl-text" name="text" rows="2" maxlength="4000" { (kept.v("timeline", "text")) }
-                p { button type="submit" { (lang.t("rca.add_timeline")) } }
+                p { button type="submit" { (lang.t(Key::RcaAddTimeline)) } }
             }
         }
 
-        h2 id="factors" { (lang.t("rca.factors")) }
-        p class="hint" { (lang.t("rca.factors_hint")) }
-        @if c.factors.is_empty() { p { (lang.t("rca.none_yet")) } }
+        h2 id="factors" { (lang.t(Key::RcaFactors)) }
+        p class="hint" { (lang.t(Key::RcaFactorsHint)) }
+        @if c.factors.is_empty() { p { (lang.t(Key::RcaNoneYet)) } }
         @for bone in FISHBONE {
             @let on_bone: Vec<_> = c.factors.iter().filter(|f| f.category == bone).collect();
             @if !on_bone.is_empty() {
-                h3 { (fishbone_label(lang, bone)) }
+                h3 { (lang.fishbone(bone)) }
                 ul { @for f in on_bone {
                     li id={ "factor-" (f.factor) } {
                         "#" (f.factor) " " (f.statement)
-                        @if c.root_causes.contains(&f.factor) { " — " strong { (lang.t("rca.root_cause")) } }
+                        @if c.root_causes.contains(&f.factor) { " — " strong { (lang.t(Key::RcaRootCause)) } }
                         @if let Some(whys) = &f.whys { @if !whys.is_empty() {
-                            ol class="hint" aria-label=(lang.t("rca.whys")) { @for w in whys { li { (w) } } }
+                            ol class="hint" aria-label=(lang.t(Key::RcaWhys)) { @for w in whys { li { (w) } } }
                         } }
                     }
                 } }
@@ -479,23 +435,23 @@ async fn render_case(
             (kept.notice("factor", &notice, lang))
             form method="post" action={ (path) "/factors" } id="add-factor" {
                 input type="hidden" name="csrf" value=(staff.csrf);
-                label for="fa-category" { (lang.t("rca.category")) }
+                label for="fa-category" { (lang.t(Key::RcaCategory)) }
                 select id="fa-category" name="category" {
                     @for bone in FISHBONE {
-                        option value=(code(&bone)) selected[kept.v("factor", "category") == code(&bone)] { (fishbone_label(lang, bone)) }
+                        option value=(code(&bone)) selected[kept.v("factor", "category") == code(&bone)] { (lang.fishbone(bone)) }
                     }
                 }
-                label for="fa-statement" { (lang.t("rca.statement")) }
+                label for="fa-statement" { (lang.t(Key::RcaStatement)) }
                 textarea id="fa-statement" name="statement" rows="2" maxlength="2000" { (kept.v("factor", "statement")) }
-                label for="fa-whys" { (lang.t("rca.whys")) }
-                p class="hint" id="fa-whys-hint" { (lang.t("rca.whys_hint")) }
+                label for="fa-whys" { (lang.t(Key::RcaWhys)) }
+                p class="hint" id="fa-whys-hint" { (lang.t(Key::RcaWhysHint)) }
                 textarea id="fa-whys" name="whys" rows="3" aria-describedby="fa-whys-hint" { (kept.v("factor", "whys")) }
-                p { button type="submit" { (lang.t("rca.add_factor")) } }
+                p { button type="submit" { (lang.t(Key::RcaAddFactor)) } }
             }
         }
 
-        h2 id="root-causes" { (lang.t("rca.root_causes")) }
-        @if c.root_causes.is_empty() { p { (lang.t("rca.none_yet")) } } @else {
+        h2 id="root-causes" { (lang.t(Key::RcaRootCauses)) }
+        @if c.root_causes.is_empty() { p { (lang.t(Key::RcaNoneYet)) } } @else {
             ul { @for n in &c.root_causes {
                 li { "#" (n) " " (c.factors.iter().find(|f| f.factor == *n).map_or("", |f| f.statement.as_str())) }
             } }
@@ -505,7 +461,7 @@ async fn render_case(
             form method="post" action={ (path) "/root-causes" } {
                 input type="hidden" name="csrf" value=(staff.csrf);
                 fieldset {
-                    legend { (lang.t("rca.confirm_hint")) }
+                    legend { (lang.t(Key::RcaConfirmHint)) }
                     @for f in &c.factors {
                         div {
                             input type="checkbox" id={ "rc-" (f.factor) } name="factors" value=(f.factor)
@@ -515,38 +471,38 @@ async fn render_case(
                         }
                     }
                 }
-                p { button type="submit" { (lang.t("rca.confirm_root_causes")) } }
+                p { button type="submit" { (lang.t(Key::RcaConfirmRootCauses)) } }
             }
         }
 
-        h2 id="actions" { (lang.t("rca.actions")) }
+        h2 id="actions" { (lang.t(Key::RcaActions)) }
         // A refused completion shows here: the action it named may no
         // longer have a form (completed meanwhile).
         (kept.notice("complete", &notice, lang))
-        @if c.actions.is_empty() { p { (lang.t("rca.none_yet")) } } @else {
+        @if c.actions.is_empty() { p { (lang.t(Key::RcaNoneYet)) } } @else {
             table {
                 thead { tr {
                     th scope="col" { "#" }
-                    th scope="col" { (lang.t("rca.what")) }
-                    th scope="col" { (lang.t("rca.strength")) }
-                    th scope="col" { (lang.t("rca.owner_role")) }
-                    th scope="col" { (lang.t("rca.due")) }
-                    th scope="col" { (lang.t("rca.measure")) }
-                    th scope="col" { (lang.t("rca.completed")) }
+                    th scope="col" { (lang.t(Key::RcaWhat)) }
+                    th scope="col" { (lang.t(Key::RcaStrength)) }
+                    th scope="col" { (lang.t(Key::RcaOwnerRole)) }
+                    th scope="col" { (lang.t(Key::RcaDue)) }
+                    th scope="col" { (lang.t(Key::RcaMeasure)) }
+                    th scope="col" { (lang.t(Key::RcaCompleted)) }
                 } }
                 tbody { @for a in &c.actions {
                     tr class=[a.overdue.then_some("overdue")] {
                         td { (a.action) }
                         td { (a.what) }
-                        td { (strength_label(lang, a.strength)) }
+                        td { (lang.strength(a.strength)) }
                         td { (a.owner_role) }
-                        td { (a.due) @if a.overdue { " " strong { (lang.t("critical.overdue")) } } }
+                        td { (a.due) @if a.overdue { " " strong { (lang.t(Key::CriticalOverdue)) } } }
                         td { (a.measure) }
                         td {
                             @if let Some(at) = a.completed_at {
                                 (local_display(at, &tz))
-                                @if let Some(Some(e)) = &a.evidence { br; (lang.t("rca.evidence")) ": " (e) }
-                                @if let Some(e) = &a.effect { br; (lang.t("rca.effect")) ": " (e) }
+                                @if let Some(Some(e)) = &a.evidence { br; (lang.t(Key::RcaEvidence)) ": " (e) }
+                                @if let Some(e) = &a.effect { br; (lang.t(Key::RcaEffect)) ": " (e) }
                             } @else { "—" }
                         }
                     }
@@ -556,61 +512,68 @@ async fn render_case(
         @if open {
             @let pending: Vec<_> = c.actions.iter().filter(|a| a.completed_at.is_none()).collect();
             @if !pending.is_empty() {
-                h3 { (lang.t("rca.complete_h")) }
+                h3 { (lang.t(Key::RcaCompleteH)) }
                 @for a in pending {
-                    form method="post" action={ (path) "/actions/" (a.action) "/complete" } aria-label={ (lang.t("rca.complete_h")) " #" (a.action) } {
+                    form method="post" action={ (path) "/actions/" (a.action) "/complete" } aria-label={ (lang.t(Key::RcaCompleteH)) " #" (a.action) } {
                         input type="hidden" name="csrf" value=(staff.csrf);
                         p { strong { "#" (a.action) " " (a.what) } }
-                        label for={ "co-at-" (a.action) } { (lang.t("rca.completed_at")) }
+                        label for={ "co-at-" (a.action) } { (lang.t(Key::RcaCompletedAt)) }
                         input type="datetime-local" id={ "co-at-" (a.action) } name="completed_at" value=(kept.v("complete", "completed_at"));
-                        label for={ "co-ev-" (a.action) } { (lang.t("rca.evidence")) }
+                        label for={ "co-ev-" (a.action) } { (lang.t(Key::RcaEvidence)) }
                         textarea id={ "co-ev-" (a.action) } name="evidence" rows="2" maxlength="2000" {}
-                        label for={ "co-ef-" (a.action) } { (lang.t("rca.effect")) }
+                        label for={ "co-ef-" (a.action) } { (lang.t(Key::RcaEffect)) }
                         textarea id={ "co-ef-" (a.action) } name="effect" rows="2" maxlength="2000" {}
-                        p { button type="submit" { (lang.t("rca.complete_submit")) } }
+                        p { button type="submit" { (lang.t(Key::RcaCompleteSubmit)) } }
                     }
                 }
             }
-            h3 { (lang.t("rca.plan_h")) }
+            h3 { (lang.t(Key::RcaPlanH)) }
             (kept.notice("action", &notice, lang))
             form method="post" action={ (path) "/actions" } id="plan-action" {
                 input type="hidden" name="csrf" value=(staff.csrf);
-                label for="ac-what" { (lang.t("rca.what")) }
+                label for="ac-what" { (lang.t(Key::RcaWhat)) }
                 textarea id="ac-what" name="what" rows="2" maxlength="2000" { (kept.v("action", "what")) }
-                label for="ac-strength" { (lang.t("rca.strength")) }
-                p class="hint" id="ac-strength-hint" { (lang.t("rca.strength_hint")) }
+                label for="ac-strength" { (lang.t(Key::RcaStrength)) }
+                p class="hint" id="ac-strength-hint" { (lang.t(Key::RcaStrengthHint)) }
                 select id="ac-strength" name="strength" aria-describedby="ac-strength-hint" {
                     @for s in STRENGTHS {
-                        option value=(code(&s)) selected[kept.v("action", "strength") == code(&s)] { (strength_label(lang, s)) }
+                        option value=(code(&s)) selected[kept.v("action", "strength") == code(&s)] { (lang.strength(s)) }
                     }
                 }
-                label for="ac-owner" { (lang.t("rca.owner_role")) }
+                label for="ac-owner" { (lang.t(Key::RcaOwnerRole)) }
                 input type="text" id="ac-owner" name="owner_role" maxlength="100" value=(kept.v("action", "owner_role"));
-                label for="ac-due" { (lang.t("rca.due")) }
+                label for="ac-due" { (lang.t(Key::RcaDue)) }
                 input type="date" id="ac-due" name="due" value=(kept.v("action", "due"));
-                label for="ac-measure" { (lang.t("rca.measure")) }
+                label for="ac-measure" { (lang.t(Key::RcaMeasure)) }
                 textarea id="ac-measure" name="measure" rows="2" maxlength="2000" { (kept.v("action", "measure")) }
-                p { button type="submit" { (lang.t("rca.plan_submit")) } }
+                p { button type="submit" { (lang.t(Key::RcaPlanSubmit)) } }
             }
 
-            h2 id="close" { (lang.t("rca.close_h")) }
-            p class="hint" { (lang.t("rca.close_hint")) }
+            h2 id="close" { (lang.t(Key::RcaCloseH)) }
+            p class="hint" { (lang.t(Key::RcaCloseHint)) }
             (kept.notice("close", &notice, lang))
             form method="post" action={ (path) "/close" } {
                 input type="hidden" name="csrf" value=(staff.csrf);
-                label for="cl-lessons" { (lang.t("rca.lessons")) }
+                label for="cl-lessons" { (lang.t(Key::RcaLessons)) }
                 textarea id="cl-lessons" name="lessons" rows="3" maxlength="4000" { (kept.v("close", "lessons")) }
-                label for="cl-reason" { (lang.t("rca.reason_no_action")) }
+                label for="cl-reason" { (lang.t(Key::RcaReasonNoAction)) }
                 textarea id="cl-reason" name="reason_no_action" rows="2" maxlength="2000" { (kept.v("close", "reason_no_action")) }
-                p { button type="submit" { (lang.t("rca.close_submit")) } }
+                p { button type="submit" { (lang.t(Key::RcaCloseSubmit)) } }
             }
         } @else {
-            h2 { (lang.t("rca.lessons")) }
+            h2 { (lang.t(Key::RcaLessons)) }
             p class="desc" id="lessons" { (c.lessons.as_deref().unwrap_or("")) }
-            @if let Some(r) = &c.reason_no_action { p { (lang.t("rca.reason_no_action")) ": " (r) } }
+            @if let Some(r) = &c.reason_no_action { p { (lang.t(Key::RcaReasonNoAction)) ": " (r) } }
         }
     };
-    Ok(notice.answer(page(staff, lang, &path, lang.t("rca.case_h1"), body)))
+    Ok(notice.answer(page(
+        &staff.principal,
+        &staff.csrf,
+        lang,
+        &path,
+        lang.t(Key::RcaCaseH1),
+        body,
+    )))
 }
 
 /// `GET /staff/rca/{id}`: the case file and its forms.
@@ -655,7 +618,7 @@ async fn outcome(
     .await
 }
 
-/// `POST /staff/rca/{id}/timeline`, through the API's `add_timeline`.
+/// `POST /staff/rca/{id}/timeline`, through [`lantern_rca::Rca::add_timeline`].
 pub async fn timeline(
     State(web): State<Web>,
     staff: Staff,
@@ -677,13 +640,15 @@ pub async fn timeline(
             at,
             text: form.raw("text").to_owned(),
         };
-        command(add_timeline, rca, &staff, id, body).await
+        rca.add_timeline(&staff.principal, case, body, None)
+            .await
+            .map(|a| a.seq)
     }
     .await;
     outcome(step, case, "timeline", result).await
 }
 
-/// `POST /staff/rca/{id}/factors`, through the API's `add_factor`.
+/// `POST /staff/rca/{id}/factors`, through [`lantern_rca::Rca::add_factor`].
 pub async fn factor(
     State(web): State<Web>,
     staff: Staff,
@@ -706,13 +671,16 @@ pub async fn factor(
             statement: form.raw("statement").to_owned(),
             whys: (!whys.is_empty()).then_some(whys),
         };
-        command(add_factor, rca, &staff, id, body).await
+        rca.add_factor(&staff.principal, case, body, None)
+            .await
+            .map(|f| f.seq)
     }
     .await;
     outcome(step, case, "factors", result).await
 }
 
-/// `POST /staff/rca/{id}/root-causes`, through the API's `confirm_root_causes`.
+/// `POST /staff/rca/{id}/root-causes`, through
+/// [`lantern_rca::Rca::confirm_root_causes`].
 pub async fn root_causes(
     State(web): State<Web>,
     staff: Staff,
@@ -736,13 +704,15 @@ pub async fn root_causes(
         }
         invalid(errors)?;
         let body = ConfirmRootCauses { factors };
-        command(confirm_root_causes, rca, &staff, id, body).await
+        rca.confirm_root_causes(&staff.principal, case, body, None)
+            .await
+            .map(|a| a.seq)
     }
     .await;
     outcome(step, case, "root-causes", result).await
 }
 
-/// `POST /staff/rca/{id}/actions`, through the API's `plan_action`.
+/// `POST /staff/rca/{id}/actions`, through [`lantern_rca::Rca::plan_action`].
 pub async fn action(
     State(web): State<Web>,
     staff: Staff,
@@ -767,14 +737,16 @@ pub async fn action(
             strength,
             measure: form.raw("measure").to_owned(),
         };
-        command(plan_action, rca, &staff, id, body).await
+        rca.plan_action(&staff.principal, case, body, None)
+            .await
+            .map(|a| a.seq)
     }
     .await;
     outcome(step, case, "actions", result).await
 }
 
-/// `POST /staff/rca/{id}/actions/{n}/complete`, through the API's
-/// `complete_action`.
+/// `POST /staff/rca/{id}/actions/{n}/complete`, through
+/// [`lantern_rca::Rca::complete_action`].
 pub async fn complete(
     State(web): State<Web>,
     staff: Staff,
@@ -797,13 +769,15 @@ pub async fn complete(
             evidence: form.raw("evidence").to_owned(),
             effect: form.get("effect").map(str::to_owned),
         };
-        command(complete_action, rca, &staff, (id, n), body).await
+        rca.complete_action(&staff.principal, case, &n, body, None)
+            .await
+            .map(|a| a.seq)
     }
     .await;
     outcome(step, case, "actions", result).await
 }
 
-/// `POST /staff/rca/{id}/close`, through the API's `close_rca`.
+/// `POST /staff/rca/{id}/close`, through [`lantern_rca::Rca::close_rca`].
 pub async fn close(
     State(web): State<Web>,
     staff: Staff,
@@ -816,7 +790,10 @@ pub async fn close(
         lessons: step.fields().raw("lessons").to_owned(),
         reason_no_action: step.fields().get("reason_no_action").map(str::to_owned),
     };
-    let result = command(close_rca, rca, &staff, id, body).await;
+    let result = rca
+        .close_rca(&staff.principal, case, body, None)
+        .await
+        .map(|a| a.seq);
     outcome(step, case, "close", result).await
 }
 

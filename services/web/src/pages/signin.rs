@@ -14,24 +14,24 @@ use maud::html;
 use serde::Deserialize;
 
 use crate::error::WebError;
-use crate::i18n::Lang;
+use crate::i18n::{Key, Lang};
 use crate::layout::{bare, html_response};
 use crate::session::{Staff, cleared_cookie, session_cookie};
 use crate::{PageForm, Web};
 
 fn sign_in_page(lang: Lang, refused: bool) -> Response {
     let body = html! {
-        p { a href={ "/staff/sign-in?lang=" (lang.other().code()) } lang=(lang.other().tag()) { (lang.t("switch")) } }
-        h1 { (lang.t("signin.h1")) }
-        @if refused { p class="alert" role="alert" { (lang.t("signin.bad")) } }
+        p { a href={ "/staff/sign-in?lang=" (lang.other().code()) } lang=(lang.other().tag()) { (lang.t(Key::Switch)) } }
+        h1 { (lang.t(Key::SigninH1)) }
+        @if refused { p class="alert" role="alert" { (lang.t(Key::SigninBad)) } }
         form method="post" action="/staff/sign-in" autocomplete="off" {
-            label for="token" { (lang.t("signin.token")) }
-            p class="hint" id="token-hint" { (lang.t("signin.hint")) }
+            label for="token" { (lang.t(Key::SigninToken)) }
+            p class="hint" id="token-hint" { (lang.t(Key::SigninHint)) }
             input type="password" id="token" name="token" required autocomplete="off" aria-describedby="token-hint" size="48";
-            p { button type="submit" { (lang.t("signin.submit")) } }
+            p { button type="submit" { (lang.t(Key::SigninSubmit)) } }
         }
     };
-    let mut r = html_response(bare(lang.t("signin.h1"), body));
+    let mut r = html_response(bare(lang.t(Key::SigninH1), body));
     if refused {
         *r.status_mut() = StatusCode::UNAUTHORIZED;
     }
