@@ -1,4 +1,5 @@
-// The schemas are embedded in the binary; rebuild when any of them changes.
+//! Embeds `schemas/` in the ledger: rebuild when any schema changes.
+
 fn main() {
     println!("cargo:rerun-if-changed=../../schemas");
 }

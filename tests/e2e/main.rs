@@ -1,6 +1,9 @@
 //! End-to-end: the whole of Lantern over HTTP, as a separate process,
 //! against a real nats-server.
 
+// A test panics on a broken expectation by design: it may unwrap.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../support/mod.rs"]
 mod support;
 

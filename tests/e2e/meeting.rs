@@ -214,7 +214,10 @@ async fn the_pack_of_a_month_field_by_field_and_printed() {
     assert_eq!(q["deaths"]["by_department"], json!({"ER": 1, "ICU": 3}));
     assert_eq!(q["deaths"]["reviewed_on_time"], 3);
     assert_eq!(q["deaths"]["review_on_time_rate"], 75.0);
-    assert_eq!(q["critical_values"]["detected"], 2, "exact, as the officer's");
+    assert_eq!(
+        q["critical_values"]["detected"], 2,
+        "exact, as the officer's"
+    );
     assert_eq!(q["critical_values"]["notification_timeliness"], 50.0);
     assert!(
         q["deaths"]["low_risk"][0]["steps"][1]

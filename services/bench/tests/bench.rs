@@ -4,6 +4,9 @@
 //! fail because a machine is slow. Needs a nats-server (`NATS_SERVER_BIN`,
 //! as `make test` sets it).
 
+// A test panics on a broken expectation by design: it may unwrap.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 use serde_json::Value;

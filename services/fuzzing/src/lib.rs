@@ -13,6 +13,9 @@
 //! | `schema_validate` | the schema registry on any JSON, for each event type, and what the projectors make of what it accepts |
 //! | `project_directory`, `project_reports`, `project_critical`, `project_rates`, `project_rca`, `project_mortality` | each projector on event sequences with redelivery, commits and crashes |
 
+// Fuzz bodies panic when an invariant breaks: that is how they report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod decode;
 pub mod input;
 pub mod projectors;

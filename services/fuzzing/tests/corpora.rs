@@ -3,6 +3,9 @@
 //! regression tests. `LANTERN_WRITE_SEEDS=1` (re)writes the seeds into the
 //! corpora first.
 
+// A test panics on a broken expectation by design: it may unwrap.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 

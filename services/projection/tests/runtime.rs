@@ -1,5 +1,8 @@
 //! The projector runtime against a real nats-server.
 
+// A test panics on a broken expectation by design: it may unwrap.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::Duration;
 

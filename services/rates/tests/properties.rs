@@ -2,6 +2,9 @@
 //! crashes (uncommitted batches lost), the rates projection equals a
 //! straightforward recomputation from the distinct events.
 
+// A test panics on a broken expectation by design: it may unwrap.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
