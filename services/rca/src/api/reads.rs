@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{READERS, case_for, case_id, hospital};
+use crate::case::Action;
 use crate::service::Rca;
 use crate::views::{Audience, CaseFileView, CaseList, CaseSummary, FiguresView, RequiredList};
 
@@ -80,6 +81,26 @@ pub async fn list_rcas(
     ValidQuery(q): ValidQuery<ListQuery>,
 ) -> Result<Json<CaseList>, ApiError> {
     Ok(Json(rca.list(&principal, &q).await?))
+}
+
+/// An improvement action past its due date, with its case.
+#[derive(Debug, Clone)]
+pub struct OverdueAction {
+    /// The case.
+    pub rca_id: Uuid,
+    /// The case's title.
+    pub title: String,
+    /// The action.
+    pub action: Action,
+}
+
+/// What is overdue in a hospital's case files.
+#[derive(Debug, Clone)]
+pub struct Overdue {
+    /// Open cases past their due date, newest first.
+    pub cases: Vec<CaseSummary>,
+    /// Actions past their due date, case by case, oldest case first.
+    pub actions: Vec<OverdueAction>,
 }
 
 /// The queue query.
@@ -201,6 +222,37 @@ impl Rca {
             })
             .collect();
         Ok(CaseList { rows })
+    }
+
+    /// What is overdue in a hospital's case files today: open cases past
+    /// their due date and actions past theirs (safety officer; QC centre).
+    pub async fn overdue(&self, principal: &Principal, code: &str) -> Result<Overdue, ApiError> {
+        principal.require(READERS)?;
+        let hospital = hospital(self, code, "/hospital").await?;
+        principal.require_in(READERS, &hospital)?;
+        let today = self.cases.today(&hospital.code, Utc::now())?;
+        let records = self.cases.cases_of(&hospital.code)?;
+        let cases = records
+            .iter()
+            .rev()
+            .map(|r| CaseSummary::of(r, today))
+            .filter(|s| s.overdue)
+            .collect();
+        let actions = records
+            .iter()
+            .flat_map(|r| {
+                r.case
+                    .actions
+                    .iter()
+                    .filter(|a| a.overdue_on(&r.case, today))
+                    .map(|a| OverdueAction {
+                        rca_id: r.rca_id,
+                        title: r.case.title.clone(),
+                        action: a.clone(),
+                    })
+            })
+            .collect();
+        Ok(Overdue { cases, actions })
     }
 
     /// The hospital's grade I and II reports with no analysis, oldest first.

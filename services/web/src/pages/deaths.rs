@@ -15,6 +15,7 @@ use lantern_mortality::death::{
     AutopsyReported as Autopsy, Defect, Phase, Preventability, ReviewHeld as Review,
     ReviewLevel as Level, RuleState, State as TrailState,
 };
+use lantern_rca::api::reads::ListQuery;
 use lantern_rca::vocab::Strength;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -287,16 +288,17 @@ async fn render_trail(
     let m = web.mortality()?;
     let t = m.trail(&staff.principal, id, after).await?;
     let tz = hospital_zone(web, &t.hospital).await?;
-    // Cases of the hospital a review may link to.
+    // Cases of the hospital a review may link to, newest first.
     let cases = match &web.rca {
-        Some(rca) => rca
-            .cases
-            .cases_of(&t.hospital)
-            .map_err(ApiError::from)?
-            .into_iter()
-            .rev()
-            .map(|r| (r.rca_id, r.case.title))
-            .collect(),
+        Some(rca) => {
+            let q = ListQuery {
+                hospital: t.hospital.clone(),
+                state: None,
+                after: None,
+            };
+            let list = rca.list(&staff.principal, &q).await?;
+            list.rows.into_iter().map(|r| (r.rca_id, r.title)).collect()
+        }
         None => Vec::new(),
     };
     let open = t.state != TrailState::Closed;

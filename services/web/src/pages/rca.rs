@@ -11,13 +11,12 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use chrono::Utc;
 use lantern_api::{ApiError, FieldError};
 use lantern_directory::HospitalRecord;
 use lantern_rca::api::commands::{
     AddFactor, AddTimeline, CloseRca, CompleteAction, ConfirmRootCauses, OpenRca, PlanAction,
 };
-use lantern_rca::api::reads::{ListQuery, RequiredQuery, StateFilter};
+use lantern_rca::api::reads::{ListQuery, Overdue, OverdueAction, RequiredQuery, StateFilter};
 use lantern_rca::case::CaseState;
 use lantern_rca::views::{CaseSummary, RequiredRow};
 use lantern_rca::vocab::{Day, Fishbone, Strength};
@@ -182,27 +181,10 @@ async fn render_list(
         )
         .await?;
     // Overdue cases and actions, across all the hospital's cases.
-    let today = rca
-        .cases
-        .today(&hospital.code, Utc::now())
-        .map_err(ApiError::from)?;
-    let records = rca.cases.cases_of(&hospital.code).map_err(ApiError::from)?;
-    let overdue_cases: Vec<CaseSummary> = records
-        .iter()
-        .rev()
-        .map(|r| CaseSummary::of(r, today))
-        .filter(|s| s.overdue)
-        .collect();
-    let overdue_actions: Vec<(Uuid, &str, &lantern_rca::case::Action)> = records
-        .iter()
-        .flat_map(|r| {
-            r.case
-                .actions
-                .iter()
-                .filter(|a| a.overdue_on(&r.case, today))
-                .map(move |a| (r.rca_id, r.case.title.as_str(), a))
-        })
-        .collect();
+    let Overdue {
+        cases: overdue_cases,
+        actions: overdue_actions,
+    } = rca.overdue(&staff.principal, &hospital.code).await?;
     let overdue_queue: Vec<&RequiredRow> = queue.rows.iter().filter(|r| r.overdue).collect();
     // Reports to open a case from: the queue, and any report a refused
     // attempt named (opened from a report page).
@@ -254,8 +236,8 @@ async fn render_list(
             }
             @if !overdue_actions.is_empty() {
                 h3 { (lang.t(Key::RcaActionsOverdue)) }
-                ul { @for (id, title, a) in &overdue_actions {
-                    li class="overdue" { a href={ "/staff/rca/" (id) "#actions" } { (title) } " — #" (a.action) " " (a.what) " (" (a.owner_role) ", " (lang.t(Key::RcaDue)) " " (a.due) ")" }
+                ul { @for OverdueAction { rca_id, title, action: a } in &overdue_actions {
+                    li class="overdue" { a href={ "/staff/rca/" (rca_id) "#actions" } { (title) } " — #" (a.action) " " (a.what) " (" (a.owner_role) ", " (lang.t(Key::RcaDue)) " " (a.due) ")" }
                 } }
             }
         }
