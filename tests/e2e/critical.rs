@@ -226,18 +226,12 @@ async fn the_closed_loop_its_refusals_and_its_figures() {
         &json!({"detected": 5, "notified": 4, "notified_in_time": 3, "handled": 3, "handled_in_time": 2,
                 "notification_rate": 80.0, "notification_timeliness": 60.0, "handling_timeliness": 50.0})
     );
-    // A QC centre sees the rates; counts from 1 to 4 are suppressed.
+    // A QC centre sees the same exact figures (DESIGN v2: suppression is
+    // for published figures only).
     let (_, r) = l.get(&q, Some(&qc)).await;
     let row = &r["rows"][0];
-    assert_eq!(row["critical_values"]["detected"], 5);
-    assert_eq!(row["critical_values"]["notified"], Value::Null);
-    assert_eq!(row["critical_values"]["handling_timeliness"], 50.0);
-    assert!(
-        row["suppressed"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("/critical_values/handled_in_time"))
-    );
+    assert_eq!(&row["critical_values"], cv);
+    assert_eq!(row["suppressed"], json!([]));
 
     // Two clients notify the same critical value at once: exactly one wins.
     let (x, y) = tokio::join!(
