@@ -2,6 +2,7 @@
 //! process on one port (`lantern serve`), and maintain the read models.
 
 mod cli;
+mod config;
 mod ops;
 mod serve;
 mod telemetry;

@@ -25,7 +25,7 @@ use tower_http::timeout::TimeoutBody;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::cli::{ServeArgs, ledger};
+use crate::config::{ServeArgs, ledger};
 use crate::ops::{self, Ops};
 
 #[derive(OpenApi)]

@@ -1,0 +1,109 @@
+//! Configuration: one struct per concern, every setting also readable from
+//! the environment; and the stream they open. Read by the command line and
+//! by `serve` alike, so neither reads the other.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use lantern_api::secrets::ServerSecret;
+use lantern_ledger::{Ledger, SchemaRegistry, StreamSettings};
+
+/// Where events and read models live.
+#[derive(Args, Clone, Debug)]
+pub struct StoreArgs {
+    /// NATS server URL(s), comma-separated.
+    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+    /// Directory of the read models and the server secret.
+    #[arg(long, env = "LANTERN_DATA_DIR", default_value = "./var")]
+    pub data_dir: PathBuf,
+    /// Stream replicas: 1 on one server, 3 in a cluster.
+    #[arg(long, env = "LANTERN_STREAM_REPLICAS", default_value_t = 1)]
+    pub replicas: usize,
+    /// Group commit: most concurrent appends stored as one atomic batch
+    /// (one durable write); 1 appends each event on its own.
+    #[arg(long, env = "LANTERN_GROUP_COMMIT", default_value_t = 500)]
+    pub group_commit: usize,
+}
+
+/// Settings of a running service.
+#[derive(Args, Clone, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on.
+    #[arg(long, env = "LANTERN_HTTP_ADDR", default_value = "127.0.0.1:8080")]
+    pub http_addr: SocketAddr,
+    /// Operations address (`/metrics`); never the public one.
+    #[arg(long, env = "LANTERN_OPS_ADDR", default_value = "127.0.0.1:9464")]
+    pub ops_addr: SocketAddr,
+    /// The administrator's bearer token.
+    #[arg(long, env = "LANTERN_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: String,
+    /// File of the server secret (derived receipts and tokens); created if missing.
+    #[arg(long, env = "LANTERN_SECRET_FILE")]
+    pub secret_file: Option<PathBuf>,
+    /// Small-cell threshold: counts 1..k−1 are hidden from QC centres.
+    #[arg(long, env = "LANTERN_SUPPRESSION_K", default_value_t = 5)]
+    pub k: u64,
+    /// /readyz fails while a projector is more than this many events behind.
+    #[arg(long, env = "LANTERN_READY_LAG", default_value_t = 10_000)]
+    pub ready_lag: u64,
+    /// Per-client rate limits: `on`, or `off` for load tests and behind a
+    /// proxy that limits.
+    #[arg(long, env = "LANTERN_RATE_LIMITS", default_value = "on", value_parser = ["on", "off"])]
+    pub rate_limits: String,
+    /// Anonymous writes per client per minute (0: no limit).
+    #[arg(long, env = "LANTERN_RATE_LIMIT_ANON_WRITES", default_value_t = 30)]
+    pub rate_limit_anon_writes: u32,
+    /// Anonymous reads per client per minute (0: no limit).
+    #[arg(long, env = "LANTERN_RATE_LIMIT_ANON_READS", default_value_t = 120)]
+    pub rate_limit_anon_reads: u32,
+    /// Failed bearer tokens and staff sign-ins per client per minute (0: no limit).
+    #[arg(long, env = "LANTERN_RATE_LIMIT_AUTH_FAILURES", default_value_t = 10)]
+    pub rate_limit_auth_failures: u32,
+    /// Proxies (comma-separated addresses) whose X-Forwarded-For names the
+    /// client; from anyone else the header is ignored.
+    #[arg(long, env = "LANTERN_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
+    /// Seconds a client has to send a request's headers.
+    #[arg(long, env = "LANTERN_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_secs: u64,
+    /// Seconds a request body may stall before the request is dropped (408).
+    #[arg(long, env = "LANTERN_BODY_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_secs: u64,
+    /// Connections served at once; more wait to be accepted.
+    #[arg(long, env = "LANTERN_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+}
+
+impl ServeArgs {
+    /// The server secret, from its file (created on first start).
+    pub fn secret(&self) -> Result<ServerSecret, Box<dyn std::error::Error>> {
+        let path = self
+            .secret_file
+            .clone()
+            .unwrap_or_else(|| self.store.data_dir.join("secret.key"));
+        Ok(ServerSecret::load_or_create(&path)?)
+    }
+}
+
+/// Connects and opens the stream.
+pub async fn ledger(store: &StoreArgs) -> Result<Ledger, Box<dyn std::error::Error>> {
+    let client = lantern_ledger::connect(&store.nats_url).await?;
+    let settings = StreamSettings {
+        replicas: store.replicas,
+        ..StreamSettings::default()
+    };
+    let ledger = Ledger::open(client, &settings, Arc::new(SchemaRegistry::embedded()?)).await?;
+    Ok(if store.group_commit > 1 {
+        ledger.with_group_commit(lantern_ledger::GroupCommit {
+            max_batch: store.group_commit,
+            ..Default::default()
+        })
+    } else {
+        ledger
+    })
+}
