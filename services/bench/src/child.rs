@@ -104,6 +104,9 @@ impl Serve {
             .env("NATS_URL", nats_url)
             .env("LANTERN_DATA_DIR", data_dir)
             .env("LANTERN_HTTP_ADDR", format!("127.0.0.1:{port}"))
+            // /metrics on a port of its own: never a fixed one another
+            // process may hold.
+            .env("LANTERN_OPS_ADDR", "127.0.0.1:0")
             .env("LANTERN_ADMIN_TOKEN", ADMIN)
             .env("LANTERN_RATE_LIMITS", "off")
             .envs(env.iter().copied())
