@@ -6,6 +6,12 @@
 #   (JetStream, sync_interval: always), storing under $LANTERN_DATA_DIR/nats,
 #   logging to $LANTERN_DATA_DIR/nats-server.log, and stops it on exit.
 #   If a NATS server already answers there, uses it as it is.
+# - NATS is not open: the started nats-server lets in only Lantern's user
+#   (deploy/nats/accounts.conf). Unless NATS_USER and NATS_PASSWORD are set,
+#   the user is `lantern` and the password the one kept in
+#   $LANTERN_DATA_DIR/nats-password, generated the first time; both go to
+#   nats-server and to lantern. A store written before NATS had accounts
+#   (its stream in the global account) is moved into Lantern's account once.
 # - If LANTERN_ADMIN_TOKEN is unset, uses the one kept in
 #   $LANTERN_DATA_DIR/admin-token, generating (and printing) it the first time.
 # - Ctrl-C (or SIGTERM) is forwarded to lantern once, which shuts down
@@ -18,6 +24,8 @@
 #   LANTERN_HTTP_ADDR   default 127.0.0.1:8080
 #   LANTERN_DATA_DIR    default <repo>/var
 #   LANTERN_ADMIN_TOKEN default: kept in $LANTERN_DATA_DIR/admin-token
+#   NATS_USER           default lantern
+#   NATS_PASSWORD       default: kept in $LANTERN_DATA_DIR/nats-password
 #   LANTERN_BIN         default <repo>/target/debug/lantern
 #   NATS_SERVER_BIN     nats-server to start (default: see scripts/nats.sh)
 #   NATS_MONITOR_PORT   if set, the started nats-server serves monitoring
@@ -191,6 +199,37 @@ check_info() {
     fi
 }
 
+# --- NATS credentials -------------------------------------------------------
+
+# keep_secret FILE: prints the secret kept in FILE, generating it first when
+# there is none (mode 600; a concurrent run that wins the race keeps its own).
+# Letters, digits, '-' and '_', starting with a letter: nats-server reads the
+# password from its environment as a config token (deploy/nats/accounts.conf).
+keep_secret() {
+    local file=$1 tmp secret
+    if [[ ! -s "$file" ]]; then
+        tmp="$(mktemp "$LANTERN_DATA_DIR/.secret.XXXXXX")" # mode 600
+        printf 'p%s\n' "$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')" >"$tmp"
+        ln "$tmp" "$file" 2>/dev/null || true
+        rm -f "$tmp"
+    fi
+    chmod 600 "$file"
+    secret="$(tr -d '[:space:]' <"$file")"
+    [[ -n "$secret" ]] || die "$file is empty; delete it to get a new one"
+    printf '%s\n' "$secret"
+}
+
+if [[ -n "${NATS_USER:-}" || -n "${NATS_PASSWORD:-}" ]]; then
+    [[ -n "${NATS_USER:-}" && -n "${NATS_PASSWORD:-}" ]] \
+        || die "set both NATS_USER and NATS_PASSWORD, or neither (then the password kept in $LANTERN_DATA_DIR/nats-password is used)"
+else
+    NATS_USER=lantern
+    NATS_PASSWORD="$(keep_secret "$LANTERN_DATA_DIR/nats-password")"
+fi
+[[ "$NATS_PASSWORD" =~ ^[A-Za-z][A-Za-z0-9_-]*$ ]] \
+    || log "warning: NATS_PASSWORD has characters nats-server may not read from its environment as written (use letters, digits, '-' and '_', starting with a letter)"
+export NATS_USER NATS_PASSWORD
+
 # --- NATS -------------------------------------------------------------------
 
 IFS=',' read -r -a nats_servers <<<"$NATS_URL"
@@ -223,6 +262,13 @@ if [[ -z "$found" ]]; then
     store="$LANTERN_DATA_DIR/nats"
     nats_log="$LANTERN_DATA_DIR/nats-server.log"
     mkdir -p "$store"
+    # Before NATS had accounts, the stream lived in the global account ($G);
+    # the server now keeps Lantern's in its account LANTERN. Move it over
+    # once, with the server stopped, so that no event is left behind.
+    if [[ -d "$store/jetstream/\$G/streams/LANTERN" && ! -e "$store/jetstream/LANTERN" ]]; then
+        log "moving the stream LANTERN of $store from the global account into the account LANTERN"
+        mv "$store/jetstream/\$G" "$store/jetstream/LANTERN"
+    fi
     args=(-c "$ROOT/deploy/nats/single.conf" -a "$bind" -p "$port")
     if [[ -n "${NATS_MONITOR_PORT:-}" ]]; then
         args+=(-m "$NATS_MONITOR_PORT")
@@ -295,7 +341,7 @@ export LANTERN_ADMIN_TOKEN
 
 # --- lantern ----------------------------------------------------------------
 
-log "starting lantern serve on http://$LANTERN_HTTP_ADDR (NATS_URL=$NATS_URL, LANTERN_DATA_DIR=$LANTERN_DATA_DIR); Ctrl-C stops it"
+log "starting lantern serve on http://$LANTERN_HTTP_ADDR (NATS_URL=$NATS_URL as $NATS_USER, LANTERN_DATA_DIR=$LANTERN_DATA_DIR); Ctrl-C stops it"
 "${detach[@]}" "$LANTERN_BIN" serve "$@" &
 lantern_pid=$!
 

@@ -19,5 +19,6 @@ mod meeting;
 mod rca;
 mod reports;
 mod scope;
+mod security;
 mod telemetry;
 mod web;

@@ -87,7 +87,8 @@ impl Lantern {
     /// A `lantern` command with this instance's environment.
     pub fn command(&self) -> Command {
         let mut c = Command::new(lantern_bin());
-        c.env("NATS_URL", self.nats.url())
+        // NATS_URL, NATS_USER, NATS_PASSWORD: the server is not open.
+        c.envs(self.nats.env())
             .env("LANTERN_DATA_DIR", self.data.path().join("var"))
             .env("LANTERN_HTTP_ADDR", format!("127.0.0.1:{}", self.port))
             .env("LANTERN_OPS_ADDR", format!("127.0.0.1:{}", self.ops_port))
@@ -249,7 +250,7 @@ impl Lantern {
 
     /// The number of events in the stream.
     pub async fn stream_count(&self) -> u64 {
-        let client = async_nats::connect(self.nats.url()).await.unwrap();
+        let client = self.nats.client().await;
         let js = async_nats::jetstream::new(client);
         let mut stream = js.get_stream("LANTERN").await.unwrap();
         stream.info().await.unwrap().state.messages
@@ -257,7 +258,7 @@ impl Lantern {
 
     /// Every stored message payload, in order.
     pub async fn stream_payloads(&self) -> Vec<Vec<u8>> {
-        let client = async_nats::connect(self.nats.url()).await.unwrap();
+        let client = self.nats.client().await;
         let js = async_nats::jetstream::new(client);
         let stream = js.get_stream("LANTERN").await.unwrap();
         let n = self.stream_count().await;
@@ -271,7 +272,7 @@ impl Lantern {
     /// Where the events of these aggregates stand in the stream: sequence,
     /// time, `Nats-Msg-Id` and event id of each, one per line.
     pub async fn describe_in_stream(&self, aggregates: &[&String]) -> String {
-        let client = async_nats::connect(self.nats.url()).await.unwrap();
+        let client = self.nats.client().await;
         let js = async_nats::jetstream::new(client);
         let stream = js.get_stream("LANTERN").await.unwrap();
         let mut out = String::new();

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use lantern_testkit::NatsServer;
 use serde_json::Value;
 
 /// The `lantern` binary to run: `explicit` (`--lantern`, `LANTERN_BIN`),
@@ -72,22 +73,22 @@ pub struct Serve {
 pub const ADMIN: &str = "bench-admin-token";
 
 impl Serve {
-    /// Starts `lantern serve` (the binary `lantern`) on `nats_url` with its
+    /// Starts `lantern serve` (the binary `lantern`) on `nats` with its
     /// read models in `data_dir`, and waits until it answers.
     pub async fn start(
         http: &reqwest::Client,
         lantern: &Path,
-        nats_url: &str,
+        nats: &NatsServer,
         data_dir: &Path,
     ) -> Result<Serve, String> {
-        Serve::start_with(http, lantern, nats_url, data_dir, &[]).await
+        Serve::start_with(http, lantern, nats, data_dir, &[]).await
     }
 
     /// [`Serve::start`] with extra environment (e.g. `LANTERN_GROUP_COMMIT`).
     pub async fn start_with(
         http: &reqwest::Client,
         lantern: &Path,
-        nats_url: &str,
+        nats: &NatsServer,
         data_dir: &Path,
         env: &[(&str, &str)],
     ) -> Result<Serve, String> {
@@ -101,7 +102,8 @@ impl Serve {
             .map_err(|e| e.to_string())?;
         let child = Command::new(lantern)
             .arg("serve")
-            .env("NATS_URL", nats_url)
+            // The server's address and Lantern's credentials for it.
+            .envs(nats.env())
             .env("LANTERN_DATA_DIR", data_dir)
             .env("LANTERN_HTTP_ADDR", format!("127.0.0.1:{port}"))
             // /metrics on a port of its own: never a fixed one another
@@ -325,11 +327,11 @@ impl Fsyncs {
 }
 
 /// Runs `lantern rebuild <projector> --into <into>` (the binary `lantern`)
-/// over the stream at `nats_url` and waits for it to finish: the command an
+/// over the stream on `nats` and waits for it to finish: the command an
 /// operator runs, in a process of its own.
 pub async fn rebuild(
     lantern: &Path,
-    nats_url: &str,
+    nats: &NatsServer,
     projector: &str,
     into: &Path,
 ) -> Result<(), String> {
@@ -339,7 +341,7 @@ pub async fn rebuild(
         .arg(projector)
         .arg("--into")
         .arg(into)
-        .env("NATS_URL", nats_url)
+        .envs(nats.env())
         .stdin(Stdio::null());
     let out = tokio::task::spawn_blocking(move || command.output())
         .await

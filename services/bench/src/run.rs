@@ -22,8 +22,12 @@ fn settings() -> StreamSettings {
     StreamSettings::default()
 }
 
-async fn open_ledger(url: &str) -> Result<(async_nats::Client, Ledger), BoxError> {
-    let client = lantern_ledger::connect(url).await?;
+/// A ledger on `nats`, and its client: the raw publish of A goes through
+/// the same connection, with Lantern's credentials.
+async fn open_ledger(nats: &NatsServer) -> Result<(async_nats::Client, Ledger), BoxError> {
+    let config =
+        lantern_ledger::NatsConfig::new(nats.url()).with_user(nats.user(), nats.password());
+    let client = lantern_ledger::connect(&config).await?;
     let ledger = Ledger::open(
         client.clone(),
         &settings(),
@@ -52,8 +56,8 @@ struct Driver {
 }
 
 impl Driver {
-    async fn serve(&self, nats_url: &str, dir: &Path) -> Result<Serve, String> {
-        Serve::start(&self.http, &self.lantern, nats_url, dir).await
+    async fn serve(&self, nats: &NatsServer, dir: &Path) -> Result<Serve, String> {
+        Serve::start(&self.http, &self.lantern, nats, dir).await
     }
 }
 
@@ -86,7 +90,7 @@ pub async fn run(args: BenchArgs, lantern: PathBuf) -> Result<(), BoxError> {
 
     // A: raw publish.
     let nats = NatsServer::start();
-    let (client, ledger_a) = open_ledger(&nats.url()).await?;
+    let (client, ledger_a) = open_ledger(&nats).await?;
     let version = client.server_info().version;
     let js = async_nats::jetstream::new(client.clone());
     let msgs: Vec<_> = raw.iter().map(|e| load::seal(e, true)).collect();
@@ -250,7 +254,7 @@ async fn intake_phase(
         .map(|g| ("LANTERN_GROUP_COMMIT", g))
         .into_iter()
         .collect();
-    let mut serve = Serve::start_with(http, &driver.lantern, &nats.url(), dir, &env).await?;
+    let mut serve = Serve::start_with(http, &driver.lantern, &nats, dir, &env).await?;
     let tokens = load::setup_org(http, &serve.base, ADMIN, org).await?;
     serve.caught_up(http, 0).await?;
     let counter = nats
@@ -322,12 +326,12 @@ async fn history(
     let http = &driver.http;
     let projectors = child::projectors(&driver.lantern).await?;
     let nats = NatsServer::start();
-    let (client, ledger) = open_ledger(&nats.url()).await?;
+    let (client, ledger) = open_ledger(&nats).await?;
     let data = tempfile::Builder::new()
         .prefix("lantern-bench-")
         .tempdir()?;
     let serve_dir = data.path().join("serve");
-    let mut serve = driver.serve(&nats.url(), &serve_dir).await?;
+    let mut serve = driver.serve(&nats, &serve_dir).await?;
     let tokens: Tokens = load::setup_org(http, &serve.base, ADMIN, org).await?;
     serve.caught_up(http, 0).await?;
     serve.stop();
@@ -376,19 +380,19 @@ async fn history(
                     &ledger,
                     &driver.lantern,
                     &projectors,
-                    &nats.url(),
+                    &nats,
                     stored,
                     &serve_dir,
                 )
                 .await?,
             );
-            let serve = driver.serve(&nats.url(), &serve_dir).await?;
+            let serve = driver.serve(&nats, &serve_dir).await?;
             serve.caught_up(http, stored).await?;
             serve
         } else {
             // Catch up a `lantern serve` with the new history.
             let t = Instant::now();
-            let serve = driver.serve(&nats.url(), &serve_dir).await?;
+            let serve = driver.serve(&nats, &serve_dir).await?;
             let last = serve.caught_up(http, stored).await?;
             let secs = t.elapsed().as_secs_f64();
             catch_up.insert(label(size), round((stored - before) as f64 / secs, 0));
@@ -456,7 +460,7 @@ async fn rebuilds(
     ledger: &Ledger,
     lantern: &Path,
     projectors: &[String],
-    nats_url: &str,
+    nats: &NatsServer,
     last: u64,
     dir: &Path,
 ) -> Result<Rebuilds, BoxError> {
@@ -481,7 +485,7 @@ async fn rebuilds(
         // spawn to exit: the figure is the command's, not a function's in a
         // process that has just loaded the history and read it twice.
         let t = Instant::now();
-        child::rebuild(lantern, nats_url, name, &path).await?;
+        child::rebuild(lantern, nats, name, &path).await?;
         let per_s = last as f64 / t.elapsed().as_secs_f64();
         note(format!(
             "D rebuild {name}: {per_s:.0} events/s (D/C {:.2})",

@@ -11,11 +11,32 @@ use lantern_api::secrets::ServerSecret;
 use lantern_ledger::{Ledger, SchemaRegistry, StreamSettings};
 
 /// Where events and read models live.
-#[derive(Args, Clone, Debug)]
+#[derive(Args, Clone)]
 pub struct StoreArgs {
-    /// NATS server URL(s), comma-separated.
+    /// NATS seed servers, comma-separated; one that is down is passed over.
     #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
     pub nats_url: String,
+    /// NATS user (with --nats-password); the shipped server configs ask for one.
+    #[arg(long, env = "NATS_USER")]
+    pub nats_user: Option<String>,
+    /// NATS password.
+    #[arg(long, env = "NATS_PASSWORD", hide_env_values = true)]
+    pub nats_password: Option<String>,
+    /// File holding the NATS user's nkey seed (SU…), instead of a password.
+    #[arg(long, env = "NATS_NKEY")]
+    pub nats_nkey: Option<PathBuf>,
+    /// NATS credentials file (JWT and seed, operator mode), instead of a password.
+    #[arg(long, env = "NATS_CREDS")]
+    pub nats_creds: Option<PathBuf>,
+    /// CA of the NATS server's certificate; when set, the connection must be TLS.
+    #[arg(long, env = "NATS_TLS_CA")]
+    pub nats_tls_ca: Option<PathBuf>,
+    /// Client certificate for NATS (with --nats-tls-key).
+    #[arg(long, env = "NATS_TLS_CERT")]
+    pub nats_tls_cert: Option<PathBuf>,
+    /// Private key of the NATS client certificate.
+    #[arg(long, env = "NATS_TLS_KEY")]
+    pub nats_tls_key: Option<PathBuf>,
     /// Directory of the read models and the server secret.
     #[arg(long, env = "LANTERN_DATA_DIR", default_value = "./var")]
     pub data_dir: PathBuf,
@@ -26,6 +47,33 @@ pub struct StoreArgs {
     /// (one durable write); 1 appends each event on its own.
     #[arg(long, env = "LANTERN_GROUP_COMMIT", default_value_t = 500)]
     pub group_commit: usize,
+}
+
+impl std::fmt::Debug for StoreArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreArgs")
+            .field("nats", &self.nats())
+            .field("data_dir", &self.data_dir)
+            .field("replicas", &self.replicas)
+            .field("group_commit", &self.group_commit)
+            .finish()
+    }
+}
+
+impl StoreArgs {
+    /// How to reach NATS, as the ledger takes it.
+    pub fn nats(&self) -> lantern_ledger::NatsConfig {
+        lantern_ledger::NatsConfig {
+            url: self.nats_url.clone(),
+            user: self.nats_user.clone(),
+            password: self.nats_password.clone(),
+            nkey_file: self.nats_nkey.clone(),
+            creds_file: self.nats_creds.clone(),
+            tls_ca: self.nats_tls_ca.clone(),
+            tls_cert: self.nats_tls_cert.clone(),
+            tls_key: self.nats_tls_key.clone(),
+        }
+    }
 }
 
 /// Settings of a running service.
@@ -92,7 +140,7 @@ impl ServeArgs {
 
 /// Connects and opens the stream.
 pub async fn ledger(store: &StoreArgs) -> Result<Ledger, Box<dyn std::error::Error>> {
-    let client = lantern_ledger::connect(&store.nats_url).await?;
+    let client = lantern_ledger::connect(&store.nats()).await?;
     let settings = StreamSettings {
         replicas: store.replicas,
         ..StreamSettings::default()

@@ -12,6 +12,7 @@ use lantern_api::metrics::Metrics;
 use lantern_ledger::Ledger;
 use lantern_projection::Handle;
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
@@ -27,6 +28,7 @@ pub struct Ops {
     registry: Arc<Registry>,
     position: Family<ProjectorLabel, Gauge>,
     lag: Family<ProjectorLabel, Gauge>,
+    rejected: Family<ProjectorLabel, Counter>,
     last: Gauge,
     group: Family<GroupLabel, Gauge>,
     ready_lag: u64,
@@ -67,6 +69,12 @@ impl Ops {
             "Events in the stream a projector has not applied yet",
             lag.clone(),
         );
+        let rejected = Family::<ProjectorLabel, Counter>::default();
+        registry.register(
+            "lantern_events_rejected",
+            "Events a projector skipped since start because they do not decode or do not match their schema (each is logged by its sequence)",
+            rejected.clone(),
+        );
         registry.register(
             "lantern_stream_last_sequence",
             "Last sequence in the LANTERN stream",
@@ -84,6 +92,7 @@ impl Ops {
             registry: Arc::new(registry),
             position,
             lag,
+            rejected,
             last,
             group,
             ready_lag,
@@ -170,7 +179,7 @@ pub async fn readyz(State(ops): State<Ops>) -> Response {
 }
 
 /// Prometheus text: appends, validation failures, projector position and
-/// lag, group commit's batches. Served only on the operations address: its
+/// lag, events the projectors rejected, group commit's batches. Served only on the operations address: its
 /// counters time every filing (DESIGN "Operations", "Anonymity rules").
 pub async fn metrics(State(ops): State<Ops>) -> Result<Response, ApiError> {
     let last = ops.ledger.last_sequence().await.ok();
@@ -184,6 +193,12 @@ pub async fn metrics(State(ops): State<Ops>) -> Result<Response, ApiError> {
         ops.position
             .get_or_create(&label)
             .set(i64::try_from(h.applied()).unwrap_or(i64::MAX));
+        // The runner counts; the counter follows it (never backwards, even
+        // when two scrapes race).
+        ops.rejected
+            .get_or_create(&label)
+            .inner()
+            .fetch_max(h.rejected(), std::sync::atomic::Ordering::Relaxed);
         if let Some(last) = last {
             ops.lag
                 .get_or_create(&label)

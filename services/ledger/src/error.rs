@@ -63,6 +63,10 @@ pub enum LedgerError {
         /// The setting and what was found.
         message: String,
     },
+    /// A setting cannot work: a NATS URL that does not parse, two ways of
+    /// authenticating, a credentials or certificate file that is not there.
+    #[error("configuration: {0}")]
+    Config(String),
     /// Any other NATS or JetStream failure.
     #[error("nats: {0}")]
     Nats(String),

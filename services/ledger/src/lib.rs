@@ -3,6 +3,8 @@
 //! Every fact in Lantern is an immutable event appended to one JetStream
 //! stream, `LANTERN`. This crate is the only code that talks to that stream:
 //!
+//! - [`connect`]: reaching NATS with the seed servers, credentials and TLS
+//!   of a [`NatsConfig`];
 //! - [`envelope`]: the JSON envelope every event travels in;
 //! - [`subject`]: codes, aggregate kinds and the subject scheme
 //!   `lantern.<hospital>.<kind>.<aggregate-id>`;
@@ -17,6 +19,7 @@
 //! - [`trace`]: carrying the W3C trace context through message headers.
 
 pub mod append;
+pub mod connect;
 pub mod envelope;
 pub mod error;
 pub mod group;
@@ -27,6 +30,7 @@ pub mod subject;
 pub mod trace;
 
 pub use append::{Appended, Expect, Ledger, NewEvent};
+pub use connect::{NatsConfig, connect};
 pub use envelope::{Data, Envelope, Recorded};
 pub use error::{LedgerError, Violation};
 pub use group::GroupCommit;
@@ -37,35 +41,6 @@ pub use subject::{AggregateKind, Code, SYSTEM_SCOPE, subject};
 
 /// The name of the one stream every event goes to.
 pub const STREAM: &str = "LANTERN";
-
-/// Connects to NATS and warns when the server is older than the design needs.
-///
-/// The client keeps reconnecting in the background for as long as it lives, so
-/// a broker restart is ridden out; `retry_on_initial_connect` lets a service
-/// start before its broker.
-pub async fn connect(url: &str) -> Result<async_nats::Client, LedgerError> {
-    let client = async_nats::ConnectOptions::new()
-        .name("lantern")
-        .retry_on_initial_connect()
-        // Reconnect quickly after a broker restart: a hospital's filing
-        // waits on it.
-        .reconnect_delay_callback(|attempts| {
-            std::time::Duration::from_millis((attempts as u64 * 100).min(1000))
-        })
-        .connection_timeout(std::time::Duration::from_secs(5))
-        .connect(url)
-        .await
-        .map_err(|e| LedgerError::Unavailable(format!("connect to {url}: {e}")))?;
-    let version = client.server_info().version;
-    if !version.is_empty() && !server_version_ok(&version) {
-        tracing::warn!(
-            %version,
-            "nats-server is older than 2.10: sync_interval and filtered consumers are not supported; \
-             acknowledged writes may be lost on power failure"
-        );
-    }
-    Ok(client)
-}
 
 /// Whether a nats-server version string is at least 2.10.
 pub fn server_version_ok(version: &str) -> bool {

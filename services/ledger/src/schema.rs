@@ -1,7 +1,9 @@
 //! The schema registry: every file `schemas/<type>.v<version>.json` is
 //! embedded in the binary, compiled once, and used to validate an event's
-//! `data` before it is appended. Validators are `Send + Sync`; one registry is
-//! shared by the whole process.
+//! `data` before it is appended — and again when a projector reads it
+//! ([`SchemaRegistry::check_stored`]): whoever could publish to the stream
+//! without going through the append is not trusted. Validators are
+//! `Send + Sync`; one registry is shared by the whole process.
 
 use std::collections::BTreeMap;
 
@@ -9,15 +11,15 @@ use include_dir::{Dir, include_dir};
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
-use crate::{LedgerError, Violation};
+use crate::{Data, LedgerError, Violation};
 
 pub mod free_text;
 
 static SCHEMAS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../schemas");
 
-/// Compiled validators by (event type, version).
+/// Compiled validators by event type, then version.
 pub struct SchemaRegistry {
-    validators: BTreeMap<(String, u32), jsonschema::Validator>,
+    validators: BTreeMap<String, BTreeMap<u32, jsonschema::Validator>>,
     /// The pointers of the strings each schema marks free text.
     free_text: BTreeMap<(String, u32), Vec<String>>,
 }
@@ -25,7 +27,7 @@ pub struct SchemaRegistry {
 impl std::fmt::Debug for SchemaRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SchemaRegistry")
-            .field("schemas", &self.validators.keys().collect::<Vec<_>>())
+            .field("schemas", &self.known().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -64,7 +66,10 @@ impl SchemaRegistry {
                 (event_type.clone(), version),
                 free_text::marked_pointers(&schema),
             );
-            validators.insert((event_type, version), validator);
+            validators
+                .entry(event_type)
+                .or_insert_with(BTreeMap::new)
+                .insert(version, validator);
         }
         Ok(SchemaRegistry {
             validators,
@@ -89,10 +94,7 @@ impl SchemaRegistry {
         version: u32,
         data: &Value,
     ) -> Result<(), LedgerError> {
-        let validator = self
-            .validators
-            .get(&(event_type.to_owned(), version))
-            .ok_or_else(|| LedgerError::UnknownSchema(format!("{event_type}.v{version}")))?;
+        let validator = self.validator(event_type, version)?;
         let violations: Vec<Violation> = validator
             .iter_errors(data)
             .flat_map(|e| violations_of(&e))
@@ -108,9 +110,52 @@ impl SchemaRegistry {
         }
     }
 
+    /// Validates the data of a stored event, as it was read: a projector
+    /// applies nothing that the append would have refused. The same checks
+    /// as [`SchemaRegistry::validate`]; what is wrong is worked out only
+    /// for data that fails.
+    pub fn check_stored(
+        &self,
+        event_type: &str,
+        version: u32,
+        data: &Data,
+    ) -> Result<(), LedgerError> {
+        let validator = self.validator(event_type, version)?;
+        let value: Value = data.parse().map_err(|_| LedgerError::Schema {
+            event_type: event_type.to_owned(),
+            version,
+            violations: vec![Violation {
+                pointer: String::new(),
+                message: "is not JSON".into(),
+            }],
+        })?;
+        if validator.is_valid(&value) {
+            return Ok(());
+        }
+        self.validate(event_type, version, &value)
+    }
+
+    fn validator(
+        &self,
+        event_type: &str,
+        version: u32,
+    ) -> Result<&jsonschema::Validator, LedgerError> {
+        self.validators
+            .get(event_type)
+            .and_then(|versions| versions.get(&version))
+            .ok_or_else(|| LedgerError::UnknownSchema(format!("{event_type}.v{version}")))
+    }
+
+    /// Whether a schema is registered for this event type, any version.
+    pub fn knows_type(&self, event_type: &str) -> bool {
+        self.validators.contains_key(event_type)
+    }
+
     /// Every registered (type, version), in order.
     pub fn known(&self) -> impl Iterator<Item = (&str, u32)> {
-        self.validators.keys().map(|(t, v)| (t.as_str(), *v))
+        self.validators
+            .iter()
+            .flat_map(|(t, versions)| versions.keys().map(move |v| (t.as_str(), *v)))
     }
 
     /// The highest registered version of an event type.
@@ -220,6 +265,27 @@ mod tests {
     fn formats_are_checked() {
         let err = registry().validate("x.y", 1, &json!({"month": "2026-01", "at": "yesterday"}));
         assert!(err.is_err(), "format date-time must be enforced");
+    }
+
+    #[test]
+    fn stored_data_is_checked_as_appended_data_is() {
+        let r = registry();
+        let good = Data::from_value(&json!({"month": "2026-01", "at": "2026-01-01T00:00:00Z"}));
+        r.check_stored("x.y", 1, &good).unwrap();
+        let bad = Data::from_value(&json!({"month": "2026-01", "at": "now", "role": "admin"}));
+        let Err(LedgerError::Schema { violations, .. }) = r.check_stored("x.y", 1, &bad) else {
+            panic!("expected a schema error")
+        };
+        let pointers: Vec<_> = violations.iter().map(|v| v.pointer.as_str()).collect();
+        assert!(
+            pointers.contains(&"/at") && pointers.contains(&"/role"),
+            "{pointers:?}"
+        );
+        assert!(matches!(
+            r.check_stored("x.y", 2, &good),
+            Err(LedgerError::UnknownSchema(_))
+        ));
+        assert!(r.knows_type("x.y") && !r.knows_type("x.z"));
     }
 
     #[test]

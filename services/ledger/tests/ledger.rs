@@ -14,7 +14,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 async fn ledger(server: &NatsServer) -> Ledger {
-    let client = lantern_ledger::connect(&server.url()).await.unwrap();
+    let client = lantern_ledger::connect(
+        &lantern_ledger::NatsConfig::new(server.url()).with_user(server.user(), server.password()),
+    )
+    .await
+    .unwrap();
     let schemas = Arc::new(SchemaRegistry::embedded().unwrap());
     Ledger::open(client, &StreamSettings::default(), schemas)
         .await

@@ -1,7 +1,7 @@
 //! Running a projector against the stream.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
@@ -36,13 +36,99 @@ const RELEASE_BATCH: usize = 25_000;
 const READ_AHEAD_CHUNK: usize = 512;
 const READ_AHEAD_CHUNKS: usize = 16;
 
-type Events = futures::stream::BoxStream<'static, Result<Read, LedgerError>>;
+/// A stored message as the runner takes it: read and checked, or rejected.
+enum Checked {
+    /// An event that matches its schema, or a message of another kind.
+    Read(Read),
+    /// A message that is not an event the append would have stored: it
+    /// does not decode, or its data does not match its schema (or it has
+    /// none). Skipped the same way live and in every rebuild, so state stays
+    /// deterministic.
+    Rejected {
+        /// Its stream sequence.
+        seq: u64,
+        /// Why, without a word of its content.
+        why: String,
+    },
+}
+
+type Events = futures::stream::BoxStream<'static, Result<Checked, LedgerError>>;
+
+/// Projectors trust no event blindly (DESIGN "Security"): whoever holds
+/// credentials for NATS could publish to `lantern.>` without the append's
+/// validation, so every event is validated again as it is read — an
+/// `org.token_issued` with a role its schema forbids must grant nothing.
+/// Messages that do not decode are rejected here too.
+fn checked(
+    events: impl futures::Stream<Item = Result<Read, LedgerError>> + Send + Unpin + 'static,
+    ledger: Ledger,
+) -> impl futures::Stream<Item = Result<Checked, LedgerError>> + Send + Unpin + 'static {
+    events.map(move |item| match item {
+        Ok(Read::Event(event)) => {
+            let e = &event.envelope;
+            match ledger
+                .schemas()
+                .check_stored(&e.event_type, e.version, &e.data)
+            {
+                Ok(()) => Ok(Checked::Read(Read::Event(event))),
+                Err(error) => Ok(Checked::Rejected {
+                    seq: event.seq,
+                    why: rejection(ledger.schemas(), &e.event_type, e.version, &error),
+                }),
+            }
+        }
+        Ok(read) => Ok(Checked::Read(read)),
+        Err(LedgerError::Decode { seq, .. }) => Ok(Checked::Rejected {
+            seq,
+            why: "not an event envelope that decodes".into(),
+        }),
+        Err(e) => Err(e),
+    })
+}
+
+/// Why an event was rejected, in words that quote nothing of it: the type
+/// only when it is one of ours, and the top-level fields of its data that
+/// fail (names its schema declares; a field it does not know is counted,
+/// not named), never a value.
+fn rejection(
+    schemas: &lantern_ledger::SchemaRegistry,
+    event_type: &str,
+    version: u32,
+    error: &LedgerError,
+) -> String {
+    if !schemas.knows_type(event_type) {
+        return "an event type that has no schema".into();
+    }
+    let LedgerError::Schema { violations, .. } = error else {
+        return format!("{event_type} v{version} has no schema");
+    };
+    let unknown = violations
+        .iter()
+        .filter(|v| v.message == "is not a known field")
+        .count();
+    let mut fields: Vec<&str> = violations
+        .iter()
+        .filter(|v| v.message != "is not a known field")
+        .map(|v| v.pointer.split('/').nth(1).unwrap_or(""))
+        .map(|f| if f.is_empty() { "(the data)" } else { f })
+        .collect();
+    fields.sort_unstable();
+    fields.dedup();
+    let mut why = format!("{event_type} v{version} does not match its schema");
+    if !fields.is_empty() {
+        why.push_str(&format!(" at {}", fields.join(", ")));
+    }
+    if unknown > 0 {
+        why.push_str(&format!(" ({unknown} unknown fields)"));
+    }
+    why
+}
 
 /// Polls `events` on a task of its own, passing them on in chunks of what
 /// is ready, at most [`READ_AHEAD_CHUNKS`] chunks ahead. The task ends when
 /// the stream does or the reader is dropped, whichever comes first.
 fn read_ahead(
-    events: impl futures::Stream<Item = Result<Read, LedgerError>> + Send + Unpin + 'static,
+    events: impl futures::Stream<Item = Result<Checked, LedgerError>> + Send + Unpin + 'static,
 ) -> Events {
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<_>>(READ_AHEAD_CHUNKS);
     tokio::spawn(async move {
@@ -87,6 +173,7 @@ pub struct Handle {
     db: sled::Db,
     applied: watch::Receiver<u64>,
     running: Arc<AtomicBool>,
+    rejected: Arc<AtomicU64>,
 }
 
 impl Handle {
@@ -103,6 +190,12 @@ impl Handle {
     /// The last stream sequence applied and committed.
     pub fn applied(&self) -> u64 {
         *self.applied.borrow()
+    }
+
+    /// Events this runner skipped since it started because they do not
+    /// decode or do not match their schema (`lantern_events_rejected_total`).
+    pub fn rejected(&self) -> u64 {
+        self.rejected.load(Ordering::Relaxed)
     }
 
     /// Whether the runner is alive (it stops only on a storage failure or shutdown).
@@ -134,6 +227,7 @@ pub struct Runner {
     db: sled::Db,
     applied: watch::Sender<u64>,
     running: Arc<AtomicBool>,
+    rejected: Arc<AtomicU64>,
 }
 
 impl Runner {
@@ -146,11 +240,13 @@ impl Runner {
         let position = checkpoint(&db)?;
         let (tx, rx) = watch::channel(position);
         let running = Arc::new(AtomicBool::new(true));
+        let rejected = Arc::new(AtomicU64::new(0));
         let handle = Handle {
             name: projector.name(),
             db: db.clone(),
             applied: rx,
             running: running.clone(),
+            rejected: rejected.clone(),
         };
         Ok((
             Runner {
@@ -159,6 +255,7 @@ impl Runner {
                 db,
                 applied: tx,
                 running,
+                rejected,
             },
             handle,
         ))
@@ -264,7 +361,9 @@ impl Runner {
                 Some(stop_at) => self
                     .read_kinds(position, stop_at)
                     .await
-                    .map(|(events, end)| (read_ahead(events), Some(end))),
+                    .map(|(events, end)| {
+                        (read_ahead(checked(events, self.ledger.clone())), Some(end))
+                    }),
                 // Live, every event moves the checkpoint (those of other
                 // kinds undecoded), so that a reader waiting for a sequence
                 // of a kind it does not read is answered at once.
@@ -272,7 +371,7 @@ impl Runner {
                     .ledger
                     .read_kinds_from(position + 1, self.projector.kinds(), false)
                     .await
-                    .map(|events| (events.boxed(), None)),
+                    .map(|events| (checked(events, self.ledger.clone()).boxed(), None)),
             };
             let (mut events, end) = match read {
                 Ok(read) => read,
@@ -317,17 +416,23 @@ impl Runner {
                         // A rebuild's events were traced when they were
                         // live; a span per event would cost as much as
                         // applying it.
-                        Ok(Read::Event(event)) => {
+                        Ok(Checked::Read(Read::Event(event))) => {
                             let traced = stop_at.is_none();
                             let p = self.projector.as_ref();
                             apply(p, &mut tx, &mut position, &event, traced)?;
                         }
                         // Of a kind the projector does not read.
-                        Ok(Read::Passed(seq)) => position = position.max(seq),
-                        // A message that is not an envelope: skipped the same
-                        // way in every rebuild, so state stays deterministic.
-                        Err(LedgerError::Decode { seq, message }) => {
-                            tracing::warn!(projector = name, seq, %message, "undecodable event skipped");
+                        Ok(Checked::Read(Read::Passed(seq))) => position = position.max(seq),
+                        // Skipped, counted, logged by its sequence only.
+                        Ok(Checked::Rejected { seq, why }) => {
+                            if seq > position {
+                                self.rejected.fetch_add(1, Ordering::Relaxed);
+                                tracing::warn!(
+                                    projector = name,
+                                    seq,
+                                    "event rejected and skipped: {why}"
+                                );
+                            }
                             position = position.max(seq);
                         }
                         Err(e) => {

@@ -36,7 +36,11 @@ impl Projector for Sums {
 }
 
 async fn ledger(server: &NatsServer) -> Ledger {
-    let client = lantern_ledger::connect(&server.url()).await.unwrap();
+    let client = lantern_ledger::connect(
+        &lantern_ledger::NatsConfig::new(server.url()).with_user(server.user(), server.password()),
+    )
+    .await
+    .unwrap();
     Ledger::open(
         client,
         &StreamSettings::default(),
@@ -449,4 +453,75 @@ fn a_database_a_rebuild_left_unfinished_is_rebuilt() {
         db.get(b"count").unwrap().is_some(),
         "a finished one is kept"
     );
+}
+
+/// Publishes a census envelope straight to the stream, past the append and
+/// its validation (as whoever holds NATS credentials could).
+async fn publish_census_past_the_append(ledger: &Ledger, data: serde_json::Value) -> u64 {
+    let aggregate = Uuid::new_v4();
+    let envelope = json!({
+        "id": Uuid::now_v7(), "type": "census.recorded", "version": 1,
+        "aggregate": aggregate, "hospital": "H1",
+        "recorded_at": "2026-01-31T00:00:00Z", "data": data
+    });
+    let subject = lantern_ledger::subject("H1", AggregateKind::Census, aggregate).unwrap();
+    ledger
+        .jetstream()
+        .publish(subject, serde_json::to_vec(&envelope).unwrap().into())
+        .await
+        .unwrap()
+        .await
+        .unwrap()
+        .sequence
+}
+
+#[tokio::test]
+async fn an_event_its_schema_refuses_is_skipped_and_counted_live_and_in_a_rebuild() {
+    let server = NatsServer::start();
+    let ledger = ledger(&server).await;
+    append(&ledger, 1).await;
+    // Past the append: a count its schema refuses, an unknown field, and a
+    // valid one (trusted that far: the credentials are the boundary).
+    publish_census_past_the_append(
+        &ledger,
+        json!({"department": "D1", "month": "2026-01", "discharges": -5}),
+    )
+    .await;
+    publish_census_past_the_append(
+        &ledger,
+        json!({"department": "D1", "month": "2026-01", "discharges": 1, "role": "admin"}),
+    )
+    .await;
+    publish_census_past_the_append(
+        &ledger,
+        json!({"department": "D2", "month": "2026-01", "discharges": 7}),
+    )
+    .await;
+    append(&ledger, 2).await;
+    let last = ledger.last_sequence().await.unwrap();
+    assert_eq!(last, 5);
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = open_or_reset(&Sums, &dir.path().join("live")).unwrap();
+    let (runner, handle) = Runner::new(ledger.clone(), Arc::new(Sums), db.clone()).unwrap();
+    let task = tokio::spawn(runner.run(std::future::pending()));
+    assert!(handle.wait_for(last, Duration::from_secs(30)).await);
+    task.abort();
+    let _ = task.await;
+    assert_eq!(handle.rejected(), 2, "the two events their schema refuses");
+    let count: u64 = serde_json::from_slice(&db.get(b"count").unwrap().unwrap()).unwrap();
+    assert_eq!(count, 3, "the appended two and the valid one");
+    let d1: u64 = serde_json::from_slice(&db.get(b"sum/D1").unwrap().unwrap()).unwrap();
+    assert_eq!(d1, 1, "only the appended figure of D1");
+
+    // A rebuild skips them the same way: byte for byte the live model.
+    let fresh = dir.path().join("fresh");
+    rebuild(ledger.clone(), Arc::new(Sums), &fresh)
+        .await
+        .unwrap();
+    let rebuilt = sled::open(&fresh).unwrap();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    export(&db, &mut a).unwrap();
+    export(&rebuilt, &mut b).unwrap();
+    assert_eq!(a, b);
 }

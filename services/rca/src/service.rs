@@ -205,7 +205,11 @@ mod tests {
     async fn world() -> World {
         let nats = NatsServer::start();
         let data = tempfile::tempdir().unwrap();
-        let client = lantern_ledger::connect(&nats.url()).await.unwrap();
+        let client = lantern_ledger::connect(
+            &lantern_ledger::NatsConfig::new(nats.url()).with_user(nats.user(), nats.password()),
+        )
+        .await
+        .unwrap();
         let ledger = Ledger::open(
             client,
             &StreamSettings::default(),

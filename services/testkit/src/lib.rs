@@ -1,10 +1,14 @@
 //! A real nats-server for tests.
 //!
-//! Every integration and end-to-end test starts its own server: JetStream on,
-//! `sync_interval: always` as in production, a random free port on 127.0.0.1
-//! and a store directory of its own, so that a test can kill it (SIGKILL) and
-//! start it again on the same store, and never depends on a server somebody
-//! left running.
+//! Every integration and end-to-end test starts its own server with the
+//! configuration Lantern ships (`deploy/nats/single.conf`): JetStream on,
+//! `sync_interval: always`, and NATS not open — only the account's user, with
+//! a password made up for this server, may connect ([`NatsServer::user`],
+//! [`NatsServer::password`], [`NatsServer::env`] for a child process,
+//! [`NatsServer::client`] for the test itself). Each server has a random free
+//! port on 127.0.0.1 and a store directory of its own, so that a test can kill
+//! it (SIGKILL) and start it again on the same store, and never depends on a
+//! server somebody left running.
 //!
 //! The binary is found, in order, at `$NATS_SERVER_BIN`, at the project-local
 //! `.tools/nats/bin/nats-server` that `scripts/nats.sh` installs, and on `PATH`.
@@ -29,7 +33,12 @@ pub struct NatsServer {
     port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    password: String,
+    args: Vec<String>,
 }
+
+/// The user every server of this kit lets in (its account is Lantern's).
+pub const USER: &str = "lantern";
 
 impl NatsServer {
     /// Starts a fresh server on a free port with an empty store.
@@ -37,6 +46,12 @@ impl NatsServer {
     /// Panics when no nats-server can be found or it does not come up: a test
     /// cannot go on without it, and the message says what to do.
     pub fn start() -> Self {
+        NatsServer::start_with_args(&[])
+    }
+
+    /// [`NatsServer::start`] with more nats-server flags, kept across
+    /// restarts: e.g. `--tls --tlscert <file> --tlskey <file>`.
+    pub fn start_with_args(args: &[&str]) -> Self {
         let bin = find_binary();
         let dir = tempfile::Builder::new()
             .prefix("lantern-nats-")
@@ -48,6 +63,8 @@ impl NatsServer {
             port,
             dir,
             child: None,
+            password: made_up_password(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
         };
         server.spawn();
         server
@@ -56,6 +73,34 @@ impl NatsServer {
     /// `nats://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// The user name Lantern connects with (`NATS_USER`).
+    pub fn user(&self) -> &str {
+        USER
+    }
+
+    /// Its password (`NATS_PASSWORD`), made up for this server.
+    pub fn password(&self) -> &str {
+        &self.password
+    }
+
+    /// `NATS_URL`, `NATS_USER` and `NATS_PASSWORD` for a `lantern` process.
+    pub fn env(&self) -> [(&'static str, String); 3] {
+        [
+            ("NATS_URL", self.url()),
+            ("NATS_USER", USER.to_owned()),
+            ("NATS_PASSWORD", self.password.clone()),
+        ]
+    }
+
+    /// A client connected with the credentials, for a test that reads or
+    /// writes the stream itself.
+    pub async fn client(&self) -> async_nats::Client {
+        async_nats::ConnectOptions::with_user_and_password(USER.to_owned(), self.password.clone())
+            .connect(self.url())
+            .await
+            .unwrap_or_else(|e| panic!("connect to {} as {USER}: {e}", self.url()))
     }
 
     /// The port the server listens on (kept across restarts).
@@ -94,26 +139,25 @@ impl NatsServer {
     }
 
     fn spawn(&mut self) {
-        let conf = self.dir.path().join("nats.conf");
         let store = self.store_dir();
         let log = self.dir.path().join("nats.log");
-        let conf_text = format!(
-            "listen: 127.0.0.1:{port}\n\
-             max_payload: 2MB\n\
-             jetstream {{\n  store_dir: {store:?}\n  sync_interval: {sync}\n}}\n",
-            port = self.port,
-            sync = SYNC_INTERVAL,
-            store = store.display().to_string(),
-        );
-        std::fs::write(&conf, conf_text).expect("write nats.conf");
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log)
             .expect("open nats.log");
+        // The shipped configuration, on this server's port: its store
+        // directory and credentials come from the environment, as
+        // scripts/run.sh, systemd and compose pass them.
         let child = Command::new(&self.bin)
             .arg("-c")
-            .arg(&conf)
+            .arg(config_file())
+            .args(["-a", "127.0.0.1", "-p"])
+            .arg(self.port.to_string())
+            .args(&self.args)
+            .env("NATS_STORE_DIR", &store)
+            .env("NATS_USER", USER)
+            .env("NATS_PASSWORD", &self.password)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log_file)
@@ -181,6 +225,33 @@ pub fn find_binary() -> PathBuf {
         "no nats-server found: run `make test` (it installs one with scripts/nats.sh), \
          or set NATS_SERVER_BIN"
     );
+}
+
+/// The configuration every server of this kit runs with: the one Lantern
+/// ships for a single node.
+pub fn config_file() -> PathBuf {
+    workspace_root().join("deploy/nats/single.conf")
+}
+
+/// A password for one server: letters and digits, starting with a letter,
+/// as nats-server reads an unquoted `$VAR` as a string only then (see
+/// deploy/nats/single.conf). Unpredictable enough for a test.
+fn made_up_password() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::from("t");
+    for i in 0..2u64 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(i);
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default(),
+        );
+        h.write_u32(std::process::id());
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out
 }
 
 /// The workspace root (two levels above this crate).
