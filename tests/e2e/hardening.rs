@@ -491,33 +491,48 @@ async fn schemathesis_finds_nothing() {
     let l = Lantern::start_with(&[("LANTERN_RATE_LIMITS", "off")]).await;
     l.hospital("H1", "R1", &["ICU"]).await;
     let so = l.officer("H1").await;
-    let out = tokio::process::Command::new(&cli)
-        .arg("--config-file")
-        .arg(root.join("tests/schemathesis.toml"))
-        .arg("run")
-        .arg(format!("{}/api/v1/openapi.json", l.base))
-        .args([
-            "--checks",
-            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
-            "--phases",
-            "examples,fuzzing",
-            "--max-examples",
-            "25",
-            "--workers",
-            "2",
-            "--seed",
-            "20261207",
-            "--no-color",
-        ])
-        .arg("-H")
-        .arg(format!("Authorization: Bearer {so}"))
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(600), out)
-        .await
-        .expect("schemathesis within 10 minutes")
-        .expect("run schemathesis");
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    // CPython 3.11.7's ast module now and then raises "AST constructor
+    // recursion depth mismatch" inside hypothesis under load: a crash of
+    // the tool, not a finding about Lantern. Such a run is tried once more;
+    // anything else (a finding included) fails at once.
+    let mut attempts = 0;
+    let (out, text) = loop {
+        attempts += 1;
+        let run = tokio::process::Command::new(&cli)
+            .arg("--config-file")
+            .arg(root.join("tests/schemathesis.toml"))
+            .arg("run")
+            .arg(format!("{}/api/v1/openapi.json", l.base))
+            .args([
+                "--checks",
+                "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+                "--phases",
+                "examples,fuzzing",
+                "--max-examples",
+                "25",
+                "--workers",
+                "2",
+                "--seed",
+                "20261207",
+                "--no-color",
+            ])
+            .arg("-H")
+            .arg(format!("Authorization: Bearer {so}"))
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(Duration::from_secs(600), run)
+            .await
+            .expect("schemathesis within 10 minutes")
+            .expect("run schemathesis");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        let tool_crash =
+            !out.status.success() && text.contains("AST constructor recursion depth mismatch");
+        if tool_crash && attempts < 2 {
+            eprintln!("schemathesis crashed inside Python (not a finding); once more:\n{text}");
+            continue;
+        }
+        break (out, text);
+    };
     assert!(out.status.success(), "schemathesis found failures:\n{text}");
 }
