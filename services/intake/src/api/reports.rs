@@ -340,19 +340,11 @@ impl Intake {
         body: TriageReport,
         key: Option<&IdempotencyKey>,
     ) -> Result<Appended, ApiError> {
-        let report = report_for(self, principal, id).await?;
-        let idem = key.and_then(|k| {
-            k.scoped(
-                &report.hospital,
-                &format!("POST /api/v1/reports/{id}/triage"),
-            )
-        });
-        if let Some(first) = self
-            .replayed(idem.as_deref(), report::Triaged::TYPE)
-            .await?
-        {
-            return Ok(Appended { seq: first.seq });
-        }
+        let (report, idem) =
+            match officer_step::<report::Triaged>(self, principal, id, key, "triage").await? {
+                OfficerStep::Replayed(first) => return Ok(first),
+                OfficerStep::Fresh(report, idem) => (*report, idem),
+            };
         let mut errors = Vec::new();
         if let Some(dup) = body.duplicate_of {
             if dup == id {
@@ -396,19 +388,13 @@ impl Intake {
         body: TextBody,
         key: Option<&IdempotencyKey>,
     ) -> Result<Appended, ApiError> {
-        let report = report_for(self, principal, id).await?;
-        let idem = key.and_then(|k| {
-            k.scoped(
-                &report.hospital,
-                &format!("POST /api/v1/reports/{id}/feedback"),
-            )
-        });
-        if let Some(first) = self
-            .replayed(idem.as_deref(), report::FeedbackPosted::TYPE)
-            .await?
-        {
-            return Ok(Appended { seq: first.seq });
-        }
+        let (report, idem) =
+            match officer_step::<report::FeedbackPosted>(self, principal, id, key, "feedback")
+                .await?
+            {
+                OfficerStep::Replayed(first) => return Ok(first),
+                OfficerStep::Fresh(report, idem) => (*report, idem),
+            };
         let mut errors = Vec::new();
         check_text("/text", &body.text, 4000, &mut errors);
         if !errors.is_empty() {
@@ -421,6 +407,36 @@ impl Intake {
         let committed = self.append(event, Expect::Any, idem.as_deref()).await?;
         Ok(Appended { seq: committed.seq })
     }
+}
+
+/// Where a safety officer's step on a report starts: the first answer of a
+/// retried request, or the report and the step's scoped Idempotency-Key.
+enum OfficerStep {
+    Replayed(Appended),
+    Fresh(Box<ReportRecord>, Option<String>),
+}
+
+/// The start of a safety officer's step `route` (`triage`, `feedback`) on
+/// report `id`: scope checked, key scoped to the report's hospital, and a
+/// retry answered with its first response.
+async fn officer_step<P: Payload>(
+    app: &Intake,
+    principal: &Principal,
+    id: Uuid,
+    key: Option<&IdempotencyKey>,
+    route: &str,
+) -> Result<OfficerStep, ApiError> {
+    let report = report_for(app, principal, id).await?;
+    let idem = key.and_then(|k| {
+        k.scoped(
+            &report.hospital,
+            &format!("POST /api/v1/reports/{id}/{route}"),
+        )
+    });
+    Ok(match app.replayed(idem.as_deref(), P::TYPE).await? {
+        Some(first) => OfficerStep::Replayed(Appended { seq: first.seq }),
+        None => OfficerStep::Fresh(Box::new(report), idem),
+    })
 }
 
 /// The report, if the principal may act on it (safety officer of its hospital).
