@@ -9,13 +9,13 @@ use utoipa::ToSchema;
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
 )]
 pub enum Grade {
-    /// 警讯事件: unexpected death, or permanent loss of a limb or organ function not caused by the disease.
+    /// 警告事件（警讯事件）: unexpected death, or permanent loss of a limb or organ function not caused by the disease.
     I,
     /// 不良后果事件: harm caused by care, not by the disease.
     II,
     /// 未造成后果事件: reached the patient without harm, or minor harm needing no treatment.
     III,
-    /// 隐患事件 / 临界错误: caught before it reached the patient, or a latent hazard.
+    /// 隐患事件 / 未遂事件（临界差错）: caught before it reached the patient, or a latent hazard.
     IV,
 }
 

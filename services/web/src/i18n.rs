@@ -92,7 +92,7 @@ impl Lang {
         })
     }
 
-    /// A grade with its name (`I 级 警讯事件`).
+    /// A grade with its name (`I 级 警告事件（警讯事件）`).
     pub fn grade(self, grade: Grade) -> &'static str {
         self.t(match grade {
             Grade::I => Key::GradeI,
@@ -390,10 +390,10 @@ strings! {
     DashCentre => "中心线", "centre line";
     DashMonth => "月份", "Month";
     ErrorH1 => "出错了", "Something went wrong";
-    GradeI => "I 级 警讯事件", "I sentinel event";
+    GradeI => "I 级 警告事件（警讯事件）", "I sentinel event";
     GradeII => "II 级 不良后果事件", "II adverse outcome";
     GradeIII => "III 级 未造成后果事件", "III no-harm event";
-    GradeIV => "IV 级 隐患事件", "IV near miss / hazard";
+    GradeIV => "IV 级 隐患事件 / 未遂事件（临界差错）", "IV near miss / latent hazard";
     HarmDeath => "死亡", "death";
     HarmSevere => "重度", "severe";
     HarmModerate => "中度", "moderate";
@@ -407,7 +407,7 @@ strings! {
     CatProcedure => "医疗处置", "Procedure";
     CatTube => "管路", "Tube / line";
     CatUnexpectedArrest => "院内不预期心跳呼吸停止", "Unexpected arrest";
-    CatInjury => "伤害", "Injury";
+    CatInjury => "伤害（自伤/自杀、伤人）", "Injury (self-harm/suicide, assault)";
     CatPublicAccident => "公共意外", "Public accident";
     CatDiet => "饮食", "Diet";
     CatAnesthesia => "麻醉", "Anaesthesia";
