@@ -53,8 +53,21 @@ try {
   const then = new Date(Date.now() - 2 * 3600e3);
   const now = new Date(then.getTime() - then.getTimezoneOffset() * 60e3).toISOString().slice(0, 16);
   await phone.fill('#f-occurred_at', now);
+  // Grade IV did not reach the patient: its one harm is chosen for the
+  // reporter, and the others are off.
+  await phone.check('#g-IV');
+  check(await phone.isChecked('#hm-not_applicable'), 'grade IV chooses harm not applicable');
+  check(await phone.isDisabled('#hm-none'), 'grade IV has no harm none');
+  // Grade III with mild harm: the form asks whether it needed treatment,
+  // and for grade III the answer can only be no.
   await phone.check('#g-III');
+  check(await phone.isDisabled('#hm-not_applicable'), 'not applicable is for grade IV only');
+  check(await phone.isHidden('#fs-treatment_needed'), 'no treatment question before mild');
   await phone.check('#hm-mild');
+  check(await phone.isVisible('#fs-treatment_needed'), 'the treatment question after mild');
+  check(await phone.isChecked('#tn-no') && await phone.isDisabled('#tn-yes'), 'grade III: mild needing no treatment');
+  check((await phone.textContent('#h-harm')).includes('心理'), 'harm covers psychological harm');
+  await phone.selectOption('#f-patient_age_band', '0-28d');
   await phone.selectOption('#f-category', 'fall');
   await phone.fill('#f-description', '夜间患者如厕时跌倒，床栏未拉起 / patient fell at night, bed rail down');
   await shot(phone, 'clinician-form');
@@ -74,8 +87,24 @@ try {
   await shot(so, 'officer-inbox');
   await so.click('table tbody tr:first-child a');
   await so.waitForSelector('#t-grade');
+  check(await so.inputValue('#t-harm') === 'mild' && await so.inputValue('#t-treatment') === 'no', 'the filed harm preselected');
+  // A fall with moderate harm (a fracture) is not a grade IV event: the
+  // triage is refused, naming harm, and appends nothing.
+  await so.selectOption('#t-grade', 'IV');
+  await so.selectOption('#t-harm', 'moderate');
+  await so.selectOption('#t-treatment', '');
+  const quiet = errors.length;
+  await Promise.all([so.waitForLoadState('load'), so.click('form[action$="/triage"] button')]);
+  check(!/saved=1/.test(so.url()), 'a disagreeing triage is not saved');
+  check((await so.content()).includes('does not agree with grade IV'), 'the refusal names the disagreement');
+  // The refusal is a 422 page, which Chromium logs as a failed load: the
+  // one console error this step expects.
+  check(errors.slice(quiet).every((e) => e.includes('status of 422')), `only the 422: ${errors.slice(quiet)}`);
+  errors.splice(quiet);
   await so.selectOption('#t-grade', 'III');
   await so.selectOption('#t-category', 'fall');
+  await so.selectOption('#t-harm', 'mild');
+  await so.selectOption('#t-treatment', 'no');
   await so.fill('#t-note', '已核实');
   await Promise.all([so.waitForURL(/saved=1/), so.click('form[action$="/triage"] button')]);
   await shot(so, 'officer-triaged');

@@ -14,7 +14,7 @@ async fn nothing_identifying_is_stored_or_logged() {
     let email = "zhang.san@example.com";
     let body = json!({
         "hospital": "H1", "department": "ICU", "occurred_at": "2026-01-05T08:00:00+08:00",
-        "grade": "III", "category": "medication", "harm": "mild",
+        "grade": "III", "category": "medication", "harm": "mild", "treatment_needed": false,
         "description": format!("患者身份证{id_number}，家属电话{phone}，联系邮箱{email}，病案号：A1234567 给药剂量错误 10ml"),
         "immediate_actions": format!("已电话通知 {phone}"),
         "location": "3床",
@@ -174,7 +174,7 @@ async fn every_marked_free_text_field_is_scrubbed_and_bidi_overrides_are_refused
             None,
             &json!({"hospital": "H1", "department": "ICU",
                     "occurred_at": "2026-10-01T08:00:00+08:00", "grade": "IV",
-                    "category": "diet", "harm": "none",
+                    "category": "diet", "harm": "not_applicable",
                     "description": "送错饮食\u{202e}txt.exe"}),
         )
         .await;

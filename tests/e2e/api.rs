@@ -189,7 +189,7 @@ async fn trace_context_flows_into_the_event_and_metrics_count() {
         .header("traceparent", &traceparent)
         .json(&serde_json::json!({"hospital": "H1", "department": "ICU",
             "occurred_at": "2026-01-05T08:00:00+08:00", "grade": "IV", "category": "diet",
-            "harm": "none", "description": "送错饮食，发药前发现"}))
+            "harm": "not_applicable", "description": "送错饮食，发药前发现"}))
         .send()
         .await
         .unwrap();

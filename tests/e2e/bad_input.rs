@@ -48,7 +48,7 @@ async fn every_write_endpoint_refuses_bad_input_with_problem_json_and_appends_no
     let lis2 = l.token(json!({"role": "lis", "hospital": "H2"})).await;
     let (_, filed) = l
         .post("/api/v1/reports", None, &json!({"hospital": "H1", "department": "ICU",
-            "occurred_at": "2026-01-05T08:00:00+08:00", "grade": "III", "category": "fall", "harm": "mild",
+            "occurred_at": "2026-01-05T08:00:00+08:00", "grade": "III", "category": "fall", "harm": "mild", "treatment_needed": false,
             "description": "夜间跌倒"}))
         .await;
     let report = filed["report_id"].as_str().unwrap().to_owned();
@@ -155,7 +155,7 @@ async fn every_write_endpoint_refuses_bad_input_with_problem_json_and_appends_no
                 "/api/v1/reports",
                 None,
                 json!({"hospital": "H1", "department": "ICU", "occurred_at": "2026-01-05T08:00:00+08:00", "grade": "IV",
-                   "category": "diet", "harm": "none", "description": "送错饮食"}),
+                   "category": "diet", "harm": "not_applicable", "description": "送错饮食"}),
             )
         },
         e(

@@ -11,7 +11,11 @@ use crate::support::Lantern;
 use serde_json::{Value, json};
 
 fn report(i: u64) -> Value {
-    let (grade, harm) = [("II", "moderate"), ("III", "mild"), ("IV", "none")][(i % 3) as usize];
+    let (grade, harm) = [
+        ("II", "moderate"),
+        ("III", "none"),
+        ("IV", "not_applicable"),
+    ][(i % 3) as usize];
     json!({"hospital": "H1", "department": "ICU", "occurred_at": "2026-01-05T08:00:00+08:00",
            "grade": grade, "category": "medication", "harm": harm, "description": format!("report {i}")})
 }

@@ -9,7 +9,7 @@ use crate::support::Lantern;
 
 fn report(hospital: &str, description: &str) -> Value {
     json!({"hospital": hospital, "department": "ICU", "occurred_at": "2026-01-05T08:00:00+08:00",
-           "grade": "IV", "category": "diet", "harm": "none", "description": description})
+           "grade": "IV", "category": "diet", "harm": "not_applicable", "description": description})
 }
 
 #[tokio::test]

@@ -130,7 +130,9 @@ async fn the_pack_of_a_month_field_by_field_and_printed() {
     let (_, serious) = l
         .post("/api/v1/reports", None, &report("II", "moderate"))
         .await;
-    let (_, minor) = l.post("/api/v1/reports", None, &report("IV", "none")).await;
+    let (_, minor) = l
+        .post("/api/v1/reports", None, &report("IV", "not_applicable"))
+        .await;
     assert!(minor["report_id"].is_string());
     let serious_id = serious["report_id"].as_str().unwrap().to_owned();
     post(

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 fn report(hospital: &str, dept: &str, grade: &str, category: &str, description: &str) -> Value {
-    let harm = if grade == "III" { "mild" } else { "moderate" };
+    let harm = if grade == "III" { "none" } else { "moderate" };
     json!({"hospital": hospital, "department": dept, "occurred_at": "2026-01-05T08:00:00+08:00",
            "grade": grade, "category": category, "harm": harm, "description": description})
 }
@@ -82,7 +82,7 @@ async fn a_whole_rca_from_two_reports_through_http() {
         .post(
             &format!("/api/v1/reports/{r3}/triage"),
             Some(so),
-            &json!({"grade": "I", "category": "fall"}),
+            &json!({"grade": "I", "category": "fall", "harm": "severe"}),
         )
         .await;
     let after = seq(s, &t);

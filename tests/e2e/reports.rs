@@ -6,11 +6,15 @@ fn report(hospital: &str, dept: &str, grade: &str, category: &str) -> Value {
         "I" => "severe",
         "II" => "moderate",
         "III" => "mild",
-        _ => "none",
+        _ => "not_applicable",
     };
-    json!({"hospital": hospital, "department": dept, "occurred_at": "2026-01-05T08:00:00+08:00",
+    let mut body = json!({"hospital": hospital, "department": dept, "occurred_at": "2026-01-05T08:00:00+08:00",
            "grade": grade, "category": category, "harm": harm,
-           "description": "输液泵报警未及时处理 / infusion pump alarm missed"})
+           "description": "输液泵报警未及时处理 / infusion pump alarm missed"});
+    if harm == "mild" {
+        body["treatment_needed"] = json!(false);
+    }
+    body
 }
 
 async fn file(l: &Lantern, body: &Value) -> Value {
@@ -232,7 +236,7 @@ async fn rates_are_exact_for_officers_and_qc_centres_and_survive_restarts_and_re
         .post(
             &format!("/api/v1/reports/{id}/triage"),
             Some(&so),
-            &json!({"grade": "III", "category": "fall"}),
+            &json!({"grade": "III", "category": "fall", "harm": "none"}),
         )
         .await;
     assert_eq!(s, 201, "{t}");
@@ -381,7 +385,7 @@ async fn retries_append_once_and_bad_reports_append_nothing() {
         .post(
             &format!("/api/v1/reports/{id}/triage"),
             Some(&so),
-            &json!({"grade": "II", "category": "device"}),
+            &json!({"grade": "II", "category": "device", "harm": "moderate"}),
         )
         .await;
     assert_eq!(s, 201);

@@ -39,7 +39,7 @@ async fn file_diet_report(l: &Lantern) -> Value {
             None,
             &json!({"hospital": "H1", "department": "ICU",
                     "occurred_at": "2026-10-01T08:00:00+08:00", "grade": "IV",
-                    "category": "diet", "harm": "none", "description": "送错饮食"}),
+                    "category": "diet", "harm": "not_applicable", "description": "送错饮食"}),
         )
         .await;
     assert_eq!(s, 201, "{r}");

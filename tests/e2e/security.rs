@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 fn report() -> Value {
     json!({"hospital": "H1", "department": "ICU", "occurred_at": "2026-01-05T08:00:00+08:00",
-           "grade": "III", "category": "medication", "harm": "mild",
+           "grade": "III", "category": "medication", "harm": "mild", "treatment_needed": false,
            "description": "a narrative nobody outside Lantern may read"})
 }
 

@@ -58,7 +58,7 @@ async fn spans_are_exported_to_a_real_otlp_http_receiver() {
             None,
             &json!({"hospital": "H1", "department": "ICU",
                     "occurred_at": "2026-01-05T08:00:00+08:00", "grade": "IV",
-                    "category": "diet", "harm": "none", "description": "送错饮食"}),
+                    "category": "diet", "harm": "not_applicable", "description": "送错饮食"}),
         )
         .await;
     assert_eq!(s, 201);

@@ -135,7 +135,7 @@ fn csrf_of(page: &str) -> String {
 
 fn report_body(hospital: &str) -> Value {
     json!({"hospital": hospital, "department": "ICU", "occurred_at": "2026-01-05T08:00:00+08:00",
-           "grade": "III", "category": "fall", "harm": "mild",
+           "grade": "III", "category": "fall", "harm": "mild", "treatment_needed": false,
            "description": "患者夜间跌倒 / patient fell at night"})
 }
 
@@ -201,18 +201,46 @@ async fn staff_pages_sign_in_refuse_forged_forms_keep_scope_and_triage_through_t
         "/duplicate_of",
     )
     .await;
+    // A fall with moderate harm is not grade IV (DESIGN "Grades").
+    web.refused(
+        &triage,
+        &[("grade", "IV"), ("category", "fall"), ("harm", "moderate")],
+        422,
+        "/harm",
+    )
+    .await;
+    // Mild harm re-assessed as needing treatment is grade II.
+    web.refused(
+        &triage,
+        &[
+            ("grade", "II"),
+            ("category", "fall"),
+            ("harm", "mild"),
+            ("treatment_needed", "no"),
+        ],
+        422,
+        "/treatment_needed",
+    )
+    .await;
     let (last, loc) = web
         .lands(
             &triage,
             &[
                 ("grade", "II"),
                 ("category", "medication"),
+                ("harm", "mild"),
+                ("treatment_needed", "yes"),
                 ("note", "核实"),
             ],
             "report.triaged",
         )
         .await;
     assert_eq!(last["data"]["category"], "medication");
+    assert_eq!(last["version"], 2);
+    assert_eq!(
+        (&last["data"]["harm"], &last["data"]["treatment_needed"]),
+        (&json!("mild"), &json!(true))
+    );
     let (s, page, _) = web.get(&loc).await;
     assert!(s == 200 && page.contains("已保存"), "{page}");
 
@@ -345,6 +373,7 @@ async fn an_rca_case_file_is_run_from_the_staff_pages_through_the_rca_api() {
     let mut serious = report_body("H1");
     serious["grade"] = json!("II");
     serious["harm"] = json!("moderate");
+    serious.as_object_mut().unwrap().remove("treatment_needed");
     let (s, b) = l.post("/api/v1/reports", None, &serious).await;
     assert_eq!(s, 201, "{b}");
     let report = b["report_id"].as_str().unwrap().to_owned();

@@ -411,7 +411,7 @@ fn report(org: &Org, rng: &mut StdRng, id: Uuid, h: usize, d: usize, m: usize) -
         0..2 => ("I", &["death", "severe"]),
         2..17 => ("II", &["mild", "moderate", "severe"]),
         17..62 => ("III", &["none", "mild"]),
-        _ => ("IV", &["none"]),
+        _ => ("IV", &["not_applicable"]),
     };
     let harm = harms[rng.random_range(0..harms.len())];
     let mut body = json!({
@@ -423,6 +423,10 @@ fn report(org: &Org, rng: &mut StdRng, id: Uuid, h: usize, d: usize, m: usize) -
         "harm": harm,
         "description": description(rng),
     });
+    if harm == "mild" {
+        // DESIGN "Grades" (v2): mild says whether it needed treatment (II) or not (III).
+        body["treatment_needed"] = json!(grade == "II");
+    }
     if rng.random_bool(0.8) {
         body["location"] = json!(format!(
             "{}病区{}床",

@@ -33,23 +33,99 @@ impl Grade {
         }
     }
 
-    /// Whether a report of this grade may carry this harm (DESIGN.md).
-    pub fn allows(self, harm: Harm) -> bool {
+    /// Whether an event of this grade may have done this harm (DESIGN.md
+    /// "Grades", v2): `treatment_needed` says, for harm `mild`, whether it
+    /// needed treatment (grade II) or not (grade III), and is given exactly
+    /// then. The same rule holds a filing and a triage.
+    pub fn agrees(self, harm: Harm, treatment_needed: Option<bool>) -> bool {
         use Harm::*;
-        matches!(
-            (self, harm),
-            (_, Unknown)
-                | (Grade::I, Death | Severe)
-                | (Grade::II, Mild | Moderate | Severe)
-                | (Grade::III, None | Mild)
-                | (Grade::IV, None)
-        )
+        match (self, harm, treatment_needed) {
+            (_, Mild, Option::None) => false,
+            (_, Death | Severe | Moderate | None | Unknown | NotApplicable, Some(_)) => false,
+            (Grade::I | Grade::II | Grade::III, Unknown, _) => true,
+            (Grade::I, Death | Severe, _) => true,
+            (Grade::II, Mild, Some(true)) | (Grade::II, Moderate | Severe, _) => true,
+            (Grade::III, None, _) | (Grade::III, Mild, Some(false)) => true,
+            (Grade::IV, NotApplicable, _) => true,
+            _ => false,
+        }
+    }
+
+    /// [`agrees`](Self::agrees), saying what is wrong and where: the
+    /// request field (`/harm` or `/treatment_needed`) and a message naming
+    /// what would agree.
+    pub fn check(self, harm: Harm, treatment_needed: Option<bool>) -> Result<(), Disagreement> {
+        if self.agrees(harm, treatment_needed) {
+            return Ok(());
+        }
+        let allowed = || {
+            self.harms()
+                .iter()
+                .map(|h| match (self, h) {
+                    (Grade::II, Harm::Mild) => "mild (treatment needed)",
+                    (Grade::III, Harm::Mild) => "mild (no treatment needed)",
+                    _ => h.as_str(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !self.harms().contains(&harm) {
+            return Err(Disagreement {
+                pointer: "/harm",
+                message: format!(
+                    "{} does not agree with grade {}: allowed are {}",
+                    harm.as_str(),
+                    self.as_str(),
+                    allowed()
+                ),
+            });
+        }
+        Err(Disagreement {
+            pointer: "/treatment_needed",
+            message: match (harm, treatment_needed) {
+                (Harm::Mild, None) => "is required with harm mild: did it need additional \
+                                       treatment, monitoring or a longer stay (grade II) or not \
+                                       (grade III)?"
+                    .to_owned(),
+                (Harm::Mild, Some(true)) => {
+                    format!(
+                        "mild harm that needed treatment is grade II, not {}",
+                        self.as_str()
+                    )
+                }
+                (Harm::Mild, Some(false)) => {
+                    format!(
+                        "mild harm that needed no treatment is grade III, not {}",
+                        self.as_str()
+                    )
+                }
+                (h, _) => format!("applies to harm mild only, not {}", h.as_str()),
+            },
+        })
+    }
+
+    /// The harms an event of this grade may have done, in the order of
+    /// [`Harm::ALL`] (for messages and forms).
+    pub fn harms(self) -> Vec<Harm> {
+        Harm::ALL
+            .into_iter()
+            .filter(|&h| self.agrees(h, (h == Harm::Mild).then_some(self == Grade::II)))
+            .collect()
     }
 
     /// Grades I and II are serious: they need a root-cause analysis.
     pub fn is_serious(self) -> bool {
         matches!(self, Grade::I | Grade::II)
     }
+}
+
+/// Why a grade and a harm disagree, for a problem+json error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disagreement {
+    /// The request field at fault: `/harm` or `/treatment_needed`.
+    pub pointer: &'static str,
+    /// What is wrong and what would agree.
+    pub message: String,
 }
 
 /// The AHRQ Harm Scale.
@@ -66,8 +142,37 @@ pub enum Harm {
     Mild,
     /// No harm.
     None,
-    /// Not known yet.
+    /// Not known yet: the grade stays provisional until triage.
     Unknown,
+    /// The event did not reach the patient (grade IV): AHRQ applies harm
+    /// only to incidents that reached the patient.
+    NotApplicable,
+}
+
+impl Harm {
+    /// Every harm level, most severe first.
+    pub const ALL: [Harm; 7] = [
+        Harm::Death,
+        Harm::Severe,
+        Harm::Moderate,
+        Harm::Mild,
+        Harm::None,
+        Harm::Unknown,
+        Harm::NotApplicable,
+    ];
+
+    /// The harm as written in the API and the events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Harm::Death => "death",
+            Harm::Severe => "severe",
+            Harm::Moderate => "moderate",
+            Harm::Mild => "mild",
+            Harm::None => "none",
+            Harm::Unknown => "unknown",
+            Harm::NotApplicable => "not_applicable",
+        }
+    }
 }
 
 macro_rules! code_enum {
@@ -109,7 +214,7 @@ code_enum! {
         Tube = "tube",
         /// 院内不预期心跳呼吸停止
         UnexpectedArrest = "unexpected_arrest",
-        /// 伤害 (self-harm, assault)
+        /// 伤害: 自伤/自杀 (self-harm, suicide) and 伤人 (assault)
         Injury = "injury",
         /// 公共意外
         PublicAccident = "public_accident",
@@ -135,6 +240,14 @@ code_enum! {
         Security = "security",
         /// 其他
         Other = "other",
+        /// 围产期 (maternal, neonatal); schema version 2 on
+        Perinatal = "perinatal",
+        /// 静脉血栓栓塞症; schema version 2 on
+        Vte = "vte",
+        /// 走失; schema version 2 on
+        Elopement = "elopement",
+        /// 危急值报告缺陷; schema version 2 on
+        CriticalValueProcess = "critical_value_process",
     }
 }
 
@@ -155,9 +268,17 @@ code_enum! {
 }
 
 code_enum! {
-    /// Ten-year age bands.
+    /// Age bands: neonatal and early-childhood bands, then ten-year bands.
     AgeBand {
-        /// 0–9
+        /// 0–28 days (新生儿); schema version 2 on
+        D0 = "0-28d",
+        /// 29 days to under 1 year; schema version 2 on
+        D29 = "29d-11m",
+        /// 1–4 years; schema version 2 on
+        A1 = "1-4",
+        /// 5–9 years; schema version 2 on
+        A5 = "5-9",
+        /// 0–9 years: version 1's first band, read but no longer offered
         A0 = "0-9",
         /// 10–19
         A10 = "10-19",
@@ -177,6 +298,21 @@ code_enum! {
         A80 = "80-89",
         /// 90 and over
         A90 = "90+",
+    }
+}
+
+impl AgeBand {
+    /// The bands a new report or death may carry: a partition of ages
+    /// (version 1's coarse `0-9` overlaps the finer ones, so it is read but
+    /// not offered).
+    pub fn offered() -> impl Iterator<Item = AgeBand> {
+        AgeBand::ALL.iter().copied().filter(|b| *b != AgeBand::A0)
+    }
+
+    /// Why a new report or death may not carry this band, if it may not.
+    pub fn refusal(self) -> Option<&'static str> {
+        (self == AgeBand::A0)
+            .then_some("0-9 is no longer a band: choose 0-28d, 29d-11m, 1-4 or 5-9")
     }
 }
 
@@ -211,28 +347,72 @@ mod tests {
     use super::*;
 
     #[test]
-    fn grade_harm_agreement_follows_the_design() {
+    fn grade_harm_agreement_follows_design_v2() {
         use Harm::*;
-        let allowed = |g: Grade| -> Vec<Harm> {
-            [Death, Severe, Moderate, Mild, None, Unknown]
-                .into_iter()
-                .filter(|h| g.allows(*h))
-                .collect()
-        };
-        assert_eq!(allowed(Grade::I), [Death, Severe, Unknown]);
-        assert_eq!(allowed(Grade::II), [Severe, Moderate, Mild, Unknown]);
-        assert_eq!(allowed(Grade::III), [Mild, None, Unknown]);
-        assert_eq!(allowed(Grade::IV), [None, Unknown]);
+        // Given each grade, when asked which harms agree, then DESIGN's
+        // table comes back (mild with treatment for II, without for III).
+        assert_eq!(Grade::I.harms(), [Death, Severe, Unknown]);
+        assert_eq!(Grade::II.harms(), [Severe, Moderate, Mild, Unknown]);
+        assert_eq!(Grade::III.harms(), [Mild, None, Unknown]);
+        assert_eq!(Grade::IV.harms(), [NotApplicable]);
+    }
+
+    #[test]
+    fn mild_harm_says_whether_it_needed_treatment() {
+        use Harm::*;
+        assert!(Grade::II.agrees(Mild, Some(true)));
+        assert!(!Grade::II.agrees(Mild, Some(false)));
+        assert!(Grade::III.agrees(Mild, Some(false)));
+        assert!(
+            !Grade::III.agrees(Mild, Some(true)),
+            "mild needing treatment is grade II"
+        );
+        assert!(
+            !Grade::III.agrees(Mild, Option::None),
+            "mild must say which"
+        );
+        assert!(!Grade::II.agrees(Moderate, Some(true)), "only mild says it");
+        assert!(
+            !Grade::IV.agrees(None, Option::None),
+            "IV did not reach the patient"
+        );
+        assert!(!Grade::IV.agrees(Unknown, Option::None));
+        assert!(!Grade::I.agrees(NotApplicable, Option::None));
+    }
+
+    #[test]
+    fn a_disagreement_names_the_field_and_what_would_agree() {
+        use Harm::*;
+        let e = Grade::IV.check(Moderate, Option::None).unwrap_err();
+        assert_eq!(e.pointer, "/harm");
+        assert!(e.message.contains("not_applicable"), "{}", e.message);
+        let e = Grade::III.check(Mild, Option::None).unwrap_err();
+        assert_eq!(e.pointer, "/treatment_needed");
+        let e = Grade::III.check(Mild, Some(true)).unwrap_err();
+        assert!(e.message.contains("grade II"), "{}", e.message);
+        let e = Grade::I.check(Mild, Some(true)).unwrap_err();
+        assert_eq!(e.pointer, "/harm");
+        assert!(
+            e.message.contains("death, severe, unknown"),
+            "{}",
+            e.message
+        );
+        assert!(Grade::II.check(Mild, Some(true)).is_ok());
     }
 
     #[test]
     fn codes_round_trip() {
-        assert_eq!(Category::ALL.len(), 20);
+        assert_eq!(Category::ALL.len(), 24);
         for c in Category::ALL {
             assert_eq!(Category::parse(c.as_str()), Some(*c));
             assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
         }
         assert_eq!(AgeBand::parse("90+"), Some(AgeBand::A90));
+        assert_eq!(AgeBand::parse("0-28d"), Some(AgeBand::D0));
+        assert!(!AgeBand::offered().any(|b| b == AgeBand::A0));
+        for h in Harm::ALL {
+            assert_eq!(serde_json::to_value(h).unwrap(), h.as_str());
+        }
         assert_eq!(
             serde_json::from_str::<Grade>("\"III\"").unwrap(),
             Grade::III

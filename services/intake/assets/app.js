@@ -25,7 +25,8 @@
     'f.occurred_at': ['发生时间', 'When it happened'],
     'f.location': ['具体地点', 'Exact location'],
     'f.grade': ['事件分级', 'Event grade'],
-    'f.harm': ['对患者的伤害程度', 'Harm to the patient'],
+    'f.harm': ['对患者的伤害程度（身体或心理，经处理后）', 'Harm to the patient (physical or psychological, after any intervention)'],
+    'f.treatment_needed': ['这一轻度伤害是否需要额外处理？', 'Did this mild harm need anything more?'],
     'f.category': ['事件类别', 'Event category'],
     'f.description': ['事件经过', 'What happened'],
     'f.immediate_actions': ['已采取的紧急措施', 'Immediate actions taken'],
@@ -33,8 +34,13 @@
     'f.patient_age_band': ['患者年龄段', 'Patient age band'],
     'h.occurred_at': ['默认为现在，请改为事件实际发生的时间（不能晚于当前时间）。', 'Set to now; change it to when the event actually happened (not in the future).'],
     'h.location': ['例如：病房走廊、3 床旁、治疗室。', 'For example: ward corridor, beside bed 3, treatment room.'],
-    'h.harm': ['可选项随事件分级而定；不清楚时请选“不确定”。', 'The choices depend on the grade; pick “Unknown” if you are not sure.'],
-    'h.harm.limited': ['已按所选分级限制可选项（灰色为不适用）；不清楚时请选“不确定”。', 'Choices are limited by the grade you picked (greyed out = not applicable); pick “Unknown” if you are not sure.'],
+    'h.harm': ['指诊疗护理造成的身体或心理伤害，按采取处理措施之后的情况判断。可选项随事件分级而定；不清楚时请选“不确定”，分级将由质量管理部门核定。', 'Physical or psychological harm caused by care, judged after any intervention. The choices depend on the grade; pick “Unknown” if you are not sure: the safety office will then confirm the grade.'],
+    'h.harm.limited': ['已按所选分级限制可选项（灰色为不适用）。伤害指身体或心理伤害，按处理之后的情况判断；不清楚时请选“不确定”，分级将由质量管理部门核定。', 'Choices are limited by the grade you picked (greyed out = not applicable). Harm is physical or psychological, judged after any intervention; pick “Unknown” if you are not sure: the safety office will then confirm the grade.'],
+    'h.treatment_needed': ['需要额外处理的轻度伤害属于 II 级，无需任何处理即可完全康复的属于 III 级。', 'Mild harm that needed more care is grade II; mild harm that healed fully with nothing done is grade III.'],
+    'tn.yes': ['需要', 'Yes'],
+    'tn.yes.d': ['需要额外治疗、监测或延长住院时间。', 'It needed extra treatment, monitoring or a longer stay.'],
+    'tn.no': ['不需要', 'No'],
+    'tn.no.d': ['不需任何处理即可完全康复。', 'It healed fully with nothing done.'],
     'h.pii': ['请勿填写患者姓名、身份证号、电话、病案号（系统也会自动删除这些信息）。', 'Do not enter patient names, ID card numbers, phone numbers or medical record numbers (the system removes them anyway).'],
     'hospital.loading': ['正在加载医院列表…', 'Loading hospitals…'],
     'hospital.choose': ['请选择医院', 'Choose a hospital'],
@@ -47,7 +53,7 @@
     'grade.I': ['I 级 · 警告事件（警讯事件）', 'Grade I · Sentinel event'],
     'grade.I.d': ['非疾病本身造成的患者意外死亡，或永久性肢体、器官功能丧失。', 'Unexpected death, or permanent loss of a limb or organ function, not caused by the disease.'],
     'grade.II': ['II 级 · 不良后果事件', 'Grade II · Adverse outcome'],
-    'grade.II.d': ['由诊疗护理（而非疾病本身）造成了患者伤害。', 'Harm to the patient caused by care, not by the disease.'],
+    'grade.II.d': ['由诊疗护理（而非疾病本身）造成了患者伤害，包括需要额外治疗、监测或延长住院的轻度伤害。', 'Harm to the patient caused by care, not by the disease, including mild harm that needed extra treatment, monitoring or a longer stay.'],
     'grade.III': ['III 级 · 未造成后果事件', 'Grade III · No-harm event'],
     'grade.III.d': ['差错已发生在患者身上，但没有造成伤害，或仅有轻微伤害、无需处理。', 'An error reached the patient but caused no harm, or only minor harm needing no treatment.'],
     'grade.IV': ['IV 级 · 隐患事件 / 未遂事件（临界差错）', 'Grade IV · Near miss / latent hazard'],
@@ -58,11 +64,13 @@
     'harm.moderate': ['中度伤害', 'Moderate harm'],
     'harm.moderate.d': ['影响身体功能或生活质量，但未达重度。', 'Affects bodily function or quality of life, less than severe.'],
     'harm.mild': ['轻度伤害', 'Mild harm'],
-    'harm.mild.d': ['症状轻微，或只需额外治疗、监测或延长住院。', 'Minimal symptoms, or only extra treatment, monitoring or a longer stay.'],
+    'harm.mild.d': ['身体或心理症状轻微、功能影响轻微（下一步说明是否需要额外处理）。', 'Minimal physical or psychological symptoms or loss of function (next, say whether it needed more care).'],
     'harm.none': ['无伤害', 'No harm'],
-    'harm.none.d': ['未见任何伤害。', 'No harm evident.'],
+    'harm.none.d': ['事件到达了患者，但未见身体或心理伤害。', 'It reached the patient, but no physical or psychological harm is evident.'],
     'harm.unknown': ['不确定', 'Unknown'],
-    'harm.unknown.d': ['目前无法判断。', 'Cannot tell yet.'],
+    'harm.unknown.d': ['目前无法判断；分级暂定，由质量管理部门核定。', 'Cannot tell yet; the grade stays provisional until the safety office confirms it.'],
+    'harm.not_applicable': ['不适用', 'Not applicable'],
+    'harm.not_applicable.d': ['事件未到达患者（IV 级），谈不上伤害。', 'It did not reach the patient (grade IV), so there was no harm.'],
     'cat.medication': ['药物', 'Medication'],
     'cat.fall': ['跌倒/坠床', 'Fall / fall from bed'],
     'cat.surgery': ['手术', 'Surgery'],
@@ -82,6 +90,10 @@
     'cat.identification': ['身份识别', 'Patient identification'],
     'cat.information': ['信息系统', 'Information system'],
     'cat.security': ['治安', 'Security'],
+    'cat.perinatal': ['围产期（孕产妇、新生儿）', 'Perinatal (mother, newborn)'],
+    'cat.vte': ['静脉血栓栓塞症', 'Venous thromboembolism (VTE)'],
+    'cat.elopement': ['走失', 'Elopement (patient went missing)'],
+    'cat.critical_value_process': ['危急值报告缺陷', 'Critical-value reporting failure'],
     'cat.other': ['其他', 'Other'],
     'role.doctor': ['医生', 'Doctor'],
     'role.nurse': ['护士', 'Nurse'],
@@ -90,6 +102,8 @@
     'role.other': ['其他', 'Other'],
     'age.band': ['{a}–{b} 岁', '{a}–{b} years'],
     'age.90+': ['90 岁及以上', '90 years or older'],
+    'age.0-28d': ['0–28 天（新生儿）', '0–28 days (newborn)'],
+    'age.29d-11m': ['29 天–不满 1 岁', '29 days to under 1 year'],
     'submit': ['提交报告', 'Submit report'],
     'submitting': ['正在提交…', 'Submitting…'],
     'count': ['已输入 {n} / {max} 字', '{n} / {max} characters'],
@@ -103,6 +117,8 @@
     'err.server.department': ['科室无效，请重新选择。', 'This department is not valid; please choose again.'],
     'err.server.occurred_at': ['发生时间无效，或晚于当前时间。', 'The time is not valid, or it is in the future.'],
     'err.server.harm': ['伤害程度与事件分级不一致。', 'The harm does not match the event grade.'],
+    'err.server.treatment_needed': ['是否需要额外处理与事件分级不一致。', 'Whether it needed more care does not match the event grade.'],
+    'err.server.patient_age_band': ['年龄段无效，请重新选择。', 'The age band is not valid; please choose again.'],
     'err.server.grade': ['事件分级无效。', 'The grade is not valid.'],
     'err.server.category': ['事件类别无效。', 'The category is not valid.'],
     'err.server.field': ['此项有误。', 'This field is not valid.'],
@@ -334,12 +350,16 @@
   function pad(n) { return (n < 10 ? '0' : '') + n; }
 
   // --- report form
-  var ALLOWED = { I: ['death', 'severe'], II: ['mild', 'moderate', 'severe'], III: ['none', 'mild'], IV: ['none'] };
+  // DESIGN.md "Grades" (v2): the harms each grade agrees with; mild says
+  // whether it needed treatment (II) or not (III); IV did not reach the patient.
+  var ALLOWED = { I: ['death', 'severe', 'unknown'], II: ['mild', 'moderate', 'severe', 'unknown'], III: ['none', 'mild', 'unknown'], IV: ['not_applicable'] };
+  var TREATMENT = { II: 'yes', III: 'no' };
   var SERVER_MSG = {
     hospital: 'err.server.hospital', department: 'err.server.department', occurred_at: 'err.server.occurred_at',
-    harm: 'err.server.harm', grade: 'err.server.grade', category: 'err.server.category'
+    harm: 'err.server.harm', grade: 'err.server.grade', category: 'err.server.category',
+    treatment_needed: 'err.server.treatment_needed', patient_age_band: 'err.server.patient_age_band'
   };
-  var ORDER = ['hospital', 'department', 'occurred_at', 'location', 'grade', 'harm', 'category', 'description', 'immediate_actions'];
+  var ORDER = ['hospital', 'department', 'occurred_at', 'location', 'grade', 'harm', 'treatment_needed', 'category', 'description', 'immediate_actions'];
 
   function localValue(d) { // for <input type=datetime-local>
     return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + 'T' + pad(d.getHours()) + ':' + pad(d.getMinutes());
@@ -401,15 +421,27 @@
       if (!ok) { fieldErr(form, 'hospital', 'hospital.failed'); $('hospitals-retry').hidden = false; }
     }
 
-    // The harms a grade allows (DESIGN.md); "unknown" goes with any grade.
+    // The harms a grade allows (DESIGN.md); grade IV has the one choice,
+    // and mild asks whether it needed treatment (only when mild is chosen,
+    // so the usual report asks nothing more).
     function syncChoices() {
       var allowed = ALLOWED[f.grade.value];
       each(f.harm, function (r) {
-        var ok = !allowed || r.value === 'unknown' || allowed.indexOf(r.value) >= 0;
+        var ok = !allowed || allowed.indexOf(r.value) >= 0;
         r.disabled = !ok;
         if (!ok) r.checked = false;
         r.closest('.opt-card').classList.toggle('off', !ok);
       });
+      if (allowed && allowed.length === 1) f.harm.value = allowed[0];
+      var mild = f.harm.value === 'mild', fixed = TREATMENT[f.grade.value];
+      $('fs-treatment_needed').hidden = !mild;
+      each(f.treatment_needed, function (r) {
+        var ok = mild && (!fixed || r.value === fixed);
+        r.disabled = !ok;
+        if (!ok) r.checked = false;
+        r.closest('.opt-card').classList.toggle('off', mild && !ok);
+      });
+      if (mild && fixed) f.treatment_needed.value = fixed;
       setMsg($('h-harm'), allowed ? 'h.harm.limited' : 'h.harm');
       each(form.querySelectorAll('.opt-card input'), function (i) { i.closest('.opt-card').classList.toggle('checked', i.checked); });
     }
@@ -419,6 +451,7 @@
       function fail(name, id, vars) { if (bad.indexOf(name) < 0) { fieldErr(form, name, id, vars); bad.push(name); } }
       if (hospState !== 'ok') fail('hospital', 'hospital.' + hospState);
       ['hospital', 'department', 'grade', 'harm', 'category'].forEach(function (n) { if (!f[n].value) fail(n, 'err.choose'); });
+      if (f.harm.value === 'mild' && !f.treatment_needed.value) fail('treatment_needed', 'err.choose');
       var d = parseLocal(when.value);
       if (!when.value) fail('occurred_at', 'err.required');
       else if (!d || isNaN(d)) fail('occurred_at', 'err.time');
@@ -439,6 +472,7 @@
         var v = f[n].value.trim();
         if (v) body[n] = v; // optional fields are left out, never sent empty
       });
+      if (body.harm === 'mild') body.treatment_needed = f.treatment_needed.value === 'yes';
       return body;
     }
 
@@ -446,7 +480,7 @@
     when.addEventListener('focus', function () { when.max = localValue(new Date(Date.now() + 5 * 60000)); });
     $('hospitals-retry').addEventListener('click', loadHospitals);
     function onEdit(ev) {
-      if (ev.target.name === 'grade' || ev.target.name === 'harm') syncChoices();
+      if (ev.target.name === 'grade' || ev.target.name === 'harm' || ev.target.name === 'treatment_needed') syncChoices();
       if (ev.target.name) clearErr(form, ev.target.name);
       if (newKeyOnEdit) { key = null; newKeyOnEdit = false; } // edited after a 4xx: a new submission
     }
@@ -527,7 +561,12 @@
       hosp.focus();
     });
 
-    for (var a = 0; a <= 90; a += 10) { // age bands 0-9 … 80-89, 90+
+    // Age bands (DESIGN.md, v2): newborn, infant, 1–4, 5–9, then ten-year bands.
+    option(f.patient_age_band, '0-28d', '', 'age.0-28d');
+    option(f.patient_age_band, '29d-11m', '', 'age.29d-11m');
+    option(f.patient_age_band, '1-4', '', 'age.band', { a: 1, b: 4 });
+    option(f.patient_age_band, '5-9', '', 'age.band', { a: 5, b: 9 });
+    for (var a = 10; a <= 90; a += 10) {
       if (a < 90) option(f.patient_age_band, a + '-' + (a + 9), '', 'age.band', { a: a, b: a + 9 });
       else option(f.patient_age_band, '90+', '', 'age.90+');
     }

@@ -345,7 +345,8 @@ impl Projector for CriticalValuesProjector {
                 None => return Ok(()),
             }
         };
-        let Some(Ok(parsed)) = CriticalValueEvent::from_json(&e.event_type, e.data.as_json())
+        let Some(Ok(parsed)) =
+            CriticalValueEvent::from_json(&e.event_type, e.version, e.data.as_json())
         else {
             return Ok(());
         };

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use lantern_api::error::ApiError;
-use lantern_domain::events::{org, rca, report};
+use lantern_domain::events::{Payload, org, rca, report};
 use lantern_domain::vocab::{AgeBand, Category, Grade, Harm, ReporterRole};
 use lantern_domain::zone::zone;
 
@@ -58,6 +58,11 @@ pub struct Triage {
     pub grade: Grade,
     /// Verified category.
     pub category: Category,
+    /// Re-assessed harm (the filed harm where a version-1 triage did not
+    /// assess it).
+    pub harm: Harm,
+    /// With harm `mild`: whether it needed treatment.
+    pub treatment_needed: Option<bool>,
     /// The report this one duplicates.
     pub duplicate_of: Option<Uuid>,
     /// Note.
@@ -83,8 +88,13 @@ pub struct ReportRecord {
     pub grade: Grade,
     /// Category as filed.
     pub category: Category,
-    /// AHRQ harm.
+    /// AHRQ harm as filed.
     pub harm: Harm,
+    /// With harm `mild`: whether it needed treatment, as filed.
+    pub treatment_needed: Option<bool>,
+    /// Whether the grade is provisional: harm unknown when filed, and not
+    /// triaged since.
+    pub provisional: bool,
     /// Where.
     pub location: Option<String>,
     /// What was done at once (scrubbed).
@@ -165,6 +175,15 @@ impl ReportRecord {
         self.triage.as_ref().map_or(self.category, |t| t.category)
     }
 
+    /// The harm that stands, and for `mild` whether it needed treatment.
+    pub fn current_harm(&self) -> (Harm, Option<bool>) {
+        self.triage
+            .as_ref()
+            .map_or((self.harm, self.treatment_needed), |t| {
+                (t.harm, t.treatment_needed)
+            })
+    }
+
     /// Whether triage marked it a duplicate of another report: the same
     /// event, counted once (不良事件例次).
     pub fn is_duplicate(&self) -> bool {
@@ -242,7 +261,8 @@ impl Projector for ReportsProjector {
     /// 4: under their month's listing; 5: records in postcard, not JSON;
     /// 6: records under their id, a month's listing one value.
     fn version(&self) -> u32 {
-        6
+        // 7: harm re-assessed at triage, treatment_needed, provisional.
+        7
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
@@ -267,9 +287,10 @@ impl Projector for ReportsProjector {
                 // The description is read with the rest and dropped: it
                 // stays on the stream (kilobytes a report, which the read
                 // model would only copy, and a rebuild rewrite).
-                let Ok(f) = e.data.parse::<report::Filed>() else {
+                let Ok(f) = report::Filed::read(e.version, e.data.as_json()) else {
                     return Ok(());
                 };
+                let provisional = f.provisional();
                 let month = today.format("%Y-%m").to_string();
                 tx.update(listing_key(&e.hospital, &month), |l: &mut Listing| {
                     l.ids.push(e.aggregate)
@@ -285,6 +306,8 @@ impl Projector for ReportsProjector {
                     grade: f.grade,
                     category: f.category,
                     harm: f.harm,
+                    treatment_needed: f.treatment_needed,
+                    provisional,
                     location: f.location,
                     immediate_actions: f.immediate_actions,
                     reporter_role: f.reporter_role,
@@ -324,10 +347,17 @@ impl Projector for ReportsProjector {
                         }
                     }
                     _ => {
-                        if let Ok(t) = e.data.parse::<report::Triaged>() {
+                        if let Ok(t) = report::Triaged::read(e.version, e.data.as_json()) {
+                            let (harm, treatment_needed) = match t.harm {
+                                Some(harm) => (harm, t.treatment_needed),
+                                None => (r.harm, r.treatment_needed),
+                            };
+                            r.provisional = false;
                             r.triage = Some(Triage {
                                 grade: t.grade,
                                 category: t.category,
+                                harm,
+                                treatment_needed,
                                 duplicate_of: t.duplicate_of,
                                 note: t.note,
                                 on: today,
@@ -538,9 +568,10 @@ impl Reports {
                         record.filed_seq, record.report_id
                     )));
                 }
-                let report::Filed { description, .. } = e.data.parse().map_err(|err| {
-                    ApiError::internal(format!("filing of report {}: {err}", record.report_id))
-                })?;
+                let report::Filed { description, .. } =
+                    report::Filed::read(e.version, e.data.as_json()).map_err(|err| {
+                        ApiError::internal(format!("filing of report {}: {err}", record.report_id))
+                    })?;
                 Ok(Report {
                     record,
                     description,
@@ -600,6 +631,8 @@ mod tests {
             grade: Grade::II,
             category: Category::PressureInjury,
             harm: Harm::Moderate,
+            treatment_needed: None,
+            provisional: true,
             location: Some("呼吸内科病区39床".into()),
             immediate_actions: Some("已通知值班医生".into()),
             reporter_role: Some(ReporterRole::Pharmacist),
@@ -609,6 +642,8 @@ mod tests {
             triage: Some(Triage {
                 grade: Grade::III,
                 category: Category::Other,
+                harm: Harm::Mild,
+                treatment_needed: Some(false),
                 duplicate_of: Some(Uuid::now_v7()),
                 note: Some("复核".into()),
                 on: day,

@@ -182,7 +182,7 @@ pub struct RecordDeath {
     pub admitted_at: DateTime<FixedOffset>,
     /// Died (not before admission, not in the future).
     pub died_at: DateTime<FixedOffset>,
-    /// Ten-year age band.
+    /// Age band: 0-28d, 29d-11m, 1-4, 5-9, then ten-year bands to 90+.
     pub age_band: AgeBand,
     /// Principal diagnosis, ICD-10 (e.g. I21.9).
     pub diagnosis_icd10: String,
@@ -267,6 +267,9 @@ impl Mortality {
                 "/department",
                 "is not a registered department of this hospital",
             ));
+        }
+        if let Some(why) = body.age_band.refusal() {
+            errors.push(FieldError::new("/age_band", why));
         }
         check_time("/admitted_at", &body.admitted_at, &mut errors);
         check_time("/died_at", &body.died_at, &mut errors);

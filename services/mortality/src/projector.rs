@@ -53,7 +53,8 @@ impl Projector for MortalityProjector {
             return Ok(());
         }
         let key = death_key(e.aggregate);
-        let parsed = DeathEvent::from_json(&e.event_type, e.data.as_json()).and_then(Result::ok);
+        let parsed =
+            DeathEvent::from_json(&e.event_type, e.version, e.data.as_json()).and_then(Result::ok);
         if e.event_type == DeathRecorded::TYPE {
             // Recorded once (its subject is appended expecting no earlier
             // event); a second recording is not a death.

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use lantern_domain::critical::{Limits, LimitsHistory, Source, limits_at, within};
-use lantern_domain::events::{census, critical_value, org, report};
+use lantern_domain::events::{Payload, census, critical_value, org, report};
 use lantern_domain::vocab::{Category, Grade};
 use lantern_domain::zone::zone;
 use lantern_ledger::{AggregateKind, Recorded};
@@ -405,7 +405,7 @@ impl Projector for RatesProjector {
                 if tx.get(&report_key(e.aggregate))?.is_some() {
                     return Ok(());
                 }
-                let Ok(f) = e.data.parse::<report::Filed>() else {
+                let Ok(f) = report::Filed::read(e.version, e.data.as_json()) else {
                     return Ok(());
                 };
                 let info: Option<HospitalInfo> = tx.get_json(&hospital_key(&e.hospital))?;
@@ -428,7 +428,7 @@ impl Projector for RatesProjector {
                 );
             }
             "report.triaged" => {
-                let Ok(t) = e.data.parse::<report::Triaged>() else {
+                let Ok(t) = report::Triaged::read(e.version, e.data.as_json()) else {
                     return Ok(());
                 };
                 let key = report_key(e.aggregate);

@@ -10,17 +10,11 @@ pub use lantern_domain::events::rca::{
     ActionCompleted, ActionPlanned, Closed, FactorAdded, Opened, RootCauseConfirmed, TimelineAdded,
 };
 
-/// The version of every `rca.*` schema this crate writes and reads.
-pub const VERSION: u32 = 1;
-
 /// Reads a stored event back, straight from its JSON text; `None` for
-/// another type, a version this crate does not know, or data that does not
+/// another type, a version this build does not know, or data that does not
 /// fit (projections ignore it).
 pub fn parse(event_type: &str, version: u32, data: &Data) -> Option<RcaEvent> {
-    if version != VERSION {
-        return None;
-    }
-    RcaEvent::from_json(event_type, data.as_json())?.ok()
+    RcaEvent::from_json(event_type, version, data.as_json())?.ok()
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //!   analysis yet, in filing order.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use lantern_domain::events::{org, report};
+use lantern_domain::events::{Payload, org, report};
 use lantern_domain::vocab::{Category, Grade};
 use lantern_domain::zone::zone;
 use lantern_ledger::{AggregateKind, Recorded};
@@ -138,7 +138,7 @@ impl Projector for RcaProjector {
                 if tx.get(&report_key(e.aggregate))?.is_some() {
                     return Ok(());
                 }
-                let Ok(f) = e.data.parse::<report::Filed>() else {
+                let Ok(f) = report::Filed::read(e.version, e.data.as_json()) else {
                     return Ok(());
                 };
                 let info = ReportInfo {
@@ -155,7 +155,7 @@ impl Projector for RcaProjector {
                 put_report(tx, &info)?;
             }
             "report.triaged" => {
-                let Ok(t) = e.data.parse::<report::Triaged>() else {
+                let Ok(t) = report::Triaged::read(e.version, e.data.as_json()) else {
                     return Ok(());
                 };
                 if let Some(mut info) = tx.get_json::<ReportInfo>(&report_key(e.aggregate))? {

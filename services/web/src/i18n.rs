@@ -111,6 +111,7 @@ impl Lang {
             Harm::Mild => Key::HarmMild,
             Harm::None => Key::HarmNone,
             Harm::Unknown => Key::HarmUnknown,
+            Harm::NotApplicable => Key::HarmNotApplicable,
         })
     }
 
@@ -137,6 +138,10 @@ impl Lang {
             Category::Information => Key::CatInformation,
             Category::Security => Key::CatSecurity,
             Category::Other => Key::CatOther,
+            Category::Perinatal => Key::CatPerinatal,
+            Category::Vte => Key::CatVte,
+            Category::Elopement => Key::CatElopement,
+            Category::CriticalValueProcess => Key::CatCriticalValueProcess,
         })
     }
 
@@ -400,6 +405,11 @@ strings! {
     HarmMild => "轻度", "mild";
     HarmNone => "无伤害", "none";
     HarmUnknown => "未知", "unknown";
+    HarmNotApplicable => "不适用（未到达患者）", "not applicable (did not reach the patient)";
+    TreatmentNeeded => "是否需要额外治疗", "Treatment needed";
+    TreatmentYes => "需要（额外治疗、监测或延长住院）", "yes (treatment, monitoring or a longer stay)";
+    TreatmentNo => "不需要", "no";
+    GradeProvisional => "分级待核定（伤害程度未知）", "grade provisional (harm unknown)";
     CatMedication => "药物", "Medication";
     CatFall => "跌倒/坠床", "Fall";
     CatSurgery => "手术", "Surgery";
@@ -419,6 +429,10 @@ strings! {
     CatIdentification => "身份识别", "Identification";
     CatInformation => "信息系统", "Information systems";
     CatSecurity => "治安", "Security";
+    CatPerinatal => "围产期", "Perinatal (maternal, neonatal)";
+    CatVte => "静脉血栓栓塞症", "VTE";
+    CatElopement => "走失", "Elopement";
+    CatCriticalValueProcess => "危急值报告缺陷", "Critical-value reporting failure";
     CatOther => "其他", "Other";
     Back => "返回", "Back";
     NavRca => "根因分析", "Root-cause analyses";

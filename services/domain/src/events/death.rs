@@ -87,6 +87,18 @@ pub struct Recorded {
     pub autopsy: bool,
 }
 
+/// `death.recorded` version 1: the same fields, with only the ten-year age
+/// bands; it reads as version 2 unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RecordedV1(pub Recorded);
+
+impl From<RecordedV1> for Recorded {
+    fn from(v1: RecordedV1) -> Recorded {
+        v1.0
+    }
+}
+
 /// `death.review_held`: a death-case review; where a death has several, the
 /// latest preventability stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -31,12 +31,27 @@ pub mod org;
 pub mod rca;
 pub mod report;
 
-/// The typed `data` of one event type and version.
+/// The typed `data` of one event type, at its latest version.
 pub trait Payload: Serialize + DeserializeOwned {
     /// The dotted event type, e.g. `report.filed`.
     const TYPE: &'static str;
-    /// The schema version of the data (`schemas/<TYPE>.v<VERSION>.json`).
+    /// The schema version of the data (`schemas/<TYPE>.v<VERSION>.json`)
+    /// every writer appends.
     const VERSION: u32;
+
+    /// Reads stored `data` of any version this type has had: the latest
+    /// straight into the struct, an older one through its upcaster (events
+    /// are immutable: a reader never rewrites them, it reads them as they
+    /// would be written today). An unknown version is an error, as is data
+    /// that does not fit.
+    fn read(version: u32, json: &str) -> Result<Self, serde_json::Error>;
+}
+
+/// The error for stored data of a version no reader knows.
+fn unknown_version(event_type: &str, version: u32) -> serde_json::Error {
+    <serde_json::Error as serde::de::Error>::custom(format!(
+        "{event_type} has no version {version} that this build can read"
+    ))
 }
 
 /// What a writer appends: an event's type, the version of its data and the
@@ -72,20 +87,49 @@ fn to_data<P: Payload>(payload: &P) -> Value {
         .unwrap_or_else(|e| unreachable!("{} data serialise to JSON: {e}", P::TYPE))
 }
 
-/// One enum per aggregate kind: its `Payload` impls (version 1), the enum of
-/// its events, and `TYPES`, `event_type`, `data`, `parse` and `From`.
+/// The `Payload` impl of one type at one version: the latest reads itself,
+/// an older version goes through the type before it and `Into`.
+macro_rules! payload {
+    ($ty:ty = $type:literal @ $version:literal $(from $older:ty)?) => {
+        impl Payload for $ty {
+            const TYPE: &'static str = $type;
+            const VERSION: u32 = $version;
+
+            fn read(version: u32, json: &str) -> Result<Self, serde_json::Error> {
+                if version == $version {
+                    return serde_json::from_str(json);
+                }
+                $(
+                    if version < $version {
+                        return <$older as Payload>::read(version, json).map(Into::into);
+                    }
+                )?
+                Err(unknown_version($type, version))
+            }
+        }
+    };
+}
+
+// The versions before the latest, kept so that the stream's old events read
+// (and so that tests can write a stream as it was).
+payload!(report::FiledV1 = "report.filed" @ 1);
+payload!(report::TriagedV1 = "report.triaged" @ 1);
+payload!(death::RecordedV1 = "death.recorded" @ 1);
+
+/// One enum per aggregate kind: its `Payload` impls, the enum of its
+/// events, and `TYPES`, `event_type`, `data`, `from_json`, `parse` and
+/// `From`. Each type names its latest version (`@ 2`) and, when it has an
+/// older one, the struct of the version before (`from FiledV1`) whose
+/// `Into` is the upcaster.
 macro_rules! kind {
     (
         $(#[$meta:meta])*
         $name:ident in $module:ident {
-            $($variant:ident = $type:literal),+ $(,)?
+            $($variant:ident = $type:literal @ $version:literal $(from $older:ty)?),+ $(,)?
         }
     ) => {
         $(
-            impl Payload for $module::$variant {
-                const TYPE: &'static str = $type;
-                const VERSION: u32 = 1;
-            }
+            payload!($module::$variant = $type @ $version $(from $older)?);
 
             impl From<$module::$variant> for $name {
                 fn from(event: $module::$variant) -> Self {
@@ -129,22 +173,23 @@ macro_rules! kind {
                 }
             }
 
-            /// Reads an event's version-1 `data` from its stored JSON text
-            /// straight into the type's struct (no JSON tree is built):
-            /// `None` when the type is not of this aggregate kind, an error
-            /// when the data does not fit the type. The envelope's version
-            /// is the caller's to check (or the ledger's upcaster's).
-            pub fn from_json(event_type: &str, json: &str) -> Option<Result<Self, serde_json::Error>> {
+            /// Reads an event's stored `data` of `version` from its JSON
+            /// text into the type's struct, older versions through their
+            /// upcaster ([`Payload::read`]): `None` when the type is not of
+            /// this aggregate kind, an error when the data does not fit the
+            /// type or the version is unknown.
+            pub fn from_json(event_type: &str, version: u32, json: &str) -> Option<Result<Self, serde_json::Error>> {
                 match event_type {
                     $($type => Some(
-                        serde_json::from_str::<$module::$variant>(json).map($name::$variant),
+                        <$module::$variant as Payload>::read(version, json).map($name::$variant),
                     ),)+
                     _ => None,
                 }
             }
 
-            /// Reads an event's version-1 `data` back from a JSON tree, as
-            /// [`from_json`](Self::from_json) does from text.
+            /// Reads an event's latest-version `data` from a JSON tree (a
+            /// request body or a fixture), as [`from_json`](Self::from_json)
+            /// does from text.
             pub fn parse(event_type: &str, data: &Value) -> Option<Result<Self, serde_json::Error>> {
                 match event_type {
                     $($type => Some(
@@ -174,50 +219,50 @@ macro_rules! kind {
 kind! {
     /// Every event of a report aggregate (`lantern.<hospital>.report.<id>`).
     ReportEvent in report {
-        Filed = "report.filed",
-        FollowedUp = "report.followed_up",
-        Triaged = "report.triaged",
-        FeedbackPosted = "report.feedback_posted",
+        Filed = "report.filed" @ 2 from report::FiledV1,
+        FollowedUp = "report.followed_up" @ 1,
+        Triaged = "report.triaged" @ 2 from report::TriagedV1,
+        FeedbackPosted = "report.feedback_posted" @ 1,
     }
 }
 
 kind! {
     /// Every event of a critical-value aggregate.
     CriticalValueEvent in critical_value {
-        Detected = "critical_value.detected",
-        Notified = "critical_value.notified",
-        Acknowledged = "critical_value.acknowledged",
-        Handled = "critical_value.handled",
+        Detected = "critical_value.detected" @ 1,
+        Notified = "critical_value.notified" @ 1,
+        Acknowledged = "critical_value.acknowledged" @ 1,
+        Handled = "critical_value.handled" @ 1,
     }
 }
 
 kind! {
     /// Every event of a department-month census aggregate.
     CensusEvent in census {
-        Recorded = "census.recorded",
+        Recorded = "census.recorded" @ 1,
     }
 }
 
 kind! {
     /// Every event of a root-cause analysis (case-file) aggregate.
     RcaEvent in rca {
-        Opened = "rca.opened",
-        TimelineAdded = "rca.timeline_added",
-        FactorAdded = "rca.factor_added",
-        RootCauseConfirmed = "rca.root_cause_confirmed",
-        ActionPlanned = "rca.action_planned",
-        ActionCompleted = "rca.action_completed",
-        Closed = "rca.closed",
+        Opened = "rca.opened" @ 1,
+        TimelineAdded = "rca.timeline_added" @ 1,
+        FactorAdded = "rca.factor_added" @ 1,
+        RootCauseConfirmed = "rca.root_cause_confirmed" @ 1,
+        ActionPlanned = "rca.action_planned" @ 1,
+        ActionCompleted = "rca.action_completed" @ 1,
+        Closed = "rca.closed" @ 1,
     }
 }
 
 kind! {
     /// Every event of a death aggregate.
     DeathEvent in death {
-        Recorded = "death.recorded",
-        ReviewHeld = "death.review_held",
-        AutopsyReported = "death.autopsy_reported",
-        ReviewClosed = "death.review_closed",
+        Recorded = "death.recorded" @ 2 from death::RecordedV1,
+        ReviewHeld = "death.review_held" @ 1,
+        AutopsyReported = "death.autopsy_reported" @ 1,
+        ReviewClosed = "death.review_closed" @ 1,
     }
 }
 
@@ -225,11 +270,11 @@ kind! {
     /// Every event of the organisation's aggregates: hospitals, departments,
     /// tokens and critical-value limits.
     OrgEvent in org {
-        HospitalRegistered = "org.hospital_registered",
-        DepartmentRegistered = "org.department_registered",
-        TokenIssued = "org.token_issued",
-        TokenRevoked = "org.token_revoked",
-        LimitsSet = "org.limits_set",
+        HospitalRegistered = "org.hospital_registered" @ 1,
+        DepartmentRegistered = "org.department_registered" @ 1,
+        TokenIssued = "org.token_issued" @ 1,
+        TokenRevoked = "org.token_revoked" @ 1,
+        LimitsSet = "org.limits_set" @ 1,
     }
 }
 
@@ -239,30 +284,40 @@ mod tests {
 
     use super::*;
 
-    /// Every fixture, read from its text straight into its type, is what
-    /// reading it as a JSON tree gives; written as an [`Event`], it is its
-    /// type, version 1 and the same data.
+    /// Every fixture of a latest version, read from its text straight into
+    /// its type, is what reading it as a JSON tree gives; written as an
+    /// [`Event`], it is its type, version and the same data. Every fixture
+    /// of an older version reads too, through its upcaster, as the latest.
     #[test]
     fn text_and_tree_read_alike_and_an_event_writes_its_type_version_and_data() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/fixtures");
-        let mut read = 0;
+        let (mut read, mut upcast) = (0, 0);
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap().to_str().unwrap().to_owned();
-            let Some(event_type) = name.strip_suffix(".v1.json") else {
+            let Some((event_type, version)) = name
+                .strip_suffix(".json")
+                .and_then(|n| n.rsplit_once(".v"))
+                .and_then(|(t, v)| Some((t.to_owned(), v.parse::<u32>().ok()?)))
+            else {
                 continue;
             };
+            let event_type = event_type.as_str();
             let text = std::fs::read_to_string(&path).unwrap();
             let tree: Value = serde_json::from_str(&text).unwrap();
             macro_rules! alike {
                 ($($kind:ident),+) => {
-                    $(if let Some(parsed) = $kind::from_json(event_type, &text) {
-                        let parsed = parsed.unwrap();
-                        assert_eq!(Some(parsed.clone()), $kind::parse(event_type, &tree).and_then(Result::ok));
+                    $(if let Some(parsed) = $kind::from_json(event_type, version, &text) {
+                        let parsed = parsed.unwrap_or_else(|e| panic!("{name}: {e}"));
                         assert_eq!(Event::event_type(&parsed), event_type);
-                        assert_eq!(Event::version(&parsed), 1);
-                        assert_eq!(Event::data(&parsed), tree, "{name}");
-                        read += 1;
+                        if Event::version(&parsed) == version {
+                            assert_eq!(Some(parsed.clone()), $kind::parse(event_type, &tree).and_then(Result::ok));
+                            assert_eq!(Event::data(&parsed), tree, "{name}");
+                            read += 1;
+                        } else {
+                            assert!(Event::version(&parsed) > version, "{name}");
+                            upcast += 1;
+                        }
                     })+
                 };
             }
@@ -275,6 +330,10 @@ mod tests {
                 OrgEvent
             );
         }
+        assert_eq!(
+            upcast, 3,
+            "report.filed, report.triaged and death.recorded v1"
+        );
         assert_eq!(read, 25);
         // A payload is an event of its own type.
         let closed = death::ReviewClosed {};
@@ -282,10 +341,65 @@ mod tests {
             (closed.event_type(), closed.version(), closed.data()),
             ("death.review_closed", 1, serde_json::json!({}))
         );
-        assert!(ReportEvent::from_json("death.review_closed", "{}").is_none());
+        assert!(ReportEvent::from_json("death.review_closed", 1, "{}").is_none());
         assert!(matches!(
-            DeathEvent::from_json("death.review_closed", r#"{"x":1}"#),
+            DeathEvent::from_json("death.review_closed", 1, r#"{"x":1}"#),
             Some(Err(_))
         ));
+        assert!(
+            matches!(
+                DeathEvent::from_json("death.review_closed", 2, "{}"),
+                Some(Err(_))
+            ),
+            "a version this build does not know is refused, not guessed"
+        );
+    }
+
+    fn filed_v1(grade: &str, harm: &str) -> String {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../schemas/fixtures/report.filed.v1.json");
+        let mut v: Value =
+            serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+        v["grade"] = grade.into();
+        v["harm"] = harm.into();
+        v.to_string()
+    }
+
+    #[test]
+    fn version_1_filings_read_with_the_v2_grade_harm_rule() {
+        use crate::vocab::{Grade, Harm};
+        // Given v1 filings as the stream holds them, when read, then each
+        // agrees with the v2 rule without rewriting anything.
+        for (grade, harm, want, treatment) in [
+            ("IV", "none", Harm::NotApplicable, None),
+            ("IV", "unknown", Harm::NotApplicable, None),
+            ("III", "mild", Harm::Mild, Some(false)),
+            ("II", "mild", Harm::Mild, Some(true)),
+            ("III", "none", Harm::None, None),
+            ("I", "unknown", Harm::Unknown, None),
+        ] {
+            let filed = report::Filed::read(1, &filed_v1(grade, harm)).unwrap();
+            assert_eq!(
+                (filed.harm, filed.treatment_needed),
+                (want, treatment),
+                "{grade}/{harm}"
+            );
+            assert!(
+                filed.grade.agrees(filed.harm, filed.treatment_needed),
+                "{grade}/{harm}"
+            );
+        }
+        // A v1 triage did not re-assess harm: the filed harm stands, except
+        // that grade IV did not reach the patient.
+        let t = report::Triaged::read(1, r#"{"grade":"II","category":"fall"}"#).unwrap();
+        assert_eq!((t.harm, t.treatment_needed), (None, None));
+        let t = report::Triaged::read(1, r#"{"grade":"IV","category":"fall"}"#).unwrap();
+        assert_eq!(t.harm, Some(Harm::NotApplicable));
+        assert_eq!(t.grade, Grade::IV);
+        // Version 2 data is not read as version 1, nor v1 as v2.
+        assert!(
+            report::Triaged::read(1, r#"{"grade":"II","category":"fall","harm":"moderate"}"#)
+                .is_err()
+        );
     }
 }

@@ -35,12 +35,18 @@ pub struct FileReport {
     pub department: String,
     /// When it happened (RFC 3339 with offset; not in the future).
     pub occurred_at: DateTime<FixedOffset>,
-    /// I 警讯事件, II 不良后果事件, III 未造成后果事件, IV 隐患事件.
+    /// I 警告事件（警讯事件）, II 不良后果事件, III 未造成后果事件, IV 隐患事件 / 未遂事件（临界差错）.
     pub grade: Grade,
     /// Category code.
     pub category: Category,
-    /// AHRQ harm; must agree with the grade.
+    /// AHRQ harm (physical or psychological, after any intervention); must
+    /// agree with the grade: I death, severe; II mild needing treatment,
+    /// moderate, severe; III none, mild needing none; IV not_applicable;
+    /// unknown with I–III leaves the grade provisional until triage.
     pub harm: Harm,
+    /// With harm `mild` only: whether it needed additional treatment,
+    /// monitoring or a longer stay (grade II) or not (grade III).
+    pub treatment_needed: Option<bool>,
     /// Where.
     pub location: Option<String>,
     /// What happened (personal data is removed before it is stored).
@@ -59,15 +65,11 @@ impl FileReport {
     /// directory by the handler.)
     pub fn check(&self, errors: &mut Vec<FieldError>) {
         check_time("/occurred_at", &self.occurred_at, errors);
-        if !self.grade.allows(self.harm) {
-            errors.push(FieldError::new(
-                "/harm",
-                format!(
-                    "does not agree with grade {}: allowed are {}",
-                    self.grade.as_str(),
-                    allowed_harms(self.grade)
-                ),
-            ));
+        if let Err(d) = self.grade.check(self.harm, self.treatment_needed) {
+            errors.push(FieldError::new(d.pointer, d.message));
+        }
+        if let Some(why) = self.patient_age_band.and_then(AgeBand::refusal) {
+            errors.push(FieldError::new("/patient_age_band", why));
         }
         check_text("/description", &self.description, 4000, errors);
         check_optional("/location", self.location.as_deref(), 200, errors);
@@ -88,6 +90,7 @@ impl FileReport {
             grade: self.grade,
             category: self.category,
             harm: self.harm,
+            treatment_needed: self.treatment_needed,
             location: self.location.as_deref().map(&scrub),
             description: scrub(self.description.trim()),
             immediate_actions: self.immediate_actions.as_deref().map(&scrub),
@@ -96,23 +99,6 @@ impl FileReport {
             receipt_hash: receipt_hash.to_owned(),
         }
     }
-}
-
-fn allowed_harms(grade: Grade) -> String {
-    [
-        Harm::Death,
-        Harm::Severe,
-        Harm::Moderate,
-        Harm::Mild,
-        Harm::None,
-        Harm::Unknown,
-    ]
-    .into_iter()
-    .filter(|h| grade.allows(*h))
-    .filter_map(|h| serde_json::to_value(h).ok())
-    .filter_map(|v| v.as_str().map(str::to_owned))
-    .collect::<Vec<_>>()
-    .join(", ")
 }
 
 /// A filed report: the receipt is shown this once.
@@ -229,6 +215,12 @@ pub struct TriageReport {
     pub grade: Grade,
     /// Verified category.
     pub category: Category,
+    /// Re-assessed harm, held to the same agreement with the grade as a
+    /// filing; left out, the harm as filed (or as last triaged) stands and
+    /// must agree with the verified grade.
+    pub harm: Option<Harm>,
+    /// With harm `mild` only: whether it needed treatment.
+    pub treatment_needed: Option<bool>,
     /// Another report of the same hospital this one duplicates.
     pub duplicate_of: Option<Uuid>,
     /// Note.
@@ -346,6 +338,27 @@ impl Intake {
                 OfficerStep::Fresh(report, idem) => (*report, idem),
             };
         let mut errors = Vec::new();
+        // Left out, the harm that stands is the last one assessed.
+        let (harm, treatment_needed) = match body.harm {
+            Some(harm) => (harm, body.treatment_needed),
+            None => match &report.triage {
+                Some(t) => (t.harm, body.treatment_needed.or(t.treatment_needed)),
+                None => (
+                    report.harm,
+                    body.treatment_needed.or(report.treatment_needed),
+                ),
+            },
+        };
+        if let Err(d) = body.grade.check(harm, treatment_needed) {
+            let message = match body.harm {
+                Some(_) => d.message,
+                None => format!(
+                    "{} (the harm as assessed so far): re-assess harm with the grade",
+                    d.message
+                ),
+            };
+            errors.push(FieldError::new(d.pointer, message));
+        }
         if let Some(dup) = body.duplicate_of {
             if dup == id {
                 errors.push(FieldError::new(
@@ -371,6 +384,8 @@ impl Intake {
         let triaged = report::Triaged {
             grade: body.grade,
             category: body.category,
+            harm: Some(harm),
+            treatment_needed,
             duplicate_of: body.duplicate_of,
             note: self.scrub_opt(body.note.as_deref()),
         };

@@ -180,7 +180,7 @@ async fn render_list(
             input type="datetime-local" id="d-died" name="died_at" value=(kept.raw("died_at"));
             label for="d-age" { (lang.t(Key::DeathsAgeBand)) }
             select id="d-age" name="age_band" {
-                @for b in AgeBand::ALL { option value=(code(b)) selected[kept.raw("age_band") == code(b)] { (code(b)) } }
+                @for b in AgeBand::offered() { option value=(code(&b)) selected[kept.raw("age_band") == code(&b)] { (code(&b)) } }
             }
             label for="d-icd" { (lang.t(Key::DeathsDiagnosis)) }
             input type="text" id="d-icd" name="diagnosis_icd10" size="10" maxlength="8" placeholder="I21.9" value=(kept.raw("diagnosis_icd10"));

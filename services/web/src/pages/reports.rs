@@ -6,7 +6,7 @@
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use lantern_api::ApiError;
-use lantern_domain::vocab::{Category, Grade};
+use lantern_domain::vocab::{Category, Grade, Harm};
 use lantern_intake::api::reports::{TextBody, TriageReport};
 use lantern_intake::reports::{Report, ReportRecord, Status};
 use maud::{Markup, html};
@@ -189,6 +189,7 @@ async fn render(
     )];
     let current_grade = r.current_grade();
     let current_cat = r.current_category();
+    let (current_harm, current_treatment) = r.current_harm();
     let body = html! {
         p { a href="/staff/reports" { "← " (lang.t(Key::Back)) } }
         h1 { (lang.t(Key::ReportH1)) }
@@ -198,9 +199,17 @@ async fn render(
             tr { th scope="row" { (lang.t(Key::FiledOn)) } td { (r.filed_on) } }
             tr { th scope="row" { (lang.t(Key::OccurredAt)) } td { (r.occurred_at.format("%Y-%m-%d %H:%M %:z")) } }
             tr { th scope="row" { (lang.t(Key::Department)) } td { (r.department) } }
-            tr { th scope="row" { (lang.t(Key::ReportAsFiled)) } td { (lang.grade(r.grade)) " · " (lang.category(r.category)) " · " (lang.t(Key::Harm)) ": " (lang.harm(r.harm)) } }
+            tr { th scope="row" { (lang.t(Key::ReportAsFiled)) } td {
+                (lang.grade(r.grade)) " · " (lang.category(r.category)) " · " (lang.t(Key::Harm)) ": " (lang.harm(r.harm))
+                (treatment(lang, r.treatment_needed))
+                @if r.provisional { " · " strong { (lang.t(Key::GradeProvisional)) } }
+            } }
             @if let Some(t) = &r.triage {
-                tr { th scope="row" { (lang.t(Key::ReportTriagedAs)) } td { (lang.grade(t.grade)) " · " (lang.category(t.category)) " (" (t.on) ")" @if let Some(n) = &t.note { " — " (n) } } }
+                tr { th scope="row" { (lang.t(Key::ReportTriagedAs)) } td {
+                    (lang.grade(t.grade)) " · " (lang.category(t.category)) " · " (lang.t(Key::Harm)) ": " (lang.harm(t.harm))
+                    (treatment(lang, t.treatment_needed))
+                    " (" (t.on) ")" @if let Some(n) = &t.note { " — " (n) }
+                } }
             }
             @if let Some(l) = &r.location { tr { th scope="row" { (lang.t(Key::Location)) } td { (l) } } }
         }
@@ -224,6 +233,16 @@ async fn render(
             label for="t-category" { (lang.t(Key::Category)) }
             select id="t-category" name="category" {
                 @for c in Category::ALL { option value=(c.as_str()) selected[*c == current_cat] { (lang.category(*c)) } }
+            }
+            label for="t-harm" { (lang.t(Key::Harm)) }
+            select id="t-harm" name="harm" {
+                @for h in Harm::ALL { option value=(h.as_str()) selected[h == current_harm] { (lang.harm(h)) } }
+            }
+            label for="t-treatment" { (lang.t(Key::TreatmentNeeded)) }
+            select id="t-treatment" name="treatment_needed" {
+                option value="" selected[current_treatment.is_none()] { "—" }
+                option value="yes" selected[current_treatment == Some(true)] { (lang.t(Key::TreatmentYes)) }
+                option value="no" selected[current_treatment == Some(false)] { (lang.t(Key::TreatmentNo)) }
             }
             label for="t-dup" { (lang.t(Key::ReportDuplicateOf)) }
             input type="text" id="t-dup" name="duplicate_of" size="40";
@@ -297,8 +316,23 @@ pub struct TriageForm {
     csrf: String,
     grade: Grade,
     category: Category,
+    /// Left out (an older page), the harm assessed so far stands.
+    harm: Option<Harm>,
+    #[serde(default)]
+    treatment_needed: String,
     duplicate_of: Option<String>,
     note: Option<String>,
+}
+
+/// ` · treatment needed` / ` · no treatment needed` for harm `mild`.
+fn treatment(lang: Lang, needed: Option<bool>) -> Markup {
+    html! {
+        @match needed {
+            Some(true) => { " · " (lang.t(Key::TreatmentYes)) }
+            Some(false) => { " · " (lang.t(Key::TreatmentNeeded)) ": " (lang.t(Key::TreatmentNo)) }
+            None => {}
+        }
+    }
 }
 
 /// `POST /staff/reports/{id}/triage`, through [`lantern_intake::Intake::triage`].
@@ -321,9 +355,16 @@ pub async fn triage(
             }
         },
     };
+    let treatment_needed = match form.treatment_needed.as_str() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    };
     let body = TriageReport {
         grade: form.grade,
         category: form.category,
+        harm: form.harm,
+        treatment_needed,
         duplicate_of,
         note: given(&form.note).map(str::to_owned),
     };
