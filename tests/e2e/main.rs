@@ -18,6 +18,7 @@ mod hardening;
 mod idempotency;
 mod meeting;
 mod rca;
+mod region;
 mod reports;
 mod scope;
 mod security;

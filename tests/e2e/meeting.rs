@@ -2,8 +2,6 @@
 //! field by field, the QC centre's view of its region, and the printable page
 //! rendered by headless Chromium to a PDF whose text holds the key figures.
 
-use std::process::Command;
-
 use crate::support::{Lantern, clock};
 use serde_json::{Value, json};
 
@@ -267,41 +265,7 @@ async fn the_pack_of_a_month_field_by_field_and_printed() {
     );
     let page = r.text().await.unwrap();
     assert!(page.contains("<svg") && page.contains("75.00"), "{page}");
-    let dir = l.data.path();
-    let html = dir.join("pack.html");
-    std::fs::write(&html, &page).unwrap();
-    let pdf = dir.join("pack.pdf");
-    let chromium = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-pdf-header-footer",
-        ])
-        .arg(format!(
-            "--user-data-dir={}",
-            dir.join("chromium").display()
-        ))
-        .arg(format!("--print-to-pdf={}", pdf.display()))
-        .arg(format!("file://{}", html.display()))
-        .output()
-        .expect("chromium (Debian's package; `make test` installs it via scripts/browser.sh)");
-    assert!(
-        pdf.exists(),
-        "chromium printed no PDF: {}",
-        String::from_utf8_lossy(&chromium.stderr)
-    );
-    let text = Command::new("pdftotext")
-        .arg("-layout")
-        .arg(&pdf)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils)");
-    let text = String::from_utf8_lossy(&text.stdout);
+    let (pdf, text) = crate::support::print_to_pdf(l.data.path(), "pack", &page);
     for figure in [
         "医疗质量安全月度分析",
         "2026-10",

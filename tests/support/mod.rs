@@ -352,6 +352,46 @@ async fn decode(r: reqwest::Response) -> (StatusCode, Value) {
 }
 
 /// Dates as the hospitals of these tests count them: Asia/Shanghai.
+/// Prints `html` to a PDF with headless Chromium (Debian's package) as a
+/// person would from the browser, in `dir/<name>.pdf`; returns the PDF's
+/// path and its text (`pdftotext -layout`).
+pub fn print_to_pdf(dir: &std::path::Path, name: &str, html: &str) -> (PathBuf, String) {
+    let page = dir.join(format!("{name}.html"));
+    std::fs::write(&page, html).unwrap();
+    let pdf = dir.join(format!("{name}.pdf"));
+    let chromium = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.join(format!("chromium-{name}")).display()
+        ))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium (Debian's package; `make test` installs it via scripts/browser.sh)");
+    assert!(
+        pdf.exists(),
+        "chromium printed no PDF: {}",
+        String::from_utf8_lossy(&chromium.stderr)
+    );
+    let text = Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    (pdf, String::from_utf8_lossy(&text.stdout).into_owned())
+}
+
 pub mod clock {
     use chrono::{TimeDelta, Utc};
 

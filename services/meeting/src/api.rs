@@ -11,22 +11,27 @@ use lantern_api::query::{ValidQuery, wait_after};
 use lantern_api::responses::QueryErrors;
 use lantern_api::{ApiError, FieldError};
 use lantern_domain::Month;
-use lantern_domain::vocab::Role;
+use lantern_domain::vocab::{Level, Role};
 use lantern_intake::reports::ReportRecord;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::cases::{CaseList, death_cases, event_cases};
 use crate::pack::{
     HospitalInputs, Pack, Scope, adverse_events_part, critical_values_part, deaths_part,
     month_minus, reporting_part,
 };
+use crate::region::{RowInputs, row, worst_first};
+use chrono::NaiveDate;
 use lantern_api::Kernel;
 use lantern_api::auth::Auth;
+use lantern_directory::HospitalRecord;
 use lantern_intake::reports::Reports;
 use lantern_mortality::Mortality;
 use lantern_mortality::api::today;
 use lantern_rates::Rates;
 use lantern_rca::Cases;
+use lantern_rca::views::RcaLink;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// State of the pack: the kernel (auth, directory) and the query facades
@@ -55,6 +60,7 @@ impl FromRef<Meeting> for Auth {
 pub fn router(m: Meeting) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(meeting_pack))
+        .routes(routes!(case_list))
         .with_state(m)
 }
 
@@ -96,6 +102,110 @@ fn rca_state(m: &Meeting, r: &ReportRecord) -> &'static str {
 }
 
 impl Meeting {
+    /// Whose figures `hospital` or `region` names, as `principal` may read
+    /// them: one hospital (its safety officer, or its region's QC centre)
+    /// or a whole region (its QC centre).
+    async fn scope(
+        &self,
+        principal: &Principal,
+        hospital: Option<&String>,
+        region: Option<&String>,
+    ) -> Result<(Scope, Vec<HospitalRecord>), ApiError> {
+        principal.require(&[Role::SafetyOfficer, Role::QcCentre])?;
+        match (hospital, region) {
+            (Some(h), None) => {
+                let record =
+                    self.kernel.directory.hospital(h).await?.ok_or_else(|| {
+                        ApiError::field("/hospital", "is not a registered hospital")
+                    })?;
+                principal.require_in(&[Role::SafetyOfficer, Role::QcCentre], &record)?;
+                Ok((Scope::Hospital(h.clone()), vec![record]))
+            }
+            (None, Some(r)) => {
+                principal.require(&[Role::QcCentre])?;
+                if principal.region.as_deref() != Some(r.as_str()) {
+                    return Err(ApiError::Forbidden(format!(
+                        "this token's scope does not include region {r}"
+                    )));
+                }
+                let all = self.kernel.directory.hospitals()?;
+                Ok((
+                    Scope::Region(r.clone()),
+                    all.into_iter().filter(|h| &h.region == r).collect(),
+                ))
+            }
+            _ => Err(ApiError::Invalid(vec![FieldError::new(
+                "/hospital",
+                "give exactly one of hospital and region",
+            )])),
+        }
+    }
+
+    async fn caught_up(&self, after: Option<u64>) -> Result<(), ApiError> {
+        for handle in [
+            &self.deaths.handle,
+            self.rates.handle(),
+            self.rca.handle(),
+            self.reports.handle(),
+        ] {
+            wait_after(handle, after).await?;
+        }
+        Ok(())
+    }
+
+    /// A report's analysis state and its analyses as they stand on `today`.
+    fn analysis(&self, r: &ReportRecord, today: NaiveDate) -> (&'static str, Vec<RcaLink>) {
+        let links = r
+            .rcas_open
+            .iter()
+            .chain(&r.rcas_closed)
+            .filter_map(|id| self.rca.link(*id, today))
+            .collect();
+        (rca_state(self, r), links)
+    }
+
+    /// The case list of `hospitals` for the months `from..=to`.
+    fn case_list(
+        &self,
+        hospitals: &[HospitalRecord],
+        from: Month,
+        to: Month,
+    ) -> Result<CaseList, ApiError> {
+        let (mut events, mut low_risk_deaths) = (Vec::new(), Vec::new());
+        for h in hospitals {
+            let day = today(&h.timezone);
+            let reports = self
+                .reports
+                .records(&h.code, &from.to_string(), &to.to_string())?;
+            events.extend(event_cases(&reports, |r| self.analysis(r, day)));
+            for month in from.through(to) {
+                let deaths = self.deaths.deaths(&h.code, Some(&month.to_string()))?;
+                low_risk_deaths.extend(death_cases(&deaths, day, |id| self.rca.link(id, day)));
+            }
+        }
+        Ok(CaseList {
+            from: from.to_string(),
+            to: to.to_string(),
+            events,
+            low_risk_deaths,
+        })
+    }
+
+    /// The case list of the hospital or region `q` names for `q.from..=q.to`.
+    pub async fn cases(&self, principal: &Principal, q: &CasesQuery) -> Result<CaseList, ApiError> {
+        let (_, hospitals) = self
+            .scope(principal, q.hospital.as_ref(), q.region.as_ref())
+            .await?;
+        if q.to < q.from {
+            return Err(ApiError::field("/to", "is before from"));
+        }
+        if q.from.through(q.to).count() > 36 {
+            return Err(ApiError::field("/to", "at most 36 months at once"));
+        }
+        self.caught_up(q.after).await?;
+        self.case_list(&hospitals, q.from, q.to)
+    }
+
     /// The pack of `month` for the hospital or region `q` names, as
     /// `principal` may read it: what the endpoint and the staff web show.
     pub async fn pack(
@@ -105,59 +215,58 @@ impl Meeting {
         q: &PackQuery,
     ) -> Result<Pack, ApiError> {
         let m = self;
-        principal.require(&[Role::SafetyOfficer, Role::QcCentre])?;
-        let all = m.kernel.directory.hospitals()?;
-        let (scope, hospitals) = match (&q.hospital, &q.region) {
-            (Some(h), None) => {
-                let record =
-                    m.kernel.directory.hospital(h).await?.ok_or_else(|| {
-                        ApiError::field("/hospital", "is not a registered hospital")
-                    })?;
-                principal.require_in(&[Role::SafetyOfficer, Role::QcCentre], &record)?;
-                (Scope::Hospital(h.clone()), vec![record])
-            }
-            (None, Some(r)) => {
-                principal.require(&[Role::QcCentre])?;
-                if principal.region.as_deref() != Some(r.as_str()) {
-                    return Err(ApiError::Forbidden(format!(
-                        "this token's scope does not include region {r}"
-                    )));
-                }
-                (
-                    Scope::Region(r.clone()),
-                    all.into_iter().filter(|h| &h.region == r).collect(),
-                )
-            }
-            _ => {
-                return Err(ApiError::Invalid(vec![FieldError::new(
-                    "/hospital",
-                    "give exactly one of hospital and region",
-                )]));
-            }
-        };
-        for handle in [
-            &m.deaths.handle,
-            m.rates.handle(),
-            m.rca.handle(),
-            m.reports.handle(),
-        ] {
-            wait_after(handle, q.after).await?;
-        }
+        let (scope, hospitals) = m
+            .scope(principal, q.hospital.as_ref(), q.region.as_ref())
+            .await?;
+        m.caught_up(q.after).await?;
         // Exact for a QC centre too (DESIGN v2): suppression is for
         // published figures only.
         let k: Option<u64> = None;
-        let (from, to) = (month_minus(month, 11), month.to_string());
+        let to = month.to_string();
+        let target = lantern_rates::api::TARGET_PER_100_DISCHARGES;
         let mut inputs = Vec::new();
         let mut cases = Vec::new();
+        let mut rows = Vec::new();
         for h in &hospitals {
+            let day = today(&h.timezone);
+            // Thirteen months: the twelve of the chart, and the same month
+            // a year before for the region table.
+            let cells = m.rates.cells(&h.code, month_minus(month, 12), month)?;
+            let deaths = m.deaths.deaths(&h.code, Some(&to))?;
+            let hospital_cases = m.rca.cases_of(&h.code).map_err(ApiError::from)?;
+            if matches!(scope, Scope::Region(_)) {
+                let before = m.deaths.deaths(&h.code, Some(&month.prev().to_string()))?;
+                let year_before = m
+                    .deaths
+                    .deaths(&h.code, Some(&month_minus(month, 12).to_string()))?;
+                let open = hospital_cases.iter().filter(|c| c.case.is_open());
+                let rca = (
+                    open.clone().count() as u64,
+                    open.filter(|c| c.case.overdue_on(day)).count() as u64,
+                );
+                rows.push(row(
+                    &RowInputs {
+                        hospital: &h.code,
+                        name: &h.name,
+                        level: Level::parse(&h.level),
+                        cells: &cells,
+                        deaths: [&deaths, &before, &year_before],
+                        today: day,
+                        target,
+                        rca,
+                    },
+                    month,
+                ));
+            }
             inputs.push(HospitalInputs {
-                deaths: m.deaths.deaths(&h.code, Some(&to))?,
+                deaths,
                 reports: m.reports.records(&h.code, &to, &to)?,
-                cells: m.rates.cells(&h.code, from, month)?,
-                today: today(&h.timezone),
+                cells,
+                today: day,
             });
-            cases.extend(m.rca.cases_of(&h.code).map_err(ApiError::from)?);
+            cases.extend(hospital_cases);
         }
+        worst_first(&mut rows);
         let day = inputs
             .iter()
             .map(|i| i.today)
@@ -171,8 +280,46 @@ impl Meeting {
             rca: lantern_rca::figures::compute(cases.iter().map(|c| &c.case), month, day),
             critical_values: critical_values_part(&inputs, month, k),
             reporting_rate: reporting_part(&inputs, month),
+            hospitals: rows,
+            cases: m.case_list(&hospitals, month, month)?,
         })
     }
+}
+
+/// Whose cases, over which months.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CasesQuery {
+    /// One hospital (safety officer, or the QC centre of its region).
+    pub hospital: Option<String>,
+    /// A whole region (its QC centre).
+    pub region: Option<String>,
+    /// First month, `YYYY-MM`.
+    #[param(value_type = String)]
+    pub from: Month,
+    /// Last month, `YYYY-MM` (inclusive; at most 36 months).
+    #[param(value_type = String)]
+    pub to: Month,
+    /// Wait until this stream sequence is applied.
+    pub after: Option<u64>,
+}
+
+/// The case list a QC centre traces (溯源): grade I/II events and low-risk
+/// deaths filed or died in `from..=to`, with hospital, department,
+/// category, grade, day, RCA state, root causes, actions and lessons —
+/// never a narrative, follow-up or feedback text. Ordered by place and
+/// grade, never by time.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "deaths",
+    params(CasesQuery),
+    responses((status = 200, body = CaseList), QueryErrors),
+    security(("bearer" = [])))]
+pub async fn case_list(
+    State(m): State<Meeting>,
+    principal: Principal,
+    ValidQuery(q): ValidQuery<CasesQuery>,
+) -> Result<Json<CaseList>, ApiError> {
+    Ok(Json(m.cases(&principal, &q).await?))
 }
 
 /// The monthly dispatch pack of a hospital or a region. JSON by default; a

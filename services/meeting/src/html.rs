@@ -25,6 +25,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 section { break-inside: avoid; } svg text { font-size: 9px; font-family: sans-serif; }
 nav.screen { border-bottom: 1px solid #000; padding: 2mm 0; margin-bottom: 3mm; } nav.screen a { margin-right: 4mm; } nav.screen form, nav.screen label { display: inline; }
 @media print { nav.screen { display: none; } }
+table.wide { font-size: 8pt; width: 100%; } table.wide th, table.wide td { padding: 0.5mm 1mm; } td.words { min-width: 24mm; }
 ";
 
 /// The twelve-month reporting rate against the target, as SVG.
@@ -111,6 +112,36 @@ pub fn render(p: &Pack) -> Markup {
                 h1 { (title) " · " (p.month) }
                 p.muted { (scope) " · 统计口径：死亡按死亡日期，不良事件按上报月份，危急值按发现时间（医院时区）" }
 
+                @if !p.hospitals.is_empty() {
+                    section {
+                        h2 { "各医院情况（问题多者在前）Hospitals, worst first" }
+                        table.wide id="hospitals" {
+                            tr {
+                                th { "医院" } th { "级别" } th { "报告数" } th { "每百出院" } th { "上月" } th { "去年同月" }
+                                th { "Ⅰ/Ⅱ级" } th { "RCA 进行/逾期" } th { "死亡" } th { "低风险死亡" } th { "按时讨论率%" } th { "危急值通报及时率%" } th { "关注事项" }
+                            }
+                            @for h in &p.hospitals {
+                                tr {
+                                    td { (h.hospital) " " (h.name) }
+                                    td { (h.level.map_or("—", |l| match l { lantern_domain::vocab::Level::Secondary => "二级", lantern_domain::vocab::Level::Tertiary => "三级" })) }
+                                    td.n { (h.month.reports) @if h.month.reports_without_census > 0 { " (+" (h.month.reports_without_census) " 无出院数)" } }
+                                    td.n class=@if h.meets_target == Some(false) { "bad" } { (pct(h.month.per_100_discharges)) }
+                                    td.n { (pct(h.last_month.per_100_discharges)) }
+                                    td.n { (pct(h.last_year.per_100_discharges)) }
+                                    td.n { (h.month.serious) }
+                                    td.n { (h.rca_open) " / " (h.rca_overdue) }
+                                    td.n { (h.month.deaths) }
+                                    td.n { (h.month.low_risk_deaths) }
+                                    td.n { (pct(h.month.review_on_time_rate)) }
+                                    td.n { (pct(h.month.notification_timeliness)) }
+                                    td.words { @for c in &h.concerns { (concern(c)) br; } }
+                                }
+                            }
+                        }
+                        p.muted { "目标 Target: 每百出院人次报告 > " (p.hospitals[0].target) }
+                    }
+                }
+
                 section {
                     h2 { "一、死亡病例讨论 Deaths and their reviews" }
                     table {
@@ -171,12 +202,66 @@ pub fn render(p: &Pack) -> Markup {
                 }
 
                 section {
+                    h2 { "病例清单（溯源）Case list" }
+                    @if p.cases.events.is_empty() && p.cases.low_risk_deaths.is_empty() {
+                        p { "本月无Ⅰ/Ⅱ级事件和低风险组死亡 None this month." }
+                    }
+                    @if !p.cases.events.is_empty() {
+                        table.wide id="case-events" {
+                            tr { th { "编号 Ref" } th { "医院" } th { "科室" } th { "类别" } th { "级别" } th { "上报日" } th { "RCA" } th { "根本原因 Root causes" } th { "措施 Actions" } th { "经验教训 Lessons" } }
+                            @for c in &p.cases.events {
+                                tr {
+                                    td { (c.reference) } td { (c.hospital) } td { (c.department) } td { (c.category.as_str()) } td { (c.grade.as_str()) } td { (c.filed_on) } td { (c.rca_state) }
+                                    td { @for a in &c.analyses { @for r in &a.root_causes { (r) br; } } }
+                                    td { @for a in &c.analyses { @for x in &a.actions { (x.what) (if x.completed { " ✓" } else if x.overdue { " (逾期)" } else { "" }) br; } } }
+                                    td { @for a in &c.analyses { @if let Some(l) = &a.lessons { (l) br; } } }
+                                }
+                            }
+                        }
+                    }
+                    @if !p.cases.low_risk_deaths.is_empty() {
+                        table.wide id="case-deaths" {
+                            tr { th { "编号 Ref" } th { "医院" } th { "科室" } th { "死亡日" } th { "诊断" } th { "7日内讨论" } th { "院级讨论" } th { "可避免性" } th { "根本原因 Root causes" } }
+                            @for c in &p.cases.low_risk_deaths {
+                                tr {
+                                    td { (c.reference) } td { (c.hospital) } td { (c.department) } td { (c.died_on) } td { (c.diagnosis_icd10) }
+                                    td { (met(c.first_review_met)) } td { (met(c.hospital_review_met)) }
+                                    td { (c.preventability.map_or("—".to_owned(), |v| serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())) }
+                                    td { @for a in &c.analyses { @for r in &a.root_causes { (r) br; } } }
+                                }
+                            }
+                        }
+                    }
+                }
+
+                section {
                     h2 { "五、每百出院人次主动报告 Reports per 100 discharges" }
                     p { "本月 This month: " strong id="reporting-rate" { (pct(p.reporting_rate.per_100_discharges)) } " · 目标 Target > " (p.reporting_rate.target) " (虚线 dashed line)" }
                     (PreEscaped(rate_chart(&p.reporting_rate.last_12_months, p.reporting_rate.target)))
                 }
             }
         }
+    }
+}
+
+/// A concern of the region table, in words.
+fn concern(code: &str) -> &'static str {
+    match code {
+        "below_target" => "报告率未达标",
+        "no_census" => "缺出院人数",
+        "rca_overdue" => "RCA 逾期",
+        "review_late" => "死亡讨论不及时",
+        "low_risk_death" => "低风险组死亡",
+        "critical_value_late" => "危急值通报不及时",
+        _ => "其他",
+    }
+}
+
+fn met(m: Option<bool>) -> &'static str {
+    match m {
+        Some(true) => "是 met",
+        Some(false) => "否 UNMET",
+        None => "待定 pending",
     }
 }
 

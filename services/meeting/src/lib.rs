@@ -5,11 +5,15 @@
 //! the other contexts' query facades.
 //!
 //! - [`pack`]: the pack's parts, pure given the contexts' answers;
+//! - [`region`]: the region table, one row per hospital, worst first;
+//! - [`cases`]: the case list a QC centre traces, de-identified;
 //! - [`api`]: [`Meeting`], the state, and `GET /api/v1/meetings/{month}`;
 //! - [`html`]: the printable A4 page.
 
 pub mod api;
+pub mod cases;
 pub mod html;
 pub mod pack;
+pub mod region;
 
 pub use api::{Meeting, router};

@@ -40,6 +40,12 @@ pub struct Pack {
     pub critical_values: CriticalValueFigures,
     /// Reports per 100 discharges against the target, with the last 12 months.
     pub reporting_rate: ReportingPart,
+    /// The region pack's table: one row per hospital, worst first, beside
+    /// last month and the same month last year (empty for a hospital).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hospitals: Vec<crate::region::HospitalRow>,
+    /// The case list: grade I/II events and low-risk deaths of the month.
+    pub cases: crate::cases::CaseList,
 }
 
 /// Whose pack it is.
@@ -275,10 +281,13 @@ pub fn reporting_part(inputs: &[HospitalInputs], month: Month) -> ReportingPart 
             let key = m.to_string();
             let (mut reports, mut discharges) = (0, 0);
             for h in inputs {
+                // Department-months without a census stay out (DESIGN
+                // "Figures"): their reports over no discharges would
+                // inflate the rate.
                 for (cm, _, cell) in &h.cells {
-                    if *cm == key {
+                    if let (true, Some(d)) = (*cm == key, cell.discharges) {
                         reports = u64::saturating_add(reports, cell.reports);
-                        discharges = u64::saturating_add(discharges, cell.discharges.unwrap_or(0));
+                        discharges = u64::saturating_add(discharges, d);
                     }
                 }
             }

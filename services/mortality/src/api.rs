@@ -43,68 +43,12 @@ pub struct Mortality {
     pub rca: lantern_rca::Cases,
 }
 
-/// A root-cause analysis linked to a death, as its trail shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct RcaLink {
-    /// The analysis.
-    pub rca_id: Uuid,
-    /// open or closed.
-    pub state: &'static str,
-    /// Past its due date and not closed.
-    pub overdue: bool,
-    /// The confirmed root causes' statements.
-    pub root_causes: Vec<String>,
-    /// The actions and their status.
-    pub actions: Vec<RcaActionLink>,
-}
-
-/// An action of a linked analysis.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct RcaActionLink {
-    /// Its number.
-    pub action: u32,
-    /// What.
-    pub what: String,
-    /// stronger, intermediate or weaker.
-    pub strength: String,
-    /// Due date.
-    pub due: NaiveDate,
-    /// Completed.
-    pub completed: bool,
-    /// Past due and not completed.
-    pub overdue: bool,
-}
+pub use lantern_rca::views::{RcaActionLink, RcaLink};
 
 impl Mortality {
     /// A linked analysis as it stands on `today`; `None` if it does not exist.
     pub fn rca_link(&self, id: Uuid, today: NaiveDate) -> Option<RcaLink> {
-        let record = self.rca.record(id).ok().flatten()?;
-        let case = &record.case;
-        Some(RcaLink {
-            rca_id: id,
-            state: if case.is_open() { "open" } else { "closed" },
-            overdue: case.overdue_on(today),
-            root_causes: case
-                .root_causes
-                .iter()
-                .filter_map(|n| case.factor(*n).map(|f| f.statement.clone()))
-                .collect(),
-            actions: case
-                .actions
-                .iter()
-                .map(|a| RcaActionLink {
-                    action: a.action,
-                    what: a.what.clone(),
-                    strength: serde_json::to_value(a.strength)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                    due: a.due,
-                    completed: a.completed_on.is_some(),
-                    overdue: a.overdue_on(case, today),
-                })
-                .collect(),
-        })
+        self.rca.link(id, today)
     }
 }
 

@@ -67,6 +67,13 @@ impl Cases {
         Ok(())
     }
 
+    /// The analysis `id` as a supervisor reads it on `today` (state, root
+    /// causes, actions, lessons); `None` if there is none.
+    pub fn link(&self, id: Uuid, today: NaiveDate) -> Option<crate::views::RcaLink> {
+        let record = self.record(id).ok().flatten()?;
+        Some(crate::views::RcaLink::of(&record, today))
+    }
+
     /// A case file as committed.
     pub fn record(&self, id: Uuid) -> Result<Option<CaseRecord>, RcaError> {
         Ok(self.tx().get_json(&case_key(id))?)

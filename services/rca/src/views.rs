@@ -346,3 +346,69 @@ pub struct ActionNumbered {
     /// Stream sequence.
     pub seq: u64,
 }
+
+/// An analysis as a supervisor reads it beside a death trail or in the
+/// QC centre's case list: its state, root causes, actions and lessons —
+/// the analysis, never the narrative (no timeline, whys or evidence).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RcaLink {
+    /// The analysis.
+    pub rca_id: Uuid,
+    /// open or closed.
+    pub state: &'static str,
+    /// Past its due date and not closed.
+    pub overdue: bool,
+    /// The confirmed root causes' statements.
+    pub root_causes: Vec<String>,
+    /// The actions and their status.
+    pub actions: Vec<RcaActionLink>,
+    /// What was learned, once closed.
+    pub lessons: Option<String>,
+}
+
+/// An action of a linked analysis.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RcaActionLink {
+    /// Its number.
+    pub action: u32,
+    /// What.
+    pub what: String,
+    /// stronger, intermediate or weaker.
+    pub strength: Strength,
+    /// Due date.
+    pub due: NaiveDate,
+    /// Completed.
+    pub completed: bool,
+    /// Past due and not completed.
+    pub overdue: bool,
+}
+
+impl RcaLink {
+    /// The case file `record` as it stands on `today`.
+    pub fn of(record: &CaseRecord, today: NaiveDate) -> RcaLink {
+        let case = &record.case;
+        RcaLink {
+            rca_id: record.rca_id,
+            state: if case.is_open() { "open" } else { "closed" },
+            overdue: case.overdue_on(today),
+            root_causes: case
+                .root_causes
+                .iter()
+                .filter_map(|n| case.factor(*n).map(|f| f.statement.clone()))
+                .collect(),
+            actions: case
+                .actions
+                .iter()
+                .map(|a| RcaActionLink {
+                    action: a.action,
+                    what: a.what.clone(),
+                    strength: a.strength,
+                    due: a.due,
+                    completed: a.completed_on.is_some(),
+                    overdue: a.overdue_on(case, today),
+                })
+                .collect(),
+            lessons: case.lessons.clone(),
+        }
+    }
+}

@@ -16,7 +16,6 @@ use lantern_mortality::death::{
     ReviewLevel as Level, RuleState, State as TrailState,
 };
 use lantern_rca::api::reads::ListQuery;
-use lantern_rca::vocab::Strength;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -352,7 +351,7 @@ async fn render_trail(
                 h3 { a href={ "/staff/rca/" (link.rca_id) } { (lang.t(Key::RcaCaseH1)) " " (lantern_domain::ids::short_ref(link.rca_id)) } " — " (link.state) @if link.overdue { " " strong { (lang.t(Key::CriticalOverdue)) } } }
                 @if !link.root_causes.is_empty() { p { (lang.t(Key::RcaRootCauses)) ": " (link.root_causes.join("；")) } }
                 @if !link.actions.is_empty() { ul { @for a in &link.actions {
-                    li { "#" (a.action) " " (a.what) " (" (named::<Strength>(Some(&a.strength)).map_or("?", |s| lang.strength(s))) ", " (lang.t(Key::RcaDue)) " " (a.due) ")"
+                    li { "#" (a.action) " " (a.what) " (" (lang.strength(a.strength)) ", " (lang.t(Key::RcaDue)) " " (a.due) ")"
                         @if a.completed { " ✓" } @if a.overdue { " " strong { (lang.t(Key::CriticalOverdue)) } } }
                 } } }
             }
