@@ -102,6 +102,17 @@ async fn every_write_endpoint_refuses_bad_input_with_problem_json_and_appends_no
         )
         .await;
     assert_eq!(action["action"], 1);
+    let qc = l.qc_centre("R1").await;
+    let qc2 = l.qc_centre("R2").await;
+    let (_, followup) = l
+        .post(
+            "/api/v1/follow-ups",
+            Some(&qc),
+            &json!({"hospital": "H1", "kind": "guidance",
+            "title": "夜间巡视", "text": "请加强夜间巡视。", "due": "2099-12-31"}),
+        )
+        .await;
+    let followup = followup["followup_id"].as_str().unwrap().to_owned();
     let post = reqwest::Method::POST;
     let e = |path: &str, token: Option<&str>, body: Value| Endpoint {
         method: post.clone(),
@@ -308,6 +319,40 @@ async fn every_write_endpoint_refuses_bad_input_with_problem_json_and_appends_no
             Some(&so),
             json!({}),
         ),
+        Endpoint {
+            out_of_scope: Some(qc2.clone()),
+            enumerated: Some("/kind"),
+            ..e(
+                "/api/v1/follow-ups",
+                Some(&qc),
+                json!({"hospital": "H1", "kind": "rectification", "title": "整改", "text": "请整改。", "due": "2099-12-31"}),
+            )
+        },
+        Endpoint {
+            out_of_scope: Some(so2.clone()),
+            ..e(
+                &format!("/api/v1/follow-ups/{followup}/answers"),
+                Some(&so),
+                json!({"text": "已整改"}),
+            )
+        },
+        Endpoint {
+            out_of_scope: Some(qc2.clone()),
+            ..e(
+                &format!("/api/v1/follow-ups/{followup}/carry"),
+                Some(&qc),
+                json!({"to_meeting": "2099-01"}),
+            )
+        },
+        Endpoint {
+            out_of_scope: Some(qc2.clone()),
+            enumerated: Some("/outcome"),
+            ..e(
+                &format!("/api/v1/follow-ups/{followup}/close"),
+                Some(&qc),
+                json!({"outcome": "resolved"}),
+            )
+        },
     ];
 
     let before = l.stream_count().await;

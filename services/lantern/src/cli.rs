@@ -55,6 +55,7 @@ pub fn projectors() -> Vec<Arc<dyn Projector>> {
         Arc::new(lantern_rates::RatesProjector),
         Arc::new(lantern_mortality::MortalityProjector),
         Arc::new(lantern_rca::RcaProjector),
+        Arc::new(lantern_meeting::followups::FollowUpsProjector),
     ]
 }
 

@@ -84,6 +84,7 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
     let rates = projector(Arc::new(lantern_rates::RatesProjector))?;
     let rca = projector(Arc::new(lantern_rca::RcaProjector))?;
     let mortality = projector(Arc::new(lantern_mortality::MortalityProjector))?;
+    let followups = projector(Arc::new(lantern_meeting::followups::FollowUpsProjector))?;
     let secret = args.secret()?;
     let idempotency = Idempotency::new(secret.clone());
     let kernel = Kernel::new(
@@ -124,6 +125,10 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
         rates: rates.clone(),
         reports: intake.reports.clone(),
         rca: cases,
+        followups: lantern_meeting::followups::FollowUps {
+            kernel: kernel.clone(),
+            handle: followups,
+        },
     };
 
     let api = OpenApiRouter::with_openapi(ApiDoc::openapi())

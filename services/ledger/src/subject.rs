@@ -77,6 +77,8 @@ pub enum AggregateKind {
     Death,
     /// Hospitals, departments, tokens, limits.
     Org,
+    /// A QC centre's action addressed to a hospital.
+    FollowUp,
 }
 
 impl AggregateKind {
@@ -89,17 +91,19 @@ impl AggregateKind {
             AggregateKind::Rca => "rca",
             AggregateKind::Death => "death",
             AggregateKind::Org => "org",
+            AggregateKind::FollowUp => "followup",
         }
     }
 
     /// Every kind.
-    pub const ALL: [AggregateKind; 6] = [
+    pub const ALL: [AggregateKind; 7] = [
         AggregateKind::Report,
         AggregateKind::CriticalValue,
         AggregateKind::Census,
         AggregateKind::Rca,
         AggregateKind::Death,
         AggregateKind::Org,
+        AggregateKind::FollowUp,
     ];
 
     /// Whether `kinds` holds every kind.

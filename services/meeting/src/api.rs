@@ -48,6 +48,8 @@ pub struct Meeting {
     pub reports: Reports,
     /// Root-cause analyses.
     pub rca: Cases,
+    /// QC actions addressed to hospitals.
+    pub followups: crate::followups::FollowUps,
 }
 
 impl FromRef<Meeting> for Auth {
@@ -61,6 +63,14 @@ pub fn router(m: Meeting) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(meeting_pack))
         .routes(routes!(case_list))
+        .routes(routes!(
+            crate::followups::open_followup,
+            crate::followups::list_followups
+        ))
+        .routes(routes!(crate::followups::get_followup))
+        .routes(routes!(crate::followups::answer_followup))
+        .routes(routes!(crate::followups::carry_followup))
+        .routes(routes!(crate::followups::close_followup))
         .with_state(m)
 }
 
@@ -143,6 +153,7 @@ impl Meeting {
 
     async fn caught_up(&self, after: Option<u64>) -> Result<(), ApiError> {
         for handle in [
+            &self.followups.handle,
             &self.deaths.handle,
             self.rates.handle(),
             self.rca.handle(),
@@ -272,7 +283,20 @@ impl Meeting {
             .map(|i| i.today)
             .min()
             .unwrap_or_else(|| chrono::Utc::now().date_naive());
+        let actions = match &scope {
+            Scope::Region(r) => m.followups.of_region(r)?,
+            Scope::Hospital(h) => m.followups.of_hospital(h)?,
+        };
+        let follow_ups = actions
+            .into_iter()
+            .filter(|f| f.on_agenda(month))
+            .map(|f| {
+                let state = f.state(day);
+                crate::followups::FollowUpView { followup: f, state }
+            })
+            .collect();
         Ok(Pack {
+            follow_ups,
             month: to,
             scope,
             deaths: deaths_part(&inputs, k, &|id, d| m.deaths.rca_link(id, d)),

@@ -5,7 +5,9 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+use crate::followup::State;
 use crate::pack::{MonthRate, Pack, Scope};
+use lantern_domain::events::followup::ActionKind;
 
 fn num(n: Option<u64>) -> String {
     n.map_or_else(|| "—".to_owned(), |n| n.to_string())
@@ -228,6 +230,27 @@ pub fn render(p: &Pack) -> Markup {
                                     td { (met(c.first_review_met)) } td { (met(c.hospital_review_met)) }
                                     td { (c.preventability.map_or("—".to_owned(), |v| serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())) }
                                     td { @for a in &c.analyses { @for r in &a.root_causes { (r) br; } } }
+                                }
+                            }
+                        }
+                    }
+                }
+
+                section {
+                    h2 { "督办事项与通知 Follow-up items and notices" }
+                    @if p.follow_ups.is_empty() {
+                        p { "无 None." }
+                    } @else {
+                        table.wide id="follow-ups" {
+                            tr { th { "编号 Ref" } th { "医院" } th { "类型" } th { "事项" } th { "期限" } th { "状态" } th { "医院回复" } }
+                            @for v in &p.follow_ups {
+                                tr {
+                                    td { (v.followup.reference) } td { (v.followup.hospital) }
+                                    td { (match v.followup.kind { ActionKind::Guidance => "指导意见", ActionKind::Rectification => "整改通知", ActionKind::FollowUp => "督办事项" }) }
+                                    td { (v.followup.title) }
+                                    td { (v.followup.due) }
+                                    td class=@if v.state == State::Overdue { "bad" } { (match v.state { State::Open => "待回复 open", State::Answered => "已回复 answered", State::Overdue => "逾期 overdue", State::Closed => "已办结 closed" }) }
+                                    td { @for a in &v.followup.answers { (a.on) " " (a.text) br; } }
                                 }
                             }
                         }

@@ -7,11 +7,16 @@
 //! - [`pack`]: the pack's parts, pure given the contexts' answers;
 //! - [`region`]: the region table, one row per hospital, worst first;
 //! - [`cases`]: the case list a QC centre traces, de-identified;
+//! - [`followup`]: a QC centre's action addressed to a hospital (guidance,
+//!   rectification notice, follow-up item), pure decide/apply;
+//! - [`followups`]: its read model, queries and command path;
 //! - [`api`]: [`Meeting`], the state, and `GET /api/v1/meetings/{month}`;
 //! - [`html`]: the printable A4 page.
 
 pub mod api;
 pub mod cases;
+pub mod followup;
+pub mod followups;
 pub mod html;
 pub mod pack;
 pub mod region;

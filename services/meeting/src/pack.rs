@@ -46,6 +46,9 @@ pub struct Pack {
     pub hospitals: Vec<crate::region::HospitalRow>,
     /// The case list: grade I/II events and low-risk deaths of the month.
     pub cases: crate::cases::CaseList,
+    /// The QC actions on this meeting's agenda (督办事项 and notices): open,
+    /// answered, overdue, and those closed this month.
+    pub follow_ups: Vec<crate::followups::FollowUpView>,
 }
 
 /// Whose pack it is.

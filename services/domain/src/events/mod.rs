@@ -13,7 +13,8 @@
 //! - [`census`]: `census.recorded` ([`CensusEvent`]);
 //! - [`rca`]: `rca.*` ([`RcaEvent`]);
 //! - [`death`]: `death.*` ([`DeathEvent`]);
-//! - [`org`]: `org.*` ([`OrgEvent`]).
+//! - [`org`]: `org.*` ([`OrgEvent`]);
+//! - [`followup`]: `followup.*`, a QC centre's actions ([`FollowUpEvent`]).
 //!
 //! Every struct is closed like its schema (an unknown field is refused) and
 //! leaves an optional field out when it has no value. What the types cannot
@@ -27,6 +28,7 @@ use serde_json::Value;
 pub mod census;
 pub mod critical_value;
 pub mod death;
+pub mod followup;
 pub mod org;
 pub mod rca;
 pub mod report;
@@ -278,6 +280,17 @@ kind! {
     }
 }
 
+kind! {
+    /// Every event of a QC action addressed to a hospital (guidance,
+    /// rectification notice, follow-up item).
+    FollowUpEvent in followup {
+        Opened = "followup.opened" @ 1,
+        Answered = "followup.answered" @ 1,
+        Carried = "followup.carried" @ 1,
+        Closed = "followup.closed" @ 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -327,14 +340,29 @@ mod tests {
                 CensusEvent,
                 RcaEvent,
                 DeathEvent,
-                OrgEvent
+                OrgEvent,
+                FollowUpEvent
             );
         }
         assert_eq!(
             upcast, 3,
             "report.filed, report.triaged and death.recorded v1"
         );
-        assert_eq!(read, 25);
+        let types = [
+            ReportEvent::TYPES,
+            CriticalValueEvent::TYPES,
+            CensusEvent::TYPES,
+            RcaEvent::TYPES,
+            DeathEvent::TYPES,
+            OrgEvent::TYPES,
+            FollowUpEvent::TYPES,
+        ]
+        .concat();
+        assert_eq!(
+            read,
+            types.len(),
+            "one fixture of each type's latest version"
+        );
         // A payload is an event of its own type.
         let closed = death::ReviewClosed {};
         assert_eq!(
