@@ -72,6 +72,15 @@ pub fn limits(hospital: &str) -> Uuid {
     named(&format!("limits:{hospital}"))
 }
 
+/// The aggregate of the target of one indicator, scope and year: every
+/// set of it is an event of that one subject, so its history is the
+/// subject's events. `code` is the region's or hospital's, none for the
+/// national default.
+pub fn target(indicator: &str, scope: &str, code: Option<&str>, year: u16) -> Uuid {
+    let code = code.unwrap_or("_");
+    named(&format!("target:{indicator}/{scope}/{code}/{year}"))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -80,6 +89,20 @@ mod tests {
         assert_ne!(super::hospital("H1"), super::hospital("H2"));
         assert_ne!(super::department("H1", "A"), super::department("H1", "B"));
         assert_ne!(super::department("H1", "A"), super::department("H2", "A"));
+        let rr = |scope, code, year| super::target("reporting_rate", scope, code, year);
+        assert_eq!(
+            rr("region", Some("R1"), 2026),
+            rr("region", Some("R1"), 2026)
+        );
+        assert_ne!(
+            rr("region", Some("R1"), 2026),
+            rr("hospital", Some("R1"), 2026)
+        );
+        assert_ne!(
+            rr("region", Some("R1"), 2026),
+            rr("region", Some("R1"), 2027)
+        );
+        assert_ne!(rr("national", None, 2026), rr("region", Some("R1"), 2026));
     }
 
     #[test]

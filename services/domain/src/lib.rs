@@ -8,6 +8,8 @@
 //! - [`ids`]: aggregate ids — deterministic for natural keys, random for the rest;
 //! - [`critical`]: critical-value sources, settings, limits and timeliness;
 //! - [`figures`]: the formulas of DESIGN.md "Figures" and their rounding;
+//! - [`targets`]: indicators' targets by scope and year, which applies and
+//!   whether a figure meets it;
 //! - [`events`]: the typed `data` of every event type, one struct per
 //!   `schemas/<type>.v1.json`, and per aggregate kind an enum that writes
 //!   and reads it.
@@ -17,6 +19,7 @@ pub mod events;
 pub mod figures;
 pub mod ids;
 pub mod month;
+pub mod targets;
 pub mod vocab;
 pub mod zone;
 
