@@ -220,6 +220,36 @@ fn every_schema_has_a_payload_and_every_payload_a_schema() {
     );
     assert_eq!(<org::LimitsSet as Payload>::TYPE, "org.limits_set");
     assert_eq!(<org::LimitsSet as Payload>::VERSION, 1);
+    assert_eq!(<org::TargetSet as Payload>::TYPE, "org.target_set");
+}
+
+/// A target set reads into the target it sets, and a target writes the
+/// event that sets it; a scope without its code sets nothing.
+#[test]
+fn a_target_set_is_the_target_it_sets() {
+    use lantern_domain::targets::{Direction, Indicator, TargetScope};
+    let fixture = read(&schemas().join("fixtures/org.target_set.v1.json"));
+    let set: org::TargetSet = serde_json::from_value(fixture.clone()).unwrap();
+    let target = set.target().unwrap();
+    assert_eq!(
+        (
+            target.indicator,
+            &target.scope,
+            target.year,
+            target.value.get(),
+            target.direction
+        ),
+        (
+            Indicator::ReportingRate,
+            &TargetScope::Region("R01".into()),
+            2026,
+            3.5,
+            Direction::Higher
+        )
+    );
+    assert_eq!(OrgEvent::from(org::TargetSet::of(&target)).data(), fixture);
+    let orphan = org::TargetSet { code: None, ..set };
+    assert_eq!(orphan.target(), None);
 }
 
 /// A kind's enum claims its own types only.
@@ -277,6 +307,7 @@ fn sample(root: &Value, node: &Value) -> Value {
             _ => json!("x"),
         },
         "integer" => json!(node["minimum"].as_u64().unwrap_or(1).max(1)),
+        "number" => json!(1.5),
         "boolean" => json!(true),
         "array" => json!([sample(root, &node["items"])]),
         "object" => Value::Object(
@@ -354,6 +385,7 @@ fn wrong_type(node: &Value) -> Value {
     match node["type"].as_str() {
         Some("string") => json!(1),
         Some("integer") => json!(1.5),
+        Some("number") => json!("1.5"),
         Some("boolean") => json!("true"),
         Some("array") => json!({}),
         Some("object") => json!([]),
@@ -456,7 +488,7 @@ fn every_property_has_the_schema_optionality_type_and_vocabulary() {
                     &format!("{at} out of its vocabulary"),
                 );
             }
-            if node["type"] == "integer" {
+            if node["type"] == "integer" || node["type"] == "number" {
                 assert_refused(
                     &event_type,
                     version,
@@ -503,6 +535,7 @@ const SCHEMA_ONLY: &[&str] = &[
     "report.triaged.v2.missing-harm.json",
     "report.triaged.v2.moderate-harm-as-grade-iv.json",
     "death.recorded.v2.coarse-age-band-0-9.json",
+    "org.target_set.v1.region-without-code.json",
 ];
 
 #[test]

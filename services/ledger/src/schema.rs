@@ -403,6 +403,7 @@ mod tests {
             "org.token_issued",
             &["/hospital", "/region", "/role", "/token_hash"],
         ),
+        ("org.target_set", &["/code", "/direction", "/indicator", "/scope"]),
         ("org.token_revoked", &["/token_hash"]),
         ("rca.action_completed", &["/completed_at"]),
         ("rca.action_planned", &["/due", "/strength"]),

@@ -270,13 +270,14 @@ kind! {
 
 kind! {
     /// Every event of the organisation's aggregates: hospitals, departments,
-    /// tokens and critical-value limits.
+    /// tokens, critical-value limits and targets.
     OrgEvent in org {
         HospitalRegistered = "org.hospital_registered" @ 1,
         DepartmentRegistered = "org.department_registered" @ 1,
         TokenIssued = "org.token_issued" @ 1,
         TokenRevoked = "org.token_revoked" @ 1,
         LimitsSet = "org.limits_set" @ 1,
+        TargetSet = "org.target_set" @ 1,
     }
 }
 

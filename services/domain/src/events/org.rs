@@ -1,9 +1,10 @@
-//! `org.*`: hospitals, departments, staff tokens and critical-value limits
-//! (`schemas/org.*.v1.json`).
+//! `org.*`: hospitals, departments, staff tokens, critical-value limits
+//! and targets (`schemas/org.*.v1.json`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::critical::Limits;
+use crate::targets::{Direction, Indicator, ScopeKind, Target, TargetScope, TargetValue};
 use crate::vocab::{Level, Role};
 
 /// `org.hospital_registered`: a hospital registered by the administrator.
@@ -103,5 +104,54 @@ impl From<LimitsSet> for LimitsData {
             notification_limit_minutes: set.limits.notification_limit_minutes,
             handling_limit_minutes: set.limits.handling_limit_minutes,
         }
+    }
+}
+
+/// `org.target_set`: an indicator's target for a scope and a year
+/// ([`crate::targets`]). The aggregate is the indicator, scope and year
+/// ([`crate::ids::target`]): the latest set holds, the earlier ones are
+/// its history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSet {
+    /// The indicator.
+    pub indicator: Indicator,
+    /// National, region or hospital.
+    pub scope: ScopeKind,
+    /// The region's or hospital's code; none for national (the schema
+    /// holds the two together).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The calendar year it holds for.
+    pub year: u16,
+    /// The value: per 100 discharges or per cent, two decimals at most.
+    pub value: TargetValue,
+    /// Which way it is met.
+    pub direction: Direction,
+}
+
+impl TargetSet {
+    /// The event of `target`.
+    pub fn of(target: &Target) -> TargetSet {
+        TargetSet {
+            indicator: target.indicator,
+            scope: target.scope.kind(),
+            code: target.scope.code().map(str::to_owned),
+            year: target.year,
+            value: target.value,
+            direction: target.direction,
+        }
+    }
+
+    /// The target it sets; none when its scope and code disagree (which
+    /// the schema refuses before an append).
+    pub fn target(&self) -> Option<Target> {
+        Some(Target {
+            indicator: self.indicator,
+            scope: TargetScope::of(self.scope, self.code.as_deref())?,
+            year: self.year,
+            value: self.value,
+            direction: self.direction,
+        })
     }
 }
