@@ -1,8 +1,9 @@
 //! The organisation read model: regions, hospitals, departments, staff
-//! tokens and the idempotency index — every one a projection of the stream,
-//! rebuilt like any other.
+//! tokens, targets and the idempotency index — every one a projection of
+//! the stream, rebuilt like any other.
 //!
-//! - [`records`]: what is known of a hospital, a token, an idempotency key;
+//! - [`records`]: what is known of a hospital, a token, a target's set, an
+//!   idempotency key;
 //! - [`projector`]: `org.*` events (and every event's key) into the model;
 //! - [`queries`]: [`Directory`], the facade other crates read through;
 //! - [`error`]: the one error type, [`DirectoryError`].
@@ -15,4 +16,6 @@ pub mod records;
 pub use error::DirectoryError;
 pub use projector::DirectoryProjector;
 pub use queries::{Directory, IDEMPOTENCY_WINDOW};
-pub use records::{HospitalRecord, IdempotencyRecord, KEY_SEPARATOR, TokenRecord, split_key};
+pub use records::{
+    HospitalRecord, IdempotencyRecord, KEY_SEPARATOR, TargetRecord, TokenRecord, split_key,
+};

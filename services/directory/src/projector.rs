@@ -1,11 +1,12 @@
 //! The directory projector: `org.*` events and the message ids of every
-//! event into hospitals, tokens and the idempotency index.
+//! event into hospitals, tokens, targets and the idempotency index.
 
 use lantern_domain::events::org;
-use lantern_ledger::Recorded;
+use lantern_domain::targets::ScopeKind;
+use lantern_ledger::{Recorded, SYSTEM_SCOPE};
 use lantern_projection::{ProjectionError, Projector, Tx};
 
-use crate::records::{HospitalRecord, IdempotencyRecord, TokenRecord, split_key};
+use crate::records::{HospitalRecord, IdempotencyRecord, TargetRecord, TokenRecord, split_key};
 
 pub(crate) fn hospital_key(code: &str) -> Vec<u8> {
     format!("h/{code}").into_bytes()
@@ -16,6 +17,26 @@ pub(crate) fn token_key(hash: &str) -> Vec<u8> {
 pub(crate) fn idempotency_key(hash: &str) -> Vec<u8> {
     format!("i/{hash}").into_bytes()
 }
+/// The sets of a year's targets: year first, so that a year is one scan;
+/// then indicator, scope and code, so that a target's sets are together;
+/// then the sequence, so that they are in the order they were set.
+pub(crate) fn targets_prefix(year: u16) -> Vec<u8> {
+    format!("g/{year:04}/").into_bytes()
+}
+fn target_key(t: &TargetRecord) -> Vec<u8> {
+    let code = t.code.as_deref().unwrap_or(SYSTEM_SCOPE);
+    let mut key = targets_prefix(t.year);
+    key.extend_from_slice(
+        format!(
+            "{}/{}/{code}/{:020}",
+            t.indicator.as_str(),
+            t.scope.as_str(),
+            t.seq
+        )
+        .as_bytes(),
+    );
+    key
+}
 
 /// The directory projector.
 pub struct DirectoryProjector;
@@ -23,6 +44,11 @@ pub struct DirectoryProjector;
 impl Projector for DirectoryProjector {
     fn name(&self) -> &'static str {
         "directory"
+    }
+
+    // 2: targets (`g/…`).
+    fn version(&self) -> u32 {
+        2
     }
 
     // Every kind (the default `kinds`): the idempotency index holds the
@@ -81,6 +107,30 @@ impl Projector for DirectoryProjector {
                             revoked: false,
                         },
                     )?;
+                }
+            }
+            "org.target_set" => {
+                // A target is taken from the subject it belongs to only: a
+                // hospital's own stream (sourced by a hub) cannot set its
+                // region's or the national target.
+                if let Ok(t) = e.data.parse::<org::TargetSet>() {
+                    let owner = match t.scope {
+                        ScopeKind::National => Some(SYSTEM_SCOPE),
+                        ScopeKind::Region | ScopeKind::Hospital => t.code.as_deref(),
+                    };
+                    if owner == Some(e.hospital.as_str()) && t.target().is_some() {
+                        let record = TargetRecord {
+                            indicator: t.indicator,
+                            scope: t.scope,
+                            code: t.code,
+                            year: t.year,
+                            value: t.value,
+                            direction: t.direction,
+                            seq: event.seq,
+                            set_at: e.recorded_at,
+                        };
+                        tx.put_json(target_key(&record), &record)?;
+                    }
                 }
             }
             "org.token_revoked" => {
@@ -196,6 +246,69 @@ mod tests {
         .unwrap();
         let t: TokenRecord = Tx::new(&db).get_json(&token_key(&hash)).unwrap().unwrap();
         assert!(t.revoked);
+    }
+
+    #[test]
+    fn every_set_of_a_target_is_kept_and_the_latest_holds() {
+        use lantern_domain::targets::{
+            Direction, Indicator, ScopeKind, Target, TargetScope, TargetValue,
+        };
+        let set = |value: u32, scope: TargetScope| {
+            org::TargetSet::of(&Target {
+                indicator: Indicator::ReportingRate,
+                scope,
+                year: 2026,
+                value: TargetValue::from_hundredths(value),
+                direction: Direction::Higher,
+            })
+        };
+        let r1 = || TargetScope::Region("R1".into());
+        // Given a national target, a region's set twice, and a region
+        // target that arrives under a hospital's subject.
+        let db = lantern_projection::given(
+            &DirectoryProjector,
+            &[
+                event(1, "_", &set(300, TargetScope::National)),
+                event(2, "R1", &set(350, r1())),
+                event(3, "R1", &set(320, r1())),
+                event(4, "H1", &set(900, TargetScope::Region("R2".into()))),
+            ],
+        )
+        .unwrap();
+        let tx = Tx::new(&db);
+        let sets: Vec<TargetRecord> = db
+            .scan_prefix(targets_prefix(2026))
+            .map(|item| {
+                let (k, v) = item.unwrap();
+                lantern_projection::from_json(&k, &v).unwrap()
+            })
+            .collect();
+        // Then the history has the three sets of their own subjects, each
+        // target's in the order set; the foreign one is not taken.
+        let seen: Vec<_> = sets
+            .iter()
+            .map(|r| (r.scope, r.code.as_deref(), r.value.hundredths(), r.seq))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (ScopeKind::National, None, 300, 1),
+                (ScopeKind::Region, Some("R1"), 350, 2),
+                (ScopeKind::Region, Some("R1"), 320, 3),
+            ]
+        );
+        assert!(tx.get(&targets_prefix(2027)).unwrap().is_none());
+        // And resolving over the history, the latest set of R1 holds.
+        let targets: Vec<Target> = sets.iter().filter_map(TargetRecord::target).collect();
+        let t = lantern_domain::targets::resolve(
+            &targets,
+            Indicator::ReportingRate,
+            Some("H1"),
+            &["R1"],
+            2026,
+        )
+        .unwrap();
+        assert_eq!(t.value.hundredths(), 320);
     }
 
     #[test]

@@ -3,12 +3,13 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use lantern_domain::targets::{Indicator, Target, resolve};
 use lantern_ledger::Ledger;
 use lantern_projection::{Handle, ProjectionError};
 
 use crate::error::DirectoryError;
-use crate::projector::{hospital_key, idempotency_key, token_key};
-use crate::records::{HospitalRecord, IdempotencyRecord, TokenRecord};
+use crate::projector::{hospital_key, idempotency_key, targets_prefix, token_key};
+use crate::records::{HospitalRecord, IdempotencyRecord, TargetRecord, TokenRecord};
 
 /// How long an Idempotency-Key holds.
 pub const IDEMPOTENCY_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
@@ -110,6 +111,55 @@ impl Directory {
             }
         }
         Ok(out)
+    }
+
+    /// Every set of the targets of `year`: each target's sets together
+    /// (by indicator, scope and code), in the order they were set.
+    pub fn target_sets(&self, year: u16) -> Result<Vec<TargetRecord>, DirectoryError> {
+        let mut out = Vec::new();
+        for item in self.handle.db().scan_prefix(targets_prefix(year)) {
+            let (k, v) = item.map_err(ProjectionError::from)?;
+            out.push(lantern_projection::from_json(&k, &v)?);
+        }
+        Ok(out)
+    }
+
+    /// The targets of `year` that hold: the latest set of each indicator,
+    /// scope and code.
+    pub fn targets(&self, year: u16) -> Result<Vec<Target>, DirectoryError> {
+        let mut out: Vec<Target> = Vec::new();
+        for target in self
+            .target_sets(year)?
+            .iter()
+            .filter_map(TargetRecord::target)
+        {
+            match out.last_mut() {
+                Some(last) if last.indicator == target.indicator && last.scope == target.scope => {
+                    *last = target;
+                }
+                _ => out.push(target),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The target of `indicator` that applies in `year` to a figure of
+    /// `hospital` (if a hospital's) in `regions` (most specific first):
+    /// [`resolve`] over the targets set.
+    pub fn applicable(
+        &self,
+        indicator: Indicator,
+        hospital: Option<&str>,
+        regions: &[&str],
+        year: u16,
+    ) -> Result<Option<Target>, DirectoryError> {
+        Ok(resolve(
+            &self.targets(year)?,
+            indicator,
+            hospital,
+            regions,
+            year,
+        ))
     }
 
     /// The first use of an Idempotency-Key (by hash) within the window.

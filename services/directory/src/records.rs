@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use lantern_domain::targets::{Direction, Indicator, ScopeKind, Target, TargetScope, TargetValue};
 use lantern_domain::vocab::Role;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -24,6 +25,14 @@ pub struct HospitalRecord {
     pub departments: BTreeMap<String, String>,
 }
 
+impl HospitalRecord {
+    /// The regions whose targets apply to it, most specific first: its
+    /// region (regions have no parents in the directory yet).
+    pub fn regions(&self) -> Vec<&str> {
+        vec![self.region.as_str()]
+    }
+}
+
 /// A staff token as the directory knows it (by hash; never the token).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenRecord {
@@ -35,6 +44,40 @@ pub struct TokenRecord {
     pub region: Option<String>,
     /// Revoked tokens are refused.
     pub revoked: bool,
+}
+
+/// One set of a target (`org.target_set`), as its history keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetRecord {
+    /// The indicator.
+    pub indicator: Indicator,
+    /// National, region or hospital.
+    pub scope: ScopeKind,
+    /// The region's or hospital's code; none for national.
+    pub code: Option<String>,
+    /// The year it holds for.
+    pub year: u16,
+    /// The value.
+    pub value: TargetValue,
+    /// Which way it is met.
+    pub direction: Direction,
+    /// Stream sequence of the event that set it.
+    pub seq: u64,
+    /// When it was set (server clock).
+    pub set_at: DateTime<Utc>,
+}
+
+impl TargetRecord {
+    /// The target it set.
+    pub fn target(&self) -> Option<Target> {
+        Some(Target {
+            indicator: self.indicator,
+            scope: TargetScope::of(self.scope, self.code.as_deref())?,
+            year: self.year,
+            value: self.value,
+            direction: self.direction,
+        })
+    }
 }
 
 /// Where the first request with an Idempotency-Key was stored.
