@@ -162,6 +162,39 @@ try {
   await audit(qc, 'dashboard');
   await shot(qc, 'qc-dashboard');
 
+  // 5. The QC centre's dispatch meeting: it reads the region pack (the
+  // hospital table and the case list), then sends H1 a rectification
+  // notice; H1's safety officer answers it from its workspace.
+  await qc.click('nav a[href="/staff/meeting"]');
+  await qc.waitForURL(/\/staff\/meeting\/\d{4}-\d{2}$/);
+  const month = qc.url().slice(-7);
+  const packHtml = await qc.content();
+  check(packHtml.includes('每月工作调度会') && packHtml.includes('id="hospitals"'), 'the region pack with its hospital table');
+  check(packHtml.includes('病例清单'), 'the case list');
+  await shot(qc, 'qc-region-pack');
+  await qc.goto(`${base}/staff/follow-ups`);
+  await qc.selectOption('#fu-hospital', 'H1');
+  await qc.selectOption('#fu-kind', 'rectification');
+  await qc.fill('#fu-title', '夜间跌倒整改 / night-time falls');
+  await qc.fill('#fu-text', '请提交夜间巡视与床栏检查的整改方案。');
+  const due = new Date(Date.now() + 14 * 86400e3).toISOString().slice(0, 10);
+  await qc.fill('#fu-due', due);
+  await qc.fill('#fu-meeting', month);
+  await audit(qc, 'follow-ups');
+  await Promise.all([qc.waitForURL(/\/staff\/follow-ups\/[0-9a-f-]+\?.*saved=1/), qc.click('form[action="/staff/follow-ups"] button')]);
+  const item = qc.url().split('?')[0];
+  await shot(qc, 'qc-follow-up-sent');
+  await so.goto(`${base}/staff/follow-ups`);
+  check((await so.content()).includes('night-time falls'), 'the hospital sees the notice in its workspace');
+  await so.goto(item);
+  await so.fill('#fa-text', '已执行每 2 小时夜间巡视 / two-hourly night rounds since this week');
+  await Promise.all([so.waitForURL(/saved=1/), so.click('form[action$="/answer"] button')]);
+  check((await so.textContent('#fu-answers')).includes('two-hourly'), 'the answer shown');
+  await audit(so, 'follow-up item');
+  await shot(so, 'officer-follow-up-answered');
+  await qc.goto(item);
+  check((await qc.textContent('#fu-state')).trim().length > 0 && (await qc.content()).includes('two-hourly'), 'the QC centre reads the answer');
+
   check(errors.length === 0, `no console errors:\n${errors.join('\n')}`);
   console.log(`browser flow passed; screenshots in ${shots}`);
 } catch (e) {

@@ -1,7 +1,7 @@
 //! The staff web over HTTP: sign-in, sessions, CSRF, scope, sign-out, a
 //! triage through the page, and the QC dashboard.
 
-use crate::support::Lantern;
+use crate::support::{Lantern, clock};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
@@ -842,6 +842,10 @@ async fn every_staff_form_refuses_unreadable_input_and_appends_nothing() {
         format!("/staff/deaths/{id}/reviews"),
         format!("/staff/deaths/{id}/autopsy"),
         format!("/staff/deaths/{id}/close"),
+        "/staff/follow-ups".to_owned(),
+        format!("/staff/follow-ups/{id}/answer"),
+        format!("/staff/follow-ups/{id}/carry"),
+        format!("/staff/follow-ups/{id}/close"),
         "/staff/sign-out".to_owned(),
     ];
     let csrf = format!("csrf={}&", b.csrf);
@@ -943,4 +947,114 @@ async fn staff_pages_refuse_bad_filters_by_name() {
         .get("/staff/reports?grade=I&state=received&department=ICU")
         .await;
     assert_eq!(s, StatusCode::OK);
+}
+
+/// QC actions from the staff pages: the QC centre sends a rectification
+/// notice to a hospital of its region, the hospital's safety officer finds
+/// it in its workspace and answers, the QC centre carries and closes it —
+/// each form through the meeting service, each refusal shown on the page.
+#[tokio::test]
+async fn qc_actions_are_sent_answered_and_closed_from_the_staff_pages() {
+    let l = Lantern::with_hospitals(&["H1", "H2"]).await;
+    let mut qc = Browser::new(&l);
+    qc.sign_in(&l.qc_centre("R1").await).await;
+    let (s, page, _) = qc.get("/staff/follow-ups").await;
+    assert_eq!(s, 200, "{page}");
+    assert!(
+        page.contains("fu-hospital") && page.contains("H2"),
+        "the region's hospitals: {page}"
+    );
+    let month = clock::current_month();
+    let due = clock::date_in(14);
+    qc.refused(
+        "/staff/follow-ups",
+        &[
+            ("hospital", "H1"),
+            ("kind", "rectification"),
+            ("title", ""),
+            ("text", "请整改"),
+            ("due", &due),
+        ],
+        422,
+        "/title",
+    )
+    .await;
+    let (opened, loc) = qc
+        .lands(
+            "/staff/follow-ups",
+            &[
+                ("hospital", "H1"),
+                ("kind", "rectification"),
+                ("title", "夜间跌倒整改"),
+                ("text", "请提交夜间巡视整改方案。"),
+                ("due", &due),
+                ("meeting", &month),
+            ],
+            "followup.opened",
+        )
+        .await;
+    assert_eq!(opened["hospital"], "H1");
+    assert_eq!(opened["data"]["meeting"], month.as_str());
+    let item = loc.split('?').next().unwrap().to_owned();
+
+    // The hospital's officer: in its workspace, answers; H2's does not see it.
+    let mut so = Browser::new(&l);
+    so.sign_in(&l.officer("H1").await).await;
+    let (s, page, _) = so.get("/staff/follow-ups").await;
+    assert!(s == 200 && page.contains("夜间跌倒整改"), "{page}");
+    assert!(
+        !page.contains("fu-hospital"),
+        "a hospital does not send items"
+    );
+    let mut other = Browser::new(&l);
+    other.sign_in(&l.officer("H2").await).await;
+    let (_, page, _) = other.get("/staff/follow-ups").await;
+    assert!(!page.contains("夜间跌倒整改"), "{page}");
+    assert_eq!(other.get(&item).await.0, 403);
+    so.refused(&format!("{item}/answer"), &[("text", " ")], 422, "/text")
+        .await;
+    so.lands(
+        &format!("{item}/answer"),
+        &[("text", "已执行每 2 小时巡视")],
+        "followup.answered",
+    )
+    .await;
+
+    // The QC centre carries it on, then closes it.
+    qc.refused(
+        &format!("{item}/carry"),
+        &[("to_meeting", &month)],
+        422,
+        "/to_meeting",
+    )
+    .await;
+    let next = {
+        let (y, m) = month.split_once('-').unwrap();
+        let (y, m): (i32, u32) = (y.parse().unwrap(), m.parse().unwrap());
+        if m == 12 {
+            format!("{}-01", y + 1)
+        } else {
+            format!("{y}-{:02}", m + 1)
+        }
+    };
+    qc.lands(
+        &format!("{item}/carry"),
+        &[("to_meeting", &next)],
+        "followup.carried",
+    )
+    .await;
+    let (closed, loc) = qc
+        .lands(
+            &format!("{item}/close"),
+            &[("outcome", "resolved"), ("note", "已落实")],
+            "followup.closed",
+        )
+        .await;
+    assert_eq!(closed["data"]["outcome"], "resolved");
+    let (s, page, _) = so.get(&loc).await;
+    assert!(
+        s == 200 && page.contains("已办结") && page.contains("已执行每 2 小时巡视"),
+        "{page}"
+    );
+    assert!(!page.contains("fa-text"), "a closed item takes no answer");
 }

@@ -9,9 +9,11 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum_extra::extract::cookie::CookieJar;
 use lantern_domain::events::death::{Phase, Preventability, ReviewLevel};
+use lantern_domain::events::followup::{ActionKind, Outcome};
 use lantern_domain::vocab::{Category, Grade, Harm, Role};
 use lantern_intake::critical::Stage;
 use lantern_intake::reports::Status;
+use lantern_meeting::followup::State as FollowUpState;
 use lantern_mortality::death::State as TrailState;
 use lantern_rca::case::CaseState;
 use lantern_rca::vocab::{Fishbone, Strength};
@@ -189,6 +191,33 @@ impl Lang {
             TrailState::Open => Key::DeathsStateOpen,
             TrailState::Overdue => Key::DeathsStateOverdue,
             TrailState::Closed => Key::DeathsStateClosed,
+        })
+    }
+
+    /// What a QC action asks.
+    pub fn action_kind(self, kind: ActionKind) -> &'static str {
+        self.t(match kind {
+            ActionKind::Guidance => Key::KindGuidance,
+            ActionKind::Rectification => Key::KindRectification,
+            ActionKind::FollowUp => Key::KindFollowUp,
+        })
+    }
+
+    /// Where a QC action stands.
+    pub fn followup_state(self, state: FollowUpState) -> &'static str {
+        self.t(match state {
+            FollowUpState::Open => Key::FuOpen,
+            FollowUpState::Answered => Key::FuAnswered,
+            FollowUpState::Overdue => Key::FuOverdue,
+            FollowUpState::Closed => Key::FuClosed,
+        })
+    }
+
+    /// How a QC action was closed.
+    pub fn outcome(self, outcome: Outcome) -> &'static str {
+        self.t(match outcome {
+            Outcome::Resolved => Key::OutcomeResolved,
+            Outcome::Unresolved => Key::OutcomeUnresolved,
         })
     }
 
@@ -438,6 +467,40 @@ strings! {
     NavRca => "根因分析", "Root-cause analyses";
     NavDeaths => "死亡病例讨论", "Death reviews";
     NavMeeting => "月度调度会资料", "Monthly pack";
+    NavFollowUps => "督办与通知", "Follow-ups";
+    FollowUpsH1 => "督办事项与通知", "Follow-up items and notices";
+    FollowUpsHint => "质控中心向医院发出的指导意见、整改通知和调度会督办事项；医院回复，质控中心办结或转入下次调度会。", "Guidance, rectification notices and meeting follow-up items the QC centre sends a hospital; the hospital answers, and the QC centre closes them or carries them to the next meeting.";
+    FollowUpsNone => "暂无事项。", "No items.";
+    FollowUpH1 => "督办事项", "Follow-up item";
+    FollowUpKind => "类型", "Kind";
+    FollowUpTitle => "事项", "Title";
+    FollowUpText => "要求", "What is asked";
+    FollowUpDue => "回复期限", "Due";
+    FollowUpMeeting => "调度会（月份）", "Meeting (month)";
+    FollowUpMeetings => "所在调度会", "On the agenda of";
+    FollowUpOpenH => "发出新事项", "Send a new item";
+    FollowUpOpenSubmit => "发出", "Send";
+    FollowUpAnswers => "医院回复", "The hospital's answers";
+    FollowUpAnswerH => "回复", "Answer";
+    FollowUpAnswerSubmit => "提交回复", "Send the answer";
+    FollowUpCarryH => "转入下次调度会", "Carry to a later meeting";
+    FollowUpCarryTo => "转入月份", "To the meeting of";
+    FollowUpNewDue => "新的期限（可不填）", "New due date (optional)";
+    FollowUpCarrySubmit => "转入", "Carry";
+    FollowUpCloseH => "办结", "Close";
+    FollowUpOutcome => "结果", "Outcome";
+    FollowUpNote => "说明（可不填）", "Note (optional)";
+    FollowUpCloseSubmit => "办结", "Close it";
+    FollowUpClosed => "已办结", "Closed";
+    KindGuidance => "指导意见", "Guidance";
+    KindRectification => "整改通知", "Rectification notice";
+    KindFollowUp => "督办事项", "Follow-up item";
+    FuOpen => "待回复", "Open";
+    FuAnswered => "已回复", "Answered";
+    FuOverdue => "逾期", "Overdue";
+    FuClosed => "已办结", "Closed";
+    OutcomeResolved => "已落实", "Resolved";
+    OutcomeUnresolved => "未落实", "Unresolved";
     RcaH1 => "根因分析", "Root-cause analyses";
     RcaCaseH1 => "根因分析案例", "RCA case file";
     RcaOverdueH => "逾期事项", "Overdue";

@@ -116,6 +116,7 @@ pub fn page(
                         @if matches!(p.role, Role::SafetyOfficer | Role::QcCentre) {
                             a href="/staff/dashboard" { (lang.t(Key::NavDashboard)) }
                             a href="/staff/meeting" { (lang.t(Key::NavMeeting)) }
+                            a href="/staff/follow-ups" { (lang.t(Key::NavFollowUps)) }
                         }
                     }
                     span { (lang.t(Key::SignedInAs)) ": " (lang.role(p.role)) " " (scope) }

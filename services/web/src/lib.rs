@@ -120,7 +120,7 @@ impl Web {
 
 /// The staff pages, under `/staff`.
 pub fn router(web: Web) -> Router {
-    use pages::{critical, dashboard, deaths, meeting, rca, reports, signin};
+    use pages::{critical, dashboard, deaths, followups, meeting, rca, reports, signin};
     Router::new()
         .route("/staff", get(signin::home))
         .route("/staff/app.css", get(stylesheet))
@@ -150,6 +150,14 @@ pub fn router(web: Web) -> Router {
         .route("/staff/deaths/{id}/reviews", post(deaths::review))
         .route("/staff/deaths/{id}/autopsy", post(deaths::autopsy))
         .route("/staff/deaths/{id}/close", post(deaths::close))
+        .route(
+            "/staff/follow-ups",
+            get(followups::list).post(followups::open),
+        )
+        .route("/staff/follow-ups/{id}", get(followups::item))
+        .route("/staff/follow-ups/{id}/answer", post(followups::answer))
+        .route("/staff/follow-ups/{id}/carry", post(followups::carry))
+        .route("/staff/follow-ups/{id}/close", post(followups::close))
         .route("/staff/meeting", get(meeting::pick))
         .route("/staff/meeting/{month}", get(meeting::pack))
         .route("/staff/dashboard", get(dashboard::dashboard))

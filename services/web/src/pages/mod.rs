@@ -3,6 +3,7 @@
 pub mod critical;
 pub mod dashboard;
 pub mod deaths;
+pub mod followups;
 pub mod meeting;
 pub mod rca;
 pub mod reports;
