@@ -372,9 +372,11 @@ impl Projector for RatesProjector {
     /// 2: a hospital-month's cells in one postcard value, not a JSON
     /// value per cell; 3: where reports and critical values are counted,
     /// in postcard; 4: duplicates apart, critical values by source (CL-14
-    /// and CL-15 count the lab's only).
+    /// and CL-15 count the lab's only); 5: 24 categories (report.filed v2
+    /// adds perinatal, VTE, elopement and critical-value process), so a
+    /// cell's stored form is longer.
     fn version(&self) -> u32 {
-        4
+        5
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
