@@ -30,6 +30,12 @@ impl Auth {
         }
     }
 
+    /// The directory tokens are checked against; the contexts read
+    /// hospitals and targets through it.
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
     /// Resolves a bearer token to a principal.
     pub async fn principal(&self, token: &str) -> Result<Principal, ApiError> {
         if !self.admin_token.is_empty() && constant_time_eq(token, &self.admin_token) {

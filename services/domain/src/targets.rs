@@ -222,7 +222,7 @@ impl Serialize for TargetValue {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // A whole value is written as an integer (`90`, not `90.0`), so
         // that what a person typed is what the event holds.
-        if self.0 % 100 == 0 {
+        if self.0.is_multiple_of(100) {
             serializer.serialize_u32(self.0 / 100)
         } else {
             serializer.serialize_f64(self.get())

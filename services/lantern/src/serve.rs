@@ -39,6 +39,7 @@ use crate::ops::{self, Ops};
         (name = "census", description = "Denominators"),
         (name = "critical_values", description = "Critical values (危急值) and their closed loop"),
         (name = "rates", description = "Per-department rates, small cells suppressed for QC centres"),
+        (name = "targets", description = "Targets by indicator, scope (national, region, hospital) and year, with their history"),
         (name = "deaths", description = "Death-case reviews (死亡病例讨论) and their rules"),
         (name = "rca", description = "Root-cause analyses: case files, the queue of serious reports without one, meeting-pack figures"),
         (name = "ops", description = "Health, readiness, metrics, this document"),

@@ -21,8 +21,11 @@ use crate::projector::{
 };
 use lantern_domain::critical::Source;
 use lantern_domain::figures::{rate, suppress};
+use lantern_domain::targets::{Indicator, Target, meets, resolve};
 
-/// The national target: more than 2.5 voluntary reports per 100 discharges.
+/// The built-in reporting-rate target, 2.5 voluntary reports per 100
+/// discharges (`lantern_domain::targets`): what applies where nobody set
+/// one for the year.
 pub const TARGET_PER_100_DISCHARGES: f64 = 2.5;
 
 /// The longest range a query may span.
@@ -194,10 +197,14 @@ pub struct RateRow {
     pub months: u32,
     /// Some reports or months lack a census: the rate covers part of the period.
     pub incomplete: bool,
-    /// The target that applies (higher is better).
+    /// The reporting-rate target that applies to the row's hospital (a
+    /// department's row: its hospital's; a region's row: the region's) in
+    /// the year of `to`: the hospital's own, else its region's, else the
+    /// national one, else 2.5.
     pub target_per_100_discharges: f64,
-    /// The rate is above the target; null for a department (the target is
-    /// judged for a hospital) or without a rate.
+    /// The rate meets the target (reaches it in the target's direction);
+    /// null for a department (the target is judged for a hospital) or
+    /// without a rate.
     pub meets_target: Option<bool>,
     /// Reports by grade (null: suppressed).
     #[schema(value_type = BTreeMap<String, Option<u64>>)]
@@ -239,7 +246,9 @@ pub struct RatesResponse {
     pub to: String,
     /// Grain.
     pub by: By,
-    /// The national target.
+    /// The national reporting-rate target of the year of `to` (the
+    /// built-in 2.5 unless one was set); each row carries the one that
+    /// applies to it.
     pub target_per_100_discharges: f64,
     /// Suppression threshold: counts 1..k−1 are hidden from QC centres.
     pub k: u64,
@@ -303,6 +312,7 @@ impl Sum {
         region: String,
         months: u32,
         k: Option<u64>,
+        target: &Target,
     ) -> RateRow {
         let mut suppressed = Vec::new();
         let by_grade = Breakdown::of(
@@ -341,7 +351,7 @@ impl Sum {
             .collect();
         let per_100_discharges = rate(self.counted, self.discharges);
         let census_months = u32::try_from(self.census_months.len()).unwrap_or(u32::MAX);
-        // The 2.5 target is judged for a hospital (or region); a department's
+        // The target is judged for a hospital (or region); a department's
         // figure is an event rate by the department where events occurred.
         let basis = if department.is_some() {
             RateBasis::EventRateByOccurrenceDepartment
@@ -349,7 +359,7 @@ impl Sum {
             RateBasis::ReportingRate
         };
         let meets_target = match basis {
-            RateBasis::ReportingRate => per_100_discharges.map(|r| r > TARGET_PER_100_DISCHARGES),
+            RateBasis::ReportingRate => per_100_discharges.map(|r| meets(target, r)),
             RateBasis::EventRateByOccurrenceDepartment => None,
         };
         RateRow {
@@ -364,7 +374,7 @@ impl Sum {
             census_months,
             months,
             incomplete: self.without_census > 0 || census_months < months,
-            target_per_100_discharges: TARGET_PER_100_DISCHARGES,
+            target_per_100_discharges: target.value.get(),
             meets_target,
             duplicates: self.duplicates,
             by_grade,
@@ -505,6 +515,9 @@ impl Rates {
             ));
         }
         wait_after(&rates.handle, q.after).await?;
+        // A target set just before is read too: the directory holds them.
+        let directory = rates.auth.directory();
+        wait_after(directory.handle(), q.after).await?;
 
         let db = rates.handle.db();
         let tx = Tx::new(db);
@@ -579,10 +592,39 @@ impl Rates {
                 .map(|h| h.region.clone())
                 .unwrap_or_default()
         };
+        // The year of `to` decides which targets apply; one outside every
+        // target's years has only the built-in default.
+        let year = u16::try_from(q.to.year).unwrap_or_default();
+        let targets = directory.targets(year)?;
+        let target = |hospital: Option<&str>, region: &str| {
+            let regions: Vec<&str> = [region].into_iter().filter(|r| !r.is_empty()).collect();
+            resolve(&targets, Indicator::ReportingRate, hospital, &regions, year)
+        };
+        let Some(national) = target(None, "") else {
+            return Err(ApiError::internal(
+                "the reporting rate has a built-in target",
+            ));
+        };
+        // Once per hospital: a region's department rows are thousands.
+        let hospital_targets: BTreeMap<&str, Target> = hospitals
+            .iter()
+            .map(|(h, info)| {
+                let t = target(Some(h), &info.region).unwrap_or_else(|| national.clone());
+                (h.as_str(), t)
+            })
+            .collect();
+        let hospital_target = |h: &str| hospital_targets.get(h).unwrap_or(&national);
         let rows = match q.by {
             By::Department => per_department()
                 .map(|(h, d, sum)| {
-                    sum.row(Some(h.clone()), Some(d.clone()), region_of(h), n_months, k)
+                    sum.row(
+                        Some(h.clone()),
+                        Some(d.clone()),
+                        region_of(h),
+                        n_months,
+                        k,
+                        hospital_target(h),
+                    )
                 })
                 .collect(),
             By::Hospital => {
@@ -596,7 +638,16 @@ impl Rates {
                 }
                 per_hospital
                     .iter()
-                    .map(|(h, sum)| sum.row(Some(h.clone()), None, region_of(h), n_months, k))
+                    .map(|(h, sum)| {
+                        sum.row(
+                            Some(h.clone()),
+                            None,
+                            region_of(h),
+                            n_months,
+                            k,
+                            hospital_target(h),
+                        )
+                    })
                     .collect()
             }
             By::Region => {
@@ -609,7 +660,10 @@ impl Rates {
                 }
                 per_region
                     .iter()
-                    .map(|(r, sum)| sum.row(None, None, r.clone(), n_months, k))
+                    .map(|(r, sum)| {
+                        let target = target(None, r).unwrap_or_else(|| national.clone());
+                        sum.row(None, None, r.clone(), n_months, k, &target)
+                    })
                     .collect()
             }
         };
@@ -617,7 +671,7 @@ impl Rates {
             from: q.from.to_string(),
             to: q.to.to_string(),
             by: q.by,
-            target_per_100_discharges: TARGET_PER_100_DISCHARGES,
+            target_per_100_discharges: national.value.get(),
             k: rates.k,
             rows,
         })
@@ -652,4 +706,16 @@ fn merge(total: &mut Sum, part: &Sum) {
     }
     total.by_category.add(&part.by_category);
     total.critical_values.add(&part.critical_values);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_compatibility_constant_is_the_built_in_target() {
+        let built_in = lantern_domain::targets::Indicator::ReportingRate.built_in(2026);
+        assert_eq!(
+            built_in.map(|t| t.value.get()),
+            Some(super::TARGET_PER_100_DISCHARGES)
+        );
+    }
 }

@@ -7,3 +7,4 @@ pub mod critical_values;
 pub mod form;
 pub mod receipts;
 pub mod reports;
+pub mod targets;
