@@ -351,7 +351,6 @@ async fn decode(r: reqwest::Response) -> (StatusCode, Value) {
     (status, body)
 }
 
-/// Dates as the hospitals of these tests count them: Asia/Shanghai.
 /// Prints `html` to a PDF with headless Chromium (Debian's package) as a
 /// person would from the browser, in `dir/<name>.pdf`; returns the PDF's
 /// path and its text (`pdftotext -layout`).
@@ -392,6 +391,7 @@ pub fn print_to_pdf(dir: &std::path::Path, name: &str, html: &str) -> (PathBuf, 
     (pdf, String::from_utf8_lossy(&text.stdout).into_owned())
 }
 
+/// Dates as the hospitals of these tests count them: Asia/Shanghai.
 pub mod clock {
     use chrono::{TimeDelta, Utc};
 

@@ -17,10 +17,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::cases::{CaseList, death_cases, event_cases};
+use crate::indicators::hospital_counts;
 use crate::pack::{
     HospitalInputs, Pack, Scope, adverse_events_part, critical_values_part, deaths_part,
     month_minus, reporting_part,
 };
+use crate::periodic::{HospitalCounts, Period, PeriodicReport};
 use crate::region::{RowInputs, row, worst_first};
 use chrono::NaiveDate;
 use lantern_api::Kernel;
@@ -63,6 +65,7 @@ pub fn router(m: Meeting) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(meeting_pack))
         .routes(routes!(case_list))
+        .routes(routes!(quality_report))
         .routes(routes!(
             crate::followups::open_followup,
             crate::followups::list_followups
@@ -309,6 +312,98 @@ impl Meeting {
         })
     }
 }
+
+impl Meeting {
+    /// The quarterly or annual report of `period` for the hospital or
+    /// region `q` names, as `principal` may read it.
+    pub async fn periodic(
+        &self,
+        principal: &Principal,
+        period: Period,
+        q: &PackQuery,
+    ) -> Result<PeriodicReport, ApiError> {
+        let (scope, hospitals) = self
+            .scope(principal, q.hospital.as_ref(), q.region.as_ref())
+            .await?;
+        let (from, to) = period
+            .months()
+            .ok_or_else(|| ApiError::field("/period", "is not a year or quarter"))?;
+        self.caught_up(q.after).await?;
+        let mut rows = Vec::new();
+        let mut complete = true;
+        for h in &hospitals {
+            let day = today(&h.timezone);
+            complete &= Month::of(day) > to;
+            let cells = self.rates.cells(&h.code, from, to)?;
+            let mut deaths = Vec::new();
+            for month in from.through(to) {
+                deaths.extend(self.deaths.deaths(&h.code, Some(&month.to_string()))?);
+            }
+            let cases = self.rca.cases_of(&h.code).map_err(ApiError::from)?;
+            rows.push(HospitalCounts {
+                code: h.code.clone(),
+                name: h.name.clone(),
+                region: h.region.clone(),
+                level: Level::parse(&h.level),
+                counts: hospital_counts(&cells, &deaths, &cases, from, to, day),
+            });
+        }
+        let scope = match scope {
+            Scope::Hospital(h) => h,
+            Scope::Region(r) => r,
+        };
+        Ok(crate::periodic::report(period, &scope, complete, rows))
+    }
+}
+
+/// The quarterly report (季报, `2026-Q3`) or the annual quality and safety
+/// report (年度医疗质量安全报告, `2026`) of a region (its QC centre) or a
+/// hospital: every indicator by hospital, level and region. JSON by
+/// default; a printable A4 page with `Accept: text/html`; an Excel
+/// workbook with `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`.
+#[utoipa::path(get, path = "/api/v1/quality-reports/{period}", tag = "deaths",
+    params(("period" = String, Path, description = "YYYY or YYYY-Qn"), PackQuery),
+    responses((status = 200, body = PeriodicReport, description = "The report (JSON; a printable page or a workbook by Accept)"), QueryErrors),
+    security(("bearer" = [])))]
+pub async fn quality_report(
+    State(m): State<Meeting>,
+    principal: Principal,
+    ValidPath(period): ValidPath<String>,
+    headers: HeaderMap,
+    ValidQuery(q): ValidQuery<PackQuery>,
+) -> Result<Response, ApiError> {
+    let period = Period::parse(&period)
+        .ok_or_else(|| ApiError::field("/period", "is not a year YYYY or a quarter YYYY-Qn"))?;
+    let report = m.periodic(&principal, period, &q).await?;
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if accept.contains(XLSX) {
+        let bytes = crate::periodic::workbook(&report)
+            .map_err(|e| ApiError::internal(format!("the workbook: {e}")))?;
+        let name = format!(
+            "attachment; filename=\"lantern-{}-{}.xlsx\"",
+            report.scope, report.period
+        );
+        let mut r = bytes.into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(XLSX));
+        if let Ok(v) = header::HeaderValue::from_str(&name) {
+            r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+        }
+        return Ok(r);
+    }
+    if accept.contains("text/html") {
+        return Ok(lantern_api::headers::html_page(
+            crate::periodic::render(&report).into_string(),
+        ));
+    }
+    Ok(Json(report).into_response())
+}
+
+/// The media type of an Excel workbook.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Whose cases, over which months.
 #[derive(Debug, Deserialize, IntoParams)]

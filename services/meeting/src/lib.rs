@@ -5,6 +5,9 @@
 //! the other contexts' query facades.
 //!
 //! - [`pack`]: the pack's parts, pure given the contexts' answers;
+//! - [`indicators`]: a period's counts and rates, adding up across
+//!   hospitals, levels and regions;
+//! - [`periodic`]: the quarterly and annual reports (JSON, A4 page, Excel);
 //! - [`region`]: the region table, one row per hospital, worst first;
 //! - [`cases`]: the case list a QC centre traces, de-identified;
 //! - [`followup`]: a QC centre's action addressed to a hospital (guidance,
@@ -18,7 +21,9 @@ pub mod cases;
 pub mod followup;
 pub mod followups;
 pub mod html;
+pub mod indicators;
 pub mod pack;
+pub mod periodic;
 pub mod region;
 
 pub use api::{Meeting, router};
