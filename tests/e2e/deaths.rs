@@ -282,3 +282,53 @@ async fn the_his_records_deaths_and_other_systems_cannot() {
         .await;
     assert_eq!(s, 403, "{p}");
 }
+
+/// A QC centre records its own review of a low-risk death of its region
+/// (DESIGN: `level: qc_centre`), which meets the low-risk rule; it may not
+/// record another level's review, nor review another region's death.
+#[tokio::test]
+async fn a_qc_centre_reviews_a_low_risk_death_of_its_region() {
+    let l = Lantern::start().await;
+    l.hospital("H1", "R1", &["ICU"]).await;
+    l.hospital("H2", "R2", &["ICU"]).await;
+    let so = l.officer("H1").await;
+    let (qc, qc2) = (l.qc_centre("R1").await, l.qc_centre("R2").await);
+    let died = crate::support::clock::rfc3339_in(-2 * 86400);
+    let body = json!({"hospital": "H1", "department": "ICU", "admitted_at": crate::support::clock::rfc3339_in(-5 * 86400),
+        "died_at": died, "age_band": "40-49", "diagnosis_icd10": "K35.8", "low_risk": true, "autopsy": false});
+    let (s, d) = l.post("/api/v1/deaths", Some(&so), &body).await;
+    assert_eq!(s, 201, "{d}");
+    let id = d["death_id"].as_str().unwrap();
+    let path = format!("/api/v1/deaths/{id}/reviews");
+    let review = |level: &str| {
+        json!({"held_at": crate::support::clock::rfc3339_in(-3600), "level": level, "attendee_roles": ["质控中心专家"],
+               "preventability": "possibly_avoidable", "defects": [{"phase": "diagnosis", "text": "腹痛鉴别不足"}]})
+    };
+    let before = l.stream_count().await;
+    assert_eq!(
+        l.post(&path, Some(&qc), &review("hospital")).await.0,
+        403,
+        "only its own level"
+    );
+    assert_eq!(
+        l.post(&path, Some(&qc2), &review("qc_centre")).await.0,
+        403,
+        "another region's"
+    );
+    assert_eq!(l.stream_count().await, before);
+    let (s, r) = l.post(&path, Some(&qc), &review("qc_centre")).await;
+    assert_eq!(s, 201, "{r}");
+    let (_, t) = l
+        .get(
+            &format!("/api/v1/deaths/{id}?after={}", r["seq"]),
+            Some(&so),
+        )
+        .await;
+    let rule = t["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["rule"] == "low_risk_hospital_review")
+        .unwrap();
+    assert_eq!(rule["met"], true, "{t}");
+}

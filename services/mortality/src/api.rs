@@ -28,7 +28,7 @@ use uuid::Uuid;
 
 use crate::death::{
     AutopsyReported, Command, Death, DeathError, DeathEvent, Preventability, Recorded, ReviewHeld,
-    RuleState, State as TrailState, decide,
+    ReviewLevel, RuleState, State as TrailState, decide,
 };
 use crate::projector::{death_key, month_prefix};
 
@@ -335,11 +335,34 @@ async fn step(
     key: Option<&IdempotencyKey>,
     command: Command,
 ) -> Result<Appended, ApiError> {
-    principal.require(&[Role::SafetyOfficer])?;
-    let hospital = principal
-        .hospital
-        .clone()
-        .ok_or_else(|| ApiError::Forbidden("this token has no hospital".into()))?;
+    // A QC centre records its own review of a death of its region (DESIGN:
+    // `level: qc_centre`); every other step is the hospital's.
+    let roles: &[Role] = match &command {
+        Command::Review(r) if r.level == ReviewLevel::QcCentre => {
+            &[Role::SafetyOfficer, Role::QcCentre]
+        }
+        _ => &[Role::SafetyOfficer],
+    };
+    principal.require(roles)?;
+    let hospital = match principal.role {
+        Role::QcCentre => {
+            let death = m
+                .death(id)?
+                .ok_or_else(|| ApiError::NotFound(format!("no death {id}")))?;
+            let record = m
+                .kernel
+                .directory
+                .hospital(&death.hospital)
+                .await?
+                .ok_or_else(|| ApiError::NotFound(format!("no death {id}")))?;
+            principal.require_in(roles, &record)?;
+            record.code
+        }
+        _ => principal
+            .hospital
+            .clone()
+            .ok_or_else(|| ApiError::Forbidden("this token has no hospital".into()))?,
+    };
     let event_type = command.event_type();
     let idem = key.and_then(|k| k.scoped(&hospital, &format!("{event_type} {id}")));
     if let Some(first) = m.kernel.replayed(idem.as_deref(), event_type).await? {
