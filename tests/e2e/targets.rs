@@ -5,6 +5,7 @@
 
 use crate::support::{ADMIN, Lantern, clock};
 use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 
 fn this_year() -> u64 {
@@ -405,4 +406,194 @@ async fn a_caller_sets_only_targets_of_its_scope_and_bad_values_append_nothing()
         .unwrap();
     assert_eq!(death["applies"]["scope"], "region", "{death}");
     assert_eq!(death["unit"], "percent");
+}
+
+/// A browser-like client that does not follow redirects and keeps the
+/// session cookie and the page's CSRF token (as `web::Browser` does).
+struct Page<'l> {
+    l: &'l Lantern,
+    http: reqwest::Client,
+    cookie: String,
+    csrf: String,
+}
+
+impl<'l> Page<'l> {
+    async fn signed_in(l: &'l Lantern, token: &str) -> Page<'l> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = http
+            .post(format!("{}/staff/sign-in", l.base))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let set = r.headers()[SET_COOKIE].to_str().unwrap();
+        let mut page = Page {
+            l,
+            http,
+            cookie: set.split(';').next().unwrap().to_owned(),
+            csrf: String::new(),
+        };
+        let (s, body, _) = page.get("/staff/targets").await;
+        assert_eq!(s, 200, "{body}");
+        let field = "name=\"csrf\" value=\"";
+        let at = body.find(field).unwrap() + field.len();
+        page.csrf = body[at..].split('"').next().unwrap().to_owned();
+        page
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String, Option<String>) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.l.base))
+            .header(COOKIE, &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        let to = r
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        (r.status(), r.text().await.unwrap(), to)
+    }
+
+    /// Posts the form with the session's CSRF token (unless `forged`);
+    /// returns the status, the page and where it redirects, and checks how
+    /// many events it appended.
+    async fn post(
+        &self,
+        form: &[(&str, &str)],
+        forged: bool,
+        appends: u64,
+    ) -> (StatusCode, String, Option<String>) {
+        let before = self.l.stream_count().await;
+        let mut pairs = vec![("csrf", if forged { "forged" } else { self.csrf.as_str() })];
+        pairs.extend_from_slice(form);
+        let r = self
+            .http
+            .post(format!("{}/staff/targets", self.l.base))
+            .header(COOKIE, &self.cookie)
+            .form(&pairs)
+            .send()
+            .await
+            .unwrap();
+        let to = r
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let out = (r.status(), r.text().await.unwrap(), to);
+        assert_eq!(
+            self.l.stream_count().await,
+            before + appends,
+            "{form:?}: {}",
+            out.1
+        );
+        out
+    }
+}
+
+#[tokio::test]
+async fn the_staff_page_shows_the_targets_that_apply_and_sets_one() {
+    let l = Lantern::start().await;
+    l.hospital("H1", "R1", &["ICU"]).await;
+    l.hospital("H2", "R1", &["ICU"]).await;
+    l.hospital("H3", "R2", &["ICU"]).await;
+    let qc = Page::signed_in(&l, &l.qc_centre("R1").await).await;
+    let year = this_year().to_string();
+
+    // The QC centre's page: its region's targets, the built-in reporting
+    // rate, a link in the navigation, the form.
+    let (s, page, _) = qc.get("/staff/targets?lang=en").await;
+    assert_eq!(s, 200, "{page}");
+    for shown in [
+        "href=\"/staff/targets\"",
+        "Targets — Region R1",
+        "built-in default (none set)",
+        "id=\"t-cl14_notification_rate\"",
+        "action=\"/staff/targets\"",
+    ] {
+        assert!(page.contains(shown), "{shown}: {page}");
+    }
+
+    // When it sets 95 % for H2's CL-14 rate, the page of H2 shows it.
+    let form = |code: &'static str, value: &'static str| {
+        vec![
+            ("indicator", "cl14_notification_rate"),
+            ("scope", "hospital"),
+            ("code", code),
+            ("year", year.as_str()),
+            ("value", value),
+            ("direction", ""),
+        ]
+    };
+    let (s, page, to) = qc.post(&form("H2", "95"), false, 1).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{page}");
+    let to = to.unwrap();
+    assert!(
+        to.starts_with(&format!("/staff/targets?year={year}&hospital=H2&after=")),
+        "{to}"
+    );
+    let (s, page, _) = qc.get(&format!("{to}&lang=en")).await;
+    assert_eq!(s, 200, "{page}");
+    let row = page
+        .split("id=\"t-cl14_notification_rate\"")
+        .nth(1)
+        .unwrap();
+    let row = row.split("</tr>").next().unwrap();
+    assert!(row.contains(">95<") && row.contains("Hospital H2"), "{row}");
+    assert!(page.contains("Saved."), "{page}");
+    let (s, stored) = l
+        .get(
+            &format!("/api/v1/targets?hospital=H2&year={year}"),
+            Some(ADMIN),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let cl14 = &stored["indicators"][5];
+    assert_eq!(cl14["indicator"], "cl14_notification_rate");
+    assert_eq!(cl14["applies"]["value"], 95);
+
+    // A value the API refuses is shown on the page, naming the field; a
+    // hospital of another region is out of scope; a forged form is refused.
+    let (s, page, _) = qc.post(&form("H2", "101"), false, 0).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(
+        page.contains("role=\"alert\"") && page.contains("/value"),
+        "{page}"
+    );
+    let (s, page, _) = qc.post(&form("H2", "abc"), false, 0).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    let (s, page, _) = qc.post(&form("H3", "95"), false, 0).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{page}");
+    let (s, page, _) = qc.post(&form("H2", "96"), true, 0).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{page}");
+
+    // The safety officer of H1 sets its own hospital's from its page; the
+    // administrator a national target from theirs.
+    let so = Page::signed_in(&l, &l.officer("H1").await).await;
+    let (s, page, _) = so.post(&form("H1", "90.5"), false, 1).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{page}");
+    let admin = Page::signed_in(&l, ADMIN).await;
+    let national = vec![
+        ("indicator", "reporting_rate"),
+        ("scope", "national"),
+        ("code", ""),
+        ("year", year.as_str()),
+        ("value", "3,0"),
+        ("direction", ""),
+    ];
+    let (s, page, to) = admin.post(&national, false, 1).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{page}");
+    let (s, page, _) = admin.get(&format!("{}&lang=en", to.unwrap())).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("Targets — National"), "{page}");
+    let row = page.split("id=\"t-reporting_rate\"").nth(1).unwrap();
+    let row = row.split("</tr>").next().unwrap();
+    assert!(
+        row.contains(">3<") && row.contains("higher is better"),
+        "{row}"
+    );
 }

@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum_extra::extract::cookie::CookieJar;
 use lantern_domain::events::death::{Phase, Preventability, ReviewLevel};
 use lantern_domain::events::followup::{ActionKind, Outcome};
+use lantern_domain::targets::{Direction, Indicator, ScopeKind, Unit};
 use lantern_domain::vocab::{Category, Grade, Harm, Role};
 use lantern_intake::critical::Stage;
 use lantern_intake::reports::Status;
@@ -248,6 +249,45 @@ impl Lang {
             Phase::Nursing => Key::PhaseNursing,
             Phase::Communication => Key::PhaseCommunication,
             Phase::System => Key::PhaseSystem,
+        })
+    }
+
+    /// An indicator a target is set for.
+    pub fn indicator(self, indicator: Indicator) -> &'static str {
+        self.t(match indicator {
+            Indicator::ReportingRate => Key::IndReportingRate,
+            Indicator::SeriousShare => Key::IndSeriousShare,
+            Indicator::RcaClosedIn45Days => Key::IndRcaClosedIn45Days,
+            Indicator::DeathReviewOnTime => Key::IndDeathReviewOnTime,
+            Indicator::LowRiskDeathsReviewed => Key::IndLowRiskDeathsReviewed,
+            Indicator::Cl14NotificationRate => Key::IndCl14NotificationRate,
+            Indicator::Cl15NotificationTimeliness => Key::IndCl15NotificationTimeliness,
+            Indicator::HandlingTimeliness => Key::IndHandlingTimeliness,
+        })
+    }
+
+    /// What an indicator's value counts.
+    pub fn unit(self, unit: Unit) -> &'static str {
+        self.t(match unit {
+            Unit::Per100Discharges => Key::UnitPer100Discharges,
+            Unit::Percent => Key::UnitPercent,
+        })
+    }
+
+    /// Which way a target is met.
+    pub fn target_direction(self, direction: Direction) -> &'static str {
+        self.t(match direction {
+            Direction::Higher => Key::DirHigher,
+            Direction::Lower => Key::DirLower,
+        })
+    }
+
+    /// Whom a target is set for.
+    pub fn scope_kind(self, scope: ScopeKind) -> &'static str {
+        self.t(match scope {
+            ScopeKind::National => Key::ScopeNational,
+            ScopeKind::Region => Key::ScopeRegion,
+            ScopeKind::Hospital => Key::ScopeHospital,
         })
     }
 
@@ -639,6 +679,40 @@ strings! {
     DashCumulative => "累计 %", "Cumulative %";
     DashSuppressedCells => "已抑制的类别", "suppressed cells";
     DashNoReports => "本期没有报告。", "No reports in this period.";
+    NavTargets => "目标值", "Targets";
+    TargetsH1 => "目标值", "Targets";
+    TargetsHint => "每项指标采用最具体的目标：本院的，否则所在地区的，否则全国的；每百出院人次报告数未设定时为 2.5（越高越好）。达到目标值即为达标。目标按年度设定，每次设定都保留。", "Each indicator takes the most specific target: the hospital's own, else its region's, else the national one; the reporting rate is 2.5 per 100 discharges (higher is better) when none is set. Reaching the target meets it. Targets are set per year, and every set is kept.";
+    TargetsYear => "年度", "Year";
+    TargetsIndicator => "指标", "Indicator";
+    TargetsApplies => "目标值", "Target";
+    TargetsDirection => "方向", "Direction";
+    TargetsSetBy => "设定范围", "Set for";
+    TargetsHistory => "设定记录", "History";
+    TargetsBuiltIn => "默认值（未设定）", "built-in default (none set)";
+    TargetsNone => "未设定目标", "no target set";
+    TargetsReplaced => "已被替换", "replaced";
+    TargetsSetH => "设定目标值", "Set a target";
+    TargetsSetHint => "全国目标由管理员设定；质控中心设定本地区及辖区医院的目标；质量管理部门设定本院的目标。百分比指标取 0–100，最多两位小数。", "The administrator sets national targets; a QC centre its region's and its hospitals'; a safety officer its own hospital's. Per-cent indicators take 0–100, at most two decimals.";
+    TargetsScope => "范围", "Scope";
+    TargetsCode => "地区或医院代码", "Region or hospital code";
+    TargetsValue => "目标值", "Value";
+    TargetsDirectionNatural => "按指标默认", "the indicator's own";
+    TargetsSubmit => "保存目标值", "Save target";
+    ScopeNational => "全国", "National";
+    ScopeRegion => "地区", "Region";
+    ScopeHospital => "医院", "Hospital";
+    DirHigher => "越高越好", "higher is better";
+    DirLower => "越低越好", "lower is better";
+    UnitPer100Discharges => "每百出院人次", "per 100 discharges";
+    UnitPercent => "%", "%";
+    IndReportingRate => "每百出院人次主动报告不良事件例次", "Voluntary reports per 100 discharges";
+    IndSeriousShare => "I、II 级事件占比", "Grade I/II share of reports";
+    IndRcaClosedIn45Days => "根因分析 45 天内结案率", "RCAs closed within 45 days";
+    IndDeathReviewOnTime => "死亡病例按时讨论率", "Death reviews on time";
+    IndLowRiskDeathsReviewed => "低风险组死亡病例讨论率", "Low-risk deaths reviewed";
+    IndCl14NotificationRate => "危急值通报率（CL-14）", "Critical-value notification rate (CL-14)";
+    IndCl15NotificationTimeliness => "危急值通报及时率（CL-15）", "Critical-value notification timeliness (CL-15)";
+    IndHandlingTimeliness => "危急值处置及时率", "Critical-value handling timeliness";
 }
 
 #[cfg(test)]

@@ -118,6 +118,9 @@ pub fn page(
                             a href="/staff/meeting" { (lang.t(Key::NavMeeting)) }
                             a href="/staff/follow-ups" { (lang.t(Key::NavFollowUps)) }
                         }
+                        @if matches!(p.role, Role::SafetyOfficer | Role::QcCentre | Role::Admin) {
+                            a href="/staff/targets" { (lang.t(Key::NavTargets)) }
+                        }
                     }
                     span { (lang.t(Key::SignedInAs)) ": " (lang.role(p.role)) " " (scope) }
                     a href={ (here) "?lang=" (lang.other().code()) } lang=(lang.other().tag()) { (lang.t(Key::Switch)) }

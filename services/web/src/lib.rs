@@ -7,7 +7,7 @@
 //! - [`error`]: the one error type and its page;
 //! - [`pages`]: sign-in, the safety officer's workspace (reports, critical
 //!   values, root-cause analyses, death trails, the monthly pack), the QC
-//!   dashboard;
+//!   dashboard, targets;
 //! - [`charts`]: u-chart, funnel-plot and Pareto formulas and their SVG.
 //!
 //! Every read and write is a call on the contexts' services ([`Intake`],
@@ -120,7 +120,7 @@ impl Web {
 
 /// The staff pages, under `/staff`.
 pub fn router(web: Web) -> Router {
-    use pages::{critical, dashboard, deaths, followups, meeting, rca, reports, signin};
+    use pages::{critical, dashboard, deaths, followups, meeting, rca, reports, signin, targets};
     Router::new()
         .route("/staff", get(signin::home))
         .route("/staff/app.css", get(stylesheet))
@@ -158,6 +158,7 @@ pub fn router(web: Web) -> Router {
         .route("/staff/follow-ups/{id}/answer", post(followups::answer))
         .route("/staff/follow-ups/{id}/carry", post(followups::carry))
         .route("/staff/follow-ups/{id}/close", post(followups::close))
+        .route("/staff/targets", get(targets::list).post(targets::set))
         .route("/staff/meeting", get(meeting::pick))
         .route("/staff/meeting/{month}", get(meeting::pack))
         .route("/staff/dashboard", get(dashboard::dashboard))

@@ -9,6 +9,7 @@ pub mod rca;
 pub mod reports;
 pub mod scope;
 pub mod signin;
+pub mod targets;
 
 use std::future::Future;
 
