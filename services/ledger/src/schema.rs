@@ -394,6 +394,9 @@ mod tests {
                 "/rca_id",
             ],
         ),
+        ("followup.carried", &["/due", "/to_meeting"]),
+        ("followup.closed", &["/outcome"]),
+        ("followup.opened", &["/due", "/kind", "/meeting", "/region"]),
         ("org.department_registered", &["/code", "/name"]),
         (
             "org.hospital_registered",
@@ -403,7 +406,11 @@ mod tests {
             "org.token_issued",
             &["/hospital", "/region", "/role", "/token_hash"],
         ),
-        ("org.target_set", &["/code", "/direction", "/indicator", "/scope"]),
+        ("org.region_registered", &["/code", "/name", "/parent"]),
+        (
+            "org.target_set",
+            &["/code", "/direction", "/indicator", "/scope"],
+        ),
         ("org.token_revoked", &["/token_hash"]),
         ("rca.action_completed", &["/completed_at"]),
         ("rca.action_planned", &["/due", "/strength"]),
