@@ -438,7 +438,7 @@ strings! {
     DashReports => "报告数", "Reports";
     DashDischarges => "出院人次", "Discharges";
     DashRate => "每百出院人次报告数", "Reports per 100 discharges";
-    DashTarget => "目标 > 2.5", "Target > 2.5";
+    DashTarget => "目标（达到即达标）", "Target (met when reached)";
     DashEventRate => "按发生科室的事件率（每百出院人次）", "Event rate by occurrence department (per 100 discharges)";
     DashNotJudged => "不评判（目标按医院评判）", "not judged (the target is judged per hospital)";
     DashIncomplete => "不完整：有出院数据的月份", "incomplete: months with a census";

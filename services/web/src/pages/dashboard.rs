@@ -1,5 +1,5 @@
 //! The QC-centre dashboard: hospitals and departments of the region for a
-//! period, against the target of 2.5 reports per 100 discharges, with
+//! period, each against the reporting-rate target that applies to it, with
 //! critical-value timeliness, suppressed cells shown as suppressed; a
 //! u-chart per hospital and a funnel plot. Figures come from the one
 //! rates query the API serves ([`lantern_rates::Rates::query`]).
@@ -12,9 +12,10 @@ use axum::response::{IntoResponse, Response};
 use csv::{QuoteStyle, Terminator, WriterBuilder};
 use lantern_api::ApiError;
 use lantern_domain::Month;
+use lantern_domain::targets::Indicator;
 use lantern_domain::vocab::{Category, Grade, Role};
 use lantern_rates::Rates;
-use lantern_rates::api::{By, RateRow, RatesQuery, RatesResponse, TARGET_PER_100_DISCHARGES};
+use lantern_rates::api::{By, RateRow, RatesQuery, RatesResponse};
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
@@ -89,8 +90,12 @@ fn versus_target(r: &RateRow, lang: Lang) -> Markup {
     let judged = match (r.per_100_discharges, r.meets_target) {
         (None, _) => html! { (lang.t(Key::DashNoDenominator)) },
         (Some(_), None) => html! { (lang.t(Key::DashNotJudged)) },
-        (Some(_), Some(true)) => html! { "✓ " (lang.t(Key::DashMet)) },
-        (Some(_), Some(false)) => html! { span class="below" { "✗ " (lang.t(Key::DashBelow)) } },
+        (Some(_), Some(true)) => {
+            html! { (r.target_per_100_discharges) " · ✓ " (lang.t(Key::DashMet)) }
+        }
+        (Some(_), Some(false)) => html! {
+            (r.target_per_100_discharges) " · " span class="below" { "✗ " (lang.t(Key::DashBelow)) }
+        },
     };
     html! {
         (judged)
@@ -224,7 +229,30 @@ pub async fn dashboard(
     let funnel = funnel(&samples);
     let pareto = categories(rates, &staff, from, to).await?;
     // The reporting rate is higher-is-better: the low tail is the concern.
-    let target = Some(hospitals.target_per_100_discharges);
+    // Each hospital's chart carries its own target; the funnel compares
+    // the region's hospitals, so it carries the region's.
+    let target_of = |hospital: &str| {
+        hospitals
+            .rows
+            .iter()
+            .find(|r| r.hospital.as_deref() == Some(hospital))
+            .map_or(hospitals.target_per_100_discharges, |r| {
+                r.target_per_100_discharges
+            })
+    };
+    let funnel_target = match (staff.principal.role, staff.principal.region.as_deref()) {
+        (Role::QcCentre, Some(region)) => web
+            .intake
+            .directory
+            .applicable(
+                Indicator::ReportingRate,
+                None,
+                &[region],
+                u16::try_from(to.year).unwrap_or_default(),
+            )?
+            .map(|t| t.value.get()),
+        _ => hospitals.rows.first().map(|r| r.target_per_100_discharges),
+    };
     let legend = Legend {
         below: lang.t(Key::DashSideBelow),
         above: lang.t(Key::DashSideAbove),
@@ -267,7 +295,7 @@ pub async fn dashboard(
         h2 { (lang.t(Key::DashFunnel)) }
         p class="hint" { (lang.t(Key::DashFunnelNote)) " " (lang.t(Key::DashOutside)) }
         @match &funnel {
-            Some(f) => { figure id="funnel" { (PreEscaped(funnel_svg(f, lang.t(Key::DashFunnel), target, Direction::HigherIsBetter, &legend))) } },
+            Some(f) => { figure id="funnel" { (PreEscaped(funnel_svg(f, lang.t(Key::DashFunnel), funnel_target, Direction::HigherIsBetter, &legend))) } },
             None => { p { (lang.t(Key::DashNoData)) } },
         }
         h2 { (lang.t(Key::DashUchart)) }
@@ -275,7 +303,7 @@ pub async fn dashboard(
         @for (hospital, samples) in &months {
             h3 { (hospital) }
             @match u_chart(samples) {
-                Some(c) => { figure class="uchart" { (PreEscaped(u_chart_svg(&c, &format!("{hospital} — {}", lang.t(Key::DashUchart)), target, Direction::HigherIsBetter, &legend))) } },
+                Some(c) => { figure class="uchart" { (PreEscaped(u_chart_svg(&c, &format!("{hospital} — {}", lang.t(Key::DashUchart)), Some(target_of(hospital)), Direction::HigherIsBetter, &legend))) } },
                 None => { p { (lang.t(Key::DashNoData)) } },
             }
         }
@@ -355,7 +383,7 @@ pub fn to_csv(hospitals: &[RateRow], departments: &[RateRow]) -> Result<String, 
             r.reports.to_string(),
             r.discharges.to_string(),
             rate(r.per_100_discharges),
-            TARGET_PER_100_DISCHARGES.to_string(),
+            r.target_per_100_discharges.to_string(),
             rate(r.critical_values.notification_timeliness),
             rate(r.critical_values.handling_timeliness),
         ];
