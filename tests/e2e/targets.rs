@@ -175,6 +175,42 @@ async fn targets_set_for_the_country_a_region_and_a_hospital_judge_each_hospital
     assert_eq!(h3["target_per_100_discharges"], 2.0, "{h3}");
     assert_eq!(h3["meets_target"], Value::Null, "no census, no rate: {h3}");
 
+    // The monthly packs judge likewise: H1's pack against H1's target, the
+    // region pack against the region's, each hospital's row against its own.
+    let (s, pack) = l
+        .get(
+            &format!("/api/v1/meetings/{month}?hospital=H1&after={after}"),
+            Some(&so1),
+        )
+        .await;
+    assert_eq!(s, 200, "{pack}");
+    assert_eq!(pack["reporting_rate"]["target"], 2.8, "{pack}");
+    let (s, pack) = l
+        .get(
+            &format!("/api/v1/meetings/{month}?region=R1&after={after}"),
+            Some(&qc1),
+        )
+        .await;
+    assert_eq!(s, 200, "{pack}");
+    assert_eq!(pack["reporting_rate"]["target"], 3.5);
+    let rows: Vec<_> = pack["hospitals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["hospital"].as_str().unwrap(),
+                h["target"].as_f64().unwrap(),
+                h["meets_target"].as_bool(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [("H2", 3.5, Some(false)), ("H1", 2.8, Some(true))],
+        "worst first"
+    );
+
     // The history of H1's reporting-rate target lists every set of its
     // scopes, in order; the replaced region set is not current; the one
     // that applies is H1's.

@@ -11,6 +11,7 @@ use lantern_api::query::{ValidQuery, wait_after};
 use lantern_api::responses::QueryErrors;
 use lantern_api::{ApiError, FieldError};
 use lantern_domain::Month;
+use lantern_domain::targets::{Indicator, resolve};
 use lantern_domain::vocab::{Level, Role};
 use lantern_intake::reports::ReportRecord;
 use serde::Deserialize;
@@ -156,6 +157,8 @@ impl Meeting {
 
     async fn caught_up(&self, after: Option<u64>) -> Result<(), ApiError> {
         for handle in [
+            // Targets are the directory's.
+            self.kernel.directory.handle(),
             &self.followups.handle,
             &self.deaths.handle,
             self.rates.handle(),
@@ -237,7 +240,21 @@ impl Meeting {
         // published figures only.
         let k: Option<u64> = None;
         let to = month.to_string();
-        let target = lantern_rates::api::TARGET_PER_100_DISCHARGES;
+        // The targets of the month's year: each hospital's row is judged
+        // against its own, the pack's rate against its scope's.
+        let year = u16::try_from(month.year).unwrap_or_default();
+        let targets = m.kernel.directory.targets(year)?;
+        let reporting_target = |hospital: Option<&str>, regions: &[&str]| {
+            resolve(&targets, Indicator::ReportingRate, hospital, regions, year)
+                .ok_or_else(|| ApiError::internal("the reporting rate has a built-in target"))
+        };
+        let pack_target = match &scope {
+            Scope::Hospital(code) => {
+                let regions: Vec<&str> = hospitals.iter().flat_map(|h| h.regions()).collect();
+                reporting_target(Some(code), &regions)?
+            }
+            Scope::Region(r) => reporting_target(None, &[r.as_str()])?,
+        };
         let mut inputs = Vec::new();
         let mut cases = Vec::new();
         let mut rows = Vec::new();
@@ -266,7 +283,7 @@ impl Meeting {
                         cells: &cells,
                         deaths: [&deaths, &before, &year_before],
                         today: day,
-                        target,
+                        target: reporting_target(Some(&h.code), &h.regions())?,
                         rca,
                     },
                     month,
@@ -306,7 +323,7 @@ impl Meeting {
             adverse_events: adverse_events_part(&inputs, k, |r| rca_state(m, r)),
             rca: lantern_rca::figures::compute(cases.iter().map(|c| &c.case), month, day),
             critical_values: critical_values_part(&inputs, month, k),
-            reporting_rate: reporting_part(&inputs, month),
+            reporting_rate: reporting_part(&inputs, month, pack_target.value.get()),
             hospitals: rows,
             cases: m.case_list(&hospitals, month, month)?,
         })

@@ -119,7 +119,7 @@ pub fn render(p: &Pack) -> Markup {
                         h2 { "各医院情况（问题多者在前）Hospitals, worst first" }
                         table.wide id="hospitals" {
                             tr {
-                                th { "医院" } th { "级别" } th { "报告数" } th { "每百出院" } th { "上月" } th { "去年同月" }
+                                th { "医院" } th { "级别" } th { "报告数" } th { "每百出院" } th { "目标" } th { "上月" } th { "去年同月" }
                                 th { "Ⅰ/Ⅱ级" } th { "RCA 进行/逾期" } th { "死亡" } th { "低风险死亡" } th { "按时讨论率%" } th { "危急值通报及时率%" } th { "关注事项" }
                             }
                             @for h in &p.hospitals {
@@ -128,6 +128,7 @@ pub fn render(p: &Pack) -> Markup {
                                     td { (h.level.map_or("—", |l| match l { lantern_domain::vocab::Level::Secondary => "二级", lantern_domain::vocab::Level::Tertiary => "三级" })) }
                                     td.n { (h.month.reports) @if h.month.reports_without_census > 0 { " (+" (h.month.reports_without_census) " 无出院数)" } }
                                     td.n class=@if h.meets_target == Some(false) { "bad" } { (pct(h.month.per_100_discharges)) }
+                                    td.n { (h.target) }
                                     td.n { (pct(h.last_month.per_100_discharges)) }
                                     td.n { (pct(h.last_year.per_100_discharges)) }
                                     td.n { (h.month.serious) }
@@ -140,7 +141,7 @@ pub fn render(p: &Pack) -> Markup {
                                 }
                             }
                         }
-                        p.muted { "目标 Target: 每百出院人次报告 > " (p.hospitals[0].target) }
+                        p.muted { "目标 Target: 每百出院人次报告数，达到即达标 (reached = met)；各医院按其适用的目标（本院、所在地区或全国）" }
                     }
                 }
 
@@ -259,7 +260,7 @@ pub fn render(p: &Pack) -> Markup {
 
                 section {
                     h2 { "五、每百出院人次主动报告 Reports per 100 discharges" }
-                    p { "本月 This month: " strong id="reporting-rate" { (pct(p.reporting_rate.per_100_discharges)) } " · 目标 Target > " (p.reporting_rate.target) " (虚线 dashed line)" }
+                    p { "本月 This month: " strong id="reporting-rate" { (pct(p.reporting_rate.per_100_discharges)) } " · 目标 Target ≥ " (p.reporting_rate.target) " (虚线 dashed line)" }
                     (PreEscaped(rate_chart(&p.reporting_rate.last_12_months, p.reporting_rate.target)))
                 }
             }

@@ -125,7 +125,9 @@ pub struct MonthRate {
 pub struct ReportingPart {
     /// The month's rate.
     pub per_100_discharges: Option<f64>,
-    /// The national target, 2.5.
+    /// The target that applies to the pack's hospital (its own, else its
+    /// region's, else the national one, else 2.5) or region, in the
+    /// month's year.
     pub target: f64,
     /// The twelve months ending with this one, oldest first.
     pub last_12_months: Vec<MonthRate>,
@@ -275,8 +277,9 @@ pub fn critical_values_part(
     CriticalValueFigures::of(&counts, k, &mut Vec::new())
 }
 
-/// The reporting rate of the month and the eleven before it.
-pub fn reporting_part(inputs: &[HospitalInputs], month: Month) -> ReportingPart {
+/// The reporting rate of the month and the eleven before it, against
+/// `target` (the one that applies to the pack's hospital or region).
+pub fn reporting_part(inputs: &[HospitalInputs], month: Month, target: f64) -> ReportingPart {
     let months: Vec<Month> = month_minus(month, 11).through(month).collect();
     let last_12_months: Vec<MonthRate> = months
         .iter()
@@ -302,7 +305,7 @@ pub fn reporting_part(inputs: &[HospitalInputs], month: Month) -> ReportingPart 
         .collect();
     ReportingPart {
         per_100_discharges: last_12_months.last().and_then(|m| m.per_100_discharges),
-        target: lantern_rates::api::TARGET_PER_100_DISCHARGES,
+        target,
         last_12_months,
     }
 }

@@ -8,6 +8,7 @@
 use chrono::NaiveDate;
 use lantern_domain::Month;
 use lantern_domain::figures::rate;
+use lantern_domain::targets::{Target, meets};
 use lantern_domain::vocab::Level;
 use lantern_mortality::death::Death;
 use lantern_rates::api::CriticalValueFigures;
@@ -88,8 +89,9 @@ pub struct RowInputs<'a> {
     pub deaths: [&'a [Death]; 3],
     /// Today in the hospital's time zone.
     pub today: NaiveDate,
-    /// The reporting-rate target that applies.
-    pub target: f64,
+    /// The reporting-rate target that applies to the hospital in the
+    /// month's year.
+    pub target: Target,
     /// Analyses open now, and how many are overdue.
     pub rca: (u64, u64),
 }
@@ -172,7 +174,7 @@ pub fn row(inputs: &RowInputs<'_>, month: Month) -> HospitalRow {
         crate::pack::month_minus(month, 12),
         inputs.today,
     );
-    let meets_target = now.per_100_discharges.map(|r| r > inputs.target);
+    let meets_target = now.per_100_discharges.map(|r| meets(&inputs.target, r));
     let mut concerns = Vec::new();
     if meets_target == Some(false) {
         concerns.push("below_target");
@@ -199,7 +201,7 @@ pub fn row(inputs: &RowInputs<'_>, month: Month) -> HospitalRow {
         month: now,
         last_month,
         last_year,
-        target: inputs.target,
+        target: inputs.target.value.get(),
         meets_target,
         rca_open: inputs.rca.0,
         rca_overdue: inputs.rca.1,
@@ -238,6 +240,12 @@ mod tests {
         }
     }
 
+    fn built_in() -> Target {
+        lantern_domain::targets::Indicator::ReportingRate
+            .built_in(2026)
+            .unwrap()
+    }
+
     #[test]
     fn a_department_without_census_is_apart_and_rows_go_worst_first() {
         let m = Month::parse("2026-10").unwrap();
@@ -257,7 +265,7 @@ mod tests {
             cells,
             deaths: [&[], &[], &[]],
             today,
-            target: 2.5,
+            target: built_in(),
             rca: (0, 0),
         };
         let h1: &'static [_] = Box::leak(h1.into_boxed_slice());
@@ -302,7 +310,7 @@ mod tests {
             cells,
             deaths: [&[], &[], &[]],
             today,
-            target: 2.5,
+            target: built_in(),
             rca: (1, 0),
         };
         let mut rows = vec![row(&mk("A", high), m), row(&mk("B", low), m)];
