@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lantern_testkit::NatsServer;
+use lantern_ledger::local::NatsServer;
 use serde_json::Value;
 
 /// The `lantern` binary to run: `explicit` (`--lantern`, `LANTERN_BIN`),
@@ -93,7 +93,7 @@ impl Serve {
         env: &[(&str, &str)],
     ) -> Result<Serve, String> {
         std::fs::create_dir_all(data_dir).map_err(|e| e.to_string())?;
-        let port = lantern_testkit::free_port();
+        let port = lantern_ledger::local::free_port().map_err(|e| e.to_string())?;
         let log = data_dir.with_extension("log");
         let log_file = std::fs::OpenOptions::new()
             .create(true)

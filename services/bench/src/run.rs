@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use lantern_ledger::local::NatsServer;
 use lantern_ledger::{Ledger, SchemaRegistry, StreamSettings};
-use lantern_testkit::NatsServer;
 
 use crate::BenchArgs;
 use crate::child::{self, ADMIN, Fsyncs, Serve, disk_bytes};
@@ -89,7 +89,7 @@ pub async fn run(args: BenchArgs, lantern: PathBuf) -> Result<(), BoxError> {
     ));
 
     // A: raw publish.
-    let nats = NatsServer::start();
+    let nats = NatsServer::start()?;
     let (client, ledger_a) = open_ledger(&nats).await?;
     let version = client.server_info().version;
     let js = async_nats::jetstream::new(client.clone());
@@ -196,7 +196,7 @@ pub async fn run(args: BenchArgs, lantern: PathBuf) -> Result<(), BoxError> {
             cores,
             cpu: cpu_model(),
             nats_server_version: version,
-            sync_interval: lantern_testkit::SYNC_INTERVAL.to_owned(),
+            sync_interval: lantern_ledger::local::SYNC_INTERVAL.to_owned(),
             storage: "file".to_owned(),
         },
         workload: Workload {
@@ -249,7 +249,7 @@ async fn intake_phase(
     } else {
         "group commit"
     };
-    let nats = NatsServer::start();
+    let nats = NatsServer::start()?;
     let env: Vec<(&str, &str)> = group_commit
         .map(|g| ("LANTERN_GROUP_COMMIT", g))
         .into_iter()
@@ -325,7 +325,7 @@ async fn history(
     };
     let http = &driver.http;
     let projectors = child::projectors(&driver.lantern).await?;
-    let nats = NatsServer::start();
+    let nats = NatsServer::start()?;
     let (client, ledger) = open_ledger(&nats).await?;
     let data = tempfile::Builder::new()
         .prefix("lantern-bench-")

@@ -70,6 +70,17 @@ pub enum LedgerError {
     /// Any other NATS or JetStream failure.
     #[error("nats: {0}")]
     Nats(String),
+    /// A local nats-server (feature `local-server`) could not be found,
+    /// started or reached. The cause is shown as well as kept: the bench and
+    /// the test kit print only the top error.
+    #[error("{what}{}", .source.as_ref().map(|e| format!(": {e}")).unwrap_or_default())]
+    LocalServer {
+        /// What was being done, with the server's log when it has one.
+        what: String,
+        /// The operating system's error, when there is one.
+        #[source]
+        source: Option<std::io::Error>,
+    },
 }
 
 impl LedgerError {

@@ -16,13 +16,17 @@
 //!   concurrency, returning only after JetStream acknowledged;
 //! - [`group`]: group commit, concurrent appends stored as one atomic batch;
 //! - [`read`]: reading the stream back, in order, from any sequence;
-//! - [`trace`]: carrying the W3C trace context through message headers.
+//! - [`trace`]: carrying the W3C trace context through message headers;
+//! - `local` (feature `local-server`): a local nats-server with the
+//!   configuration Lantern ships: for the bench, tests and tooling.
 
 pub mod append;
 pub mod connect;
 pub mod envelope;
 pub mod error;
 pub mod group;
+#[cfg(feature = "local-server")]
+pub mod local;
 pub mod read;
 pub mod schema;
 pub mod stream;

@@ -12,260 +12,115 @@
 //!
 //! The binary is found, in order, at `$NATS_SERVER_BIN`, at the project-local
 //! `.tools/nats/bin/nats-server` that `scripts/nats.sh` installs, and on `PATH`.
+//!
+//! The server itself is the ledger's `local` one (feature `local-server`),
+//! which the bench uses too; this kit turns its errors into panics.
 
-// A test kit that cannot start its server has nothing to test with:
-// it panics, which fails the test that asked.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+use std::path::PathBuf;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use lantern_ledger::LedgerError;
+use lantern_ledger::local;
 
-/// The `jetstream { sync_interval }` every server of this kit runs with: an
-/// acknowledged append is on disk, as in production.
-pub const SYNC_INTERVAL: &str = "always";
+pub use lantern_ledger::local::{SYNC_INTERVAL, USER, config_file, workspace_root};
 
-/// A running (or stopped) nats-server owned by a test.
-pub struct NatsServer {
-    bin: PathBuf,
-    port: u16,
-    dir: tempfile::TempDir,
-    child: Option<Child>,
-    password: String,
-    args: Vec<String>,
+/// A test kit that cannot start its server has nothing to test with: it
+/// panics, which fails the test that asked, with the ledger's message (what
+/// to do when there is no nats-server; the server's log when it died).
+#[track_caller]
+fn or_panic<T>(result: Result<T, LedgerError>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(e) => panic!("{e}"),
+    }
 }
 
-/// The user every server of this kit lets in (its account is Lantern's).
-pub const USER: &str = "lantern";
+/// A running (or stopped) nats-server owned by a test.
+pub struct NatsServer(local::NatsServer);
 
 impl NatsServer {
     /// Starts a fresh server on a free port with an empty store.
     ///
     /// Panics when no nats-server can be found or it does not come up: a test
     /// cannot go on without it, and the message says what to do.
+    #[track_caller]
     pub fn start() -> Self {
-        NatsServer::start_with_args(&[])
+        NatsServer(or_panic(local::NatsServer::start()))
     }
 
     /// [`NatsServer::start`] with more nats-server flags, kept across
     /// restarts: e.g. `--tls --tlscert <file> --tlskey <file>`.
+    #[track_caller]
     pub fn start_with_args(args: &[&str]) -> Self {
-        let bin = find_binary();
-        let dir = tempfile::Builder::new()
-            .prefix("lantern-nats-")
-            .tempdir()
-            .expect("create a temp dir for the nats store");
-        let port = free_port();
-        let mut server = NatsServer {
-            bin,
-            port,
-            dir,
-            child: None,
-            password: made_up_password(),
-            args: args.iter().map(|a| (*a).to_owned()).collect(),
-        };
-        server.spawn();
-        server
+        NatsServer(or_panic(local::NatsServer::start_with_args(args)))
     }
 
     /// `nats://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
+        self.0.url()
     }
 
     /// The user name Lantern connects with (`NATS_USER`).
     pub fn user(&self) -> &str {
-        USER
+        self.0.user()
     }
 
     /// Its password (`NATS_PASSWORD`), made up for this server.
     pub fn password(&self) -> &str {
-        &self.password
+        self.0.password()
     }
 
     /// `NATS_URL`, `NATS_USER` and `NATS_PASSWORD` for a `lantern` process.
     pub fn env(&self) -> [(&'static str, String); 3] {
-        [
-            ("NATS_URL", self.url()),
-            ("NATS_USER", USER.to_owned()),
-            ("NATS_PASSWORD", self.password.clone()),
-        ]
+        self.0.env()
     }
 
     /// A client connected with the credentials, for a test that reads or
     /// writes the stream itself.
     pub async fn client(&self) -> async_nats::Client {
-        async_nats::ConnectOptions::with_user_and_password(USER.to_owned(), self.password.clone())
-            .connect(self.url())
-            .await
-            .unwrap_or_else(|e| panic!("connect to {} as {USER}: {e}", self.url()))
+        or_panic(self.0.client().await)
     }
 
     /// The port the server listens on (kept across restarts).
     pub fn port(&self) -> u16 {
-        self.port
+        self.0.port()
     }
 
     /// The JetStream store directory (kept across restarts).
     pub fn store_dir(&self) -> PathBuf {
-        self.dir.path().join("store")
+        self.0.store_dir()
     }
 
     /// Kills the server with SIGKILL, as a power cut or OOM kill would, and
     /// waits until the process is gone.
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.0.kill();
     }
 
     /// Starts the server again on the same port and store after [`kill`](Self::kill).
+    #[track_caller]
     pub fn restart(&mut self) {
-        self.kill();
-        self.spawn();
+        or_panic(self.0.restart());
     }
 
     /// The server's process id while it runs (to watch it: RSS, syscalls).
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
+        self.0.pid()
     }
 
     /// Whether the server process is running (not killed by the test).
     pub fn is_running(&self) -> bool {
-        self.child.is_some()
-    }
-
-    fn spawn(&mut self) {
-        let store = self.store_dir();
-        let log = self.dir.path().join("nats.log");
-        let log_file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .expect("open nats.log");
-        // The shipped configuration, on this server's port: its store
-        // directory and credentials come from the environment, as
-        // scripts/run.sh, systemd and compose pass them.
-        let child = Command::new(&self.bin)
-            .arg("-c")
-            .arg(config_file())
-            .args(["-a", "127.0.0.1", "-p"])
-            .arg(self.port.to_string())
-            .args(&self.args)
-            .env("NATS_STORE_DIR", &store)
-            .env("NATS_USER", USER)
-            .env("NATS_PASSWORD", &self.password)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log_file)
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e}", self.bin.display()));
-        self.child = Some(child);
-        self.wait_ready(&log);
-    }
-
-    fn wait_ready(&mut self, log: &Path) {
-        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Some(child) = self.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                panic!(
-                    "nats-server exited with {status}: {}",
-                    std::fs::read_to_string(log).unwrap_or_default()
-                );
-            }
-            // Wait for the INFO line, not just the socket: JetStream is set up
-            // before the server starts accepting clients.
-            if let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
-                let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-                let mut buf = [0u8; 4];
-                if s.read_exact(&mut buf).is_ok() && &buf == b"INFO" {
-                    let _ = s.write_all(b"");
-                    return;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!(
-            "nats-server did not answer on {addr} within 20 s: {}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-    }
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        self.kill();
+        self.0.is_running()
     }
 }
 
 /// The nats-server binary to use (see the crate docs for the search order).
+#[track_caller]
 pub fn find_binary() -> PathBuf {
-    if let Some(p) = std::env::var_os("NATS_SERVER_BIN") {
-        return PathBuf::from(p);
-    }
-    let local = workspace_root().join(".tools/nats/bin/nats-server");
-    if local.exists() {
-        return local;
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            let candidate = dir.join("nats-server");
-            if candidate.exists() {
-                return candidate;
-            }
-        }
-    }
-    panic!(
-        "no nats-server found: run `make test` (it installs one with scripts/nats.sh), \
-         or set NATS_SERVER_BIN"
-    );
-}
-
-/// The configuration every server of this kit runs with: the one Lantern
-/// ships for a single node.
-pub fn config_file() -> PathBuf {
-    workspace_root().join("deploy/nats/single.conf")
-}
-
-/// A password for one server: letters and digits, starting with a letter,
-/// as nats-server reads an unquoted `$VAR` as a string only then (see
-/// deploy/nats/single.conf). Unpredictable enough for a test.
-fn made_up_password() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut out = String::from("t");
-    for i in 0..2u64 {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(i);
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or_default(),
-        );
-        h.write_u32(std::process::id());
-        out.push_str(&format!("{:016x}", h.finish()));
-    }
-    out
-}
-
-/// The workspace root (two levels above this crate).
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap_or_else(|_| PathBuf::from("."))
+    or_panic(local::find_binary())
 }
 
 /// A port that was free a moment ago on 127.0.0.1.
+#[track_caller]
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind 127.0.0.1:0")
+    or_panic(local::free_port())
 }

@@ -1,0 +1,335 @@
+//! A local nats-server with the configuration Lantern ships: for the bench,
+//! tests and tooling.
+//!
+//! The server runs `deploy/nats/single.conf`: JetStream on,
+//! `sync_interval: always`, and NATS not open — only the account's user, with
+//! a password made up for this server, may connect ([`NatsServer::user`],
+//! [`NatsServer::password`], [`NatsServer::env`] for a child process,
+//! [`NatsServer::client`] for the caller itself). Each server has a random
+//! free port on 127.0.0.1 and a store directory of its own, so that its owner
+//! can kill it (SIGKILL) and start it again on the same store, and never
+//! depends on a server somebody left running.
+//!
+//! The binary is found, in order, at `$NATS_SERVER_BIN`, at the project-local
+//! `.tools/nats/bin/nats-server` that `scripts/nats.sh` installs, and on `PATH`.
+//!
+//! Behind the feature `local-server`: the `lantern` binary connects to a
+//! server it is given and never starts one, so it does not compile this.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::LedgerError;
+
+/// The `jetstream { sync_interval }` every server started here runs with: an
+/// acknowledged append is on disk, as in production.
+pub const SYNC_INTERVAL: &str = "always";
+
+/// The user every server started here lets in (its account is Lantern's).
+pub const USER: &str = "lantern";
+
+/// How long a server may take to answer after it was spawned.
+const READY_WITHIN: Duration = Duration::from_secs(20);
+
+fn local_error(what: impl Into<String>, source: Option<std::io::Error>) -> LedgerError {
+    LedgerError::LocalServer {
+        what: what.into(),
+        source,
+    }
+}
+
+/// A running (or stopped) nats-server owned by its caller; dropping it kills
+/// the server and removes its store.
+pub struct NatsServer {
+    bin: PathBuf,
+    port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+    password: String,
+    args: Vec<String>,
+}
+
+impl NatsServer {
+    /// Starts a fresh server on a free port with an empty store, and waits
+    /// until it answers.
+    ///
+    /// An error when no nats-server can be found (it says what to do) or it
+    /// does not come up (with its log).
+    pub fn start() -> Result<Self, LedgerError> {
+        NatsServer::start_with_args(&[])
+    }
+
+    /// [`NatsServer::start`] with more nats-server flags, kept across
+    /// restarts: e.g. `--tls --tlscert <file> --tlskey <file>`.
+    pub fn start_with_args(args: &[&str]) -> Result<Self, LedgerError> {
+        let bin = find_binary()?;
+        let dir = tempfile::Builder::new()
+            .prefix("lantern-nats-")
+            .tempdir()
+            .map_err(|e| local_error("create a temp dir for the nats store", Some(e)))?;
+        let port = free_port()?;
+        let mut server = NatsServer {
+            bin,
+            port,
+            dir,
+            child: None,
+            password: made_up_password(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+        };
+        server.spawn()?;
+        Ok(server)
+    }
+
+    /// `nats://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// The user name Lantern connects with (`NATS_USER`).
+    pub fn user(&self) -> &str {
+        USER
+    }
+
+    /// Its password (`NATS_PASSWORD`), made up for this server.
+    pub fn password(&self) -> &str {
+        &self.password
+    }
+
+    /// `NATS_URL`, `NATS_USER` and `NATS_PASSWORD` for a `lantern` process.
+    pub fn env(&self) -> [(&'static str, String); 3] {
+        [
+            ("NATS_URL", self.url()),
+            ("NATS_USER", USER.to_owned()),
+            ("NATS_PASSWORD", self.password.clone()),
+        ]
+    }
+
+    /// A client connected with the credentials, for a caller that reads or
+    /// writes the stream itself.
+    pub async fn client(&self) -> Result<async_nats::Client, LedgerError> {
+        async_nats::ConnectOptions::with_user_and_password(USER.to_owned(), self.password.clone())
+            .connect(self.url())
+            .await
+            .map_err(|e| {
+                local_error(
+                    format!("connect to {} as {USER}", self.url()),
+                    Some(std::io::Error::other(e)),
+                )
+            })
+    }
+
+    /// The port the server listens on (kept across restarts).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The JetStream store directory (kept across restarts).
+    pub fn store_dir(&self) -> PathBuf {
+        self.dir.path().join("store")
+    }
+
+    /// Kills the server with SIGKILL, as a power cut or OOM kill would, and
+    /// waits until the process is gone.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // It may have exited already; either way it is gone after wait.
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port and store after
+    /// [`kill`](Self::kill), and waits until it answers.
+    pub fn restart(&mut self) -> Result<(), LedgerError> {
+        self.kill();
+        self.spawn()
+    }
+
+    /// The server's process id while it runs (to watch it: RSS, syscalls).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Whether the server process is running (not killed by its owner).
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
+    fn spawn(&mut self) -> Result<(), LedgerError> {
+        let store = self.store_dir();
+        let log = self.dir.path().join("nats.log");
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .map_err(|e| local_error(format!("open {}", log.display()), Some(e)))?;
+        // The shipped configuration, on this server's port: its store
+        // directory and credentials come from the environment, as
+        // scripts/run.sh, systemd and compose pass them.
+        let child = Command::new(&self.bin)
+            .arg("-c")
+            .arg(config_file())
+            .args(["-a", "127.0.0.1", "-p"])
+            .arg(self.port.to_string())
+            .args(&self.args)
+            .env("NATS_STORE_DIR", &store)
+            .env("NATS_USER", USER)
+            .env("NATS_PASSWORD", &self.password)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .map_err(|e| local_error(format!("start {}", self.bin.display()), Some(e)))?;
+        self.child = Some(child);
+        let ready = self.wait_ready(&log);
+        if ready.is_err() {
+            // A server that did not come up is not left behind.
+            self.kill();
+        }
+        ready
+    }
+
+    fn wait_ready(&mut self, log: &Path) -> Result<(), LedgerError> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+        let deadline = Instant::now() + READY_WITHIN;
+        while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                return Err(local_error(
+                    format!(
+                        "nats-server exited with {status}: {}",
+                        std::fs::read_to_string(log).unwrap_or_default()
+                    ),
+                    None,
+                ));
+            }
+            // Wait for the INFO line, not just the socket: JetStream is set up
+            // before the server starts accepting clients.
+            if let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+                let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+                let mut buf = [0u8; 4];
+                if s.read_exact(&mut buf).is_ok() && &buf == b"INFO" {
+                    let _ = s.write_all(b"");
+                    return Ok(());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(local_error(
+            format!(
+                "nats-server did not answer on {addr} within {} s: {}",
+                READY_WITHIN.as_secs(),
+                std::fs::read_to_string(log).unwrap_or_default()
+            ),
+            None,
+        ))
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The nats-server binary to use (see the module docs for the search order).
+pub fn find_binary() -> Result<PathBuf, LedgerError> {
+    if let Some(p) = std::env::var_os("NATS_SERVER_BIN") {
+        return Ok(PathBuf::from(p));
+    }
+    let local = workspace_root().join(".tools/nats/bin/nats-server");
+    if local.exists() {
+        return Ok(local);
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            let candidate = dir.join("nats-server");
+            if candidate.exists() {
+                return Ok(candidate);
+            }
+        }
+    }
+    Err(local_error(
+        "no nats-server found: run `make test` (it installs one with scripts/nats.sh), \
+         or set NATS_SERVER_BIN",
+        None,
+    ))
+}
+
+/// The configuration every server started here runs with: the one Lantern
+/// ships for a single node.
+pub fn config_file() -> PathBuf {
+    workspace_root().join("deploy/nats/single.conf")
+}
+
+/// A password for one server: letters and digits, starting with a letter,
+/// as nats-server reads an unquoted `$VAR` as a string only then (see
+/// deploy/nats/single.conf). Unpredictable enough for a server that listens
+/// on 127.0.0.1 only and lives as long as its owner.
+fn made_up_password() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::from("t");
+    for i in 0..2u64 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(i);
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default(),
+        );
+        h.write_u32(std::process::id());
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out
+}
+
+/// The workspace root: two levels above this crate (`services/ledger`), as
+/// it was built.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap_or_else(|_| PathBuf::from("."))
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> Result<u16, LedgerError> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| local_error("bind 127.0.0.1:0", Some(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_root_holds_the_shipped_configuration() {
+        assert!(config_file().is_file(), "{}", config_file().display());
+    }
+
+    #[test]
+    fn passwords_are_unquoted_nats_strings() {
+        let p = made_up_password();
+        assert!(p.starts_with('t'));
+        assert!(p.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(p, made_up_password());
+    }
+
+    #[test]
+    fn a_missing_binary_says_what_to_do_and_keeps_the_cause() {
+        let e = local_error(
+            "start /nowhere/nats-server",
+            Some(std::io::Error::from(std::io::ErrorKind::NotFound)),
+        );
+        assert!(e.to_string().starts_with("start /nowhere/nats-server: "));
+        assert!(std::error::Error::source(&e).is_some());
+        assert!(!e.is_transient());
+    }
+}
