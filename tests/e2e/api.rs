@@ -29,6 +29,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/critical-values/{id}/acknowledged"),
     ("post", "/api/v1/critical-values/{id}/handled"),
     ("get", "/api/v1/rates"),
+    ("post", "/api/v1/targets"),
+    ("get", "/api/v1/targets"),
     ("post", "/api/v1/deaths"),
     ("get", "/api/v1/deaths"),
     ("get", "/api/v1/deaths/{id}"),
