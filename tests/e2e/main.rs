@@ -16,6 +16,7 @@ mod faults;
 mod followups;
 mod grades;
 mod hardening;
+mod hierarchy;
 mod idempotency;
 mod meeting;
 mod periodic;

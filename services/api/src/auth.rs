@@ -89,7 +89,11 @@ impl Principal {
             Role::SafetyOfficer | Role::Lis | Role::His => {
                 self.hospital.as_deref() == Some(hospital.code.as_str())
             }
-            Role::QcCentre => self.region.as_deref() == Some(hospital.region.as_str()),
+            // A QC centre supervises its region and every region below it.
+            Role::QcCentre => self
+                .region
+                .as_deref()
+                .is_some_and(|r| hospital.in_region(r)),
             Role::Admin => false,
         }
     }
@@ -150,6 +154,7 @@ mod tests {
             level: "tertiary".into(),
             timezone: "Asia/Shanghai".into(),
             departments: BTreeMap::new(),
+            parents: vec![],
         }
     }
 
@@ -181,5 +186,21 @@ mod tests {
         assert!(so.require_in(&[Role::SafetyOfficer], &h2).is_err());
         assert!(qc.require(&[Role::SafetyOfficer]).is_err());
         assert!(!qc.reads_narratives() && so.reads_narratives());
+        // A province's QC centre supervises a county hospital below it; the
+        // county's does not supervise the province's other hospitals.
+        let county = HospitalRecord {
+            parents: vec!["C1".into(), "P".into()],
+            ..hospital("H3", "K1")
+        };
+        let province = Principal {
+            region: Some("P".into()),
+            ..qc.clone()
+        };
+        let county_qc = Principal {
+            region: Some("K1".into()),
+            ..qc.clone()
+        };
+        assert!(province.can_read(&county) && county_qc.can_read(&county));
+        assert!(!province.can_read(&h1) && !county_qc.can_read(&h1));
     }
 }

@@ -17,5 +17,6 @@ pub use error::DirectoryError;
 pub use projector::DirectoryProjector;
 pub use queries::{Directory, IDEMPOTENCY_WINDOW};
 pub use records::{
-    HospitalRecord, IdempotencyRecord, KEY_SEPARATOR, TargetRecord, TokenRecord, split_key,
+    HospitalRecord, IdempotencyRecord, KEY_SEPARATOR, RegionRecord, TargetRecord, TokenRecord,
+    split_key,
 };

@@ -6,10 +6,15 @@ use lantern_domain::targets::ScopeKind;
 use lantern_ledger::{Recorded, SYSTEM_SCOPE};
 use lantern_projection::{ProjectionError, Projector, Tx};
 
-use crate::records::{HospitalRecord, IdempotencyRecord, TargetRecord, TokenRecord, split_key};
+use crate::records::{
+    HospitalRecord, IdempotencyRecord, RegionRecord, TargetRecord, TokenRecord, split_key,
+};
 
 pub(crate) fn hospital_key(code: &str) -> Vec<u8> {
     format!("h/{code}").into_bytes()
+}
+pub(crate) fn region_key(code: &str) -> Vec<u8> {
+    format!("r/{code}").into_bytes()
 }
 pub(crate) fn token_key(hash: &str) -> Vec<u8> {
     format!("t/{hash}").into_bytes()
@@ -46,9 +51,9 @@ impl Projector for DirectoryProjector {
         "directory"
     }
 
-    // 2: targets (`g/…`).
+    // 2: targets (`g/…`); 3: regions (`r/…`).
     fn version(&self) -> u32 {
-        2
+        3
     }
 
     // Every kind (the default `kinds`): the idempotency index holds the
@@ -83,6 +88,23 @@ impl Projector for DirectoryProjector {
                             level: h.level.as_str().to_owned(),
                             timezone: h.timezone,
                             departments,
+                            parents: vec![],
+                        },
+                    )?;
+                }
+            }
+            "org.region_registered" => {
+                // The hub's own registry only (the system scope): a
+                // hospital's stream cannot re-parent a region.
+                if let Ok(r) = e.data.parse::<org::RegionRegistered>()
+                    && e.hospital == SYSTEM_SCOPE
+                {
+                    tx.put_json(
+                        region_key(&r.code),
+                        &RegionRecord {
+                            code: r.code,
+                            name: r.name,
+                            parent: r.parent,
                         },
                     )?;
                 }

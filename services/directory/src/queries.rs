@@ -8,8 +8,8 @@ use lantern_ledger::Ledger;
 use lantern_projection::{Handle, ProjectionError};
 
 use crate::error::DirectoryError;
-use crate::projector::{hospital_key, idempotency_key, targets_prefix, token_key};
-use crate::records::{HospitalRecord, IdempotencyRecord, TargetRecord, TokenRecord};
+use crate::projector::{hospital_key, idempotency_key, region_key, targets_prefix, token_key};
+use crate::records::{HospitalRecord, IdempotencyRecord, RegionRecord, TargetRecord, TokenRecord};
 
 /// How long an Idempotency-Key holds.
 pub const IDEMPOTENCY_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
@@ -59,7 +59,52 @@ impl Directory {
 
     /// A hospital by code.
     pub async fn hospital(&self, code: &str) -> Result<Option<HospitalRecord>, DirectoryError> {
-        self.get_fresh(&hospital_key(code)).await
+        let found = self.get_fresh(&hospital_key(code)).await?;
+        found.map(|h| self.placed(h)).transpose()
+    }
+
+    /// A region by code.
+    pub async fn region(&self, code: &str) -> Result<Option<RegionRecord>, DirectoryError> {
+        self.get_fresh(&region_key(code)).await
+    }
+
+    /// Every registered region, by code.
+    pub fn regions(&self) -> Result<Vec<RegionRecord>, DirectoryError> {
+        let mut out = Vec::new();
+        for item in self.handle.db().scan_prefix(b"r/") {
+            let (k, v) = item.map_err(ProjectionError::from)?;
+            out.push(lantern_projection::from_json(&k, &v)?);
+        }
+        Ok(out)
+    }
+
+    /// The regions above `code`, nearest first. A registry that loops
+    /// (A under B under A, by two registrations) stops at the first
+    /// repeat: a loop cannot hang a request.
+    pub fn parents_of(&self, code: &str) -> Result<Vec<String>, DirectoryError> {
+        let mut out: Vec<String> = Vec::new();
+        let mut at = code.to_owned();
+        while let Some(r) = self.get::<RegionRecord>(&region_key(&at))? {
+            match r.parent {
+                Some(p) if p != code && !out.contains(&p) => {
+                    out.push(p.clone());
+                    at = p;
+                }
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether `region` is `ancestor` or lies below it.
+    pub fn within(&self, region: &str, ancestor: &str) -> Result<bool, DirectoryError> {
+        Ok(region == ancestor || self.parents_of(region)?.iter().any(|p| p == ancestor))
+    }
+
+    /// The hospital with the regions above its region filled in.
+    fn placed(&self, mut h: HospitalRecord) -> Result<HospitalRecord, DirectoryError> {
+        h.parents = self.parents_of(&h.region)?;
+        Ok(h)
     }
 
     /// A hospital whose department list includes `department`, waiting for the
@@ -87,9 +132,18 @@ impl Directory {
         let mut out = Vec::new();
         for item in self.handle.db().scan_prefix(b"h/") {
             let (k, v) = item.map_err(ProjectionError::from)?;
-            out.push(lantern_projection::from_json(&k, &v)?);
+            out.push(self.placed(lantern_projection::from_json(&k, &v)?)?);
         }
         Ok(out)
+    }
+
+    /// The hospitals of `region` and of every region below it.
+    pub fn hospitals_in(&self, region: &str) -> Result<Vec<HospitalRecord>, DirectoryError> {
+        Ok(self
+            .hospitals()?
+            .into_iter()
+            .filter(|h| h.in_region(region))
+            .collect())
     }
 
     /// A token by hash.

@@ -23,14 +23,37 @@ pub struct HospitalRecord {
     pub timezone: String,
     /// Departments: code → name.
     pub departments: BTreeMap<String, String>,
+    /// The regions above its region, nearest first (city, then province):
+    /// filled in from the region registry when the directory is read, never
+    /// stored, so that re-parenting a region moves its hospitals at once.
+    #[serde(default, skip)]
+    pub parents: Vec<String>,
 }
 
 impl HospitalRecord {
-    /// The regions whose targets apply to it, most specific first: its
-    /// region (regions have no parents in the directory yet).
+    /// Its region and the regions above it, most specific first: whose
+    /// targets apply to it, and whose QC centres supervise it.
     pub fn regions(&self) -> Vec<&str> {
-        vec![self.region.as_str()]
+        std::iter::once(self.region.as_str())
+            .chain(self.parents.iter().map(String::as_str))
+            .collect()
     }
+
+    /// Whether it is in `region` or a region below it.
+    pub fn in_region(&self, region: &str) -> bool {
+        self.region == region || self.parents.iter().any(|p| p == region)
+    }
+}
+
+/// A region of the QC hierarchy (province → city → county).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionRecord {
+    /// Region code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// The region it belongs to.
+    pub parent: Option<String>,
 }
 
 /// A staff token as the directory knows it (by hash; never the token).

@@ -52,6 +52,12 @@ pub fn hospital(code: &str) -> Uuid {
     named(&format!("hospital:{code}"))
 }
 
+/// The aggregate of a region's registration (every registration of one
+/// code is an event of one subject).
+pub fn region(code: &str) -> Uuid {
+    named(&format!("region:{code}"))
+}
+
 /// The aggregate of a department's registration.
 pub fn department(hospital: &str, code: &str) -> Uuid {
     named(&format!("department:{hospital}/{code}"))

@@ -536,6 +536,7 @@ const SCHEMA_ONLY: &[&str] = &[
     "report.triaged.v2.moderate-harm-as-grade-iv.json",
     "death.recorded.v2.coarse-age-band-0-9.json",
     "org.target_set.v1.region-without-code.json",
+    "org.region_registered.v1.bad-parent-code.json",
 ];
 
 #[test]

@@ -49,6 +49,7 @@ pub fn router(app: Intake) -> OpenApiRouter {
         .routes(routes!(form::asset))
         .routes(routes!(admin::list_hospitals))
         .routes(routes!(admin::register_hospital))
+        .routes(routes!(admin::register_region))
         .routes(routes!(admin::register_department))
         .routes(routes!(admin::issue_token))
         .routes(routes!(admin::revoke_token))

@@ -137,16 +137,19 @@ impl Meeting {
             }
             (None, Some(r)) => {
                 principal.require(&[Role::QcCentre])?;
-                if principal.region.as_deref() != Some(r.as_str()) {
+                // Its own region, or a region below it (a province's QC
+                // centre reads a city's pack).
+                let directory = &self.kernel.directory;
+                let supervised = match principal.region.as_deref() {
+                    Some(own) => directory.within(r, own)?,
+                    None => false,
+                };
+                if !supervised {
                     return Err(ApiError::Forbidden(format!(
                         "this token's scope does not include region {r}"
                     )));
                 }
-                let all = self.kernel.directory.hospitals()?;
-                Ok((
-                    Scope::Region(r.clone()),
-                    all.into_iter().filter(|h| &h.region == r).collect(),
-                ))
+                Ok((Scope::Region(r.clone()), directory.hospitals_in(r)?))
             }
             _ => Err(ApiError::Invalid(vec![FieldError::new(
                 "/hospital",
@@ -304,7 +307,7 @@ impl Meeting {
             .min()
             .unwrap_or_else(|| chrono::Utc::now().date_naive());
         let actions = match &scope {
-            Scope::Region(r) => m.followups.of_region(r)?,
+            Scope::Region(r) => m.followups.in_region(r)?,
             Scope::Hospital(h) => m.followups.of_hospital(h)?,
         };
         let follow_ups = actions

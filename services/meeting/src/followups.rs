@@ -238,6 +238,19 @@ impl FollowUps {
         self.under(&format!("r/{region}/"))
     }
 
+    /// The actions addressed to the hospitals of `region` and of the
+    /// regions below it, whoever opened them.
+    pub fn in_region(&self, region: &str) -> Result<Vec<FollowUp>, ApiError> {
+        let mut out = Vec::new();
+        for h in self.kernel.directory.hospitals_in(region)? {
+            out.extend(self.of_hospital(&h.code)?);
+        }
+        out.sort_by(|a, b| {
+            (&a.hospital, a.due, &a.reference).cmp(&(&b.hospital, b.due, &b.reference))
+        });
+        Ok(out)
+    }
+
     /// The actions `q` asks for, as `principal` may read them.
     pub async fn list(
         &self,
@@ -262,7 +275,11 @@ impl FollowUps {
             }
             (None, Some(r)) => {
                 principal.require(&[Role::QcCentre])?;
-                if principal.region.as_deref() != Some(r.as_str()) {
+                let supervised = match principal.region.as_deref() {
+                    Some(own) => self.kernel.directory.within(r, own)?,
+                    None => false,
+                };
+                if !supervised {
                     return Err(ApiError::Forbidden(format!(
                         "this token's scope does not include region {r}"
                     )));
@@ -279,7 +296,7 @@ impl FollowUps {
         lantern_api::query::wait_after(&self.handle, q.after).await?;
         let rows = match of {
             Of::Hospital(h) => self.of_hospital(h)?,
-            Of::Region(r) => self.of_region(r)?,
+            Of::Region(r) => self.in_region(r)?,
         };
         let mut out = Vec::new();
         for f in rows {
@@ -364,9 +381,15 @@ impl FollowUps {
                 seq: first.seq,
             });
         }
+        // The region of the QC centre that opened it (a province's centre
+        // may address a county hospital).
+        let region = principal
+            .region
+            .clone()
+            .ok_or_else(|| ApiError::Forbidden("this token has no region".into()))?;
         let opened = Opened {
             kind: body.kind,
-            region: hospital.region.clone(),
+            region,
             title: body.title.trim().to_owned(),
             text: body.text.trim().to_owned(),
             due: body.due,

@@ -94,8 +94,11 @@ pub enum By {
     Department,
     /// One row per hospital.
     Hospital,
-    /// One row per region.
+    /// One row per region, rolled up the hierarchy: a city's row sums its
+    /// counties' hospitals, a province's its cities'.
     Region,
+    /// One row per hospital level (二级 / 三级): the stratum DESIGN asks for.
+    Level,
 }
 
 /// The rates query.
@@ -109,7 +112,7 @@ pub struct RatesQuery {
     /// Last month, `YYYY-MM`, inclusive.
     #[param(value_type = String)]
     pub to: Month,
-    /// Grain: department, hospital or region.
+    /// Grain: department, hospital, region or level.
     #[param(inline)]
     pub by: By,
     /// Only this hospital.
@@ -178,6 +181,9 @@ pub struct RateRow {
     pub department: Option<String>,
     /// Region.
     pub region: String,
+    /// Hospital level (`secondary` 二级, `tertiary` 三级), for `by=level`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
     /// Reports filed in the period.
     pub reports: u64,
     /// Discharges in the period.
@@ -366,6 +372,7 @@ impl Sum {
             hospital,
             department,
             region,
+            level: None,
             reports: self.reports,
             discharges: self.discharges,
             per_100_discharges,
@@ -503,9 +510,9 @@ impl Rates {
                 format!("a query spans at most {MAX_MONTHS} months"),
             ));
         }
-        if q.by == By::Region && principal.role != Role::QcCentre {
+        if matches!(q.by, By::Region | By::Level) && principal.role != Role::QcCentre {
             return Err(ApiError::Forbidden(
-                "by=region needs a qc_centre token".into(),
+                "by=region and by=level need a qc_centre token".into(),
             ));
         }
         if q.department.is_some() && q.by != By::Department {
@@ -528,8 +535,10 @@ impl Rates {
             let code = String::from_utf8_lossy(&key[2..]).into_owned();
             let info: HospitalInfo =
                 serde_json::from_slice(&value).map_err(|e| corrupt(&key, e))?;
-            let in_scope = match principal.role {
-                Role::QcCentre => principal.region.as_deref() == Some(info.region.as_str()),
+            // A QC centre supervises its region and the regions below it.
+            let in_scope = match (principal.role, principal.region.as_deref()) {
+                (Role::QcCentre, Some(own)) => directory.within(&info.region, own)?,
+                (Role::QcCentre, None) => false,
                 _ => principal.hospital.as_deref() == Some(code.as_str()),
             };
             if in_scope {
@@ -650,13 +659,61 @@ impl Rates {
                     })
                     .collect()
             }
-            By::Region => {
-                let mut per_region: BTreeMap<String, Sum> = BTreeMap::new();
-                for info in hospitals.values() {
-                    per_region.entry(info.region.clone()).or_default();
+            By::Level => {
+                let levels: BTreeMap<String, String> = directory
+                    .hospitals()?
+                    .into_iter()
+                    .map(|h| (h.code, h.level))
+                    .collect();
+                let mut per_level: BTreeMap<String, Sum> = BTreeMap::new();
+                for h in hospitals.keys() {
+                    per_level
+                        .entry(levels.get(h).cloned().unwrap_or_default())
+                        .or_default();
                 }
                 for (h, _, sum) in per_department() {
-                    merge(per_region.entry(region_of(h)).or_default(), sum);
+                    let level = levels.get(h.as_str()).cloned().unwrap_or_default();
+                    merge(per_level.entry(level).or_default(), sum);
+                }
+                let region = principal.region.clone().unwrap_or_default();
+                let target = target(None, &region).unwrap_or_else(|| national.clone());
+                per_level
+                    .into_iter()
+                    .map(|(level, sum)| RateRow {
+                        level: Some(level),
+                        ..sum.row(None, None, region.clone(), n_months, k, &target)
+                    })
+                    .collect()
+            }
+            By::Region => {
+                // Each hospital counts in its region and in every region
+                // above it up to the QC centre's own: rolled up the
+                // hierarchy, never beyond the scope.
+                let own = principal.region.clone().unwrap_or_default();
+                let mut chains: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                for (h, info) in &hospitals {
+                    let mut chain = vec![info.region.clone()];
+                    if info.region != own {
+                        for p in directory.parents_of(&info.region)? {
+                            let last = p == own;
+                            chain.push(p);
+                            if last {
+                                break;
+                            }
+                        }
+                    }
+                    chains.insert(h.clone(), chain);
+                }
+                let mut per_region: BTreeMap<String, Sum> = BTreeMap::new();
+                for chain in chains.values() {
+                    for r in chain {
+                        per_region.entry(r.clone()).or_default();
+                    }
+                }
+                for (h, _, sum) in per_department() {
+                    for r in chains.get(h.as_str()).into_iter().flatten() {
+                        merge(per_region.entry(r.clone()).or_default(), sum);
+                    }
                 }
                 per_region
                     .iter()

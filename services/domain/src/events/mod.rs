@@ -278,6 +278,7 @@ kind! {
         TokenRevoked = "org.token_revoked" @ 1,
         LimitsSet = "org.limits_set" @ 1,
         TargetSet = "org.target_set" @ 1,
+        RegionRegistered = "org.region_registered" @ 1,
     }
 }
 

@@ -24,6 +24,21 @@ pub struct HospitalRegistered {
     pub timezone: String,
 }
 
+/// `org.region_registered`: a region of the QC hierarchy (province → city
+/// → county) and the region it belongs to; a later registration of the
+/// same code replaces its name and parent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionRegistered {
+    /// Region code.
+    pub code: String,
+    /// Region name.
+    pub name: String,
+    /// The region it belongs to; none for a province.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+}
+
 /// `org.department_registered`: a department (科室) of the envelope's
 /// hospital.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -42,6 +42,20 @@ pub struct RegisterHospital {
     pub timezone: Option<String>,
 }
 
+/// Registers a region of the QC hierarchy, or re-registers it (a new name
+/// or parent replaces the old).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRegion {
+    /// Region code: 1–32 letters, digits, `_`, `-`.
+    pub code: String,
+    /// Name, e.g. 郑州市.
+    pub name: String,
+    /// The registered region it belongs to (a city's province, a county's
+    /// city); none for a province.
+    pub parent: Option<String>,
+}
+
 /// Registers a department of a hospital.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -206,6 +220,60 @@ pub async fn register_hospital(
     Ok(created(Appended { seq: committed.seq }))
 }
 
+/// Register a region of the QC hierarchy (admin): province → city →
+/// county. A QC centre of a region supervises the hospitals of the regions
+/// below it too, and figures roll up the hierarchy.
+#[utoipa::path(post, path = "/api/v1/admin/regions", tag = "admin",
+    request_body = RegisterRegion,
+    responses((status = 201, body = Appended), CommandErrors),
+    security(("bearer" = [])))]
+pub async fn register_region(
+    State(app): State<Intake>,
+    principal: Principal,
+    key: IdempotencyKey,
+    ValidJson(body): ValidJson<RegisterRegion>,
+) -> Result<(StatusCode, Json<Appended>), ApiError> {
+    principal.require(ADMIN)?;
+    let idem = key.scoped("admin", "POST /api/v1/admin/regions");
+    if let Some(first) = app
+        .replayed(idem.as_deref(), org::RegionRegistered::TYPE)
+        .await?
+    {
+        return Ok(created(Appended { seq: first.seq }));
+    }
+    let mut errors = Vec::new();
+    code("/code", &body.code, &mut errors);
+    text("/name", &body.name, 200, &mut errors);
+    if let Some(parent) = &body.parent {
+        if parent == &body.code {
+            errors.push(FieldError::new(
+                "/parent",
+                "a region cannot be its own parent",
+            ));
+        } else if app.directory.region(parent).await?.is_none() {
+            errors.push(FieldError::new("/parent", "is not a registered region"));
+        } else if app.directory.parents_of(parent)?.contains(&body.code) {
+            errors.push(FieldError::new(
+                "/parent",
+                format!("is below {} already: the hierarchy would loop", body.code),
+            ));
+        }
+    }
+    done(errors)?;
+    let registered = org::RegionRegistered {
+        code: body.code.clone(),
+        name: body.name.trim().to_owned(),
+        parent: body.parent,
+    };
+    let event = new_event(
+        &registered,
+        ids::region(&body.code),
+        SYSTEM_SCOPE.to_owned(),
+    );
+    let committed = app.append(event, Expect::Any, idem.as_deref()).await?;
+    Ok(created(Appended { seq: committed.seq }))
+}
+
 /// Register a department of a hospital (admin).
 #[utoipa::path(post, path = "/api/v1/admin/hospitals/{code}/departments", tag = "admin",
     params(("code" = String, Path, description = "Hospital code")),
@@ -307,10 +375,14 @@ pub async fn issue_token(
                 )),
                 Some(r) => {
                     code("/region", r, &mut errors);
-                    if !app.directory.hospitals()?.iter().any(|h| &h.region == r) {
+                    // A registered region (of any level), or the region
+                    // of a registered hospital.
+                    let registered = app.directory.region(r).await?.is_some()
+                        || app.directory.hospitals()?.iter().any(|h| &h.region == r);
+                    if !registered {
                         errors.push(FieldError::new(
                             "/region",
-                            "no registered hospital is in this region",
+                            "is neither a registered region nor the region of a registered hospital",
                         ));
                     }
                 }

@@ -245,14 +245,23 @@ fn forbidden(what: &str) -> ApiError {
 }
 
 impl Intake {
-    /// Whether a region has a registered hospital: a region is known by
-    /// its hospitals (as for a QC centre's token).
+    /// Whether a region is registered, or has a registered hospital (as
+    /// for a QC centre's token).
     fn region_known(&self, region: &str) -> Result<bool, ApiError> {
-        Ok(self
-            .directory
-            .hospitals()?
-            .iter()
-            .any(|h| h.region == region))
+        Ok(self.directory.regions()?.iter().any(|r| r.code == region)
+            || self
+                .directory
+                .hospitals()?
+                .iter()
+                .any(|h| h.region == region))
+    }
+
+    /// Whether a QC centre of `own` supervises `region` (it, or a region below).
+    fn supervises(&self, own: Option<&str>, region: &str) -> Result<bool, ApiError> {
+        Ok(match own {
+            Some(own) => self.directory.within(region, own)?,
+            None => false,
+        })
     }
 
     /// The hospital `code`, else 422 naming `pointer`.
@@ -358,7 +367,7 @@ impl Intake {
                     ));
                 }
             }
-            (TargetScope::Region(r), Role::QcCentre) if own_region == Some(r.as_str()) => {}
+            (TargetScope::Region(r), Role::QcCentre) if self.supervises(own_region, r)? => {}
             (TargetScope::Region(r), _) => return Err(forbidden(&format!("region {r}"))),
             (TargetScope::Hospital(h), Role::SafetyOfficer) => {
                 if own_hospital != Some(h.as_str()) {
@@ -368,7 +377,8 @@ impl Intake {
             }
             (TargetScope::Hospital(h), Role::Admin | Role::QcCentre) => {
                 let hospital = self.known_hospital("/code", h).await?;
-                if principal.role == Role::QcCentre && own_region != Some(hospital.region.as_str())
+                if principal.role == Role::QcCentre
+                    && !own_region.is_some_and(|own| hospital.in_region(own))
                 {
                     return Err(forbidden(&format!("hospital {h}")));
                 }
@@ -474,7 +484,10 @@ impl Intake {
             let record = self.known_hospital("/hospital", h).await?;
             let allowed = match principal.role {
                 Role::Admin => true,
-                Role::QcCentre => principal.region.as_deref() == Some(record.region.as_str()),
+                Role::QcCentre => principal
+                    .region
+                    .as_deref()
+                    .is_some_and(|own| record.in_region(own)),
                 _ => principal.hospital.as_deref() == Some(h),
             };
             if !allowed {
@@ -485,14 +498,14 @@ impl Intake {
         if let Some(r) = region {
             let allowed = match principal.role {
                 Role::Admin => true,
-                Role::QcCentre => principal.region.as_deref() == Some(r),
+                Role::QcCentre => self.supervises(principal.region.as_deref(), r)?,
                 // A safety officer reads its own hospital's region.
                 _ => match principal.hospital.as_deref() {
                     Some(own) => self
                         .directory
                         .hospital(own)
                         .await?
-                        .is_some_and(|h| h.region == r),
+                        .is_some_and(|h| h.regions().contains(&r)),
                     None => false,
                 },
             };

@@ -79,13 +79,7 @@ async fn render_list(
     p.require(&[Role::SafetyOfficer, Role::QcCentre])?;
     let list = f.list(p, &own_list(staff, after)).await?;
     let hospitals: Vec<_> = match (&p.role, &p.region) {
-        (Role::QcCentre, Some(region)) => web
-            .intake
-            .directory
-            .hospitals()?
-            .into_iter()
-            .filter(|h| &h.region == region)
-            .collect(),
+        (Role::QcCentre, Some(region)) => web.intake.directory.hospitals_in(region)?,
         _ => vec![],
     };
     let body = html! {
