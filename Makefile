@@ -60,7 +60,7 @@ bench: ## Measure throughput, rebuild, query latency and footprint against raw J
 	@nats_bin="$$($(NATS) path)"; \
 	export NATS_SERVER_BIN="$$nats_bin"; \
 	echo "NATS_SERVER_BIN=$$nats_bin ($$($(NATS) version))"; \
-	$(CARGO) build --release -p lantern -p lantern-bench; \
+	$(CARGO) build --release -p lantern && $(CARGO) build --release -p lantern-bench; \
 	$(TARGET_DIR)/release/lantern-bench --lantern $(TARGET_DIR)/release/lantern \
 		--events $(BENCH_EVENTS) --history $(BENCH_HISTORY) \
 		--concurrency $(BENCH_CONCURRENCY) $(BENCH_ARGS)
