@@ -310,6 +310,15 @@ async fn the_qc_dashboard_shows_rates_charts_and_csv() {
         "H1: 6 reports / 200 discharges: {page}"
     );
     assert!(page.contains("id=\"funnel\"") && page.matches("class=\"uchart\"").count() == 2);
+    // The strata and the periods DESIGN asks for.
+    assert!(
+        page.contains("id=\"by-region\"") && page.contains("id=\"by-level\""),
+        "{page}"
+    );
+    assert!(page.contains("<th scope=\"row\">Tertiary</th>"), "{page}");
+    for preset in ["This quarter", "Year to date", "Rolling 12 months"] {
+        assert!(page.contains(preset), "{preset}: {page}");
+    }
     // The Pareto chart of the region's categories: six falls, all of them.
     assert!(page.contains("id=\"pareto\""), "{page}");
     assert!(

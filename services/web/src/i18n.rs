@@ -204,6 +204,17 @@ impl Lang {
         })
     }
 
+    /// A hospital level's name (`secondary` → 二级).
+    pub fn level_name(self, code: &str) -> &'static str {
+        match (code, self) {
+            ("secondary", Lang::Zh) => "二级",
+            ("secondary", Lang::En) => "Secondary",
+            ("tertiary", Lang::Zh) => "三级",
+            ("tertiary", Lang::En) => "Tertiary",
+            _ => "—",
+        }
+    }
+
     /// Where a QC action stands.
     pub fn followup_state(self, state: FollowUpState) -> &'static str {
         self.t(match state {
@@ -434,6 +445,12 @@ strings! {
     DashPeriod => "统计期间", "Period";
     DashShow => "显示", "Show";
     DashHospitals => "各医院", "Hospitals";
+    DashRegions => "按地区（逐级汇总）", "By region (rolled up)";
+    DashLevels => "按医院级别", "By hospital level";
+    DashThisMonth => "本月", "This month";
+    DashQuarter => "本季度", "This quarter";
+    DashYearToDate => "年初至今", "Year to date";
+    DashRolling12 => "近12个月", "Rolling 12 months";
     DashDepartments => "各科室", "Departments";
     DashReports => "报告数", "Reports";
     DashDischarges => "出院人次", "Discharges";

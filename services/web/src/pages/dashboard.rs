@@ -122,7 +122,8 @@ fn table(rows: &[RateRow], lang: Lang, departments: bool) -> Markup {
             tbody {
                 @for r in rows {
                     tr {
-                        th scope="row" { (r.hospital.as_deref().unwrap_or("")) }
+                        // A hospital's row, else a level's, else a region's.
+                        th scope="row" { (r.hospital.as_deref().or(r.level.as_deref().map(|l| lang.level_name(l))).unwrap_or(&r.region)) }
                         @if departments { td { (r.department.as_deref().unwrap_or("")) } }
                         td class="n" { (r.reports) }
                         td class="n" { (r.discharges) }
@@ -205,6 +206,32 @@ async fn categories(
 /// The label of the remainder bar of suppressed cells.
 const SUPPRESSED: &str = "suppressed";
 
+/// The first month of `m`'s quarter.
+fn quarter_start(m: Month) -> Month {
+    let mut q = m;
+    while (q.month - 1) % 3 != 0 {
+        q = q.prev();
+    }
+    q
+}
+
+/// January of `m`'s year.
+fn year_start(m: Month) -> Month {
+    let mut y = m;
+    while y.month != 1 {
+        y = y.prev();
+    }
+    y
+}
+
+/// `n` months before `m`.
+fn crate_month_minus(mut m: Month, n: u32) -> Month {
+    for _ in 0..n {
+        m = m.prev();
+    }
+    m
+}
+
 /// `GET /staff/dashboard?from=&to=`.
 pub async fn dashboard(
     State(web): State<Web>,
@@ -217,6 +244,22 @@ pub async fn dashboard(
     let hospitals = query(rates, &staff, from, to, By::Hospital).await?;
     let departments = query(rates, &staff, from, to, By::Department).await?;
     let months = monthly(rates, &staff, from, to).await?;
+    // Strata for a QC centre: its regions rolled up, and 二级/三级.
+    let (regions, levels) = if staff.principal.role == Role::QcCentre {
+        (
+            query(rates, &staff, from, to, By::Region).await?.rows,
+            query(rates, &staff, from, to, By::Level).await?.rows,
+        )
+    } else {
+        (vec![], vec![])
+    };
+    // The periods DESIGN asks for, ending with the month shown.
+    let presets = [
+        (Key::DashThisMonth, to, to),
+        (Key::DashQuarter, quarter_start(to), to),
+        (Key::DashYearToDate, year_start(to), to),
+        (Key::DashRolling12, crate_month_minus(to, 11), to),
+    ];
     let samples: Vec<Sample> = hospitals
         .rows
         .iter()
@@ -273,10 +316,17 @@ pub async fn dashboard(
             div { label for="f-to" { (lang.t(Key::To)) } input type="month" id="f-to" name="to" value=(to.to_string()); }
             div { button type="submit" { (lang.t(Key::DashShow)) } }
         }
+        p id="presets" { @for (key, a, b) in presets { a href={ "/staff/dashboard?from=" (a) "&to=" (b) } { (lang.t(key)) } " " } }
         p { a href={ "/staff/dashboard.csv?from=" (from) "&to=" (to) } download { (lang.t(Key::DashCsv)) } }
         p class="hint" { (lang.t(Key::DashSuppressedNote)) " k = " (hospitals.k) }
         h2 { (lang.t(Key::DashHospitals)) " " (from) " – " (to) }
         (table(&hospitals.rows, lang, false))
+        @if !regions.is_empty() {
+            h2 id="by-region" { (lang.t(Key::DashRegions)) }
+            (table(&regions, lang, false))
+            h2 id="by-level" { (lang.t(Key::DashLevels)) }
+            (table(&levels, lang, false))
+        }
         h2 { (lang.t(Key::DashDepartments)) }
         (table(&departments.rows, lang, true))
         h2 { (lang.t(Key::DashPareto)) }
