@@ -35,7 +35,8 @@ pub fn seal(e: &RawEvent, now: bool) -> Msg {
     let envelope = Envelope {
         id: Uuid::now_v7(),
         event_type: e.event_type.to_owned(),
-        version: 1,
+        // As the services write it today (report.filed is at version 2).
+        version: lantern_domain::events::version_of(e.event_type).unwrap_or(1),
         aggregate: e.aggregate,
         hospital: e.hospital.clone(),
         recorded_at: if now {

@@ -49,6 +49,19 @@ pub trait Payload: Serialize + DeserializeOwned {
     fn read(version: u32, json: &str) -> Result<Self, serde_json::Error>;
 }
 
+/// The version a writer appends `event_type` at today (its latest), for
+/// tools that write events as the services would; `None` for a type no
+/// kind has.
+pub fn version_of(event_type: &str) -> Option<u32> {
+    ReportEvent::version_of(event_type)
+        .or_else(|| CriticalValueEvent::version_of(event_type))
+        .or_else(|| CensusEvent::version_of(event_type))
+        .or_else(|| RcaEvent::version_of(event_type))
+        .or_else(|| DeathEvent::version_of(event_type))
+        .or_else(|| OrgEvent::version_of(event_type))
+        .or_else(|| FollowUpEvent::version_of(event_type))
+}
+
 /// The error for stored data of a version no reader knows.
 fn unknown_version(event_type: &str, version: u32) -> serde_json::Error {
     <serde_json::Error as serde::de::Error>::custom(format!(
@@ -153,6 +166,14 @@ macro_rules! kind {
             /// Every event type of this aggregate kind.
             pub const TYPES: &'static [&'static str] =
                 &[$(<$module::$variant as Payload>::TYPE),+];
+
+            /// The latest version of `event_type`, if it is of this kind.
+            pub fn version_of(event_type: &str) -> Option<u32> {
+                match event_type {
+                    $($type => Some(<$module::$variant as Payload>::VERSION),)+
+                    _ => None,
+                }
+            }
 
             /// The dotted event type.
             pub fn event_type(&self) -> &'static str {

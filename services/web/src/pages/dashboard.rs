@@ -209,7 +209,7 @@ const SUPPRESSED: &str = "suppressed";
 /// The first month of `m`'s quarter.
 fn quarter_start(m: Month) -> Month {
     let mut q = m;
-    while (q.month - 1) % 3 != 0 {
+    while !(q.month - 1).is_multiple_of(3) {
         q = q.prev();
     }
     q
