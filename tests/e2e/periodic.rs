@@ -178,9 +178,7 @@ async fn a_region_reports_its_quarter_and_year_by_hospital_level_and_region() {
             "{shown:?} not in the printed report:\n{text}"
         );
     }
-    let keep =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/annual-report.pdf");
-    let _ = std::fs::copy(&pdf, keep);
+    crate::support::keep_printed(&pdf, "annual-report");
 
     // The workbook: a sheet per table, numbers as numbers.
     let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

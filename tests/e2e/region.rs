@@ -229,7 +229,5 @@ async fn the_region_pack_ranks_hospitals_and_lists_the_cases_to_trace() {
             "{shown:?} not in the printed region pack:\n{text}"
         );
     }
-    let keep =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/region-pack.pdf");
-    let _ = std::fs::copy(&pdf, keep);
+    crate::support::keep_printed(&pdf, "region-pack");
 }

@@ -388,7 +388,25 @@ pub fn print_to_pdf(dir: &std::path::Path, name: &str, html: &str) -> (PathBuf, 
         .arg("-")
         .output()
         .expect("pdftotext (poppler-utils)");
+    // The first page as a picture too, kept beside the PDF in target/ by
+    // the tests that keep theirs: what a reader of the test output sees.
+    let _ = Command::new("pdftoppm")
+        .args(["-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&pdf)
+        .arg(dir.join(name))
+        .status();
     (pdf, String::from_utf8_lossy(&text.stdout).into_owned())
+}
+
+/// Keeps a printed document of a test in `target/` (its PDF and the PNG
+/// of its first page), for the record of a run.
+pub fn keep_printed(pdf: &std::path::Path, name: &str) {
+    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
+    let _ = std::fs::copy(pdf, target.join(format!("{name}.pdf")));
+    let _ = std::fs::copy(
+        pdf.with_extension("png"),
+        target.join(format!("{name}.png")),
+    );
 }
 
 /// Dates as the hospitals of these tests count them: Asia/Shanghai.
