@@ -467,13 +467,15 @@ async fn post_item(
     Ok(())
 }
 
-/// E: `n` sequential rates queries of one grain over `from..=to`, rotating
-/// over the regions' QC-centre tokens.
+/// E: `n` sequential reads of `what` over `from..=to`, rotating over the
+/// regions' QC-centre tokens (token `i` is region `R{i+1:02}`'s): the rates
+/// by department, hospital or region, the region's dispatch pack of `to`
+/// (`region_pack`) or its annual report of `to`'s year (`annual_report`).
 pub async fn queries(
     http: &reqwest::Client,
     base: &str,
     tokens: &Tokens,
-    by: &str,
+    what: &str,
     from: &str,
     to: &str,
     n: usize,
@@ -481,10 +483,19 @@ pub async fn queries(
     let started = Instant::now();
     let mut lat = Vec::with_capacity(n);
     for i in 0..n {
-        let token = &tokens.qc[i % tokens.qc.len().max(1)];
+        let r = i % tokens.qc.len().max(1);
+        let token = &tokens.qc[r];
+        let region = format!("R{:02}", r + 1);
+        let url = match what {
+            "region_pack" => format!("{base}/api/v1/meetings/{to}?region={region}"),
+            "annual_report" => {
+                format!("{base}/api/v1/quality-reports/{}?region={region}", &to[..4])
+            }
+            by => format!("{base}/api/v1/rates?from={from}&to={to}&by={by}"),
+        };
         let t = Instant::now();
         let resp = http
-            .get(format!("{base}/api/v1/rates?from={from}&to={to}&by={by}"))
+            .get(url)
             .bearer_auth(token)
             .send()
             .await
@@ -494,14 +505,18 @@ pub async fn queries(
         lat.push(t.elapsed().as_secs_f64() * 1e3);
         if status.as_u16() != 200 {
             return Err(format!(
-                "rates {by}: {status}: {}",
+                "{what}: {status}: {}",
                 String::from_utf8_lossy(&body)
             ));
         }
         if i == 0 {
             let v: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-            if v["rows"].as_array().is_none_or(Vec::is_empty) {
-                return Err(format!("rates {by}: no rows"));
+            let rows = match what {
+                "region_pack" | "annual_report" => &v["hospitals"],
+                _ => &v["rows"],
+            };
+            if rows.as_array().is_none_or(Vec::is_empty) {
+                return Err(format!("{what}: no rows"));
             }
         }
     }

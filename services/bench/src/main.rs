@@ -11,7 +11,9 @@
 //! - **D** rebuild: each projector's rebuild over that stream, as a child
 //!   `lantern rebuild`; D/C;
 //! - **E** query: p50/p99 of `GET /api/v1/rates` by department, hospital
-//!   and region over 12 months, at each history size;
+//!   and region over 12 months, of a region's dispatch pack
+//!   (`/api/v1/meetings/{month}?region=`) and of its annual report
+//!   (`/api/v1/quality-reports/{year}?region=`), at each history size;
 //! - **F** footprint: peak RSS of `lantern serve` with the history
 //!   projected, sled bytes per projector, stream bytes per event.
 //!
