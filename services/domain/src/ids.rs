@@ -87,6 +87,14 @@ pub fn target(indicator: &str, scope: &str, code: Option<&str>, year: u16) -> Uu
     named(&format!("target:{indicator}/{scope}/{code}/{year}"))
 }
 
+/// The aggregate of the reference value (参考值) of one indicator, scope
+/// and year: as for a target, its history is the subject's events. `code`
+/// is the region's, none for the national mean.
+pub fn reference(indicator: &str, scope: &str, code: Option<&str>, year: u16) -> Uuid {
+    let code = code.unwrap_or("_");
+    named(&format!("reference:{indicator}/{scope}/{code}/{year}"))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -109,6 +117,11 @@ mod tests {
             rr("region", Some("R1"), 2027)
         );
         assert_ne!(rr("national", None, 2026), rr("region", Some("R1"), 2026));
+        // A reference is not the target of the same indicator, scope and year.
+        assert_ne!(
+            super::reference("reporting_rate", "region", Some("R1"), 2026),
+            rr("region", Some("R1"), 2026)
+        );
     }
 
     #[test]

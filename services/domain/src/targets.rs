@@ -10,11 +10,16 @@
 //! discharges, the national plan's figure). A target holds for its year
 //! only: a year nobody set falls through to the built-in default, so that
 //! last year's local target does not quietly become this year's.
+//!
+//! Reference values — published national and provincial means, compared
+//! with but not met — are in [`reference`].
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+pub mod reference;
 
 /// An indicator the plans name and Lantern has the data for.
 #[derive(

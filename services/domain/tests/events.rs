@@ -221,6 +221,42 @@ fn every_schema_has_a_payload_and_every_payload_a_schema() {
     assert_eq!(<org::LimitsSet as Payload>::TYPE, "org.limits_set");
     assert_eq!(<org::LimitsSet as Payload>::VERSION, 1);
     assert_eq!(<org::TargetSet as Payload>::TYPE, "org.target_set");
+    assert_eq!(<org::ReferenceSet as Payload>::TYPE, "org.reference_set");
+}
+
+/// A reference set reads into the reference it sets, and a reference
+/// writes the event that sets it; a region without its code sets nothing.
+#[test]
+fn a_reference_set_is_the_reference_it_sets() {
+    use lantern_domain::targets::Indicator;
+    use lantern_domain::targets::reference::ReferenceScope;
+    let fixture = read(&schemas().join("fixtures/org.reference_set.v1.json"));
+    let set: org::ReferenceSet = serde_json::from_value(fixture.clone()).unwrap();
+    let reference = set.reference().unwrap();
+    assert_eq!(
+        (
+            reference.indicator,
+            &reference.scope,
+            reference.year,
+            reference.value.get(),
+            reference.source.as_str(),
+            reference.note.as_deref()
+        ),
+        (
+            Indicator::Cl15NotificationTimeliness,
+            &ReferenceScope::Region("HN".into()),
+            2025,
+            92.35,
+            "河南省医疗服务与质量安全报告 2025",
+            Some("全省二级及以上医院均值")
+        )
+    );
+    assert_eq!(
+        OrgEvent::from(org::ReferenceSet::of(&reference)).data(),
+        fixture
+    );
+    let orphan = org::ReferenceSet { code: None, ..set };
+    assert_eq!(orphan.reference(), None);
 }
 
 /// A target set reads into the target it sets, and a target writes the
@@ -537,6 +573,8 @@ const SCHEMA_ONLY: &[&str] = &[
     "death.recorded.v2.coarse-age-band-0-9.json",
     "org.target_set.v1.region-without-code.json",
     "org.region_registered.v1.bad-parent-code.json",
+    "org.reference_set.v1.region-without-code.json",
+    "org.reference_set.v1.empty-source.json",
 ];
 
 #[test]

@@ -407,6 +407,7 @@ mod tests {
             &["/hospital", "/region", "/role", "/token_hash"],
         ),
         ("org.region_registered", &["/code", "/name", "/parent"]),
+        ("org.reference_set", &["/code", "/indicator", "/scope"]),
         (
             "org.target_set",
             &["/code", "/direction", "/indicator", "/scope"],

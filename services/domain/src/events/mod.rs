@@ -291,7 +291,7 @@ kind! {
 
 kind! {
     /// Every event of the organisation's aggregates: hospitals, departments,
-    /// tokens, critical-value limits and targets.
+    /// tokens, critical-value limits, targets and reference values.
     OrgEvent in org {
         HospitalRegistered = "org.hospital_registered" @ 1,
         DepartmentRegistered = "org.department_registered" @ 1,
@@ -300,6 +300,7 @@ kind! {
         LimitsSet = "org.limits_set" @ 1,
         TargetSet = "org.target_set" @ 1,
         RegionRegistered = "org.region_registered" @ 1,
+        ReferenceSet = "org.reference_set" @ 1,
     }
 }
 

@@ -1,9 +1,10 @@
-//! `org.*`: hospitals, departments, staff tokens, critical-value limits
-//! and targets (`schemas/org.*.v1.json`).
+//! `org.*`: hospitals, departments, staff tokens, critical-value limits,
+//! targets and reference values (`schemas/org.*.v1.json`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::critical::Limits;
+use crate::targets::reference::{Reference, ReferenceKind, ReferenceScope};
 use crate::targets::{Direction, Indicator, ScopeKind, Target, TargetScope, TargetValue};
 use crate::vocab::{Level, Role};
 
@@ -167,6 +168,60 @@ impl TargetSet {
             year: self.year,
             value: self.value,
             direction: self.direction,
+        })
+    }
+}
+
+/// `org.reference_set`: the national or a region's mean of an indicator
+/// in a year, with its source ([`crate::targets::reference`]). The
+/// aggregate is the indicator, scope and year ([`crate::ids::reference`]):
+/// the latest set holds, the earlier ones are its history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceSet {
+    /// The indicator.
+    pub indicator: Indicator,
+    /// National or region.
+    pub scope: ReferenceKind,
+    /// The region's code; none for national (the schema holds the two
+    /// together).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The calendar year it is the mean of.
+    pub year: u16,
+    /// The value: per 100 discharges or per cent, two decimals at most.
+    pub value: TargetValue,
+    /// Where it was published; free text, scrubbed.
+    pub source: String,
+    /// A remark; free text, scrubbed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl ReferenceSet {
+    /// The event of `reference`.
+    pub fn of(reference: &Reference) -> ReferenceSet {
+        ReferenceSet {
+            indicator: reference.indicator,
+            scope: reference.scope.kind(),
+            code: reference.scope.code().map(str::to_owned),
+            year: reference.year,
+            value: reference.value,
+            source: reference.source.clone(),
+            note: reference.note.clone(),
+        }
+    }
+
+    /// The reference it sets; none when its scope and code disagree
+    /// (which the schema refuses before an append).
+    pub fn reference(&self) -> Option<Reference> {
+        Some(Reference {
+            indicator: self.indicator,
+            scope: ReferenceScope::of(self.scope, self.code.as_deref())?,
+            year: self.year,
+            value: self.value,
+            source: self.source.clone(),
+            note: self.note.clone(),
         })
     }
 }
