@@ -1,13 +1,16 @@
 //! The directory projector: `org.*` events and the message ids of every
-//! event into hospitals, tokens, targets and the idempotency index.
+//! event into hospitals, tokens, targets, reference values and the
+//! idempotency index.
 
 use lantern_domain::events::org;
 use lantern_domain::targets::ScopeKind;
+use lantern_domain::targets::reference::ReferenceKind;
 use lantern_ledger::{Recorded, SYSTEM_SCOPE};
 use lantern_projection::{ProjectionError, Projector, Tx};
 
 use crate::records::{
-    HospitalRecord, IdempotencyRecord, RegionRecord, TargetRecord, TokenRecord, split_key,
+    HospitalRecord, IdempotencyRecord, ReferenceRecord, RegionRecord, TargetRecord, TokenRecord,
+    split_key,
 };
 
 pub(crate) fn hospital_key(code: &str) -> Vec<u8> {
@@ -42,6 +45,25 @@ fn target_key(t: &TargetRecord) -> Vec<u8> {
     );
     key
 }
+/// The sets of a year's reference values, laid out as the targets' are
+/// (year; indicator, scope and code; sequence) under their own prefix.
+pub(crate) fn references_prefix(year: u16) -> Vec<u8> {
+    format!("f/{year:04}/").into_bytes()
+}
+fn reference_key(r: &ReferenceRecord) -> Vec<u8> {
+    let code = r.code.as_deref().unwrap_or(SYSTEM_SCOPE);
+    let mut key = references_prefix(r.year);
+    key.extend_from_slice(
+        format!(
+            "{}/{}/{code}/{:020}",
+            r.indicator.as_str(),
+            r.scope.as_str(),
+            r.seq
+        )
+        .as_bytes(),
+    );
+    key
+}
 
 /// The directory projector.
 pub struct DirectoryProjector;
@@ -51,9 +73,9 @@ impl Projector for DirectoryProjector {
         "directory"
     }
 
-    // 2: targets (`g/…`); 3: regions (`r/…`).
+    // 2: targets (`g/…`); 3: regions (`r/…`); 4: reference values (`f/…`).
     fn version(&self) -> u32 {
-        3
+        4
     }
 
     // Every kind (the default `kinds`): the idempotency index holds the
@@ -152,6 +174,30 @@ impl Projector for DirectoryProjector {
                             set_at: e.recorded_at,
                         };
                         tx.put_json(target_key(&record), &record)?;
+                    }
+                }
+            }
+            "org.reference_set" => {
+                // As a target: a region's stream cannot set another
+                // region's mean, nor a hospital's any.
+                if let Ok(r) = e.data.parse::<org::ReferenceSet>() {
+                    let owner = match r.scope {
+                        ReferenceKind::National => Some(SYSTEM_SCOPE),
+                        ReferenceKind::Region => r.code.as_deref(),
+                    };
+                    if owner == Some(e.hospital.as_str()) && r.reference().is_some() {
+                        let record = ReferenceRecord {
+                            indicator: r.indicator,
+                            scope: r.scope,
+                            code: r.code,
+                            year: r.year,
+                            value: r.value,
+                            source: r.source,
+                            note: r.note,
+                            seq: event.seq,
+                            set_at: e.recorded_at,
+                        };
+                        tx.put_json(reference_key(&record), &record)?;
                     }
                 }
             }
@@ -331,6 +377,65 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.value.hundredths(), 320);
+    }
+
+    #[test]
+    fn every_set_of_a_reference_is_kept_and_the_latest_of_each_scope_is_compared_with() {
+        use lantern_domain::targets::reference::{Reference, ReferenceScope};
+        use lantern_domain::targets::{Indicator, TargetValue};
+        let set = |indicator, value: u32, scope: ReferenceScope| {
+            org::ReferenceSet::of(&Reference {
+                indicator,
+                scope,
+                year: 2025,
+                value: TargetValue::from_hundredths(value),
+                source: "国家医疗服务与质量安全报告 2025".into(),
+                note: None,
+            })
+        };
+        let (rr, cl15) = (
+            Indicator::ReportingRate,
+            Indicator::Cl15NotificationTimeliness,
+        );
+        let region = |c: &str| ReferenceScope::Region(c.into());
+        // Given a national mean set twice, a province's and a city's for
+        // CL-15, and a province's mean that arrives under a hospital's
+        // subject.
+        let db = lantern_projection::given(
+            &DirectoryProjector,
+            &[
+                event(1, "_", &set(rr, 200, ReferenceScope::National)),
+                event(2, "_", &set(rr, 231, ReferenceScope::National)),
+                event(3, "HN", &set(cl15, 9235, region("HN"))),
+                event(4, "ZZ", &set(cl15, 9400, region("ZZ"))),
+                event(5, "H1", &set(cl15, 5000, region("HN"))),
+            ],
+        )
+        .unwrap();
+        let sets: Vec<ReferenceRecord> = db
+            .scan_prefix(references_prefix(2025))
+            .map(|item| {
+                let (k, v) = item.unwrap();
+                lantern_projection::from_json(&k, &v).unwrap()
+            })
+            .collect();
+        // Then the history has the four sets of their own subjects.
+        let seen: Vec<_> = sets.iter().map(|r| (r.seq, r.value.hundredths())).collect();
+        assert_eq!(seen, [(3, 9235), (4, 9400), (1, 200), (2, 231)]);
+        assert_eq!(db.scan_prefix(references_prefix(2026)).count(), 0);
+        // And a report of a hospital of LY (in HN) is compared with HN's
+        // CL-15 mean and the latest national reporting rate; ZZ's is not
+        // in its chain.
+        let latest = crate::queries::latest_references(&sets, &["LY", "HN"]);
+        let compared: Vec<_> = latest
+            .iter()
+            .map(|r| (r.indicator, r.code.as_deref(), r.value.hundredths()))
+            .collect();
+        assert_eq!(compared, [(rr, None, 231), (cl15, Some("HN"), 9235)]);
+        // A city's report has its own mean first, then its province's.
+        let latest = crate::queries::latest_references(&sets, &["ZZ", "HN"]);
+        let codes: Vec<_> = latest.iter().map(|r| r.code.as_deref()).collect();
+        assert_eq!(codes, [None, Some("ZZ"), Some("HN")]);
     }
 
     #[test]

@@ -3,13 +3,18 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use lantern_domain::targets::reference::ReferenceKind;
 use lantern_domain::targets::{Indicator, Target, resolve};
 use lantern_ledger::Ledger;
 use lantern_projection::{Handle, ProjectionError};
 
 use crate::error::DirectoryError;
-use crate::projector::{hospital_key, idempotency_key, region_key, targets_prefix, token_key};
-use crate::records::{HospitalRecord, IdempotencyRecord, RegionRecord, TargetRecord, TokenRecord};
+use crate::projector::{
+    hospital_key, idempotency_key, references_prefix, region_key, targets_prefix, token_key,
+};
+use crate::records::{
+    HospitalRecord, IdempotencyRecord, ReferenceRecord, RegionRecord, TargetRecord, TokenRecord,
+};
 
 /// How long an Idempotency-Key holds.
 pub const IDEMPOTENCY_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
@@ -216,6 +221,30 @@ impl Directory {
         ))
     }
 
+    /// Every set of the reference values of `year`: each reference's sets
+    /// together (by indicator, scope and code), in the order they were set.
+    pub fn reference_sets(&self, year: u16) -> Result<Vec<ReferenceRecord>, DirectoryError> {
+        let mut out = Vec::new();
+        for item in self.handle.db().scan_prefix(references_prefix(year)) {
+            let (k, v) = item.map_err(ProjectionError::from)?;
+            out.push(lantern_projection::from_json(&k, &v)?);
+        }
+        Ok(out)
+    }
+
+    /// The reference values of `year` a figure of `regions` (a region
+    /// chain, most specific first) is compared with: per indicator, in
+    /// [`Indicator::ALL`] order, the latest set of each region given that
+    /// has one, then the national one's. Unlike a target, no scope hides
+    /// another: a report shows its province's mean and the nation's.
+    pub fn references(
+        &self,
+        year: u16,
+        regions: &[&str],
+    ) -> Result<Vec<ReferenceRecord>, DirectoryError> {
+        Ok(latest_references(&self.reference_sets(year)?, regions))
+    }
+
     /// The first use of an Idempotency-Key (by hash) within the window.
     pub fn idempotent(
         &self,
@@ -226,4 +255,32 @@ impl Directory {
             .get::<IdempotencyRecord>(&idempotency_key(hash))?
             .filter(|r| now - r.at < IDEMPOTENCY_WINDOW))
     }
+}
+
+/// Of `sets` (a year's history), the latest of each indicator for each of
+/// `regions` in turn and then the nation, per indicator in
+/// [`Indicator::ALL`] order.
+pub(crate) fn latest_references(
+    sets: &[ReferenceRecord],
+    regions: &[&str],
+) -> Vec<ReferenceRecord> {
+    let mut scopes: Vec<(ReferenceKind, Option<&str>)> = Vec::new();
+    for r in regions {
+        if !scopes.contains(&(ReferenceKind::Region, Some(r))) {
+            scopes.push((ReferenceKind::Region, Some(r)));
+        }
+    }
+    scopes.push((ReferenceKind::National, None));
+    let mut out = Vec::new();
+    for indicator in Indicator::ALL {
+        for (kind, code) in &scopes {
+            let latest = sets
+                .iter()
+                .filter(|s| s.indicator == indicator && s.scope == *kind)
+                .filter(|s| s.code.as_deref() == *code)
+                .max_by_key(|s| s.seq);
+            out.extend(latest.cloned());
+        }
+    }
+    out
 }

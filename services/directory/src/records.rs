@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use lantern_domain::targets::reference::{Reference, ReferenceKind, ReferenceScope};
 use lantern_domain::targets::{Direction, Indicator, ScopeKind, Target, TargetScope, TargetValue};
 use lantern_domain::vocab::Role;
 use serde::{Deserialize, Serialize};
@@ -99,6 +100,44 @@ impl TargetRecord {
             year: self.year,
             value: self.value,
             direction: self.direction,
+        })
+    }
+}
+
+/// One set of a reference value (`org.reference_set`), as its history
+/// keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceRecord {
+    /// The indicator.
+    pub indicator: Indicator,
+    /// National or region.
+    pub scope: ReferenceKind,
+    /// The region's code; none for national.
+    pub code: Option<String>,
+    /// The year it is the mean of.
+    pub year: u16,
+    /// The value.
+    pub value: TargetValue,
+    /// Where it was published (scrubbed).
+    pub source: String,
+    /// A remark (scrubbed).
+    pub note: Option<String>,
+    /// Stream sequence of the event that set it.
+    pub seq: u64,
+    /// When it was set (server clock).
+    pub set_at: DateTime<Utc>,
+}
+
+impl ReferenceRecord {
+    /// The reference it set.
+    pub fn reference(&self) -> Option<Reference> {
+        Some(Reference {
+            indicator: self.indicator,
+            scope: ReferenceScope::of(self.scope, self.code.as_deref())?,
+            year: self.year,
+            value: self.value,
+            source: self.source.clone(),
+            note: self.note.clone(),
         })
     }
 }
