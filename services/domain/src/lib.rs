@@ -10,6 +10,8 @@
 //! - [`figures`]: the formulas of DESIGN.md "Figures" and their rounding;
 //! - [`targets`]: indicators' targets by scope and year, which applies and
 //!   whether a figure meets it;
+//! - [`suppression`]: small-cell suppression of the published figures, and
+//!   the audit that no suppressed cell can be narrowed below k values;
 //! - [`events`]: the typed `data` of every event type, one struct per
 //!   `schemas/<type>.v1.json`, and per aggregate kind an enum that writes
 //!   and reads it.
@@ -19,6 +21,7 @@ pub mod events;
 pub mod figures;
 pub mod ids;
 pub mod month;
+pub mod suppression;
 pub mod targets;
 pub mod vocab;
 pub mod zone;
