@@ -1,6 +1,7 @@
 //! Lantern's intake: the report form, anonymous reports, critical values,
-//! census, targets and the organisation's admin commands — what enters the
-//! stream through HTTP. The HTTP kernel it stands on is `lantern-api`.
+//! census, targets, reference values and the organisation's admin
+//! commands — what enters the stream through HTTP. The HTTP kernel it
+//! stands on is `lantern-api`.
 //!
 //! - [`reports`]: the reports read model and its query facade ([`reports::Reports`]);
 //! - [`critical`]: the critical-value loop — rules (decide/apply), projector, queries;
@@ -42,7 +43,7 @@ pub fn build(kernel: Kernel, data_dir: &Path) -> Result<(Intake, Vec<Runner>), P
 
 /// The intake's routes, with their OpenAPI description.
 pub fn router(app: Intake) -> OpenApiRouter {
-    use api::{admin, census, critical_values, form, receipts, reports, targets};
+    use api::{admin, census, critical_values, form, receipts, references, reports, targets};
     OpenApiRouter::new()
         .routes(routes!(form::index))
         .routes(routes!(form::receipt_page))
@@ -62,6 +63,10 @@ pub fn router(app: Intake) -> OpenApiRouter {
         .routes(routes!(census::record_census))
         .routes(routes!(admin::set_limits))
         .routes(routes!(targets::set_target, targets::list_targets))
+        .routes(routes!(
+            references::set_reference,
+            references::list_references
+        ))
         .routes(routes!(critical_values::detect, critical_values::worklist))
         .routes(routes!(critical_values::get_one))
         .routes(routes!(critical_values::notified))

@@ -6,5 +6,6 @@ pub mod census;
 pub mod critical_values;
 pub mod form;
 pub mod receipts;
+pub mod references;
 pub mod reports;
 pub mod targets;

@@ -210,7 +210,7 @@ pub async fn list_targets(
 }
 
 /// The year of a request: 2000–2100, else 422 naming `/year`.
-fn year(value: i64) -> Result<u16, FieldError> {
+pub(super) fn year(value: i64) -> Result<u16, FieldError> {
     u16::try_from(value)
         .ok()
         .filter(|y| YEARS.contains(y))
@@ -223,13 +223,13 @@ fn year(value: i64) -> Result<u16, FieldError> {
 }
 
 /// This year where Lantern's hospitals count their months.
-fn this_year() -> u16 {
+pub(super) fn this_year() -> u16 {
     let month = lantern_domain::HospitalZone::named(None).this_month();
     u16::try_from(month.year).unwrap_or(*YEARS.start())
 }
 
 /// The value of a request for `indicator`, else 422 naming `/value`.
-fn value(indicator: Indicator, value: f64) -> Result<TargetValue, FieldError> {
+pub(super) fn value(indicator: Indicator, value: f64) -> Result<TargetValue, FieldError> {
     let range = match indicator.unit() {
         Unit::Percent => "must be a per cent, 0–100",
         Unit::Per100Discharges => "must be reports per 100 discharges, 0–100",
@@ -240,14 +240,14 @@ fn value(indicator: Indicator, value: f64) -> Result<TargetValue, FieldError> {
     })
 }
 
-fn forbidden(what: &str) -> ApiError {
+pub(super) fn forbidden(what: &str) -> ApiError {
     ApiError::Forbidden(format!("this token's scope does not include {what}"))
 }
 
 impl Intake {
     /// Whether a region is registered, or has a registered hospital (as
     /// for a QC centre's token).
-    fn region_known(&self, region: &str) -> Result<bool, ApiError> {
+    pub(super) fn region_known(&self, region: &str) -> Result<bool, ApiError> {
         Ok(self.directory.regions()?.iter().any(|r| r.code == region)
             || self
                 .directory
@@ -257,7 +257,7 @@ impl Intake {
     }
 
     /// Whether a QC centre of `own` supervises `region` (it, or a region below).
-    fn supervises(&self, own: Option<&str>, region: &str) -> Result<bool, ApiError> {
+    pub(super) fn supervises(&self, own: Option<&str>, region: &str) -> Result<bool, ApiError> {
         Ok(match own {
             Some(own) => self.directory.within(region, own)?,
             None => false,
@@ -265,7 +265,11 @@ impl Intake {
     }
 
     /// The hospital `code`, else 422 naming `pointer`.
-    async fn known_hospital(&self, pointer: &str, code: &str) -> Result<HospitalRecord, ApiError> {
+    pub(super) async fn known_hospital(
+        &self,
+        pointer: &str,
+        code: &str,
+    ) -> Result<HospitalRecord, ApiError> {
         self.directory
             .hospital(code)
             .await?
