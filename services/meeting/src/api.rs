@@ -368,11 +368,33 @@ impl Meeting {
                 counts: hospital_counts(&cells, &deaths, &cases, from, to, day),
             });
         }
-        let scope = match scope {
-            Scope::Hospital(h) => h,
-            Scope::Region(r) => r,
+        // The reference values a report is compared with are those of its
+        // region and the regions above it, and the nation's.
+        let directory = &self.kernel.directory;
+        let (scope, chain) = match scope {
+            Scope::Hospital(h) => {
+                let regions = hospitals.first().map(HospitalRecord::regions);
+                let chain = regions.unwrap_or_default().into_iter().map(str::to_owned);
+                (h, chain.collect())
+            }
+            Scope::Region(r) => {
+                let chain: Vec<String> = std::iter::once(r.clone())
+                    .chain(directory.parents_of(&r)?)
+                    .collect();
+                (r, chain)
+            }
         };
-        Ok(crate::periodic::report(period, &scope, complete, rows))
+        let chain: Vec<&str> = chain.iter().map(String::as_str).collect();
+        let year = u16::try_from(period.year())
+            .map_err(|_| ApiError::field("/period", "is not a year or quarter"))?;
+        let references: Vec<_> = directory
+            .references(year, &chain)?
+            .iter()
+            .filter_map(lantern_directory::ReferenceRecord::reference)
+            .collect();
+        let mut report = crate::periodic::report(period, &scope, complete, rows);
+        report.references = crate::periodic::compare(&report.total.figures, &references);
+        Ok(report)
     }
 }
 

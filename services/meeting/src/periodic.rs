@@ -3,13 +3,17 @@
 //! (年度医疗质量安全报告) for its region — every indicator by hospital, by
 //! hospital level (二级/三级) and by region, with the region's total — as
 //! JSON, a printable A4 page and an Excel workbook (each table a sheet,
-//! numbers as numbers).
+//! numbers as numbers). Beside the region's total stand the reference
+//! values (参考值) entered for the year — the provincial and national
+//! means the annual report is asked to compare with.
 //!
 //! Pure given the counts.
 
 use std::collections::BTreeMap;
 
 use lantern_domain::Month;
+use lantern_domain::targets::reference::{self, ReferenceKind, difference};
+use lantern_domain::targets::{Indicator, TargetValue, Unit};
 use lantern_domain::vocab::Level;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
@@ -53,6 +57,13 @@ impl Period {
             Month::parse(&format!("{y:04}-{first:02}"))?,
             Month::parse(&format!("{y:04}-{last:02}"))?,
         ))
+    }
+
+    /// The calendar year it lies in.
+    pub fn year(self) -> i32 {
+        match self {
+            Period::Year(y) | Period::Quarter(y, _) => y,
+        }
     }
 }
 
@@ -126,6 +137,72 @@ pub struct PeriodicReport {
     pub by_region: Vec<Row>,
     /// The whole scope.
     pub total: Row,
+    /// The reference values of the period's year beside the total's own
+    /// figures: per indicator that has one, the region's or a region's
+    /// above it (nearest first), then the national one.
+    pub references: Vec<Reference>,
+}
+
+/// A reference value (参考值) and the report's own figure beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Reference {
+    /// The indicator.
+    pub indicator: Indicator,
+    /// What its values count.
+    pub unit: Unit,
+    /// `national` or `region`.
+    pub scope: ReferenceKind,
+    /// The region's code; null for national.
+    pub code: Option<String>,
+    /// The year it is the mean of.
+    pub year: u16,
+    /// The reference value.
+    pub value: TargetValue,
+    /// Where it was published.
+    pub source: String,
+    /// A remark on it.
+    pub note: Option<String>,
+    /// The report total's own figure; null with a zero denominator.
+    pub own: Option<f64>,
+    /// `own − value`, two decimals; null when `own` is.
+    pub difference: Option<f64>,
+}
+
+/// The figure of `indicator` among `f`.
+pub fn figure(f: &Figures, indicator: Indicator) -> Option<f64> {
+    match indicator {
+        Indicator::ReportingRate => f.per_100_discharges,
+        Indicator::SeriousShare => f.serious_share,
+        Indicator::RcaClosedIn45Days => f.rca_closed_in_time_rate,
+        Indicator::DeathReviewOnTime => f.review_on_time_rate,
+        Indicator::LowRiskDeathsReviewed => f.low_risk_review_rate,
+        Indicator::Cl14NotificationRate => f.notification_rate,
+        Indicator::Cl15NotificationTimeliness => f.notification_timeliness,
+        Indicator::HandlingTimeliness => f.handling_timeliness,
+    }
+}
+
+/// Each of `references` (in their order) beside the figure of its
+/// indicator among `own`, with the difference.
+pub fn compare(own: &Figures, references: &[reference::Reference]) -> Vec<Reference> {
+    references
+        .iter()
+        .map(|r| {
+            let mine = figure(own, r.indicator);
+            Reference {
+                indicator: r.indicator,
+                unit: r.indicator.unit(),
+                scope: r.scope.kind(),
+                code: r.scope.code().map(str::to_owned),
+                year: r.year,
+                value: r.value,
+                source: r.source.clone(),
+                note: r.note.clone(),
+                own: mine,
+                difference: difference(mine, r.value),
+            }
+        })
+        .collect()
 }
 
 /// The report of `period` over `hospitals`.
@@ -171,6 +248,7 @@ pub fn report(
             .map(|(k, c)| Row::new(k.clone(), k, c))
             .collect(),
         total: Row::new("total".into(), "合计 Total".into(), total),
+        references: Vec::new(),
     }
 }
 
@@ -254,6 +332,63 @@ fn table(id: &str, first: &str, rows: &[Row], total: Option<&Row>) -> Markup {
     }
 }
 
+/// An indicator as the reports name it.
+fn indicator_label(i: Indicator) -> &'static str {
+    match i {
+        Indicator::ReportingRate => "每百出院报告 Reports per 100 discharges",
+        Indicator::SeriousShare => "Ⅰ/Ⅱ级占比 % Grade I/II share",
+        Indicator::RcaClosedIn45Days => "RCA 45天内结案率 % RCA closed in 45 days",
+        Indicator::DeathReviewOnTime => "7日内讨论率 % Deaths reviewed in 7 days",
+        Indicator::LowRiskDeathsReviewed => "低风险院级讨论率 % Low-risk deaths reviewed",
+        Indicator::Cl14NotificationRate => "危急值通报率 % CL-14",
+        Indicator::Cl15NotificationTimeliness => "危急值通报及时率 % CL-15",
+        Indicator::HandlingTimeliness => "危急值处置及时率 % Handling in time",
+    }
+}
+
+/// Whose mean a reference is, as the reports name it.
+fn scope_label(r: &Reference) -> String {
+    match &r.code {
+        Some(code) => format!("{code} 均值 mean"),
+        None => "全国均值 National mean".to_owned(),
+    }
+}
+
+/// A difference with its sign, so that below the mean reads at a glance.
+fn signed(d: Option<f64>) -> String {
+    match d {
+        Some(d) if d > 0.0 => format!("+{d:.2}"),
+        Some(d) => format!("{d:.2}"),
+        None => "—".to_owned(),
+    }
+}
+
+fn references_table(r: &PeriodicReport) -> Markup {
+    html! {
+        @if r.references.is_empty() {
+            p.muted { "本年度未录入参考值 No reference values were entered for " (r.period.get(..4).unwrap_or(&r.period)) }
+        } @else {
+            table id="references" {
+                tr {
+                    th { "指标 Indicator" } th { "参考 Reference of" } th { "参考值 Reference" }
+                    th { "本报告 This report" } th { "差值 Difference" } th { "来源 Source" }
+                }
+                @for x in &r.references {
+                    tr {
+                        td { (indicator_label(x.indicator)) }
+                        td { (scope_label(x)) " " (x.year) }
+                        td.n { (format!("{:.2}", x.value.get())) }
+                        td.n { (shown(Value::Rate(x.own))) }
+                        td.n { (signed(x.difference)) }
+                        td { (x.source) @if let Some(n) = &x.note { " · " (n) } }
+                    }
+                }
+            }
+            p.muted { "差值 = 本报告合计 − 参考值 (difference = this report's total − reference); 参考值为比较之用，不是目标值 (a reference is compared with, not a target)" }
+        }
+    }
+}
+
 /// The printable page (A4 landscape, zh-CN with English headings).
 pub fn render(r: &PeriodicReport) -> Markup {
     let title = if r.period.contains('Q') {
@@ -279,6 +414,7 @@ pub fn render(r: &PeriodicReport) -> Markup {
                 section { h2 { "一、各医院 By hospital" } (table("by-hospital", "医院 Hospital", &r.hospitals, Some(&r.total))) }
                 section { h2 { "二、按医院级别 By level" } (table("by-level", "级别 Level", &r.by_level, Some(&r.total))) }
                 section { h2 { "三、按地区 By region" } (table("by-region", "地区 Region", &r.by_region, Some(&r.total))) }
+                section { h2 { "四、参考值比较 Comparison with reference values" } (references_table(r)) }
             }
         }
     }
@@ -321,6 +457,53 @@ fn sheet(
     Ok(())
 }
 
+fn references_sheet(ws: &mut Worksheet, references: &[Reference]) -> Result<(), XlsxError> {
+    ws.set_name("参考值 References")?;
+    let bold = Format::new().set_bold();
+    let two = Format::new().set_num_format("0.00");
+    let headings = [
+        "指标 Indicator",
+        "名称 Name",
+        "范围 Scope",
+        "地区 Region",
+        "年度 Year",
+        "参考值 Reference",
+        "本报告 This report",
+        "差值 Difference",
+        "来源 Source",
+        "备注 Note",
+    ];
+    for (c, h) in headings.iter().enumerate() {
+        ws.write_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (i, x) in references.iter().enumerate() {
+        let row = i as u32 + 1;
+        ws.write(row, 0, x.indicator.as_str())?;
+        ws.write(row, 1, indicator_label(x.indicator))?;
+        ws.write(row, 2, x.scope.as_str())?;
+        if let Some(code) = &x.code {
+            ws.write(row, 3, code.as_str())?;
+        }
+        ws.write(row, 4, f64::from(x.year))?;
+        ws.write_with_format(row, 5, x.value.get(), &two)?;
+        // Numbers as numbers; a figure with no denominator is left blank,
+        // not written as text a spreadsheet would not sum.
+        if let Some(own) = x.own {
+            ws.write_with_format(row, 6, own, &two)?;
+        }
+        if let Some(d) = x.difference {
+            ws.write_with_format(row, 7, d, &two)?;
+        }
+        ws.write(row, 8, x.source.as_str())?;
+        if let Some(note) = &x.note {
+            ws.write(row, 9, note.as_str())?;
+        }
+    }
+    ws.set_column_width(1, 36)?;
+    ws.set_column_width(8, 40)?;
+    Ok(())
+}
+
 /// The report as an Excel workbook: one sheet per table.
 pub fn workbook(r: &PeriodicReport) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
@@ -345,12 +528,15 @@ pub fn workbook(r: &PeriodicReport) -> Result<Vec<u8>, XlsxError> {
         &r.by_region,
         &r.total,
     )?;
+    references_sheet(wb.add_worksheet(), &r.references)?;
     wb.save_to_buffer()
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+
+    use lantern_domain::targets::reference::ReferenceScope;
 
     use super::*;
 
@@ -409,5 +595,112 @@ mod tests {
         assert!(html.contains("年度医疗质量安全报告") && html.contains("1.75"));
         let xlsx = workbook(&r).unwrap();
         assert_eq!(&xlsx[..2], b"PK", "a zip package");
+    }
+
+    #[test]
+    fn each_reference_stands_beside_the_total_s_own_figure_with_the_difference() {
+        let h = |code: &str, c| HospitalCounts {
+            code: code.into(),
+            name: format!("{code} 医院"),
+            region: "ZZ".into(),
+            level: Some(Level::Tertiary),
+            counts: c,
+        };
+        // Given a year of 40 reports over 2000 discharges (2.0 per 100),
+        // 2 of them grade I/II (5 %), and no lab critical values.
+        let mut r = report(
+            Period::Quarter(2026, 2),
+            "ZZ",
+            true,
+            vec![h("H1", counts(30, 1000)), h("H2", counts(10, 1000))],
+        );
+        assert_eq!(r.period.len(), 7);
+        assert_eq!(Period::Quarter(2026, 2).year(), 2026);
+        let set = |indicator, scope, value: f64, source: &str| reference::Reference {
+            indicator,
+            scope,
+            year: 2026,
+            value: TargetValue::from_f64(value).unwrap(),
+            source: source.into(),
+            note: None,
+        };
+        // When it is compared with the province's reporting rate and
+        // CL-15 means and the national reporting rate and serious share.
+        let province = || ReferenceScope::Region("HN".into());
+        let references = [
+            set(
+                Indicator::ReportingRate,
+                province(),
+                2.31,
+                "河南省报告 2026",
+            ),
+            set(
+                Indicator::ReportingRate,
+                ReferenceScope::National,
+                1.75,
+                "国家报告 2026",
+            ),
+            set(
+                Indicator::SeriousShare,
+                ReferenceScope::National,
+                7.5,
+                "国家报告 2026",
+            ),
+            set(
+                Indicator::Cl15NotificationTimeliness,
+                province(),
+                92.35,
+                "河南省报告 2026",
+            ),
+        ];
+        r.references = compare(&r.total.figures, &references);
+        // Then each keeps its order, scope and source, with own − reference
+        // to two decimals; CL-15 has no figure of its own, so no difference.
+        let seen: Vec<_> = r
+            .references
+            .iter()
+            .map(|x| (x.indicator, x.code.as_deref(), x.own, x.difference))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (Indicator::ReportingRate, Some("HN"), Some(2.0), Some(-0.31)),
+                (Indicator::ReportingRate, None, Some(2.0), Some(0.25)),
+                (Indicator::SeriousShare, None, Some(5.0), Some(-2.5)),
+                (
+                    Indicator::Cl15NotificationTimeliness,
+                    Some("HN"),
+                    None,
+                    None
+                ),
+            ]
+        );
+        assert_eq!(r.references[2].unit, Unit::Percent);
+        let json = serde_json::to_value(&r.references[0]).unwrap();
+        assert_eq!(
+            (&json["scope"], &json["value"], &json["difference"]),
+            (
+                &serde_json::json!("region"),
+                &serde_json::json!(2.31),
+                &serde_json::json!(-0.31)
+            )
+        );
+        // And the page shows the comparison, signed; the workbook has a
+        // fourth sheet.
+        let html = render(&r).into_string();
+        for shown in [
+            "参考值比较",
+            "HN 均值",
+            "全国均值",
+            "-0.31",
+            "+0.25",
+            "92.35",
+            "河南省报告 2026",
+        ] {
+            assert!(html.contains(shown), "{shown} in the page");
+        }
+        let none = render(&report(Period::Year(2026), "ZZ", true, vec![])).into_string();
+        assert!(none.contains("未录入参考值"));
+        assert_eq!(&workbook(&r).unwrap()[..2], b"PK");
     }
 }
