@@ -32,6 +32,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/rates"),
     ("post", "/api/v1/targets"),
     ("get", "/api/v1/targets"),
+    ("post", "/api/v1/references"),
+    ("get", "/api/v1/references"),
     ("post", "/api/v1/deaths"),
     ("get", "/api/v1/deaths"),
     ("get", "/api/v1/deaths/{id}"),

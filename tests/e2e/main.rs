@@ -21,6 +21,7 @@ mod idempotency;
 mod meeting;
 mod periodic;
 mod rca;
+mod references;
 mod region;
 mod reports;
 mod scope;
