@@ -42,6 +42,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/deaths/{id}/close"),
     ("get", "/api/v1/meetings/{month}"),
     ("get", "/api/v1/cases"),
+    ("get", "/api/v1/public/figures"),
     ("get", "/api/v1/quality-reports/{period}"),
     ("post", "/api/v1/follow-ups"),
     ("get", "/api/v1/follow-ups"),

@@ -20,6 +20,7 @@ mod hierarchy;
 mod idempotency;
 mod meeting;
 mod periodic;
+mod published;
 mod rca;
 mod references;
 mod region;

@@ -130,6 +130,7 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
             kernel: kernel.clone(),
             handle: followups,
         },
+        published: Default::default(),
     };
 
     let api = OpenApiRouter::with_openapi(ApiDoc::openapi())

@@ -18,16 +18,26 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::cases::{CaseList, death_cases, event_cases};
+use crate::followups::{
+    AnswerFollowUp, CarryFollowUp, CloseFollowUp, FollowUpList, FollowUpOpened, FollowUpView,
+    ListFollowUps, OpenFollowUp,
+};
 use crate::indicators::hospital_counts;
 use crate::pack::{
     HospitalInputs, Pack, Scope, adverse_events_part, critical_values_part, deaths_part,
     month_minus, reporting_part,
 };
 use crate::periodic::{HospitalCounts, Period, PeriodicReport};
+use crate::published::{Input as PublishInput, PublishedFigures, When, release};
 use crate::region::{RowInputs, row, worst_first};
+use axum::http::StatusCode;
 use chrono::NaiveDate;
+use lantern_api::IdempotencyKey;
 use lantern_api::Kernel;
 use lantern_api::auth::Auth;
+use lantern_api::json::ValidJson;
+use lantern_api::query::After;
+use lantern_api::responses::{Appended, CommandErrors, created};
 use lantern_directory::HospitalRecord;
 use lantern_intake::reports::Reports;
 use lantern_mortality::Mortality;
@@ -35,7 +45,9 @@ use lantern_mortality::api::today;
 use lantern_rates::Rates;
 use lantern_rca::Cases;
 use lantern_rca::views::RcaLink;
+use std::collections::BTreeMap;
 use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
 
 /// State of the pack: the kernel (auth, directory) and the query facades
 /// of the contexts it reads.
@@ -53,7 +65,23 @@ pub struct Meeting {
     pub rca: Cases,
     /// QC actions addressed to hospitals.
     pub followups: crate::followups::FollowUps,
+    /// The last protected year of published figures, with what it was
+    /// computed from: protecting a year is costly and its answer changes
+    /// only when an event does.
+    pub published: PublishedCache,
 }
+
+/// The last published year: (year, the month it was computed in — which
+/// periods have ended —, a digest of the ended periods' counts, k, whether
+/// the year has ended) → its protected table.
+pub type PublishedCache = std::sync::Arc<
+    std::sync::Mutex<
+        Option<(
+            (i32, Month, [u64; 3]),
+            std::sync::Arc<crate::published::Release>,
+        )>,
+    >,
+>;
 
 impl FromRef<Meeting> for Auth {
     fn from_ref(m: &Meeting) -> Auth {
@@ -67,14 +95,12 @@ pub fn router(m: Meeting) -> OpenApiRouter {
         .routes(routes!(meeting_pack))
         .routes(routes!(case_list))
         .routes(routes!(quality_report))
-        .routes(routes!(
-            crate::followups::open_followup,
-            crate::followups::list_followups
-        ))
-        .routes(routes!(crate::followups::get_followup))
-        .routes(routes!(crate::followups::answer_followup))
-        .routes(routes!(crate::followups::carry_followup))
-        .routes(routes!(crate::followups::close_followup))
+        .routes(routes!(public_figures))
+        .routes(routes!(open_followup, list_followups))
+        .routes(routes!(get_followup))
+        .routes(routes!(answer_followup))
+        .routes(routes!(carry_followup))
+        .routes(routes!(close_followup))
         .with_state(m)
 }
 
@@ -447,6 +473,164 @@ pub async fn quality_report(
 /// The media type of an Excel workbook.
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+/// Which published figures.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PublicQuery {
+    /// The year, `YYYY`.
+    pub year: i32,
+    /// A quarter, 1–4; the whole year without it.
+    pub quarter: Option<u32>,
+    /// Only this region (and the regions and hospitals in it).
+    pub region: Option<String>,
+}
+
+impl Meeting {
+    /// The published figures `q` asks for: the year's whole table is
+    /// protected at once (every ended quarter, and the year once ended),
+    /// then the rows asked for are cut from it.
+    pub async fn published(&self, q: &PublicQuery) -> Result<PublishedFigures, ApiError> {
+        if !(2000..=2100).contains(&q.year) {
+            return Err(ApiError::field("/year", "is not a year 2000–2100"));
+        }
+        if let Some(quarter) = q.quarter
+            && !(1..=4).contains(&quarter)
+        {
+            return Err(ApiError::field("/quarter", "is 1–4"));
+        }
+        // Periods end by the hub's calendar (Asia/Shanghai unless a
+        // hospital says otherwise): only ended periods are published.
+        let this_month = lantern_domain::zone::HospitalZone::named(None).this_month();
+        let quarter_ended = |quarter: u32| {
+            Period::Quarter(q.year, quarter)
+                .months()
+                .is_some_and(|(_, last)| last < this_month)
+        };
+        let year_ended = Period::Year(q.year)
+            .months()
+            .is_some_and(|(_, last)| last < this_month);
+        match q.quarter {
+            Some(quarter) if !quarter_ended(quarter) => {
+                return Err(ApiError::field(
+                    "/quarter",
+                    "has not ended: only ended periods are published",
+                ));
+            }
+            None if !year_ended => {
+                return Err(ApiError::field(
+                    "/year",
+                    "has not ended: ask for an ended quarter",
+                ));
+            }
+            _ => {}
+        }
+        let directory = &self.kernel.directory;
+        if let Some(r) = &q.region
+            && directory.region(r).await?.is_none()
+            && !directory.hospitals()?.iter().any(|h| h.in_region(r))
+        {
+            return Err(ApiError::field("/region", "is not a registered region"));
+        }
+        let quarters: Vec<u32> = (1..=4).filter(|x| quarter_ended(*x)).collect();
+        let mut inputs = Vec::new();
+        for h in directory.hospitals()? {
+            let day = today(&h.timezone);
+            let mut by_quarter = BTreeMap::new();
+            for quarter in &quarters {
+                let Some((from, to)) = Period::Quarter(q.year, *quarter).months() else {
+                    continue;
+                };
+                let cells = self.rates.cells(&h.code, from, to)?;
+                let mut deaths = Vec::new();
+                for month in from.through(to) {
+                    deaths.extend(self.deaths.deaths(&h.code, Some(&month.to_string()))?);
+                }
+                by_quarter.insert(
+                    *quarter,
+                    hospital_counts(&cells, &deaths, &[], from, to, day),
+                );
+            }
+            inputs.push(PublishInput {
+                regions: h.regions().into_iter().map(str::to_owned).collect(),
+                hospital: h.code,
+                quarters: by_quarter,
+            });
+        }
+        let k = self.rates.k().max(2);
+        // The answer depends only on the ended periods' counts: a report
+        // filed today (in a period not published yet) leaves it as it was.
+        let digest = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            for i in &inputs {
+                i.hospital.hash(&mut h);
+                i.regions.hash(&mut h);
+                serde_json::to_string(&i.quarters)
+                    .unwrap_or_default()
+                    .hash(&mut h);
+            }
+            h.finish()
+        };
+        let key = (q.year, this_month, [digest, k, u64::from(year_ended)]);
+        let cached = self.published.lock().ok().and_then(|c| {
+            c.as_ref()
+                .filter(|(at, _)| *at == key)
+                .map(|(_, r)| r.clone())
+        });
+        let release = match cached {
+            Some(r) => r,
+            None => {
+                // Off the async workers: protecting a year is CPU-bound.
+                let r = tokio::task::spawn_blocking(move || release(&inputs, year_ended, k))
+                    .await
+                    .map_err(|e| ApiError::internal(format!("protecting the year: {e}")))?
+                    .map_err(|e| ApiError::internal(e.to_string()))?;
+                let r = std::sync::Arc::new(r);
+                if let Ok(mut c) = self.published.lock() {
+                    *c = Some((key, r.clone()));
+                }
+                r
+            }
+        };
+        let when = q.quarter.map_or(When::Year, When::Quarter);
+        Ok(PublishedFigures {
+            year: q.year,
+            quarter: q.quarter,
+            k,
+            published_quarters: release.quarters().to_vec(),
+            rows: release.rows(when, q.region.as_deref()),
+        })
+    }
+}
+
+/// Published figures (信息公开), anonymous: for an ended quarter or year,
+/// per region and hospital, reports, discharges, the rate, reports by grade
+/// and category, the lab's critical-value counts and rates, deaths and
+/// reviews on time — small cells (1..k−1) and whatever would reveal them
+/// across every table of the year are null, and a rate is null where a
+/// count of it is.
+#[utoipa::path(get, path = "/api/v1/public/figures", tag = "public",
+    params(PublicQuery),
+    responses((status = 200, body = PublishedFigures, description = "The figures (JSON; a printable page with Accept: text/html)"), QueryErrors))]
+pub async fn public_figures(
+    State(m): State<Meeting>,
+    headers: HeaderMap,
+    ValidQuery(q): ValidQuery<PublicQuery>,
+) -> Result<Response, ApiError> {
+    let figures = m.published(&q).await?;
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if wants_html {
+        return Ok(lantern_api::headers::html_page(
+            crate::published::render(&figures).into_string(),
+        ));
+    }
+    Ok(Json(figures).into_response())
+}
+
 /// Whose cases, over which months.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -511,4 +695,101 @@ pub async fn meeting_pack(
         ));
     }
     Ok(Json(pack).into_response())
+}
+
+// QC actions (follow-ups): the endpoints over [`FollowUps`]' methods.
+
+/// Open a QC action for a hospital of the QC centre's region: guidance
+/// (指导意见), a rectification notice (整改通知) or a follow-up item of the
+/// dispatch meeting (督办事项), with a due date.
+#[utoipa::path(post, path = "/api/v1/follow-ups", tag = "deaths",
+    request_body = OpenFollowUp, responses((status = 201, body = FollowUpOpened), CommandErrors),
+    security(("bearer" = [])))]
+pub async fn open_followup(
+    State(m): State<Meeting>,
+    principal: Principal,
+    key: IdempotencyKey,
+    ValidJson(body): ValidJson<OpenFollowUp>,
+) -> Result<(StatusCode, Json<FollowUpOpened>), ApiError> {
+    Ok(created(
+        m.followups.open(&principal, body, Some(&key)).await?,
+    ))
+}
+
+/// The hospital's safety officer answers: what was done.
+#[utoipa::path(post, path = "/api/v1/follow-ups/{id}/answers", tag = "deaths",
+    params(("id" = Uuid, Path, description = "Follow-up id")),
+    request_body = AnswerFollowUp, responses((status = 201, body = Appended), CommandErrors),
+    security(("bearer" = [])))]
+pub async fn answer_followup(
+    State(m): State<Meeting>,
+    principal: Principal,
+    ValidPath(id): ValidPath<Uuid>,
+    key: IdempotencyKey,
+    ValidJson(body): ValidJson<AnswerFollowUp>,
+) -> Result<(StatusCode, Json<Appended>), ApiError> {
+    Ok(created(
+        m.followups.answer(&principal, id, body, Some(&key)).await?,
+    ))
+}
+
+/// The QC centre carries it to a later meeting.
+#[utoipa::path(post, path = "/api/v1/follow-ups/{id}/carry", tag = "deaths",
+    params(("id" = Uuid, Path, description = "Follow-up id")),
+    request_body = CarryFollowUp, responses((status = 201, body = Appended), CommandErrors),
+    security(("bearer" = [])))]
+pub async fn carry_followup(
+    State(m): State<Meeting>,
+    principal: Principal,
+    ValidPath(id): ValidPath<Uuid>,
+    key: IdempotencyKey,
+    ValidJson(body): ValidJson<CarryFollowUp>,
+) -> Result<(StatusCode, Json<Appended>), ApiError> {
+    Ok(created(
+        m.followups.carry(&principal, id, body, Some(&key)).await?,
+    ))
+}
+
+/// The QC centre closes it: resolved, or unresolved with a note.
+#[utoipa::path(post, path = "/api/v1/follow-ups/{id}/close", tag = "deaths",
+    params(("id" = Uuid, Path, description = "Follow-up id")),
+    request_body = CloseFollowUp, responses((status = 201, body = Appended), CommandErrors),
+    security(("bearer" = [])))]
+pub async fn close_followup(
+    State(m): State<Meeting>,
+    principal: Principal,
+    ValidPath(id): ValidPath<Uuid>,
+    key: IdempotencyKey,
+    ValidJson(body): ValidJson<CloseFollowUp>,
+) -> Result<(StatusCode, Json<Appended>), ApiError> {
+    Ok(created(
+        m.followups.close(&principal, id, body, Some(&key)).await?,
+    ))
+}
+
+/// One action and where it stands today.
+#[utoipa::path(get, path = "/api/v1/follow-ups/{id}", tag = "deaths",
+    params(("id" = Uuid, Path, description = "Follow-up id"), After),
+    responses((status = 200, body = FollowUpView), QueryErrors),
+    security(("bearer" = [])))]
+pub async fn get_followup(
+    State(m): State<Meeting>,
+    principal: Principal,
+    ValidPath(id): ValidPath<Uuid>,
+    ValidQuery(q): ValidQuery<After>,
+) -> Result<Json<FollowUpView>, ApiError> {
+    Ok(Json(m.followups.view(&principal, id, q.after).await?))
+}
+
+/// A hospital's actions (its safety officer's workspace) or a region's
+/// (its QC centre), optionally in one state.
+#[utoipa::path(get, path = "/api/v1/follow-ups", tag = "deaths",
+    params(ListFollowUps), responses((status = 200, body = FollowUpList), QueryErrors),
+    security(("bearer" = [])))]
+pub async fn list_followups(
+    State(m): State<Meeting>,
+    principal: Principal,
+    ValidQuery(q): ValidQuery<ListFollowUps>,
+) -> Result<Json<FollowUpList>, ApiError> {
+    Ok(Json(m.followups.list(&principal, &q).await?))
 }

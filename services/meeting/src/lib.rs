@@ -8,6 +8,8 @@
 //! - [`indicators`]: a period's counts and rates, adding up across
 //!   hospitals, levels and regions;
 //! - [`periodic`]: the quarterly and annual reports (JSON, A4 page, Excel);
+//! - [`published`]: the published figures (信息公开), small cells
+//!   suppressed over the whole year's tables;
 //! - [`region`]: the region table, one row per hospital, worst first;
 //! - [`cases`]: the case list a QC centre traces, de-identified;
 //! - [`followup`]: a QC centre's action addressed to a hospital (guidance,
@@ -24,6 +26,7 @@ pub mod html;
 pub mod indicators;
 pub mod pack;
 pub mod periodic;
+pub mod published;
 pub mod region;
 
 pub use api::{Meeting, router};

@@ -171,7 +171,7 @@ pub fn row(inputs: &RowInputs<'_>, month: Month) -> HospitalRow {
     let last_year = hospital_month(
         inputs.cells,
         year_before,
-        crate::pack::month_minus(month, 12),
+        (0..12).fold(month, |m, _| m.prev()),
         inputs.today,
     );
     let meets_target = now.per_100_discharges.map(|r| meets(&inputs.target, r));
