@@ -104,8 +104,6 @@ async fn a_year_built_to_be_attacked_publishes_no_recoverable_cell() {
     for h in hospitals {
         l.hospital(h, "R1", &["ICU"]).await;
     }
-    let his = l.token(json!({"role": "his", "hospital": "H1"})).await;
-    let _ = his;
     // 2025, an ended year: per hospital and quarter, 1–4 reports of a few
     // grades (a deterministic spread), a census each month.
     let mut last = 0;
@@ -118,7 +116,11 @@ async fn a_year_built_to_be_attacked_publishes_no_recoverable_cell() {
                 for i in 0..count {
                     let month = 3 * q - 2 + (i as u32 % 3);
                     let at = format!("2025-{month:02}-1{}T10:00:00+08:00", i % 9);
-                    let category = if (n % 3) == 0 { "fall" } else { "medication" };
+                    let category = if n.is_multiple_of(3) {
+                        "fall"
+                    } else {
+                        "medication"
+                    };
                     last = file_at(&l, h, grade, category, &at).await;
                     n += 1;
                 }
@@ -261,7 +263,11 @@ async fn a_year_built_to_be_attacked_publishes_no_recoverable_cell() {
 
     // The page anyone reads: suppressed counts as *.
     let page = l
-        .request(reqwest::Method::GET, "/api/v1/public/figures?year=2025&quarter=2", None)
+        .request(
+            reqwest::Method::GET,
+            "/api/v1/public/figures?year=2025&quarter=2",
+            None,
+        )
         .header("Accept", "text/html")
         .send()
         .await
@@ -269,7 +275,10 @@ async fn a_year_built_to_be_attacked_publishes_no_recoverable_cell() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("医疗质量安全信息公开") && page.contains("<td class=\"n\">*</td>"), "{page}");
+    assert!(
+        page.contains("医疗质量安全信息公开") && page.contains("<td class=\"n\">*</td>"),
+        "{page}"
+    );
 
     // Only ended periods; bad parameters named.
     let (s, p) = l
