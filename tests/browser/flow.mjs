@@ -68,6 +68,10 @@ try {
   check(await phone.isChecked('#tn-no') && await phone.isDisabled('#tn-yes'), 'grade III: mild needing no treatment');
   check((await phone.textContent('#h-harm')).includes('心理'), 'harm covers psychological harm');
   await phone.selectOption('#f-patient_age_band', '0-28d');
+  for (const c of ['perinatal', 'vte', 'elopement', 'critical_value_process']) {
+    check(await phone.locator(`#f-category option[value="${c}"]`).count() === 1, `category ${c} offered`);
+  }
+  check(await phone.locator('#f-patient_age_band option[value="0-9"]').count() === 0, 'the coarse 0-9 band is not offered');
   await phone.selectOption('#f-category', 'fall');
   await phone.fill('#f-description', '夜间患者如厕时跌倒，床栏未拉起 / patient fell at night, bed rail down');
   await shot(phone, 'clinician-form');
