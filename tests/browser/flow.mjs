@@ -199,6 +199,33 @@ try {
   await qc.goto(item);
   check((await qc.textContent('#fu-state')).trim().length > 0 && (await qc.content()).includes('two-hourly'), 'the QC centre reads the answer');
 
+  // 6. The QC centre sets its region's reporting-rate target, reads the
+  // year to date with its strata, the annual report (and its workbook
+  // link), and the figures it publishes.
+  await qc.goto(`${base}/staff/targets`);
+  await qc.selectOption('#ts-indicator', 'reporting_rate');
+  await qc.selectOption('#ts-scope', 'region');
+  await qc.fill('#ts-value', '3');
+  await Promise.all([qc.waitForURL(/saved=1/), qc.click('form[method="post"][action="/staff/targets"] button[type=submit]')]);
+  check(!(await qc.content()).includes('built-in default (none set)'), 'the region\'s target replaces the built-in one');
+  await audit(qc, 'targets');
+  await shot(qc, 'qc-targets');
+  await qc.goto(`${base}/staff/dashboard`);
+  await Promise.all([qc.waitForLoadState('load'), qc.click('#presets a:nth-child(3)')]);
+  check(/from=\d{4}-01&/.test(qc.url()), `year to date starts in January: ${qc.url()}`);
+  check(await qc.locator('#by-level').count() === 1 && await qc.locator('#by-region').count() === 1, 'strata by level and region');
+  await shot(qc, 'qc-dashboard-ytd');
+  await qc.click('nav a[href="/staff/quality-reports"]');
+  await qc.waitForURL(/\/staff\/quality-reports\/\d{4}$/);
+  check((await qc.content()).includes('Annual quality and safety report'), 'the annual report');
+  check(await qc.locator('#xlsx').count() === 1, 'the workbook link');
+  await shot(qc, 'qc-annual-report');
+  const lastYear = qc.url().slice(-4);
+  const pub = await newPage({ viewport: { width: 1024, height: 768 } });
+  await pub.goto(`${base}/api/v1/public/figures?year=${lastYear}`);
+  check((await pub.content()).includes('医疗质量安全信息公开'), 'the published figures page, anonymous');
+  await shot(pub, 'public-figures');
+
   check(errors.length === 0, `no console errors:\n${errors.join('\n')}`);
   console.log(`browser flow passed; screenshots in ${shots}`);
 } catch (e) {

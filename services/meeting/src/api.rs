@@ -471,7 +471,7 @@ pub async fn quality_report(
 }
 
 /// The media type of an Excel workbook.
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Which published figures.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -525,6 +525,9 @@ strings! {
     NavDeaths => "死亡病例讨论", "Death reviews";
     NavMeeting => "月度调度会资料", "Monthly pack";
     NavFollowUps => "督办与通知", "Follow-ups";
+    NavReportsPeriodic => "季报与年报", "Quarterly and annual reports";
+    ReportPeriod => "期间（年或季度，如 2026-Q3）", "Period (a year, or a quarter such as 2026-Q3)";
+    ReportXlsx => "下载 Excel", "Download Excel";
     FollowUpsH1 => "督办事项与通知", "Follow-up items and notices";
     FollowUpsHint => "质控中心向医院发出的指导意见、整改通知和调度会督办事项；医院回复，质控中心办结或转入下次调度会。", "Guidance, rectification notices and meeting follow-up items the QC centre sends a hospital; the hospital answers, and the QC centre closes them or carries them to the next meeting.";
     FollowUpsNone => "暂无事项。", "No items.";

@@ -117,6 +117,7 @@ pub fn page(
                             a href="/staff/dashboard" { (lang.t(Key::NavDashboard)) }
                             a href="/staff/meeting" { (lang.t(Key::NavMeeting)) }
                             a href="/staff/follow-ups" { (lang.t(Key::NavFollowUps)) }
+                            a href="/staff/quality-reports" { (lang.t(Key::NavReportsPeriodic)) }
                         }
                         @if matches!(p.role, Role::SafetyOfficer | Role::QcCentre | Role::Admin) {
                             a href="/staff/targets" { (lang.t(Key::NavTargets)) }

@@ -161,6 +161,8 @@ pub fn router(web: Web) -> Router {
         .route("/staff/targets", get(targets::list).post(targets::set))
         .route("/staff/meeting", get(meeting::pick))
         .route("/staff/meeting/{month}", get(meeting::pack))
+        .route("/staff/quality-reports", get(meeting::pick_report))
+        .route("/staff/quality-reports/{period}", get(meeting::report))
         .route("/staff/dashboard", get(dashboard::dashboard))
         .route("/staff/dashboard.csv", get(dashboard::csv))
         .route(

@@ -10,6 +10,7 @@ use lantern_api::ApiError;
 use lantern_domain::Month;
 use lantern_domain::vocab::Role;
 use lantern_meeting::api::PackQuery;
+use lantern_meeting::periodic::Period;
 use maud::html;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -60,19 +61,7 @@ pub async fn pack(
     let m = web.meeting()?;
     let p = &staff.principal;
     p.require(&[Role::SafetyOfficer, Role::QcCentre])?;
-    let query = if p.role == Role::QcCentre {
-        PackQuery {
-            hospital: None,
-            region: p.region.clone(),
-            after: None,
-        }
-    } else {
-        PackQuery {
-            hospital: p.hospital.clone(),
-            region: None,
-            after: None,
-        }
-    };
+    let query = own_scope(&staff);
     let parsed =
         Month::parse(&month).ok_or_else(|| ApiError::field("/month", "is not a month YYYY-MM"))?;
     let pack = m.pack(p, parsed, &query).await?;
@@ -91,6 +80,13 @@ pub async fn pack(
             " " (lang.t(Key::MeetingPrintHint))
         }
     };
+    Ok(printable(document, bar))
+}
+
+/// A printable document of the meeting service (its own inline
+/// stylesheet) with a bar on screen, not in print: its CSP allows that
+/// stylesheet by hash and nothing else inline.
+pub fn printable(document: String, bar: maud::Markup) -> Response {
     let document = document.replacen("<body>", &format!("<body>{}", bar.into_string()), 1);
     let csp = format!(
         "default-src 'none'; style-src {}; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -101,7 +97,98 @@ pub async fn pack(
     if let Ok(v) = HeaderValue::from_str(&csp) {
         r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
     }
-    Ok(r)
+    r
+}
+
+/// The session's scope as a pack or report query: a QC centre's region,
+/// a safety officer's hospital.
+pub fn own_scope(staff: &Staff) -> PackQuery {
+    let p = &staff.principal;
+    if p.role == Role::QcCentre {
+        PackQuery {
+            hospital: None,
+            region: p.region.clone(),
+            after: None,
+        }
+    } else {
+        PackQuery {
+            hospital: p.hospital.clone(),
+            region: None,
+            after: None,
+        }
+    }
+}
+
+/// The report picker's query.
+#[derive(Deserialize, Default)]
+pub struct ReportQuery {
+    period: Option<String>,
+}
+
+/// `GET /staff/quality-reports?period=`: to that period's quarterly or
+/// annual report (last year's by default).
+pub async fn pick_report(staff: Staff, Query(q): Query<ReportQuery>) -> Result<Redirect, WebError> {
+    staff
+        .principal
+        .require(&[Role::SafetyOfficer, Role::QcCentre])?;
+    let period = match q.period.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(p) => Period::parse(p)
+            .ok_or_else(|| ApiError::field("/period", "is not a year YYYY or a quarter YYYY-Qn"))?
+            .to_string(),
+        None => (this_month(DEFAULT_ZONE).year - 1).to_string(),
+    };
+    Ok(Redirect::to(&format!("/staff/quality-reports/{period}")))
+}
+
+/// `GET /staff/quality-reports/{period}`: the printable quarterly or
+/// annual report of the session's scope, through the meeting service; a
+/// link on screen downloads the same report as an Excel workbook.
+pub async fn report(
+    State(web): State<Web>,
+    staff: Staff,
+    lang: Lang,
+    Path(period): Path<String>,
+) -> Result<Response, WebError> {
+    let m = web.meeting()?;
+    let wants_xlsx = period.ends_with(".xlsx");
+    let name = period.trim_end_matches(".xlsx");
+    let parsed = Period::parse(name)
+        .ok_or_else(|| ApiError::field("/period", "is not a year YYYY or a quarter YYYY-Qn"))?;
+    let report = m
+        .periodic(&staff.principal, parsed, &own_scope(&staff))
+        .await?;
+    if wants_xlsx {
+        let bytes = lantern_meeting::periodic::workbook(&report)
+            .map_err(|e| ApiError::internal(format!("the workbook: {e}")))?;
+        let mut r = bytes.into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(lantern_meeting::api::XLSX),
+        );
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "attachment; filename=\"lantern-{}-{}.xlsx\"",
+            report.scope, report.period
+        )) {
+            r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+        }
+        secure_headers(r.headers_mut());
+        return Ok(r);
+    }
+    let document = lantern_meeting::periodic::render(&report).into_string();
+    let bar = html! {
+        nav class="screen" aria-label=(lang.t(Key::NavReportsPeriodic)) {
+            a href="/staff" { "← " (lang.t(Key::Back)) }
+            form method="get" action="/staff/quality-reports" {
+                label for="r-period" { (lang.t(Key::ReportPeriod)) " " }
+                input type="text" id="r-period" name="period" value=(name) size="8" placeholder="2026-Q3";
+                " "
+                button type="submit" { (lang.t(Key::DashShow)) }
+            }
+            " " a id="xlsx" href={ "/staff/quality-reports/" (name) ".xlsx" } download { (lang.t(Key::ReportXlsx)) }
+            " " (lang.t(Key::MeetingPrintHint))
+        }
+    };
+    Ok(printable(document, bar))
 }
 
 #[cfg(test)]
