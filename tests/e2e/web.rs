@@ -1067,3 +1067,59 @@ async fn qc_actions_are_sent_answered_and_closed_from_the_staff_pages() {
     );
     assert!(!page.contains("fa-text"), "a closed item takes no answer");
 }
+
+/// A QC centre opens a low-risk death of its region from the region pack
+/// and records its own review (level qc_centre) from the staff pages; the
+/// hospital's own steps (autopsy, close) are not offered to it.
+#[tokio::test]
+async fn a_qc_centre_reviews_a_death_from_the_staff_pages() {
+    let l = Lantern::with_hospitals(&["H1"]).await;
+    let so = l.officer("H1").await;
+    let (s, d) = l
+        .post(
+            "/api/v1/deaths",
+            Some(&so),
+            &json!({"hospital": "H1", "department": "ICU",
+            "admitted_at": clock::rfc3339_in(-5 * 86400), "died_at": clock::rfc3339_in(-86400),
+            "age_band": "40-49", "diagnosis_icd10": "K35.8", "low_risk": true, "autopsy": true}),
+        )
+        .await;
+    assert_eq!(s, 201, "{d}");
+    let id = d["death_id"].as_str().unwrap().to_owned();
+    let mut qc = Browser::new(&l);
+    qc.sign_in(&l.qc_centre("R1").await).await;
+    let (s, pack, _) = qc
+        .get(&format!("/staff/meeting/{}", clock::current_month()))
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        pack.contains(&format!("/staff/deaths/{id}")),
+        "the pack links the trail: {pack}"
+    );
+    let (s, page, _) = qc.get(&format!("/staff/deaths/{id}")).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(
+        page.contains("value=\"qc_centre\"") && !page.contains("value=\"hospital\""),
+        "its own level only"
+    );
+    assert!(
+        !page.contains("/autopsy\"") && !page.contains("/close\""),
+        "the hospital's steps are not offered"
+    );
+    let held = clock::local_rfc3339_in(-600);
+    let (event, _) = qc
+        .lands(
+            &format!("/staff/deaths/{id}/reviews"),
+            &[
+                ("held_at", &held[..16]),
+                ("level", "qc_centre"),
+                ("attendee_roles", "质控中心专家"),
+                ("preventability", "possibly_avoidable"),
+                ("phase_0", "diagnosis"),
+                ("defect_0", "腹痛鉴别不足"),
+            ],
+            "death.review_held",
+        )
+        .await;
+    assert_eq!(event["data"]["level"], "qc_centre");
+}

@@ -163,7 +163,8 @@ pub fn render(p: &Pack) -> Markup {
                             tr { th { "病例 Death" } th { "科室" } th { "诊断 ICD-10" } th { "状态 State" } th { "规则 Rules (due → met)" } }
                             @for t in &d.low_risk {
                                 tr {
-                                    td { (lantern_domain::ids::short_ref(t.death_id)) }
+                                    // The staff web's trail page (a QC centre records its own review there).
+                                    td { a href={ "/staff/deaths/" (t.death_id) } { (lantern_domain::ids::short_ref(t.death_id)) } }
                                     td { (t.department) }
                                     td { (t.diagnosis_icd10) }
                                     td { (format!("{:?}", t.state).to_lowercase()) }

@@ -302,6 +302,15 @@ async fn render_trail(
     };
     let open = t.state != TrailState::Closed;
     let path = format!("/staff/deaths/{id}");
+    // A QC centre reads the trails of its region and records its own
+    // review (level qc_centre); the rest of the trail is the hospital's.
+    let qc = staff.principal.role == lantern_domain::vocab::Role::QcCentre;
+    let levels: &[Level] = if qc { &[Level::QcCentre] } else { &LEVELS };
+    let back = if qc {
+        "/staff/meeting"
+    } else {
+        "/staff/deaths"
+    };
     let autopsy_in = t.steps.iter().any(|s| s.type_ == "autopsy_reported");
     // A refusal is shown next to its form, or at the top when that form
     // is no longer on the page.
@@ -311,7 +320,7 @@ async fn render_trail(
         _ => open,
     };
     let body = html! {
-        p { a href="/staff/deaths" { "← " (lang.t(Key::Back)) } }
+        p { a href=(back) { "← " (lang.t(Key::Back)) } }
         h1 { (lang.t(Key::DeathsTrailH1)) }
         @if !form_shown { (notice.show(lang)) }
         table {
@@ -365,7 +374,7 @@ async fn render_trail(
                 input type="datetime-local" id="rv-at" name="held_at" value=(kept.v("review", "held_at"));
                 label for="rv-level" { (lang.t(Key::DeathsLevel)) }
                 select id="rv-level" name="level" {
-                    @for l in LEVELS { option value=(code(&l)) selected[kept.v("review", "level") == code(&l)] { (lang.level(l)) } }
+                    @for l in levels { option value=(code(l)) selected[kept.v("review", "level") == code(l)] { (lang.level(*l)) } }
                 }
                 label for="rv-roles" { (lang.t(Key::DeathsAttendees)) }
                 p class="hint" id="rv-roles-hint" { (lang.t(Key::RcaTeamHint)) }
@@ -399,7 +408,7 @@ async fn render_trail(
                 }
                 p { button type="submit" { (lang.t(Key::DeathsReviewSubmit)) } }
             }
-            @if t.autopsy && !autopsy_in {
+            @if t.autopsy && !autopsy_in && !qc {
                 h2 id="autopsy" { (lang.t(Key::DeathsAutopsyH)) }
                 (kept.notice("autopsy", &notice, lang))
                 form method="post" action={ (path) "/autopsy" } {
@@ -411,12 +420,14 @@ async fn render_trail(
                     p { button type="submit" { (lang.t(Key::DeathsAutopsySubmit)) } }
                 }
             }
-            h2 id="close" { (lang.t(Key::DeathsCloseH)) }
-            p class="hint" { (lang.t(Key::DeathsCloseHint)) }
-            (kept.notice("close", &notice, lang))
-            form method="post" action={ (path) "/close" } {
-                input type="hidden" name="csrf" value=(staff.csrf);
-                button type="submit" { (lang.t(Key::DeathsCloseSubmit)) }
+            @if !qc {
+                h2 id="close" { (lang.t(Key::DeathsCloseH)) }
+                p class="hint" { (lang.t(Key::DeathsCloseHint)) }
+                (kept.notice("close", &notice, lang))
+                form method="post" action={ (path) "/close" } {
+                    input type="hidden" name="csrf" value=(staff.csrf);
+                    button type="submit" { (lang.t(Key::DeathsCloseSubmit)) }
+                }
             }
         }
     };
