@@ -320,6 +320,33 @@ async fn every_write_endpoint_refuses_bad_input_with_problem_json_and_appends_no
             json!({}),
         ),
         Endpoint {
+            out_of_scope: Some(so.clone()),
+            ..e(
+                "/api/v1/admin/regions",
+                Some(ADMIN),
+                json!({"code": "RX", "name": "某市", "parent": "R1"}),
+            )
+        },
+        Endpoint {
+            out_of_scope: Some(qc2.clone()),
+            enumerated: Some("/indicator"),
+            ..e(
+                "/api/v1/targets",
+                Some(&qc),
+                json!({"indicator": "reporting_rate", "scope": "region", "code": "R1", "year": 2026, "value": 3}),
+            )
+        },
+        Endpoint {
+            out_of_scope: Some(qc2.clone()),
+            enumerated: Some("/indicator"),
+            ..e(
+                "/api/v1/references",
+                Some(&qc),
+                json!({"indicator": "reporting_rate", "scope": "region", "code": "R1", "year": 2026,
+                       "value": 2.5, "source": "省医疗质量安全报告"}),
+            )
+        },
+        Endpoint {
             out_of_scope: Some(qc2.clone()),
             enumerated: Some("/kind"),
             ..e(

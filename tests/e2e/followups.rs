@@ -90,6 +90,29 @@ async fn a_rectification_notice_is_answered_carried_and_closed() {
         l.get("/api/v1/follow-ups?region=R1", Some(&so1)).await.0,
         403
     );
+    // Bad lists and steps on nothing: named, nothing appended.
+    let count = l.stream_count().await;
+    for (path, pointer) in [
+        ("/api/v1/follow-ups?hospital=H1&region=R1", "/hospital"),
+        ("/api/v1/follow-ups?hospital=H1&state=bogus", "/state"),
+    ] {
+        let (s, p) = l.get(path, Some(&qc)).await;
+        assert_eq!(
+            (s.as_u16(), &p["errors"][0]["pointer"]),
+            (422, &json!(pointer)),
+            "{path}: {p}"
+        );
+    }
+    let nothing = uuid::Uuid::new_v4();
+    let (s, p) = l
+        .post(
+            &format!("/api/v1/follow-ups/{nothing}/answers"),
+            Some(&so1),
+            &json!({"text": "x"}),
+        )
+        .await;
+    assert_eq!(s, 404, "{p}");
+    assert_eq!(l.stream_count().await, count);
 
     // The hospital answers (once, however often the request is retried);
     // only it may.

@@ -246,24 +246,10 @@ async fn the_pack_of_a_month_field_by_field_and_printed() {
     );
 
     // The printable page, rendered by Chromium to PDF.
-    let r = l
-        .request(
-            reqwest::Method::GET,
-            "/api/v1/meetings/2026-10?hospital=H1",
-            Some(&so),
-        )
-        .header("Accept", "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    assert!(
-        r.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    let page = r.text().await.unwrap();
+    // A 200 in text/html (asserted by get_html).
+    let page = l
+        .get_html("/api/v1/meetings/2026-10?hospital=H1", Some(&so))
+        .await;
     assert!(page.contains("<svg") && page.contains("75.00"), "{page}");
     let (pdf, text) = crate::support::print_to_pdf(l.data.path(), "pack", &page);
     for figure in [

@@ -153,18 +153,11 @@ async fn a_region_reports_its_quarter_and_year_by_hospital_level_and_region() {
 
     // The printed annual report.
     let page = l
-        .request(
-            reqwest::Method::GET,
+        .get_html(
             &format!("/api/v1/quality-reports/{year}?region=R1"),
             Some(&qc),
         )
-        .header("Accept", "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .await;
     let (pdf, text) = print_to_pdf(l.data.path(), "annual-report", &page);
     for shown in [
         "年度医疗质量安全报告",

@@ -263,18 +263,8 @@ async fn a_year_built_to_be_attacked_publishes_no_recoverable_cell() {
 
     // The page anyone reads: suppressed counts as *.
     let page = l
-        .request(
-            reqwest::Method::GET,
-            "/api/v1/public/figures?year=2025&quarter=2",
-            None,
-        )
-        .header("Accept", "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .get_html("/api/v1/public/figures?year=2025&quarter=2", None)
+        .await;
     assert!(
         page.contains("医疗质量安全信息公开") && page.contains("<td class=\"n\">*</td>"),
         "{page}"

@@ -271,18 +271,11 @@ async fn national_and_provincial_means_stand_beside_a_region_s_own_figures() {
 
     // The printed page has the comparison.
     let page = l
-        .request(
-            reqwest::Method::GET,
+        .get_html(
             &format!("/api/v1/quality-reports/{year}?region=ZZ"),
             Some(&qc_hn),
         )
-        .header("Accept", "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .await;
     for shown in [
         "参考值比较",
         "全国均值",

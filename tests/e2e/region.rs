@@ -189,6 +189,14 @@ async fn the_region_pack_ranks_hospitals_and_lists_the_cases_to_trace() {
         .0,
         403
     );
+    let (s, p) = l
+        .get(&format!("/api/v1/cases?from={month}&to={month}"), Some(&qc))
+        .await;
+    assert_eq!(
+        (s.as_u16(), &p["errors"][0]["pointer"]),
+        (422, &json!("/hospital")),
+        "{p}"
+    );
     let (s, bad) = l
         .get(
             &format!("/api/v1/cases?region=R1&from={month}&to=2020-01"),
@@ -203,18 +211,8 @@ async fn the_region_pack_ranks_hospitals_and_lists_the_cases_to_trace() {
 
     // The printed region pack, from the browser's print.
     let page = l
-        .request(
-            reqwest::Method::GET,
-            &format!("/api/v1/meetings/{month}?region=R1"),
-            Some(&qc),
-        )
-        .header("Accept", "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .get_html(&format!("/api/v1/meetings/{month}?region=R1"), Some(&qc))
+        .await;
     let (pdf, text) = print_to_pdf(l.data.path(), "region-pack", &page);
     for shown in [
         "每月工作调度会",

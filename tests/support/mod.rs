@@ -226,6 +226,24 @@ impl Lantern {
         decode(r).await
     }
 
+    /// A page as a browser asks for it (`Accept: text/html`): its text,
+    /// after asserting a 200 in HTML.
+    pub async fn get_html(&self, path: &str, token: Option<&str>) -> String {
+        let r = self
+            .request(reqwest::Method::GET, path, token)
+            .header("Accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let html = r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html");
+        assert!(html, "{path}: {:?}", r.headers()["content-type"]);
+        r.text().await.unwrap()
+    }
+
     /// GETs; returns status and body.
     pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
         let r = self

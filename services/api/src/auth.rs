@@ -111,6 +111,23 @@ impl Principal {
         }
     }
 
+    /// 403 unless this principal is a QC centre supervising `region`: its
+    /// own region or one below it in the directory's hierarchy.
+    pub fn require_region(&self, directory: &Directory, region: &str) -> Result<(), ApiError> {
+        self.require(&[Role::QcCentre])?;
+        let supervised = match self.region.as_deref() {
+            Some(own) => directory.within(region, own)?,
+            None => false,
+        };
+        if supervised {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this token's scope does not include region {region}"
+            )))
+        }
+    }
+
     /// Whether this principal reads narratives (descriptions, defects'
     /// text, follow-ups): everyone in scope but a QC centre, which sees
     /// what the hospital wrote to be shared (DESIGN "Anonymity rules").

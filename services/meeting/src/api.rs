@@ -162,19 +162,10 @@ impl Meeting {
                 Ok((Scope::Hospital(h.clone()), vec![record]))
             }
             (None, Some(r)) => {
-                principal.require(&[Role::QcCentre])?;
                 // Its own region, or a region below it (a province's QC
                 // centre reads a city's pack).
                 let directory = &self.kernel.directory;
-                let supervised = match principal.region.as_deref() {
-                    Some(own) => directory.within(r, own)?,
-                    None => false,
-                };
-                if !supervised {
-                    return Err(ApiError::Forbidden(format!(
-                        "this token's scope does not include region {r}"
-                    )));
-                }
+                principal.require_region(directory, r)?;
                 Ok((Scope::Region(r.clone()), directory.hospitals_in(r)?))
             }
             _ => Err(ApiError::Invalid(vec![FieldError::new(
@@ -448,19 +439,7 @@ pub async fn quality_report(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if accept.contains(XLSX) {
-        let bytes = crate::periodic::workbook(&report)
-            .map_err(|e| ApiError::internal(format!("the workbook: {e}")))?;
-        let name = format!(
-            "attachment; filename=\"lantern-{}-{}.xlsx\"",
-            report.scope, report.period
-        );
-        let mut r = bytes.into_response();
-        r.headers_mut()
-            .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(XLSX));
-        if let Ok(v) = header::HeaderValue::from_str(&name) {
-            r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-        }
-        return Ok(r);
+        return workbook_response(&report);
     }
     if accept.contains("text/html") {
         return Ok(lantern_api::headers::html_page(
@@ -468,6 +447,24 @@ pub async fn quality_report(
         ));
     }
     Ok(Json(report).into_response())
+}
+
+/// The report as an Excel download (`lantern-<scope>-<period>.xlsx`): the
+/// endpoint's and the staff web's.
+pub fn workbook_response(report: &PeriodicReport) -> Result<Response, ApiError> {
+    let bytes = crate::periodic::workbook(report)
+        .map_err(|e| ApiError::internal(format!("the workbook: {e}")))?;
+    let name = format!(
+        "attachment; filename=\"lantern-{}-{}.xlsx\"",
+        report.scope, report.period
+    );
+    let mut r = bytes.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(XLSX));
+    if let Ok(v) = header::HeaderValue::from_str(&name) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
 }
 
 /// The media type of an Excel workbook.

@@ -4,7 +4,8 @@
 //! call [`FollowUps`]' methods, so both decide alike.
 //!
 //! Keys: `z/<hospital>` time zone; `f/<id>` the [`FollowUp`];
-//! `h/<hospital>/<id>` and `r/<region>/<id>` the indexes.
+//! `h/<hospital>/<id>` the index by the hospital addressed (a region's
+//! actions are its hospitals', found through the directory's hierarchy).
 
 use chrono::NaiveDate;
 use lantern_api::auth::Principal;
@@ -42,6 +43,12 @@ impl Projector for FollowUpsProjector {
         "followups"
     }
 
+    // 2: no index by opening region (a region's actions are found through
+    // its hospitals).
+    fn version(&self) -> u32 {
+        2
+    }
+
     /// Time zones and QC actions.
     fn kinds(&self) -> &'static [AggregateKind] {
         &[AggregateKind::Org, AggregateKind::FollowUp]
@@ -75,10 +82,6 @@ impl Projector for FollowUpsProjector {
         if let FollowUpEvent::Opened(_) = parsed {
             tx.put(
                 format!("h/{}/{}", after.hospital, e.aggregate).into_bytes(),
-                b"1".to_vec(),
-            );
-            tx.put(
-                format!("r/{}/{}", after.region, e.aggregate).into_bytes(),
                 b"1".to_vec(),
             );
         }
@@ -206,8 +209,9 @@ impl FollowUps {
         Ok(Tx::new(self.handle.db()).get_json(&followup_key(id))?)
     }
 
-    /// The actions under an index prefix (`h/<hospital>/`, `r/<region>/`).
-    fn under(&self, prefix: &str) -> Result<Vec<FollowUp>, ApiError> {
+    /// The actions addressed to `hospital`.
+    pub fn of_hospital(&self, hospital: &str) -> Result<Vec<FollowUp>, ApiError> {
+        let prefix = format!("h/{hospital}/");
         let tx = Tx::new(self.handle.db());
         let mut out = Vec::new();
         for item in self.handle.db().scan_prefix(prefix.as_bytes()) {
@@ -222,32 +226,18 @@ impl FollowUps {
                 out.push(f);
             }
         }
-        out.sort_by(|a, b| {
-            (&a.hospital, a.due, &a.reference).cmp(&(&b.hospital, b.due, &b.reference))
-        });
+        out.sort_by(|a, b| (a.due, &a.reference).cmp(&(b.due, &b.reference)));
         Ok(out)
-    }
-
-    /// The actions addressed to `hospital`.
-    pub fn of_hospital(&self, hospital: &str) -> Result<Vec<FollowUp>, ApiError> {
-        self.under(&format!("h/{hospital}/"))
-    }
-
-    /// The actions a region's QC centre opened.
-    pub fn of_region(&self, region: &str) -> Result<Vec<FollowUp>, ApiError> {
-        self.under(&format!("r/{region}/"))
     }
 
     /// The actions addressed to the hospitals of `region` and of the
     /// regions below it, whoever opened them.
     pub fn in_region(&self, region: &str) -> Result<Vec<FollowUp>, ApiError> {
         let mut out = Vec::new();
+        // Hospitals come by code: the rows are by hospital, then due date.
         for h in self.kernel.directory.hospitals_in(region)? {
             out.extend(self.of_hospital(&h.code)?);
         }
-        out.sort_by(|a, b| {
-            (&a.hospital, a.due, &a.reference).cmp(&(&b.hospital, b.due, &b.reference))
-        });
         Ok(out)
     }
 
@@ -274,16 +264,7 @@ impl FollowUps {
                 Of::Hospital(h)
             }
             (None, Some(r)) => {
-                principal.require(&[Role::QcCentre])?;
-                let supervised = match principal.region.as_deref() {
-                    Some(own) => self.kernel.directory.within(r, own)?,
-                    None => false,
-                };
-                if !supervised {
-                    return Err(ApiError::Forbidden(format!(
-                        "this token's scope does not include region {r}"
-                    )));
-                }
+                principal.require_region(&self.kernel.directory, r)?;
                 Of::Region(r)
             }
             _ => {

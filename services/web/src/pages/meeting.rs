@@ -158,19 +158,7 @@ pub async fn report(
         .periodic(&staff.principal, parsed, &own_scope(&staff))
         .await?;
     if wants_xlsx {
-        let bytes = lantern_meeting::periodic::workbook(&report)
-            .map_err(|e| ApiError::internal(format!("the workbook: {e}")))?;
-        let mut r = bytes.into_response();
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(lantern_meeting::api::XLSX),
-        );
-        if let Ok(v) = HeaderValue::from_str(&format!(
-            "attachment; filename=\"lantern-{}-{}.xlsx\"",
-            report.scope, report.period
-        )) {
-            r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-        }
+        let mut r = lantern_meeting::api::workbook_response(&report)?;
         secure_headers(r.headers_mut());
         return Ok(r);
     }
