@@ -55,6 +55,17 @@ async fn a_region_reports_its_quarter_and_year_by_hospital_level_and_region() {
         after = b["seq"].as_u64().unwrap();
     }
     let year = &month[..4];
+    // The region's own target for the serious share (lower is better).
+    let (s, t) = l
+        .post(
+            "/api/v1/targets",
+            Some(&qc),
+            &json!({"indicator": "serious_share", "scope": "region", "code": "R1",
+                    "year": year.parse::<u16>().unwrap(), "value": 30}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    after = after.max(t["seq"].as_u64().unwrap());
     let quarter = format!(
         "{year}-Q{}",
         (month[5..].parse::<u32>().unwrap() - 1) / 3 + 1
@@ -108,6 +119,31 @@ async fn a_region_reports_its_quarter_and_year_by_hospital_level_and_region() {
                 .collect::<Vec<_>>()
         );
         assert_eq!(r["by_region"][0]["key"], "R1");
+        // Every indicator with a target is judged: here the reporting
+        // rate's built-in 2.5 (higher is better) against 4 ÷ 300.
+        let reporting = r["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["indicator"] == "reporting_rate")
+            .unwrap();
+        assert_eq!(
+            (&reporting["target"], &reporting["own"], &reporting["meets"]),
+            (&json!(2.5), &json!(1.33), &json!(false)),
+            "{r}"
+        );
+        // The region's serious-share target (lower is better): 1 of 4 = 25.0 ≤ 30.
+        let serious = r["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["indicator"] == "serious_share")
+            .unwrap();
+        assert_eq!(
+            (&serious["target"], &serious["own"], &serious["meets"]),
+            (&json!(30.0), &json!(25.0), &json!(true)),
+            "{r}"
+        );
     }
 
     // Scope and period refusals.
@@ -160,6 +196,7 @@ async fn a_region_reports_its_quarter_and_year_by_hospital_level_and_region() {
         .await;
     let (pdf, text) = print_to_pdf(l.data.path(), "annual-report", &page);
     for shown in [
+        "Against targets",
         "年度医疗质量安全报告",
         "By hospital",
         "By level",

@@ -388,6 +388,10 @@ impl Meeting {
         // The reference values a report is compared with are those of its
         // region and the regions above it, and the nation's.
         let directory = &self.kernel.directory;
+        let hospital = match &scope {
+            Scope::Hospital(h) => Some(h.clone()),
+            Scope::Region(_) => None,
+        };
         let (scope, chain) = match scope {
             Scope::Hospital(h) => {
                 let regions = hospitals.first().map(HospitalRecord::regions);
@@ -409,8 +413,17 @@ impl Meeting {
             .iter()
             .filter_map(lantern_directory::ReferenceRecord::reference)
             .collect();
+        // The targets that apply to the scope's total: a hospital's own
+        // first, else its regions', else the national one.
+        let mut targets = Vec::new();
+        for indicator in lantern_domain::targets::Indicator::ALL {
+            if let Some(t) = directory.applicable(indicator, hospital.as_deref(), &chain, year)? {
+                targets.push(t);
+            }
+        }
         let mut report = crate::periodic::report(period, &scope, complete, rows);
         report.references = crate::periodic::compare(&report.total.figures, &references);
+        report.targets = crate::periodic::against(&report.total.figures, &targets);
         Ok(report)
     }
 }

@@ -141,6 +141,43 @@ pub struct PeriodicReport {
     /// figures: per indicator that has one, the region's or a region's
     /// above it (nearest first), then the national one.
     pub references: Vec<Reference>,
+    /// The scope's total against the target that applies to each indicator
+    /// in the year (its own, its region's, the national one; the
+    /// reporting rate's built-in 2.5 when none is set).
+    pub targets: Vec<TargetLine>,
+}
+
+/// One indicator's total against its target.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TargetLine {
+    /// The indicator.
+    #[schema(value_type = String)]
+    pub indicator: Indicator,
+    /// The target's value.
+    pub target: f64,
+    /// `higher` or `lower` is better.
+    pub direction: &'static str,
+    /// The scope's own figure (null without a denominator).
+    pub own: Option<f64>,
+    /// Whether the figure reaches the target (null without a figure).
+    pub meets: Option<bool>,
+}
+
+/// The figures of `own` against `targets`, in the targets' order.
+pub fn against(own: &Figures, targets: &[lantern_domain::targets::Target]) -> Vec<TargetLine> {
+    targets
+        .iter()
+        .map(|t| {
+            let mine = figure(own, t.indicator);
+            TargetLine {
+                indicator: t.indicator,
+                target: t.value.get(),
+                direction: t.direction.as_str(),
+                own: mine,
+                meets: mine.map(|v| lantern_domain::targets::meets(t, v)),
+            }
+        })
+        .collect()
 }
 
 /// A reference value (参考值) and the report's own figure beside it.
@@ -249,6 +286,7 @@ pub fn report(
             .collect(),
         total: Row::new("total".into(), "合计 Total".into(), total),
         references: Vec::new(),
+        targets: Vec::new(),
     }
 }
 
@@ -415,6 +453,20 @@ pub fn render(r: &PeriodicReport) -> Markup {
                 section { h2 { "二、按医院级别 By level" } (table("by-level", "级别 Level", &r.by_level, Some(&r.total))) }
                 section { h2 { "三、按地区 By region" } (table("by-region", "地区 Region", &r.by_region, Some(&r.total))) }
                 section { h2 { "四、参考值比较 Comparison with reference values" } (references_table(r)) }
+                section {
+                    h2 { "五、目标达成 Against targets" }
+                    table id="targets" {
+                        tr { th { "指标 Indicator" } th { "目标 Target" } th { "本期 Own" } th { "达标 Met" } }
+                        @for t in &r.targets {
+                            tr {
+                                td { (t.indicator.as_str()) }
+                                td.n { (if t.direction == "lower" { "≤ " } else { "≥ " }) (format!("{:.2}", t.target)) }
+                                td.n { (shown(Value::Rate(t.own))) }
+                                td { (match t.meets { Some(true) => "是 met", Some(false) => "否 not met", None => "—" }) }
+                            }
+                        }
+                    }
+                }
             }
         }
     }
