@@ -36,65 +36,142 @@ impl Auth {
         &self.directory
     }
 
-    /// Resolves a bearer token to a principal.
+    /// Resolves a bearer token to a principal. A stored token whose scope
+    /// does not fit its role (an officer without a hospital) grants nothing.
     pub async fn principal(&self, token: &str) -> Result<Principal, ApiError> {
         if !self.admin_token.is_empty() && constant_time_eq(token, &self.admin_token) {
-            return Ok(Principal {
-                role: Role::Admin,
-                hospital: None,
-                region: None,
-            });
+            return Ok(Principal::Admin);
         }
-        let record = self
-            .directory
+        self.directory
             .token(&sha256_hex(token.as_bytes()))
             .await?
             .filter(|r| !r.revoked)
-            .ok_or(ApiError::Unauthorized)?;
-        Ok(Principal {
-            role: record.role,
-            hospital: record.hospital,
-            region: record.region,
-        })
+            .and_then(|r| Principal::scoped(r.role, r.hospital, r.region))
+            .ok_or(ApiError::Unauthorized)
     }
 }
 
-/// An authenticated member of staff.
+/// An authenticated member of staff: a role with the scope it acts in, so
+/// that an officer without a hospital or a QC centre without a region
+/// cannot be represented.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    /// What the token may do.
-    pub role: Role,
-    /// Hospital scope (safety_officer, lis, his).
-    pub hospital: Option<String>,
-    /// Region scope (qc_centre).
-    pub region: Option<String>,
+pub enum Principal {
+    /// Configuration: hospitals, departments, tokens, targets. Reads no
+    /// hospital's data.
+    Admin,
+    /// A QC centre supervising a region and every region below it.
+    QcCentre {
+        /// The region's code.
+        region: String,
+    },
+    /// A hospital's safety officer.
+    SafetyOfficer {
+        /// The hospital's code.
+        hospital: String,
+    },
+    /// A hospital's laboratory or imaging system.
+    Lis {
+        /// The hospital's code.
+        hospital: String,
+    },
+    /// A hospital's information system.
+    His {
+        /// The hospital's code.
+        hospital: String,
+    },
 }
 
 impl Principal {
+    /// The principal of a stored token's role and scopes, or `None` when the
+    /// scope does not fit the role or the role is admin (the schema of
+    /// `org.token_issued` forbids both; one that slipped through grants
+    /// nothing, and the admin token lives only in configuration).
+    pub fn scoped(
+        role: Role,
+        hospital: Option<String>,
+        region: Option<String>,
+    ) -> Option<Principal> {
+        match (role, hospital, region) {
+            (Role::QcCentre, None, Some(region)) => Some(Principal::QcCentre { region }),
+            (Role::SafetyOfficer, Some(hospital), None) => {
+                Some(Principal::SafetyOfficer { hospital })
+            }
+            (Role::Lis, Some(hospital), None) => Some(Principal::Lis { hospital }),
+            (Role::His, Some(hospital), None) => Some(Principal::His { hospital }),
+            _ => None,
+        }
+    }
+
+    /// What the principal may do.
+    pub fn role(&self) -> Role {
+        match self {
+            Principal::Admin => Role::Admin,
+            Principal::QcCentre { .. } => Role::QcCentre,
+            Principal::SafetyOfficer { .. } => Role::SafetyOfficer,
+            Principal::Lis { .. } => Role::Lis,
+            Principal::His { .. } => Role::His,
+        }
+    }
+
+    /// The hospital a hospital's principal acts for.
+    pub fn hospital(&self) -> Option<&str> {
+        match self {
+            Principal::SafetyOfficer { hospital }
+            | Principal::Lis { hospital }
+            | Principal::His { hospital } => Some(hospital),
+            Principal::Admin | Principal::QcCentre { .. } => None,
+        }
+    }
+
+    /// The region a QC centre supervises.
+    pub fn region(&self) -> Option<&str> {
+        match self {
+            Principal::QcCentre { region } => Some(region),
+            _ => None,
+        }
+    }
+
     /// 403 unless the role is one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
+        let role = self.role();
+        if roles.contains(&role) {
             Ok(())
         } else {
             Err(ApiError::Forbidden(format!(
                 "a {} token cannot do this",
-                self.role.as_str()
+                role.as_str()
             )))
         }
     }
 
+    /// The hospital a principal with one of `roles` acts for; 403 for
+    /// another role or one without a hospital.
+    pub fn require_hospital(&self, roles: &[Role]) -> Result<&str, ApiError> {
+        self.require(roles)?;
+        self.hospital().ok_or_else(|| {
+            ApiError::Forbidden(format!(
+                "a {} token acts for no hospital",
+                self.role().as_str()
+            ))
+        })
+    }
+
+    /// The region a QC centre supervises; 403 for any other principal.
+    pub fn require_qc_region(&self) -> Result<&str, ApiError> {
+        self.require(&[Role::QcCentre])?;
+        self.region()
+            .ok_or_else(|| ApiError::Forbidden("this token supervises no region".into()))
+    }
+
     /// Whether this principal may read the hospital's data.
     pub fn can_read(&self, hospital: &HospitalRecord) -> bool {
-        match self.role {
-            Role::SafetyOfficer | Role::Lis | Role::His => {
-                self.hospital.as_deref() == Some(hospital.code.as_str())
-            }
+        match self {
+            Principal::SafetyOfficer { hospital: own }
+            | Principal::Lis { hospital: own }
+            | Principal::His { hospital: own } => *own == hospital.code,
             // A QC centre supervises its region and every region below it.
-            Role::QcCentre => self
-                .region
-                .as_deref()
-                .is_some_and(|r| hospital.in_region(r)),
-            Role::Admin => false,
+            Principal::QcCentre { region } => hospital.in_region(region),
+            Principal::Admin => false,
         }
     }
 
@@ -115,7 +192,7 @@ impl Principal {
     /// own region or one below it in the directory's hierarchy.
     pub fn require_region(&self, directory: &Directory, region: &str) -> Result<(), ApiError> {
         self.require(&[Role::QcCentre])?;
-        let supervised = match self.region.as_deref() {
+        let supervised = match self.region() {
             Some(own) => directory.within(region, own)?,
             None => false,
         };
@@ -132,7 +209,7 @@ impl Principal {
     /// text, follow-ups): everyone in scope but a QC centre, which sees
     /// what the hospital wrote to be shared (DESIGN "Anonymity rules").
     pub fn reads_narratives(&self) -> bool {
-        self.role != Role::QcCentre
+        !matches!(self, Principal::QcCentre { .. })
     }
 }
 
@@ -177,21 +254,13 @@ mod tests {
 
     #[test]
     fn scopes() {
-        let so = Principal {
-            role: Role::SafetyOfficer,
-            hospital: Some("H1".into()),
-            region: None,
+        let so = Principal::SafetyOfficer {
+            hospital: "H1".into(),
         };
-        let qc = Principal {
-            role: Role::QcCentre,
-            hospital: None,
-            region: Some("R1".into()),
+        let qc = Principal::QcCentre {
+            region: "R1".into(),
         };
-        let admin = Principal {
-            role: Role::Admin,
-            hospital: None,
-            region: None,
-        };
+        let admin = Principal::Admin;
         let h1 = hospital("H1", "R1");
         let h2 = hospital("H2", "R2");
         assert!(so.can_read(&h1) && !so.can_read(&h2));
@@ -209,15 +278,44 @@ mod tests {
             parents: vec!["C1".into(), "P".into()],
             ..hospital("H3", "K1")
         };
-        let province = Principal {
-            region: Some("P".into()),
-            ..qc.clone()
-        };
-        let county_qc = Principal {
-            region: Some("K1".into()),
-            ..qc.clone()
+        let province = Principal::QcCentre { region: "P".into() };
+        let county_qc = Principal::QcCentre {
+            region: "K1".into(),
         };
         assert!(province.can_read(&county) && county_qc.can_read(&county));
         assert!(!province.can_read(&h1) && !county_qc.can_read(&h1));
+    }
+
+    #[test]
+    fn a_stored_token_whose_scope_does_not_fit_its_role_or_is_admin_grants_nothing() {
+        let h = || Some("H1".to_owned());
+        let r = || Some("R1".to_owned());
+        assert_eq!(
+            Principal::scoped(Role::SafetyOfficer, h(), None),
+            Some(Principal::SafetyOfficer {
+                hospital: "H1".into()
+            })
+        );
+        assert_eq!(
+            Principal::scoped(Role::QcCentre, None, r()),
+            Some(Principal::QcCentre {
+                region: "R1".into()
+            })
+        );
+        for (role, hospital, region) in [
+            (Role::SafetyOfficer, None, None),
+            (Role::SafetyOfficer, None, r()),
+            (Role::SafetyOfficer, h(), r()),
+            (Role::Lis, None, None),
+            (Role::His, None, r()),
+            (Role::QcCentre, None, None),
+            (Role::QcCentre, h(), None),
+            (Role::QcCentre, h(), r()),
+            (Role::Admin, None, None),
+            (Role::Admin, h(), None),
+            (Role::Admin, None, r()),
+        ] {
+            assert_eq!(Principal::scoped(role, hospital, region), None, "{role:?}");
+        }
     }
 }

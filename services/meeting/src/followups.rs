@@ -364,10 +364,7 @@ impl FollowUps {
         }
         // The region of the QC centre that opened it (a province's centre
         // may address a county hospital).
-        let region = principal
-            .region
-            .clone()
-            .ok_or_else(|| ApiError::Forbidden("this token has no region".into()))?;
+        let region = principal.require_qc_region()?.to_owned();
         let opened = Opened {
             kind: body.kind,
             region,

@@ -344,7 +344,7 @@ async fn step(
         _ => &[Role::SafetyOfficer],
     };
     principal.require(roles)?;
-    let hospital = match principal.role {
+    let hospital = match principal.role() {
         Role::QcCentre => {
             let death = m
                 .death(id)?
@@ -358,10 +358,7 @@ async fn step(
             principal.require_in(roles, &record)?;
             record.code
         }
-        _ => principal
-            .hospital
-            .clone()
-            .ok_or_else(|| ApiError::Forbidden("this token has no hospital".into()))?,
+        _ => principal.require_hospital(roles)?.to_owned(),
     };
     let event_type = command.event_type();
     let idem = key.and_then(|k| k.scoped(&hospital, &format!("{event_type} {id}")));

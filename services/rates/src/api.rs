@@ -510,7 +510,7 @@ impl Rates {
                 format!("a query spans at most {MAX_MONTHS} months"),
             ));
         }
-        if matches!(q.by, By::Region | By::Level) && principal.role != Role::QcCentre {
+        if matches!(q.by, By::Region | By::Level) && principal.role() != Role::QcCentre {
             return Err(ApiError::Forbidden(
                 "by=region and by=level need a qc_centre token".into(),
             ));
@@ -536,10 +536,10 @@ impl Rates {
             let info: HospitalInfo =
                 serde_json::from_slice(&value).map_err(|e| corrupt(&key, e))?;
             // A QC centre supervises its region and the regions below it.
-            let in_scope = match (principal.role, principal.region.as_deref()) {
+            let in_scope = match (principal.role(), principal.region()) {
                 (Role::QcCentre, Some(own)) => directory.within(&info.region, own)?,
                 (Role::QcCentre, None) => false,
-                _ => principal.hospital.as_deref() == Some(code.as_str()),
+                _ => principal.hospital() == Some(code.as_str()),
             };
             if in_scope {
                 hospitals.insert(code, info);
@@ -675,7 +675,7 @@ impl Rates {
                     let level = levels.get(h.as_str()).cloned().unwrap_or_default();
                     merge(per_level.entry(level).or_default(), sum);
                 }
-                let region = principal.region.clone().unwrap_or_default();
+                let region = principal.region().map(str::to_owned).unwrap_or_default();
                 let target = target(None, &region).unwrap_or_else(|| national.clone());
                 per_level
                     .into_iter()
@@ -689,7 +689,7 @@ impl Rates {
                 // Each hospital counts in its region and in every region
                 // above it up to the QC centre's own: rolled up the
                 // hierarchy, never beyond the scope.
-                let own = principal.region.clone().unwrap_or_default();
+                let own = principal.region().map(str::to_owned).unwrap_or_default();
                 let mut chains: BTreeMap<String, Vec<String>> = BTreeMap::new();
                 for (h, info) in &hospitals {
                     let mut chain = vec![info.region.clone()];

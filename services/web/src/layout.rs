@@ -90,7 +90,7 @@ pub fn page(
     title: &str,
     body: Markup,
 ) -> Response {
-    let scope = p.hospital.as_deref().or(p.region.as_deref()).unwrap_or("");
+    let scope = p.hospital().or(p.region()).unwrap_or("");
     let markup = html! {
         (DOCTYPE)
         html lang=(lang.tag()) {
@@ -107,23 +107,23 @@ pub fn page(
                 header class="top" {
                     strong { (lang.t(Key::App)) }
                     nav aria-label=(lang.t(Key::App)) {
-                        @if p.role == Role::SafetyOfficer {
+                        @if p.role() == Role::SafetyOfficer {
                             a href="/staff/reports" { (lang.t(Key::NavReports)) }
                             a href="/staff/critical-values" { (lang.t(Key::NavCritical)) }
                             a href="/staff/rca" { (lang.t(Key::NavRca)) }
                             a href="/staff/deaths" { (lang.t(Key::NavDeaths)) }
                         }
-                        @if matches!(p.role, Role::SafetyOfficer | Role::QcCentre) {
+                        @if matches!(p.role(), Role::SafetyOfficer | Role::QcCentre) {
                             a href="/staff/dashboard" { (lang.t(Key::NavDashboard)) }
                             a href="/staff/meeting" { (lang.t(Key::NavMeeting)) }
                             a href="/staff/follow-ups" { (lang.t(Key::NavFollowUps)) }
                             a href="/staff/quality-reports" { (lang.t(Key::NavReportsPeriodic)) }
                         }
-                        @if matches!(p.role, Role::SafetyOfficer | Role::QcCentre | Role::Admin) {
+                        @if matches!(p.role(), Role::SafetyOfficer | Role::QcCentre | Role::Admin) {
                             a href="/staff/targets" { (lang.t(Key::NavTargets)) }
                         }
                     }
-                    span { (lang.t(Key::SignedInAs)) ": " (lang.role(p.role)) " " (scope) }
+                    span { (lang.t(Key::SignedInAs)) ": " (lang.role(p.role())) " " (scope) }
                     a href={ (here) "?lang=" (lang.other().code()) } lang=(lang.other().tag()) { (lang.t(Key::Switch)) }
                     form method="post" action="/staff/sign-out" {
                         input type="hidden" name="csrf" value=(csrf);

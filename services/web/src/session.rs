@@ -74,7 +74,7 @@ impl Sessions {
             .principal(token)
             .await
             .map_err(|_| WebError::BadToken)?;
-        let token_hash = (principal.role != Role::Admin).then(|| sha256_hex(token.as_bytes()));
+        let token_hash = (principal.role() != Role::Admin).then(|| sha256_hex(token.as_bytes()));
         let id = random_hex();
         let now = Instant::now();
         let mut map = self.lock();
@@ -217,10 +217,8 @@ mod tests {
     #[test]
     fn csrf_must_match() {
         let staff = Staff {
-            principal: Principal {
-                role: Role::SafetyOfficer,
-                hospital: Some("H1".into()),
-                region: None,
+            principal: Principal::SafetyOfficer {
+                hospital: "H1".into(),
             },
             csrf: "abc".into(),
             session_id: "s".into(),

@@ -71,11 +71,7 @@ pub struct Detected {
 }
 
 fn principal_hospital(principal: &Principal) -> Result<String, ApiError> {
-    principal.require(WRITERS)?;
-    principal
-        .hospital
-        .clone()
-        .ok_or_else(|| ApiError::Forbidden("this token has no hospital".into()))
+    principal.require_hospital(WRITERS).map(str::to_owned)
 }
 
 /// The aggregate of a critical value: one per (specimen, item) when a

@@ -233,10 +233,10 @@ impl Intake {
         key: Option<&IdempotencyKey>,
     ) -> Result<ReferenceSetAnswer, ApiError> {
         principal.require(SETTERS)?;
-        let caller = principal.region.as_deref().unwrap_or(SYSTEM_SCOPE);
+        let caller = principal.region().unwrap_or(SYSTEM_SCOPE);
         let idem = key.and_then(|k| {
             k.scoped(
-                &format!("references:{}:{caller}", principal.role.as_str()),
+                &format!("references:{}:{caller}", principal.role().as_str()),
                 "POST /api/v1/references",
             )
         });
@@ -311,7 +311,7 @@ impl Intake {
             (kind, code) => ReferenceScope::of(kind, code)
                 .ok_or_else(|| ApiError::internal("scope and code checked above"))?,
         };
-        match (&scope, principal.role) {
+        match (&scope, principal.role()) {
             (ReferenceScope::National, Role::Admin) => {}
             (ReferenceScope::National, _) => {
                 return Err(ApiError::Forbidden(
@@ -327,7 +327,7 @@ impl Intake {
                 }
             }
             (ReferenceScope::Region(r), Role::QcCentre)
-                if self.supervises(principal.region.as_deref(), r)? => {}
+                if self.supervises(principal.region(), r)? => {}
             (ReferenceScope::Region(r), _) => return Err(forbidden(&format!("region {r}"))),
         }
         Ok(scope)
@@ -402,13 +402,13 @@ impl Intake {
         principal: &Principal,
         asked: Option<&str>,
     ) -> Result<Option<String>, ApiError> {
-        let own_hospital = match (principal.role, principal.hospital.as_deref()) {
+        let own_hospital = match (principal.role(), principal.hospital()) {
             (Role::SafetyOfficer, Some(h)) => Some(self.known_hospital("/region", h).await?),
             _ => None,
         };
-        let region = match (principal.role, asked.map(str::trim)) {
+        let region = match (principal.role(), asked.map(str::trim)) {
             (_, Some(r)) => r.to_owned(),
-            (Role::QcCentre, None) => match principal.region.clone() {
+            (Role::QcCentre, None) => match principal.region().map(str::to_owned) {
                 Some(r) => r,
                 None => return Ok(None),
             },
@@ -418,9 +418,9 @@ impl Intake {
             },
             (_, None) => return Ok(None),
         };
-        let allowed = match principal.role {
+        let allowed = match principal.role() {
             Role::Admin => true,
-            Role::QcCentre => self.supervises(principal.region.as_deref(), &region)?,
+            Role::QcCentre => self.supervises(principal.region(), &region)?,
             // A safety officer reads the means its hospital's regions are
             // compared with, not another region's.
             _ => own_hospital

@@ -286,13 +286,12 @@ impl Intake {
     ) -> Result<TargetSetAnswer, ApiError> {
         principal.require(ROLES)?;
         let caller = principal
-            .hospital
-            .as_deref()
-            .or(principal.region.as_deref())
+            .hospital()
+            .or(principal.region())
             .unwrap_or(SYSTEM_SCOPE);
         let idem = key.and_then(|k| {
             k.scoped(
-                &format!("targets:{}:{caller}", principal.role.as_str()),
+                &format!("targets:{}:{caller}", principal.role().as_str()),
                 "POST /api/v1/targets",
             )
         });
@@ -354,9 +353,9 @@ impl Intake {
             (kind, code) => TargetScope::of(kind, code)
                 .ok_or_else(|| ApiError::internal("scope and code checked above"))?,
         };
-        let own_region = principal.region.as_deref();
-        let own_hospital = principal.hospital.as_deref();
-        match (&scope, principal.role) {
+        let own_region = principal.region();
+        let own_hospital = principal.hospital();
+        match (&scope, principal.role()) {
             (TargetScope::National, Role::Admin) => {}
             (TargetScope::National, _) => {
                 return Err(ApiError::Forbidden(
@@ -381,7 +380,7 @@ impl Intake {
             }
             (TargetScope::Hospital(h), Role::Admin | Role::QcCentre) => {
                 let hospital = self.known_hospital("/code", h).await?;
-                if principal.role == Role::QcCentre
+                if principal.role() == Role::QcCentre
                     && !own_region.is_some_and(|own| hospital.in_region(own))
                 {
                     return Err(forbidden(&format!("hospital {h}")));
@@ -479,20 +478,17 @@ impl Intake {
     ) -> Result<(Option<String>, Option<String>), ApiError> {
         let asked_hospital = q.hospital.as_deref().map(str::trim);
         let asked_region = q.region.as_deref().map(str::trim);
-        let (hospital, region) = match (principal.role, asked_hospital, asked_region) {
-            (Role::SafetyOfficer, None, None) => (principal.hospital.as_deref(), None),
-            (Role::QcCentre, None, None) => (None, principal.region.as_deref()),
+        let (hospital, region) = match (principal.role(), asked_hospital, asked_region) {
+            (Role::SafetyOfficer, None, None) => (principal.hospital(), None),
+            (Role::QcCentre, None, None) => (None, principal.region()),
             (_, h, r) => (h, r),
         };
         if let Some(h) = hospital {
             let record = self.known_hospital("/hospital", h).await?;
-            let allowed = match principal.role {
+            let allowed = match principal.role() {
                 Role::Admin => true,
-                Role::QcCentre => principal
-                    .region
-                    .as_deref()
-                    .is_some_and(|own| record.in_region(own)),
-                _ => principal.hospital.as_deref() == Some(h),
+                Role::QcCentre => principal.region().is_some_and(|own| record.in_region(own)),
+                _ => principal.hospital() == Some(h),
             };
             if !allowed {
                 return Err(forbidden(&format!("hospital {h}")));
@@ -500,11 +496,11 @@ impl Intake {
             return Ok((Some(record.code.clone()), Some(record.region.clone())));
         }
         if let Some(r) = region {
-            let allowed = match principal.role {
+            let allowed = match principal.role() {
                 Role::Admin => true,
-                Role::QcCentre => self.supervises(principal.region.as_deref(), r)?,
+                Role::QcCentre => self.supervises(principal.region(), r)?,
                 // A safety officer reads its own hospital's region.
-                _ => match principal.hospital.as_deref() {
+                _ => match principal.hospital() {
                     Some(own) => self
                         .directory
                         .hospital(own)

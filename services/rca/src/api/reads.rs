@@ -22,7 +22,7 @@ use crate::service::Rca;
 use crate::views::{Audience, CaseFileView, CaseList, CaseSummary, FiguresView, RequiredList};
 
 fn audience(principal: &Principal) -> Audience {
-    if principal.role == Role::QcCentre {
+    if principal.role() == Role::QcCentre {
         Audience::QcCentre
     } else {
         Audience::Officer

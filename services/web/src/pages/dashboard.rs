@@ -193,7 +193,7 @@ async fn categories(
     from: Month,
     to: Month,
 ) -> Result<Option<Pareto>, WebError> {
-    let by = if staff.principal.role == Role::QcCentre {
+    let by = if staff.principal.role() == Role::QcCentre {
         By::Region
     } else {
         By::Hospital
@@ -245,7 +245,7 @@ pub async fn dashboard(
     let departments = query(rates, &staff, from, to, By::Department).await?;
     let months = monthly(rates, &staff, from, to).await?;
     // Strata for a QC centre: its regions rolled up, and 二级/三级.
-    let (regions, levels) = if staff.principal.role == Role::QcCentre {
+    let (regions, levels) = if staff.principal.role() == Role::QcCentre {
         (
             query(rates, &staff, from, to, By::Region).await?.rows,
             query(rates, &staff, from, to, By::Level).await?.rows,
@@ -283,7 +283,7 @@ pub async fn dashboard(
                 r.target_per_100_discharges
             })
     };
-    let funnel_target = match (staff.principal.role, staff.principal.region.as_deref()) {
+    let funnel_target = match (staff.principal.role(), staff.principal.region()) {
         (Role::QcCentre, Some(region)) => web
             .intake
             .directory

@@ -304,7 +304,7 @@ async fn render_trail(
     let path = format!("/staff/deaths/{id}");
     // A QC centre reads the trails of its region and records its own
     // review (level qc_centre); the rest of the trail is the hospital's.
-    let qc = staff.principal.role == lantern_domain::vocab::Role::QcCentre;
+    let qc = staff.principal.role() == lantern_domain::vocab::Role::QcCentre;
     let levels: &[Level] = if qc { &[Level::QcCentre] } else { &LEVELS };
     let back = if qc {
         "/staff/meeting"

@@ -54,9 +54,9 @@ fn followup_id(s: &str) -> Result<Uuid, WebError> {
 /// The session's own list: its hospital's, or its region's.
 fn own_list(staff: &Staff, after: Option<u64>) -> ListFollowUps {
     let p = &staff.principal;
-    let (hospital, region) = match p.role {
-        Role::QcCentre => (None, p.region.clone()),
-        _ => (p.hospital.clone(), None),
+    let (hospital, region) = match p.role() {
+        Role::QcCentre => (None, p.region().map(str::to_owned)),
+        _ => (p.hospital().map(str::to_owned), None),
     };
     ListFollowUps {
         hospital,
@@ -78,7 +78,7 @@ async fn render_list(
     let p = &staff.principal;
     p.require(&[Role::SafetyOfficer, Role::QcCentre])?;
     let list = f.list(p, &own_list(staff, after)).await?;
-    let hospitals: Vec<_> = match (&p.role, &p.region) {
+    let hospitals: Vec<_> = match (p.role(), p.region()) {
         (Role::QcCentre, Some(region)) => web.intake.directory.hospitals_in(region)?,
         _ => vec![],
     };
@@ -107,7 +107,7 @@ async fn render_list(
                 } }
             }
         }
-        @if p.role == Role::QcCentre {
+        @if p.role() == Role::QcCentre {
             h2 id="open" { (lang.t(Key::FollowUpOpenH)) }
             (kept.notice("open", &notice, lang))
             form method="post" action="/staff/follow-ups" {
@@ -228,7 +228,7 @@ async fn render_item(
             h2 { (lang.t(Key::FollowUpClosed)) }
             p { (c.on) " · " (lang.outcome(c.outcome)) @if let Some(n) = &c.note { " — " (n) } }
         }
-        @if open && p.role == Role::SafetyOfficer {
+        @if open && p.role() == Role::SafetyOfficer {
             h2 id="answer" { (lang.t(Key::FollowUpAnswerH)) }
             (kept.notice("answer", &notice, lang))
             form method="post" action={ (here) "/answer" } {
@@ -238,7 +238,7 @@ async fn render_item(
                 p { button type="submit" { (lang.t(Key::FollowUpAnswerSubmit)) } }
             }
         }
-        @if open && p.role == Role::QcCentre {
+        @if open && p.role() == Role::QcCentre {
             h2 id="carry" { (lang.t(Key::FollowUpCarryH)) }
             (kept.notice("carry", &notice, lang))
             form method="post" action={ (here) "/carry" } {

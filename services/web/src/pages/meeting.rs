@@ -104,15 +104,15 @@ pub fn printable(document: String, bar: maud::Markup) -> Response {
 /// a safety officer's hospital.
 pub fn own_scope(staff: &Staff) -> PackQuery {
     let p = &staff.principal;
-    if p.role == Role::QcCentre {
+    if p.role() == Role::QcCentre {
         PackQuery {
             hospital: None,
-            region: p.region.clone(),
+            region: p.region().map(str::to_owned),
             after: None,
         }
     } else {
         PackQuery {
-            hospital: p.hospital.clone(),
+            hospital: p.hospital().map(str::to_owned),
             region: None,
             after: None,
         }

@@ -21,7 +21,7 @@ pub const DEFAULT_ZONE: &str = "Asia/Shanghai";
 pub async fn own_hospital(web: &Web, staff: &Staff) -> Result<HospitalRecord, WebError> {
     let p = &staff.principal;
     p.require(&[Role::SafetyOfficer])?;
-    let code = p.hospital.as_deref().unwrap_or_default();
+    let code = p.hospital().unwrap_or_default();
     let hospital = web
         .intake
         .directory
@@ -70,7 +70,7 @@ pub async fn hospital_zone(web: &Web, hospital: &str) -> Result<String, WebError
 /// times typed into a form; the API checks the times themselves, so a
 /// directory that cannot answer falls back instead of failing the post.
 pub async fn staff_zone(web: &Web, staff: &Staff) -> String {
-    match staff.principal.hospital.as_deref() {
+    match staff.principal.hospital() {
         Some(code) => match web.intake.directory.hospital(code).await {
             Ok(Some(h)) => h.timezone,
             _ => DEFAULT_ZONE.to_owned(),

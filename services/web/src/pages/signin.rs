@@ -45,7 +45,7 @@ pub async fn form(lang: Lang) -> Response {
 
 /// `GET /staff`: the signed-in member's home page.
 pub async fn home(staff: Staff) -> Redirect {
-    Redirect::to(match staff.principal.role {
+    Redirect::to(match staff.principal.role() {
         Role::SafetyOfficer => "/staff/reports",
         _ => "/staff/dashboard",
     })

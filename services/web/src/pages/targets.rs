@@ -117,9 +117,9 @@ fn set_form(staff: &Staff, lang: Lang, answer: &TargetsAnswer, kept: &Kept) -> M
     // The caller's own scope first: what a QC centre or an officer most
     // often sets; the administrator starts from the view's.
     let own_code = p
-        .hospital
-        .clone()
-        .or_else(|| p.region.clone())
+        .hospital()
+        .map(str::to_owned)
+        .or_else(|| p.region().map(str::to_owned))
         .or_else(|| answer.hospital.clone())
         .or_else(|| answer.region.clone())
         .unwrap_or_default();
@@ -148,7 +148,7 @@ fn set_form(staff: &Staff, lang: Lang, answer: &TargetsAnswer, kept: &Kept) -> M
             }
             label for="ts-scope" { (lang.t(Key::TargetsScope)) }
             select id="ts-scope" name="scope" {
-                @for s in scopes(p.role) {
+                @for s in scopes(p.role()) {
                     option value=(s.as_str()) selected[v("scope") == s.as_str()] { (lang.scope_kind(*s)) }
                 }
             }
@@ -196,10 +196,10 @@ async fn render(
         p class="hint" { (lang.t(Key::TargetsHint)) }
         form method="get" action="/staff/targets" class="filters" aria-label=(lang.t(Key::Filter)) {
             div { label for="tf-year" { (lang.t(Key::TargetsYear)) } input type="number" id="tf-year" name="year" min="2000" max="2100" value=(answer.year); }
-            @if p.role != Role::SafetyOfficer {
+            @if p.role() != Role::SafetyOfficer {
                 div { label for="tf-hospital" { (lang.t(Key::Hospital)) } input type="text" id="tf-hospital" name="hospital" size="12" value=(answer.hospital.as_deref().unwrap_or("")); }
             }
-            @if p.role == Role::Admin {
+            @if p.role() == Role::Admin {
                 div { label for="tf-region" { (lang.t(Key::ScopeRegion)) } input type="text" id="tf-region" name="region" size="12" value=[answer.hospital.is_none().then_some(answer.region.as_deref()).flatten()]; }
             }
             div { button type="submit" { (lang.t(Key::DashShow)) } }
