@@ -72,7 +72,8 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Ensures the stream exists with the right settings and returns a ledger on it.
+    /// Creates the stream if it is absent, refuses one that differs from
+    /// the configuration (see [`ensure_stream`]), and returns a ledger on it.
     pub async fn open(
         client: async_nats::Client,
         settings: &StreamSettings,
@@ -80,6 +81,23 @@ impl Ledger {
     ) -> Result<Ledger, LedgerError> {
         let js = jetstream::new(client);
         let stream = ensure_stream(&js, settings).await?;
+        Ok(Ledger {
+            js,
+            stream: Arc::new(stream),
+            schemas,
+            group: None,
+        })
+    }
+
+    /// A ledger on the stream as it is, which must exist: neither created
+    /// nor compared with a configuration, for commands that only read it
+    /// (`lantern rebuild`), whatever the settings they were started with.
+    pub async fn open_existing(
+        client: async_nats::Client,
+        schemas: Arc<SchemaRegistry>,
+    ) -> Result<Ledger, LedgerError> {
+        let js = jetstream::new(client);
+        let stream = crate::stream::open_existing(&js).await?;
         Ok(Ledger {
             js,
             stream: Arc::new(stream),

@@ -63,6 +63,24 @@ pub enum LedgerError {
         /// The setting and what was found.
         message: String,
     },
+    /// The stream differs from the configuration in a way a process will not
+    /// start on (or, from `lantern stream apply`, in a way the server cannot
+    /// change in place): each difference named, then what to do.
+    #[error("{}", crate::stream::mismatch_message(.stream, .differences))]
+    StreamMismatch {
+        /// The stream name.
+        stream: String,
+        /// Each difference, refused or not changeable.
+        differences: Vec<crate::stream::Difference>,
+    },
+    /// A command that only reads found no stream to read, and creates none.
+    #[error(
+        "stream {stream} does not exist on this NATS server; `lantern serve` or `lantern stream apply` creates it"
+    )]
+    StreamMissing {
+        /// The stream name.
+        stream: String,
+    },
     /// A setting cannot work: a NATS URL that does not parse, two ways of
     /// authenticating, a credentials or certificate file that is not there.
     #[error("configuration: {0}")]

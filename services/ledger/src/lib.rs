@@ -8,14 +8,17 @@
 //! - [`envelope`]: the JSON envelope every event travels in;
 //! - [`subject`]: codes, aggregate kinds and the subject scheme
 //!   `lantern.<hospital>.<kind>.<aggregate-id>`;
-//! - [`stream`]: creating the stream with the settings the design demands, and
-//!   checking the server kept them;
+//! - [`stream`]: creating the stream with the settings the design demands,
+//!   checking the server kept them, refusing an existing stream that differs
+//!   (never changing it as a side effect), and `lantern stream apply`;
 //! - [`schema`]: the registry of JSON Schemas that every event's `data` is
 //!   validated against before it is appended;
 //! - [`append`]: appending with de-duplication and per-aggregate optimistic
 //!   concurrency, returning only after JetStream acknowledged;
 //! - [`group`]: group commit, concurrent appends stored as one atomic batch;
 //! - [`read`]: reading the stream back, in order, from any sequence;
+//! - [`kv`]: key-value buckets beside the stream, for what every replica
+//!   shares but is no fact (staff sessions);
 //! - [`trace`]: carrying the W3C trace context through message headers;
 //! - `local` (feature `local-server`): a local nats-server with the
 //!   configuration Lantern ships: for the bench, tests and tooling.
@@ -25,6 +28,7 @@ pub mod connect;
 pub mod envelope;
 pub mod error;
 pub mod group;
+pub mod kv;
 #[cfg(feature = "local-server")]
 pub mod local;
 pub mod read;
@@ -40,7 +44,7 @@ pub use error::{LedgerError, Violation};
 pub use group::GroupCommit;
 pub use read::Read;
 pub use schema::SchemaRegistry;
-pub use stream::{StreamSettings, ensure_stream};
+pub use stream::{Applied, Difference, Inspection, StreamSettings, ensure_stream};
 pub use subject::{AggregateKind, Code, SYSTEM_SCOPE, subject};
 
 /// The name of the one stream every event goes to.
