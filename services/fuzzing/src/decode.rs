@@ -18,7 +18,7 @@ use lantern_api::error::{ApiError, FieldError};
 use lantern_api::json::{BODY_LIMIT, decode};
 use lantern_api::scrub::Scrubber;
 use lantern_domain::events::Event;
-use lantern_intake::api::reports::FileReport;
+use lantern_intake::reports::rules::FileReport;
 use lantern_ledger::{LedgerError, SchemaRegistry};
 use serde_json::Value;
 

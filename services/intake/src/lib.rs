@@ -3,13 +3,20 @@
 //! commands — what enters the stream through HTTP. The HTTP kernel it
 //! stands on is `lantern-api`.
 //!
-//! - [`reports`]: the reports read model and its query facade ([`reports::Reports`]);
-//! - [`critical`]: the critical-value loop — rules (decide/apply), projector, queries;
-//! - [`state`]: [`Intake`], the kernel plus those read models;
-//! - [`api`]: the endpoints; [`router`] puts them together.
+//! One folder per context, each `rules` (pure), `projector`, `queries`
+//! (the facade other contexts read through) and `api`:
+//! - [`reports`]: anonymous reports, their triage, feedback and receipts;
+//! - [`critical`]: the critical-value loop (decide/apply);
+//! - [`census`]: discharges and patient-days, the rates' denominators;
+//! - [`organisation`]: regions, hospitals, tokens, limits, targets, references;
+//! - [`form`]: the reporter's web form and its assets;
+//! - [`state`]: [`Intake`], the kernel plus the read models; [`router`]
+//!   puts the endpoints together.
 
-pub mod api;
+pub mod census;
 pub mod critical;
+pub mod form;
+pub mod organisation;
 pub mod reports;
 pub mod state;
 
@@ -43,7 +50,10 @@ pub fn build(kernel: Kernel, data_dir: &Path) -> Result<(Intake, Vec<Runner>), P
 
 /// The intake's routes, with their OpenAPI description.
 pub fn router(app: Intake) -> OpenApiRouter {
-    use api::{admin, census, critical_values, form, receipts, references, reports, targets};
+    use crate::reports::receipts;
+    use critical::api as critical_values;
+    use organisation::{admin, references, targets};
+    use reports::api as reports;
     OpenApiRouter::new()
         .routes(routes!(form::index))
         .routes(routes!(form::receipt_page))

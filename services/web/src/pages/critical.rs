@@ -4,7 +4,7 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use lantern_intake::api::critical_values::Worklist;
+use lantern_intake::critical::api::Worklist;
 use maud::html;
 
 use super::scope::own_hospital;

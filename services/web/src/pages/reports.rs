@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use lantern_api::ApiError;
 use lantern_domain::vocab::{Category, Grade, Harm};
-use lantern_intake::api::reports::{TextBody, TriageReport};
+use lantern_intake::reports::rules::{TextBody, TriageReport};
 use lantern_intake::reports::{Report, ReportRecord, Status};
 use maud::{Markup, html};
 use serde::Deserialize;

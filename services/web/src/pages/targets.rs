@@ -10,7 +10,7 @@ use axum::response::Response;
 use lantern_api::{ApiError, FieldError};
 use lantern_domain::targets::{Direction, Indicator, ScopeKind};
 use lantern_domain::vocab::Role;
-use lantern_intake::api::targets::{SetTarget, TargetsAnswer, TargetsQuery};
+use lantern_intake::organisation::targets::{SetTarget, TargetsAnswer, TargetsQuery};
 use maud::{Markup, html};
 use serde::Deserialize;
 

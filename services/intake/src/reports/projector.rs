@@ -1,210 +1,13 @@
-//! The reports read model: each report with its triage, follow-ups,
-//! feedback and analysis state; the receipt index; the per-month listing.
-//!
-//! Filing time is kept to the day (in the hospital's time zone): staff see
-//! when a report was filed only to the day, so submission timing cannot
-//! single out a reporter.
+//! The reports projector: each report's record, the receipt index and the
+//! per-month listing, folded from the `report.*`, `rca.*` and zone events.
 
-use std::time::Duration;
-
-use chrono::{DateTime, NaiveDate};
-use lantern_ledger::{AggregateKind, Ledger, Recorded};
-use lantern_projection::{Handle, ProjectionError, Projector, Stored, Tx};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use lantern_ledger::{AggregateKind, Recorded};
+use lantern_projection::{ProjectionError, Projector, Stored, Tx};
 use uuid::Uuid;
 
-use lantern_api::error::ApiError;
+use super::record::{Feedback, FollowUp, Listing, ReportRecord, Status, Triage};
 use lantern_domain::events::{Payload, org, rca, report};
-use lantern_domain::vocab::{AgeBand, Category, Grade, Harm, ReporterRole};
 use lantern_domain::zone::zone;
-
-/// Where a report stands, as its reporter sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Filed, not yet looked at.
-    Received,
-    /// A safety officer verified grade and category.
-    Triaged,
-    /// A root-cause analysis of it is open.
-    UnderAnalysis,
-    /// Its analysis is closed.
-    Closed,
-}
-
-/// A follow-up added by the reporter.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct FollowUp {
-    /// Scrubbed text.
-    pub text: String,
-    /// Day added (hospital time zone).
-    pub added_on: NaiveDate,
-}
-
-/// Feedback posted by a safety officer for the reporter.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Feedback {
-    /// What was learned or changed.
-    pub text: String,
-    /// Day posted (hospital time zone).
-    pub posted_on: NaiveDate,
-}
-
-/// A safety officer's verification.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Triage {
-    /// Verified grade.
-    pub grade: Grade,
-    /// Verified category.
-    pub category: Category,
-    /// Re-assessed harm (the filed harm where a version-1 triage did not
-    /// assess it).
-    pub harm: Harm,
-    /// With harm `mild`: whether it needed treatment.
-    pub treatment_needed: Option<bool>,
-    /// The report this one duplicates.
-    pub duplicate_of: Option<Uuid>,
-    /// Note.
-    pub note: Option<String>,
-    /// Day triaged.
-    pub on: NaiveDate,
-}
-
-/// What the read model keeps of a report: all staff see of it but its
-/// description, which stays where it was filed, on the stream (see
-/// [`Reports::describe`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ReportRecord {
-    /// Report id.
-    pub report_id: Uuid,
-    /// Hospital code.
-    pub hospital: String,
-    /// Department code.
-    pub department: String,
-    /// When it happened, as reported.
-    pub occurred_at: DateTime<chrono::FixedOffset>,
-    /// Grade as filed.
-    pub grade: Grade,
-    /// Category as filed.
-    pub category: Category,
-    /// AHRQ harm as filed.
-    pub harm: Harm,
-    /// With harm `mild`: whether it needed treatment, as filed.
-    pub treatment_needed: Option<bool>,
-    /// Whether the grade is provisional: harm unknown when filed, and not
-    /// triaged since.
-    pub provisional: bool,
-    /// Where.
-    pub location: Option<String>,
-    /// What was done at once (scrubbed).
-    pub immediate_actions: Option<String>,
-    /// Reporter's role, if given.
-    pub reporter_role: Option<ReporterRole>,
-    /// Patient's age band, if given.
-    pub patient_age_band: Option<AgeBand>,
-    /// Day filed (hospital time zone); never the time.
-    pub filed_on: NaiveDate,
-    /// Where it stands.
-    pub status: Status,
-    /// Triage, if done (the latest).
-    pub triage: Option<Triage>,
-    /// Reporter's follow-ups.
-    pub follow_ups: Vec<FollowUp>,
-    /// Feedback for the reporter.
-    pub feedback: Vec<Feedback>,
-    /// Open analyses of this report.
-    pub rcas_open: Vec<Uuid>,
-    /// Closed analyses of this report.
-    pub rcas_closed: Vec<Uuid>,
-    /// Lessons of closed analyses, for the reporter.
-    pub lessons: Vec<String>,
-    /// The stream sequence of its filing, which holds its description.
-    /// Known from where it is stored; never shown (it would tell when the
-    /// report was filed more precisely than the day).
-    #[serde(skip)]
-    pub filed_seq: u64,
-}
-
-/// A report as staff see it: the record and its description.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Report {
-    /// What the read model keeps.
-    #[serde(flatten)]
-    pub record: ReportRecord,
-    /// What happened (scrubbed).
-    pub description: String,
-}
-
-// Stored in postcard form (field names were half of a record's bytes),
-// with the sequence of its filing, which the JSON form never shows. A
-// change to the record or its enums raises the projector's version.
-impl Stored for ReportRecord {
-    fn encode(&self) -> Vec<u8> {
-        lantern_projection::to_postcard(&(self.filed_seq, self))
-    }
-
-    fn decode(key: &[u8], bytes: &[u8]) -> Result<ReportRecord, ProjectionError> {
-        let (filed_seq, record): (u64, ReportRecord) =
-            lantern_projection::from_postcard(key, bytes)?;
-        Ok(ReportRecord {
-            filed_seq,
-            ..record
-        })
-    }
-}
-
-/// The reports of a hospital filed in one month (in its time zone), in
-/// filing order.
-#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Listing {
-    /// Report ids, oldest first.
-    pub ids: Vec<Uuid>,
-}
-
-lantern_projection::stored_as_postcard!(Listing);
-
-impl ReportRecord {
-    /// The grade that stands: the triaged one if triaged.
-    pub fn current_grade(&self) -> Grade {
-        self.triage.as_ref().map_or(self.grade, |t| t.grade)
-    }
-
-    /// The category that stands.
-    pub fn current_category(&self) -> Category {
-        self.triage.as_ref().map_or(self.category, |t| t.category)
-    }
-
-    /// The harm that stands, and for `mild` whether it needed treatment.
-    pub fn current_harm(&self) -> (Harm, Option<bool>) {
-        self.triage
-            .as_ref()
-            .map_or((self.harm, self.treatment_needed), |t| {
-                (t.harm, t.treatment_needed)
-            })
-    }
-
-    /// Whether triage marked it a duplicate of another report: the same
-    /// event, counted once (不良事件例次).
-    pub fn is_duplicate(&self) -> bool {
-        self.triage
-            .as_ref()
-            .is_some_and(|t| t.duplicate_of.is_some())
-    }
-
-    fn refresh_status(&mut self) {
-        self.status = if !self.rcas_open.is_empty() {
-            Status::UnderAnalysis
-        } else if !self.rcas_closed.is_empty() {
-            Status::Closed
-        } else if self.triage.is_some() {
-            Status::Triaged
-        } else {
-            Status::Received
-        };
-    }
-}
-
 /// Keys: `r/<id>` report, `l/<hospital>/<YYYY-MM>` the [`Listing`] of the
 /// month it was filed in (in the hospital's time zone), `x/<receipt hash>`
 /// → id, `z/<hospital>` time zone, `a/<rca id>` → report ids.
@@ -219,10 +22,10 @@ impl ReportRecord {
 /// both back and writes them in key order ([`Tx::put_scattered`]) instead
 /// of into random leaves, which it would read and rewrite for every
 /// report.
-fn report_key(id: Uuid) -> Vec<u8> {
+pub(super) fn report_key(id: Uuid) -> Vec<u8> {
     format!("r/{id}").into_bytes()
 }
-fn listing_key(hospital: &str, month: &str) -> Vec<u8> {
+pub(super) fn listing_key(hospital: &str, month: &str) -> Vec<u8> {
     format!("l/{hospital}/{month}").into_bytes()
 }
 
@@ -230,7 +33,7 @@ fn listing_key(hospital: &str, month: &str) -> Vec<u8> {
 pub fn read_report(tx: &Tx<'_>, id: Uuid) -> Result<Option<ReportRecord>, ProjectionError> {
     tx.get_stored(&report_key(id))
 }
-fn receipt_key(hash: &str) -> Vec<u8> {
+pub(super) fn receipt_key(hash: &str) -> Vec<u8> {
     format!("x/{hash}").into_bytes()
 }
 fn zone_key(hospital: &str) -> Vec<u8> {
@@ -408,187 +211,12 @@ impl Projector for ReportsProjector {
     }
 }
 
-/// A page of reports.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReportPage {
-    /// The reports, newest first.
-    pub rows: Vec<Report>,
-    /// Page number, from 1.
-    pub page: usize,
-    /// Page size.
-    pub per_page: usize,
-    /// Reports in the whole range.
-    pub total: usize,
-}
-
-/// Queries on the reports read model.
-#[derive(Clone)]
-pub struct Reports {
-    handle: Handle,
-    ledger: Ledger,
-}
-
-impl Reports {
-    /// Queries over a running projector.
-    pub fn new(handle: Handle, ledger: Ledger) -> Reports {
-        Reports { handle, ledger }
-    }
-
-    /// The projector handle.
-    pub fn handle(&self) -> &Handle {
-        &self.handle
-    }
-
-    fn tx(&self) -> Tx<'_> {
-        Tx::new(self.handle.db())
-    }
-
-    /// Waits (bounded) until everything in the stream is applied.
-    async fn catch_up(&self) -> Result<(), ApiError> {
-        let last = self.ledger.last_sequence().await?;
-        if self.handle.applied() < last && !self.handle.wait_for(last, Duration::from_secs(5)).await
-        {
-            return Err(ApiError::NotCaughtUp(last));
-        }
-        Ok(())
-    }
-
-    /// A report by id with its description (waiting for the read model on
-    /// a miss).
-    pub async fn report(&self, id: Uuid) -> Result<Option<Report>, ApiError> {
-        match self.record(id).await? {
-            Some(record) => Ok(self.describe(vec![record]).await?.pop()),
-            None => Ok(None),
-        }
-    }
-
-    /// What the read model keeps of a report (waiting for it on a miss).
-    pub async fn record(&self, id: Uuid) -> Result<Option<ReportRecord>, ApiError> {
-        if let Some(r) = read_report(&self.tx(), id)? {
-            return Ok(Some(r));
-        }
-        self.catch_up().await?;
-        Ok(read_report(&self.tx(), id)?)
-    }
-
-    /// The report behind a receipt hash (waiting for the read model on a miss).
-    pub async fn by_receipt(&self, receipt_hash: &str) -> Result<Option<ReportRecord>, ApiError> {
-        let find = || -> Result<Option<ReportRecord>, ApiError> {
-            let tx = self.tx();
-            match tx.get_json::<Uuid>(&receipt_key(receipt_hash))? {
-                Some(id) => Ok(read_report(&tx, id)?),
-                None => Ok(None),
-            }
-        };
-        if let Some(r) = find()? {
-            return Ok(Some(r));
-        }
-        self.catch_up().await?;
-        find()
-    }
-
-    /// A hospital's reports filed in months `from..=to` (YYYY-MM), newest
-    /// first, without their descriptions.
-    pub fn records(
-        &self,
-        hospital: &str,
-        from: &str,
-        to: &str,
-    ) -> Result<Vec<ReportRecord>, ApiError> {
-        self.read_records(self.filed(hospital, from, to)?)
-    }
-
-    /// The ids of a hospital's reports filed in months `from..=to`, newest
-    /// first.
-    fn filed(&self, hospital: &str, from: &str, to: &str) -> Result<Vec<Uuid>, ApiError> {
-        let mut ids = Vec::new();
-        if from > to {
-            return Ok(ids);
-        }
-        let months = listing_key(hospital, from)..=listing_key(hospital, to);
-        for item in self.handle.db().range(months).rev() {
-            let (k, v) = item.map_err(ProjectionError::from)?;
-            ids.extend(Listing::decode(&k, &v)?.ids.into_iter().rev());
-        }
-        Ok(ids)
-    }
-
-    /// The records of reports a listing names.
-    fn read_records(&self, ids: Vec<Uuid>) -> Result<Vec<ReportRecord>, ApiError> {
-        let tx = self.tx();
-        ids.into_iter()
-            .map(|id| {
-                read_report(&tx, id)?.ok_or_else(|| {
-                    ApiError::from(ProjectionError::Corrupt {
-                        key: String::from_utf8_lossy(&report_key(id)).into_owned(),
-                        message: "a listed report has no record".into(),
-                    })
-                })
-            })
-            .collect()
-    }
-
-    /// Page `page` of a hospital's reports filed in months `from..=to`,
-    /// newest first, with their descriptions.
-    pub async fn page(
-        &self,
-        hospital: &str,
-        from: &str,
-        to: &str,
-        page: usize,
-        per_page: usize,
-    ) -> Result<ReportPage, ApiError> {
-        let all = self.filed(hospital, from, to)?;
-        let total = all.len();
-        let shown = all
-            .into_iter()
-            .skip((page - 1).saturating_mul(per_page))
-            .take(per_page)
-            .collect();
-        Ok(ReportPage {
-            rows: self.describe(self.read_records(shown)?).await?,
-            page,
-            per_page,
-            total,
-        })
-    }
-
-    /// The records with their descriptions, read from their filing events
-    /// (JetStream answers a read by sequence from its index; a few are read
-    /// at a time).
-    pub async fn describe(&self, records: Vec<ReportRecord>) -> Result<Vec<Report>, ApiError> {
-        use futures::{StreamExt, TryStreamExt};
-        futures::stream::iter(records)
-            .map(|record| async move {
-                let filed = self.ledger.get(record.filed_seq).await?;
-                let e = &filed.envelope;
-                if e.aggregate != record.report_id || e.event_type != "report.filed" {
-                    return Err(ApiError::internal(format!(
-                        "sequence {} is not the filing of report {}",
-                        record.filed_seq, record.report_id
-                    )));
-                }
-                let report::Filed { description, .. } =
-                    report::Filed::read(e.version, e.data.as_json()).map_err(|err| {
-                        ApiError::internal(format!("filing of report {}: {err}", record.report_id))
-                    })?;
-                Ok(Report {
-                    record,
-                    description,
-                })
-            })
-            .buffered(DESCRIBE_AT_ONCE)
-            .try_collect()
-            .await
-    }
-}
-
-/// Descriptions read from the stream at the same time.
-const DESCRIBE_AT_ONCE: usize = 16;
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reports::record::Report;
+    use chrono::NaiveDate;
+    use lantern_domain::vocab::{AgeBand, Category, Grade, Harm, ReporterRole};
     use serde_json::json;
 
     fn event(

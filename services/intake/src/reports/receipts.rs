@@ -11,7 +11,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::reports::{TextBody, receipt_of};
+use super::api::receipt_of;
+use super::rules::TextBody;
 use crate::reports::{Feedback, FollowUp, ReportRecord, Status};
 use crate::state::Intake;
 use lantern_api::IdempotencyKey;

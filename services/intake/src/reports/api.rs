@@ -1,20 +1,22 @@
-//! Reports: filed anonymously, triaged and answered by safety officers.
+//! The reports' endpoints, and what a safety officer does with a report
+//! ([`Intake::triage`], [`Intake::post_feedback`]): the API and the staff
+//! web call the same methods, so both decide alike. The rules are in
+//! [`rules`](super::rules).
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, FixedOffset};
 use lantern_api::path::ValidPath;
 use lantern_ledger::Expect;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::rules::{self, FileReport, Original, TextBody, TriageReport};
 use crate::reports::{Report, ReportPage, ReportRecord};
 use crate::state::Intake;
 use lantern_api::IdempotencyKey;
 use lantern_api::auth::Principal;
-use lantern_api::checks::{check_optional, check_text, check_time};
 use lantern_api::command::new_event;
 use lantern_api::error::{ApiError, FieldError};
 use lantern_api::json::ValidJson;
@@ -23,83 +25,7 @@ use lantern_api::responses::{Appended, CommandErrors, QueryErrors, created};
 use lantern_api::secrets::{canonical_receipt, receipt_hash};
 use lantern_domain::Month;
 use lantern_domain::events::{Payload, report};
-use lantern_domain::vocab::{AgeBand, Category, Grade, Harm, ReporterRole, Role};
-
-/// An anonymous adverse-event report.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FileReport {
-    /// Registered hospital code.
-    pub hospital: String,
-    /// Registered department code of that hospital.
-    pub department: String,
-    /// When it happened (RFC 3339 with offset; not in the future).
-    pub occurred_at: DateTime<FixedOffset>,
-    /// I 警告事件（警讯事件）, II 不良后果事件, III 未造成后果事件, IV 隐患事件 / 未遂事件（临界差错）.
-    pub grade: Grade,
-    /// Category code.
-    pub category: Category,
-    /// AHRQ harm (physical or psychological, after any intervention); must
-    /// agree with the grade: I death, severe; II mild needing treatment,
-    /// moderate, severe; III none, mild needing none; IV not_applicable;
-    /// unknown with I–III leaves the grade provisional until triage.
-    pub harm: Harm,
-    /// With harm `mild` only: whether it needed additional treatment,
-    /// monitoring or a longer stay (grade II) or not (grade III).
-    pub treatment_needed: Option<bool>,
-    /// Where.
-    pub location: Option<String>,
-    /// What happened (personal data is removed before it is stored).
-    pub description: String,
-    /// What was done at once.
-    pub immediate_actions: Option<String>,
-    /// The reporter's role, if they wish.
-    pub reporter_role: Option<ReporterRole>,
-    /// The patient's age band.
-    pub patient_age_band: Option<AgeBand>,
-}
-
-impl FileReport {
-    /// The checks that need no directory: time, grade against harm, text
-    /// lengths. (The hospital and department are checked against the
-    /// directory by the handler.)
-    pub fn check(&self, errors: &mut Vec<FieldError>) {
-        check_time("/occurred_at", &self.occurred_at, errors);
-        if let Err(d) = self.grade.check(self.harm, self.treatment_needed) {
-            errors.push(FieldError::new(d.pointer, d.message));
-        }
-        if let Some(why) = self.patient_age_band.and_then(AgeBand::refusal) {
-            errors.push(FieldError::new("/patient_age_band", why));
-        }
-        check_text("/description", &self.description, 4000, errors);
-        check_optional("/location", self.location.as_deref(), 200, errors);
-        check_optional(
-            "/immediate_actions",
-            self.immediate_actions.as_deref(),
-            2000,
-            errors,
-        );
-    }
-
-    /// The `report.filed` payload of a checked report, its free text passed
-    /// through `scrub` (events are immutable: nothing personal may reach one).
-    pub fn filed(&self, scrub: impl Fn(&str) -> String, receipt_hash: &str) -> report::Filed {
-        report::Filed {
-            department: self.department.clone(),
-            occurred_at: self.occurred_at,
-            grade: self.grade,
-            category: self.category,
-            harm: self.harm,
-            treatment_needed: self.treatment_needed,
-            location: self.location.as_deref().map(&scrub),
-            description: scrub(self.description.trim()),
-            immediate_actions: self.immediate_actions.as_deref().map(&scrub),
-            reporter_role: self.reporter_role,
-            patient_age_band: self.patient_age_band,
-            receipt_hash: receipt_hash.to_owned(),
-        }
-    }
-}
+use lantern_domain::vocab::Role;
 
 /// A filed report: the receipt is shown this once.
 #[derive(Debug, Serialize, ToSchema)]
@@ -207,26 +133,6 @@ pub async fn get_report(
     Ok(Json(app.report(&principal, id, q.after).await?))
 }
 
-/// A safety officer's verification of a report.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TriageReport {
-    /// Verified grade.
-    pub grade: Grade,
-    /// Verified category.
-    pub category: Category,
-    /// Re-assessed harm, held to the same agreement with the grade as a
-    /// filing; left out, the harm as filed (or as last triaged) stands and
-    /// must agree with the verified grade.
-    pub harm: Option<Harm>,
-    /// With harm `mild` only: whether it needed treatment.
-    pub treatment_needed: Option<bool>,
-    /// Another report of the same hospital this one duplicates.
-    pub duplicate_of: Option<Uuid>,
-    /// Note.
-    pub note: Option<String>,
-}
-
 /// Triage a report (safety officer of its hospital).
 #[utoipa::path(post, path = "/api/v1/reports/{id}/triage", tag = "reports",
     params(("id" = Uuid, Path, description = "Report id")),
@@ -241,14 +147,6 @@ pub async fn triage_report(
     ValidJson(body): ValidJson<TriageReport>,
 ) -> Result<(StatusCode, Json<Appended>), ApiError> {
     Ok(created(app.triage(&principal, id, body, Some(&key)).await?))
-}
-
-/// Text for the reporter, or from them.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TextBody {
-    /// 1–4000 characters; personal data is removed before it is stored.
-    pub text: String,
 }
 
 /// Post feedback the reporter reads through the receipt (safety officer).
@@ -337,58 +235,15 @@ impl Intake {
                 OfficerStep::Replayed(first) => return Ok(first),
                 OfficerStep::Fresh(report, idem) => (*report, idem),
             };
-        let mut errors = Vec::new();
-        // Left out, the harm that stands is the last one assessed.
-        let (harm, treatment_needed) = match body.harm {
-            Some(harm) => (harm, body.treatment_needed),
-            None => match &report.triage {
-                Some(t) => (t.harm, body.treatment_needed.or(t.treatment_needed)),
-                None => (
-                    report.harm,
-                    body.treatment_needed.or(report.treatment_needed),
-                ),
-            },
+        let original = match body.duplicate_of {
+            Some(dup) if dup != id => Some(Original {
+                report_id: dup,
+                hospital: self.reports.record(dup).await?.map(|r| r.hospital),
+            }),
+            _ => None,
         };
-        if let Err(d) = body.grade.check(harm, treatment_needed) {
-            let message = match body.harm {
-                Some(_) => d.message,
-                None => format!(
-                    "{} (the harm as assessed so far): re-assess harm with the grade",
-                    d.message
-                ),
-            };
-            errors.push(FieldError::new(d.pointer, message));
-        }
-        if let Some(dup) = body.duplicate_of {
-            if dup == id {
-                errors.push(FieldError::new(
-                    "/duplicate_of",
-                    "a report cannot duplicate itself",
-                ));
-            } else if self
-                .reports
-                .record(dup)
-                .await?
-                .is_none_or(|r| r.hospital != report.hospital)
-            {
-                errors.push(FieldError::new(
-                    "/duplicate_of",
-                    "is not a report of this hospital",
-                ));
-            }
-        }
-        check_optional("/note", body.note.as_deref(), 2000, &mut errors);
-        if !errors.is_empty() {
-            return Err(ApiError::Invalid(errors));
-        }
-        let triaged = report::Triaged {
-            grade: body.grade,
-            category: body.category,
-            harm: Some(harm),
-            treatment_needed,
-            duplicate_of: body.duplicate_of,
-            note: self.scrub_opt(body.note.as_deref()),
-        };
+        let triaged = rules::triage(&report, id, &body, original.as_ref(), |t| self.scrub(t))
+            .map_err(ApiError::Invalid)?;
         let event = new_event(&triaged, id, report.hospital);
         let committed = self.append(event, Expect::Any, idem.as_deref()).await?;
         Ok(Appended { seq: committed.seq })
@@ -410,14 +265,7 @@ impl Intake {
                 OfficerStep::Replayed(first) => return Ok(first),
                 OfficerStep::Fresh(report, idem) => (*report, idem),
             };
-        let mut errors = Vec::new();
-        check_text("/text", &body.text, 4000, &mut errors);
-        if !errors.is_empty() {
-            return Err(ApiError::Invalid(errors));
-        }
-        let feedback = report::FeedbackPosted {
-            text: self.scrub(body.text.trim()),
-        };
+        let feedback = rules::feedback(&body, |t| self.scrub(t)).map_err(ApiError::Invalid)?;
         let event = new_event(&feedback, id, report.hospital);
         let committed = self.append(event, Expect::Any, idem.as_deref()).await?;
         Ok(Appended { seq: committed.seq })
