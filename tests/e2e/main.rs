@@ -27,6 +27,7 @@ mod region;
 mod reports;
 mod scope;
 mod security;
+mod stream;
 mod targets;
 mod telemetry;
 mod web;

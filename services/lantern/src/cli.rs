@@ -7,8 +7,8 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use lantern_projection::Projector;
 
-use crate::config::{ServeArgs, StoreArgs, ledger};
-use crate::serve;
+use crate::config::{ServeArgs, StoreArgs, ledger_existing};
+use crate::{serve, stream};
 
 /// Lantern: non-punitive adverse-event and critical-value reporting.
 #[derive(Parser)]
@@ -23,6 +23,7 @@ enum Command {
     /// Every service and projector in one process, on one port.
     Serve(ServeArgs),
     /// Drop a projector's read model and replay the stream into a new one.
+    /// Only reads the stream: never creates or changes it.
     Rebuild {
         /// directory, reports, critical_values, rates, rca or mortality.
         projector: String,
@@ -44,6 +45,22 @@ enum Command {
     },
     /// List the projectors.
     Projectors,
+    /// The event stream's configuration: show it, or change it explicitly
+    /// (no other command changes an existing stream).
+    Stream {
+        #[command(subcommand)]
+        action: StreamAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum StreamAction {
+    /// Print the stream's configuration and how it differs from the one the
+    /// settings ask for (LANTERN_STREAM_REPLICAS, …); changes nothing.
+    Show(StoreArgs),
+    /// Create the stream, or change it to the configuration the settings ask
+    /// for, printing what changed.
+    Apply(StoreArgs),
 }
 
 /// Every projector, by name.
@@ -87,7 +104,7 @@ impl Cli {
             } => {
                 let p = projector(&name)?;
                 let path = into.unwrap_or_else(|| store.data_dir.join(format!("{name}.sled")));
-                let ledger = ledger(&store).await?;
+                let ledger = ledger_existing(&store).await?;
                 let started = std::time::Instant::now();
                 let last = lantern_projection::rebuild(ledger, p, &path).await?;
                 let secs = started.elapsed().as_secs_f64();
@@ -116,6 +133,12 @@ impl Cli {
                 }
                 Ok(())
             }
+            Command::Stream {
+                action: StreamAction::Show(store),
+            } => stream::show(&store).await,
+            Command::Stream {
+                action: StreamAction::Apply(store),
+            } => stream::apply(&store).await,
         }
     }
 }

@@ -40,7 +40,8 @@ pub struct StoreArgs {
     /// Directory of the read models and the server secret.
     #[arg(long, env = "LANTERN_DATA_DIR", default_value = "./var")]
     pub data_dir: PathBuf,
-    /// Stream replicas: 1 on one server, 3 in a cluster.
+    /// Stream replicas: 1 on one server, 3 in a cluster. `serve` refuses a
+    /// stream with another number; `lantern stream apply` changes it.
     #[arg(long, env = "LANTERN_STREAM_REPLICAS", default_value_t = 1)]
     pub replicas: usize,
     /// Group commit: most concurrent appends stored as one atomic batch
@@ -61,6 +62,15 @@ impl std::fmt::Debug for StoreArgs {
 }
 
 impl StoreArgs {
+    /// The stream's configuration these settings ask for: what `serve`
+    /// compares the stream with and `lantern stream apply` makes it.
+    pub fn stream_settings(&self) -> StreamSettings {
+        StreamSettings {
+            replicas: self.replicas,
+            ..StreamSettings::default()
+        }
+    }
+
     /// How to reach NATS, as the ledger takes it.
     pub fn nats(&self) -> lantern_ledger::NatsConfig {
         lantern_ledger::NatsConfig {
@@ -138,14 +148,17 @@ impl ServeArgs {
     }
 }
 
-/// Connects and opens the stream.
+/// Connects and opens the stream: creates it when it is absent, and refuses
+/// to go on when it differs from the configuration (it is never changed
+/// here; `lantern stream apply` does that).
 pub async fn ledger(store: &StoreArgs) -> Result<Ledger, Box<dyn std::error::Error>> {
     let client = lantern_ledger::connect(&store.nats()).await?;
-    let settings = StreamSettings {
-        replicas: store.replicas,
-        ..StreamSettings::default()
-    };
-    let ledger = Ledger::open(client, &settings, Arc::new(SchemaRegistry::embedded()?)).await?;
+    let ledger = Ledger::open(
+        client,
+        &store.stream_settings(),
+        Arc::new(SchemaRegistry::embedded()?),
+    )
+    .await?;
     Ok(if store.group_commit > 1 {
         ledger.with_group_commit(lantern_ledger::GroupCommit {
             max_batch: store.group_commit,
@@ -154,4 +167,12 @@ pub async fn ledger(store: &StoreArgs) -> Result<Ledger, Box<dyn std::error::Err
     } else {
         ledger
     })
+}
+
+/// Connects to the stream as it is, for a command that only reads it
+/// (`lantern rebuild`): never created nor compared, so a rebuild started
+/// with stale settings cannot touch the stream (issue 27).
+pub async fn ledger_existing(store: &StoreArgs) -> Result<Ledger, Box<dyn std::error::Error>> {
+    let client = lantern_ledger::connect(&store.nats()).await?;
+    Ok(Ledger::open_existing(client, Arc::new(SchemaRegistry::embedded()?)).await?)
 }

@@ -5,6 +5,7 @@ mod cli;
 mod config;
 mod ops;
 mod serve;
+mod stream;
 mod telemetry;
 
 use clap::Parser;
