@@ -88,6 +88,11 @@ pub struct BenchArgs {
     /// Skip the history phases (C, D, E, F).
     #[arg(long)]
     pub no_history: bool,
+    /// Copy the largest history's JetStream store into this directory once
+    /// loaded, to profile a rebuild or a query by hand against it
+    /// (`nats-server -js -sd <dir>`, then `lantern rebuild …`).
+    #[arg(long)]
+    pub keep_history: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {

@@ -371,6 +371,10 @@ async fn history(
             t.elapsed().as_secs_f64()
         ));
 
+        if let Some(keep) = args.keep_history.as_deref().filter(|_| size == largest) {
+            copy_tree(&nats.store_dir(), keep)?;
+            note(format!("history kept in {}", keep.display()));
+        }
         let mut serve = if size == largest {
             // The rebuilds write straight into the read models `serve`
             // opens, so it starts caught up (a catch-up of the whole history
@@ -514,6 +518,21 @@ async fn rebuilds(
         rebuild_vs_raw_read_min,
         rebuild_sled_bytes: sizes,
     })
+}
+
+/// Copies the directory tree `from` into `to` (created), file by file.
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }
 
 /// F: peak RSS of the serving process, disk per projector, stream bytes.
