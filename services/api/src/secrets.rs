@@ -15,6 +15,11 @@ use subtle::ConstantTimeEq;
 /// (letters and 2–7: no 0/O or 1/I to confuse when copied by hand).
 const RECEIPT_ENCODING: data_encoding::Encoding = data_encoding::BASE32_NOPAD;
 
+/// The label the secret's fingerprint is the keyed hash of (the schema of
+/// `org.secret_fingerprint` names it): changing it would refuse every
+/// replica of every existing stream.
+const FINGERPRINT_LABEL: &[u8] = b"lantern server secret fingerprint v1";
+
 /// The server's secret for derived receipts and tokens (32 bytes).
 #[derive(Clone)]
 pub struct ServerSecret([u8; 32]);
@@ -38,17 +43,30 @@ impl ServerSecret {
         ServerSecret(bytes)
     }
 
+    /// Reads the secret from `path` (hex); `None` when there is no file.
+    pub fn load(path: &std::path::Path) -> std::io::Result<Option<ServerSecret>> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let bytes = data_encoding::HEXLOWER_PERMISSIVE
+            .decode(text.trim().as_bytes())
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| {
+                std::io::Error::other(format!(
+                    "{} is not a 32-byte hex secret (64 hex digits, e.g. from `openssl rand -hex 32`)",
+                    path.display()
+                ))
+            })?;
+        Ok(Some(ServerSecret(bytes)))
+    }
+
     /// Reads the secret from `path` (hex), creating it (mode 600) when missing.
     pub fn load_or_create(path: &std::path::Path) -> std::io::Result<ServerSecret> {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            let bytes = data_encoding::HEXLOWER_PERMISSIVE
-                .decode(text.trim().as_bytes())
-                .ok()
-                .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                .ok_or_else(|| {
-                    std::io::Error::other(format!("{} is not a 32-byte hex secret", path.display()))
-                })?;
-            return Ok(ServerSecret(bytes));
+        if let Some(secret) = ServerSecret::load(path)? {
+            return Ok(secret);
         }
         let secret = ServerSecret::generate();
         if let Some(dir) = path.parent() {
@@ -56,6 +74,20 @@ impl ServerSecret {
         }
         write_private(path, &data_encoding::HEXLOWER.encode(&secret.0))?;
         Ok(secret)
+    }
+
+    /// What the stream records of the secret (`org.secret_fingerprint`),
+    /// so that a replica with another secret is refused at start: a keyed
+    /// hash of a fixed label, which tells secrets apart without revealing
+    /// anything a derived receipt or token would (its label is in no other
+    /// derivation). 64 lower-case hex digits.
+    pub fn fingerprint(&self) -> String {
+        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&self.0) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
+        mac.update(FINGERPRINT_LABEL);
+        data_encoding::HEXLOWER.encode(&mac.finalize().into_bytes())
     }
 
     fn derive(&self, purpose: &str, idempotency: &str, len: usize) -> Vec<u8> {
@@ -198,6 +230,56 @@ mod tests {
         let a = ServerSecret::load_or_create(&path).unwrap();
         let b = ServerSecret::load_or_create(&path).unwrap();
         assert_eq!(a.receipt(Some("x")), b.receipt(Some("x")));
+    }
+
+    #[test]
+    fn a_missing_secret_file_is_none_and_a_bad_one_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret");
+        assert!(ServerSecret::load(&path).unwrap().is_none());
+        std::fs::write(&path, "not hex").unwrap();
+        assert!(ServerSecret::load(&path).is_err());
+        std::fs::write(&path, "ab".repeat(31)).unwrap();
+        assert!(ServerSecret::load(&path).is_err(), "31 bytes");
+        std::fs::write(&path, format!("{}\n", "AB".repeat(32))).unwrap();
+        let loaded = ServerSecret::load(&path).unwrap().unwrap();
+        assert_eq!(
+            loaded.fingerprint(),
+            ServerSecret::from_bytes([0xab; 32]).fingerprint(),
+            "upper-case hex and a trailing newline read as the same secret"
+        );
+    }
+
+    /// Pinned: a fingerprint that changed between releases would refuse
+    /// every replica of every existing stream.
+    #[test]
+    fn the_fingerprint_is_hmac_sha256_of_its_label_in_hex() {
+        let secret = ServerSecret::from_bytes([0x0b; 32]);
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&[0x0b; 32]).unwrap();
+        mac.update(b"lantern server secret fingerprint v1");
+        let expected = data_encoding::HEXLOWER.encode(&mac.finalize().into_bytes());
+        assert_eq!(secret.fingerprint(), expected);
+        assert_eq!(secret.fingerprint().len(), 64);
+        assert!(
+            secret
+                .fingerprint()
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_tells_secrets_apart_and_is_not_the_secret() {
+        let a = ServerSecret::generate();
+        let b = ServerSecret::generate();
+        assert_eq!(a.fingerprint(), a.clone().fingerprint());
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        let hex = data_encoding::HEXLOWER.encode(&a.0);
+        assert!(
+            !a.fingerprint().contains(&hex[..16]),
+            "no part of the secret"
+        );
+        assert_ne!(a.fingerprint(), sha256_hex(&a.0), "keyed, not a plain hash");
     }
 
     #[test]

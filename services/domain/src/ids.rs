@@ -95,6 +95,13 @@ pub fn reference(indicator: &str, scope: &str, code: Option<&str>, year: u16) ->
     named(&format!("reference:{indicator}/{scope}/{code}/{year}"))
 }
 
+/// The aggregate of the server secret's fingerprint: one per stream, so
+/// that replicas starting at once cannot both record one (the second
+/// finds the subject taken).
+pub fn secret_fingerprint() -> Uuid {
+    named("secret-fingerprint")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

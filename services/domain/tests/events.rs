@@ -575,6 +575,7 @@ const SCHEMA_ONLY: &[&str] = &[
     "org.region_registered.v1.bad-parent-code.json",
     "org.reference_set.v1.region-without-code.json",
     "org.reference_set.v1.empty-source.json",
+    "org.secret_fingerprint.v1.upper-case-hex.json",
 ];
 
 #[test]

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use lantern_api::secrets::ServerSecret;
 use lantern_ledger::{Ledger, SchemaRegistry, StreamSettings};
 
 /// Where events and read models live.
@@ -100,7 +99,8 @@ pub struct ServeArgs {
     /// The administrator's bearer token.
     #[arg(long, env = "LANTERN_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: String,
-    /// File of the server secret (derived receipts and tokens); created if missing.
+    /// File of the server secret (derived receipts and tokens); created if
+    /// missing on the stream's first replica, the same file on every other.
     #[arg(long, env = "LANTERN_SECRET_FILE")]
     pub secret_file: Option<PathBuf>,
     /// Small-cell threshold: counts 1..k−1 are hidden from QC centres.
@@ -138,13 +138,12 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    /// The server secret, from its file (created on first start).
-    pub fn secret(&self) -> Result<ServerSecret, Box<dyn std::error::Error>> {
-        let path = self
-            .secret_file
+    /// The server secret's file; every replica on one stream needs the
+    /// same secret (`crate::shared_secret`).
+    pub fn secret_path(&self) -> PathBuf {
+        self.secret_file
             .clone()
-            .unwrap_or_else(|| self.store.data_dir.join("secret.key"));
-        Ok(ServerSecret::load_or_create(&path)?)
+            .unwrap_or_else(|| self.store.data_dir.join("secret.key"))
     }
 }
 

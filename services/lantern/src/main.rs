@@ -5,6 +5,7 @@ mod cli;
 mod config;
 mod ops;
 mod serve;
+mod shared_secret;
 mod stream;
 mod telemetry;
 

@@ -71,6 +71,9 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
     std::fs::create_dir_all(&args.store.data_dir)?;
     let data = args.store.data_dir.as_path();
     let ledger = ledger(&args.store).await?;
+    // Before anything is served or appended: a replica with another secret
+    // would issue receipts no other replica knows.
+    let secret = crate::shared_secret::shared_secret(&ledger, &args.secret_path()).await?;
     let metrics = Arc::new(Metrics::default());
     let mut runners = Vec::new();
     let mut handles: Vec<Handle> = Vec::new();
@@ -86,7 +89,6 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
     let rca = projector(Arc::new(lantern_rca::RcaProjector))?;
     let mortality = projector(Arc::new(lantern_mortality::MortalityProjector))?;
     let followups = projector(Arc::new(lantern_meeting::followups::FollowUpsProjector))?;
-    let secret = args.secret()?;
     let idempotency = Idempotency::new(secret.clone());
     let kernel = Kernel::new(
         ledger.clone(),

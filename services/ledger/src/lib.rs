@@ -17,6 +17,8 @@
 //!   concurrency, returning only after JetStream acknowledged;
 //! - [`group`]: group commit, concurrent appends stored as one atomic batch;
 //! - [`read`]: reading the stream back, in order, from any sequence;
+//! - [`kv`]: key-value buckets beside the stream, for what every replica
+//!   shares but is no fact (staff sessions);
 //! - [`trace`]: carrying the W3C trace context through message headers;
 //! - `local` (feature `local-server`): a local nats-server with the
 //!   configuration Lantern ships: for the bench, tests and tooling.
@@ -26,6 +28,7 @@ pub mod connect;
 pub mod envelope;
 pub mod error;
 pub mod group;
+pub mod kv;
 #[cfg(feature = "local-server")]
 pub mod local;
 pub mod read;

@@ -413,6 +413,7 @@ mod tests {
             &["/code", "/direction", "/indicator", "/scope"],
         ),
         ("org.token_revoked", &["/token_hash"]),
+        ("org.secret_fingerprint", &["/fingerprint"]),
         ("rca.action_completed", &["/completed_at"]),
         ("rca.action_planned", &["/due", "/strength"]),
         ("rca.factor_added", &["/category"]),

@@ -291,7 +291,8 @@ kind! {
 
 kind! {
     /// Every event of the organisation's aggregates: hospitals, departments,
-    /// tokens, critical-value limits, targets and reference values.
+    /// tokens, critical-value limits, targets, reference values and the
+    /// server secret's fingerprint.
     OrgEvent in org {
         HospitalRegistered = "org.hospital_registered" @ 1,
         DepartmentRegistered = "org.department_registered" @ 1,
@@ -301,6 +302,7 @@ kind! {
         TargetSet = "org.target_set" @ 1,
         RegionRegistered = "org.region_registered" @ 1,
         ReferenceSet = "org.reference_set" @ 1,
+        SecretFingerprint = "org.secret_fingerprint" @ 1,
     }
 }
 

@@ -1,5 +1,6 @@
 //! `org.*`: hospitals, departments, staff tokens, critical-value limits,
-//! targets and reference values (`schemas/org.*.v1.json`).
+//! targets, reference values and the server secret's fingerprint
+//! (`schemas/org.*.v1.json`).
 
 use serde::{Deserialize, Serialize};
 
@@ -224,4 +225,15 @@ impl ReferenceSet {
             note: self.note.clone(),
         })
     }
+}
+
+/// `org.secret_fingerprint`: the fingerprint of the server secret every
+/// replica of `lantern serve` on this stream must share (receipts are
+/// keyed with it), written once by the first replica; a keyed hash, never
+/// the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretFingerprint {
+    /// HMAC-SHA256 of a fixed label under the secret, 64 lower-case hex digits.
+    pub fingerprint: String,
 }
