@@ -19,6 +19,7 @@ use crate::idempotency;
 use crate::metrics::Metrics;
 use crate::scrub::{PiiKind, Scrubber};
 use crate::secrets::ServerSecret;
+use crate::tier::Tier;
 
 /// What every context's handlers share: the stream, the directory, staff
 /// authentication, the server secret, the scrubber and the counters.
@@ -36,6 +37,8 @@ pub struct Kernel {
     pub scrubber: Arc<Scrubber>,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// The deployment tier: what a hub refuses to append (`crate::tier`).
+    pub tier: Tier,
 }
 
 impl FromRef<Kernel> for Auth {
@@ -84,7 +87,13 @@ impl Kernel {
             secret,
             scrubber: Arc::new(Scrubber::new()),
             metrics,
+            tier: Tier::Standalone,
         }
+    }
+
+    /// This kernel in `tier` (standalone unless said).
+    pub fn with_tier(self, tier: Tier) -> Kernel {
+        Kernel { tier, ..self }
     }
 
     /// The first response's event for a retried request, if this key was

@@ -13,7 +13,8 @@
 //! - [`metrics`]: the counters of appends, refusals and scrubbing;
 //! - [`path`]: path segments whose every error names the segment;
 //! - [`headers`]: no-store, CSP and framing headers, problem+json fallbacks;
-//! - [`ratelimit`]: per-client limits on anonymous and failed requests.
+//! - [`ratelimit`]: per-client limits on anonymous and failed requests;
+//! - [`tier`]: the deployment tier (standalone, hospital, region).
 
 pub mod auth;
 pub mod checks;
@@ -29,6 +30,7 @@ pub mod ratelimit;
 pub mod responses;
 pub mod scrub;
 pub mod secrets;
+pub mod tier;
 
 pub use command::{Committed, Kernel};
 pub use error::{ApiError, AppendError, FieldError, Problem};

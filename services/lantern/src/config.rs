@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
+use lantern_api::tier::{Tier, TierError};
 use lantern_ledger::{Ledger, SchemaRegistry, StreamSettings};
 
 /// Where events and read models live.
@@ -47,6 +48,17 @@ pub struct StoreArgs {
     /// (one durable write); 1 appends each event on its own.
     #[arg(long, env = "LANTERN_GROUP_COMMIT", default_value_t = 500)]
     pub group_commit: usize,
+    /// Deployment tier: `standalone`; `hospital`, a hospital's own Lantern
+    /// (with LANTERN_HOSPITAL); `region`, a QC centre's hub that sources its
+    /// linked hospitals (with LANTERN_REGION).
+    #[arg(long, env = "LANTERN_TIER", default_value = "standalone")]
+    pub tier: String,
+    /// The hospital a `hospital` tier belongs to.
+    #[arg(long, env = "LANTERN_HOSPITAL")]
+    pub hospital: Option<String>,
+    /// The region a `region` tier (hub) belongs to.
+    #[arg(long, env = "LANTERN_REGION")]
+    pub region: Option<String>,
 }
 
 impl std::fmt::Debug for StoreArgs {
@@ -56,11 +68,18 @@ impl std::fmt::Debug for StoreArgs {
             .field("data_dir", &self.data_dir)
             .field("replicas", &self.replicas)
             .field("group_commit", &self.group_commit)
+            .field("tier", &self.tier())
             .finish()
     }
 }
 
 impl StoreArgs {
+    /// The deployment tier, checked: a hospital tier without its hospital,
+    /// or a code of another tier, is refused at start.
+    pub fn tier(&self) -> Result<Tier, TierError> {
+        Tier::parse(&self.tier, self.hospital.as_deref(), self.region.as_deref())
+    }
+
     /// The stream's configuration these settings ask for: what `serve`
     /// compares the stream with and `lantern stream apply` makes it.
     pub fn stream_settings(&self) -> StreamSettings {
@@ -151,6 +170,7 @@ impl ServeArgs {
 /// to go on when it differs from the configuration (it is never changed
 /// here; `lantern stream apply` does that).
 pub async fn ledger(store: &StoreArgs) -> Result<Ledger, Box<dyn std::error::Error>> {
+    store.tier()?;
     let client = lantern_ledger::connect(&store.nats()).await?;
     let ledger = Ledger::open(
         client,

@@ -68,6 +68,7 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
     if args.admin_token.trim().is_empty() {
         return Err("LANTERN_ADMIN_TOKEN is empty: set an admin token".into());
     }
+    let tier = args.store.tier()?;
     std::fs::create_dir_all(&args.store.data_dir)?;
     let data = args.store.data_dir.as_path();
     let ledger = ledger(&args.store).await?;
@@ -96,7 +97,8 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
         args.admin_token.clone(),
         secret,
         metrics.clone(),
-    );
+    )
+    .with_tier(tier);
     let limits = (args.rate_limits == "on").then(|| {
         RateLimits::new(
             RateLimitSettings {
