@@ -24,6 +24,7 @@ mod published;
 mod rca;
 mod references;
 mod region;
+mod replicas;
 mod reports;
 mod scope;
 mod security;

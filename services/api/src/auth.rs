@@ -42,8 +42,15 @@ impl Auth {
         if !self.admin_token.is_empty() && constant_time_eq(token, &self.admin_token) {
             return Ok(Principal::Admin);
         }
+        self.principal_of_hash(&sha256_hex(token.as_bytes())).await
+    }
+
+    /// Resolves an issued token known only by its hash (what a staff
+    /// session keeps, never the token): a revoked or unknown one is a 401.
+    /// Never the admin token, which is not issued.
+    pub async fn principal_of_hash(&self, token_hash: &str) -> Result<Principal, ApiError> {
         self.directory
-            .token(&sha256_hex(token.as_bytes()))
+            .token(token_hash)
             .await?
             .filter(|r| !r.revoked)
             .and_then(|r| Principal::scoped(r.role, r.hospital, r.region))

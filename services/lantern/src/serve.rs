@@ -91,6 +91,8 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
     let mortality = projector(Arc::new(lantern_mortality::MortalityProjector))?;
     let followups = projector(Arc::new(lantern_meeting::followups::FollowUpsProjector))?;
     let idempotency = Idempotency::new(secret.clone());
+    let sessions =
+        lantern_web::session::Sessions::open(&ledger, secret.clone(), &args.admin_token).await?;
     let kernel = Kernel::new(
         ledger.clone(),
         Directory::new(directory, ledger.clone()),
@@ -148,7 +150,7 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
     let (router, openapi) = api.split_for_parts();
     // The staff pages are HTML, not API: merged after the OpenAPI document
     // is taken, on the same port.
-    let web = lantern_web::Web::new(intake, Some(rates))
+    let web = lantern_web::Web::new(intake, sessions, Some(rates))
         .with_rca(rca)
         .with_mortality(mortality)
         .with_meeting(meeting);

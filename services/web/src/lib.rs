@@ -55,20 +55,20 @@ pub struct Web {
     pub mortality: Option<Mortality>,
     /// The monthly pack (None when not running here).
     pub meeting: Option<Meeting>,
-    /// Signed-in staff.
+    /// Signed-in staff (shared by every replica).
     pub sessions: Sessions,
 }
 
 impl Web {
-    /// The web over the intake and, if running, the rates.
-    pub fn new(intake: Intake, rates: Option<Rates>) -> Web {
+    /// The web over the intake, the staff sessions and, if running, the rates.
+    pub fn new(intake: Intake, sessions: Sessions, rates: Option<Rates>) -> Web {
         Web {
             intake,
             rates,
             rca: None,
             mortality: None,
             meeting: None,
-            sessions: Sessions::default(),
+            sessions,
         }
     }
 

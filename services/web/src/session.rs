@@ -1,25 +1,37 @@
-//! Server-side sessions for the staff pages.
+//! Server-side sessions for the staff pages, shared by every replica.
 //!
 //! Sign-in takes a bearer token once, resolves it through the same
-//! [`Auth::principal`] the API uses, and keeps only the token's hash in a
-//! session held in memory; the browser gets a random 256-bit session id in
-//! an `HttpOnly; SameSite=Strict; Path=/staff` cookie. Every request
-//! re-checks the token hash against the directory, so revoking a token ends
-//! its sessions. A restart signs everyone out (docs/decisions.md).
+//! [`Auth::principal`] the API uses, and opens a session in a JetStream
+//! key-value bucket beside the stream ([`BUCKET`]), so that any replica of
+//! `lantern serve` serves any signed-in request and a sign-out anywhere ends
+//! the session everywhere at once (each request reads the bucket; nothing is
+//! cached). The browser gets a random 256-bit session id in an `HttpOnly;
+//! SameSite=Strict; Path=/staff` cookie; the bucket's key is that id's
+//! SHA-256, so the bucket never holds a usable cookie value.
+//!
+//! A session keeps no token and no principal: the token's SHA-256 (as the
+//! stream knows it), or for the admin token, which is configuration, a
+//! keyed hash of it under the server secret; and its CSRF token. Every
+//! request resolves the principal anew through [`Auth`], so revoking a
+//! token ends its sessions, and changing the admin token ends the admin's.
+//! Sessions expire after [`IDLE`] without a request: the bucket drops an
+//! entry that long after its last write, and a request re-writes it (a
+//! compare-and-set, so it cannot undo a sign-out) at most every
+//! [`TOUCH_EVERY`].
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum_extra::extract::cookie::CookieJar;
+use lantern_api::ApiError;
 use lantern_api::auth::{Auth, Principal};
-use lantern_api::secrets::sha256_hex;
-use lantern_directory::Directory;
-use lantern_domain::vocab::Role;
+use lantern_api::secrets::{ServerSecret, sha256_hex};
+use lantern_ledger::kv::Bucket;
+use lantern_ledger::{Ledger, LedgerError};
 use rand::RngCore;
+use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use crate::Web;
@@ -31,22 +43,78 @@ pub const SESSION_COOKIE: &str = "lantern_session";
 /// How long an idle session lives.
 pub const IDLE: Duration = Duration::from_secs(8 * 3600);
 
-/// One signed-in member of staff.
-#[derive(Clone)]
-struct Session {
-    principal: Principal,
-    /// The token's hash, re-checked on every request (None: the admin
-    /// token, which lives in configuration, not in the directory).
-    token_hash: Option<String>,
-    csrf: String,
-    last_seen: Instant,
+/// How often a session in use is written again to push its expiry on: a
+/// write per request would be a replicated write per page view.
+pub const TOUCH_EVERY: Duration = Duration::from_secs(5 * 60);
+
+/// The key-value bucket of the sessions.
+pub const BUCKET: &str = "LANTERN_SESSIONS";
+
+/// The purpose of the admin token's keyed hash ([`ServerSecret::mark`]).
+const ADMIN_MARK: &str = "admin-session";
+
+/// Who a session is, without the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Credential {
+    /// SHA-256 of an issued token, as `org.token_issued` records it.
+    TokenHash(String),
+    /// The admin token's keyed hash under the server secret: a weak admin
+    /// token cannot be guessed back from the bucket.
+    Admin(String),
 }
 
-/// The session store: in memory, keyed by the hash of the session id (so
-/// the map never holds a usable cookie value).
-#[derive(Clone, Default)]
+/// A session as the bucket holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Stored {
+    credential: Credential,
+    csrf: String,
+    /// When it was last written (Unix seconds).
+    touched: i64,
+}
+
+/// What a request does with a session last written at `touched`.
+#[derive(Debug, PartialEq, Eq)]
+enum Age {
+    /// Over [`IDLE`]: gone, even if the bucket has not dropped it yet.
+    Expired,
+    /// Over [`TOUCH_EVERY`]: write it again.
+    Stale,
+    Fresh,
+}
+
+fn age(touched: i64, now: i64) -> Age {
+    let idle = now.saturating_sub(touched);
+    // IDLE and TOUCH_EVERY are hours and minutes: they fit an i64.
+    if idle >= IDLE.as_secs() as i64 {
+        Age::Expired
+    } else if idle >= TOUCH_EVERY.as_secs() as i64 {
+        Age::Stale
+    } else {
+        Age::Fresh
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// The session store.
+#[derive(Clone)]
 pub struct Sessions {
-    inner: Arc<Mutex<HashMap<String, Session>>>,
+    bucket: Bucket,
+    secret: ServerSecret,
+    /// The configured admin token's keyed hash.
+    admin: String,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions")
+            .field("bucket", &self.bucket)
+            .finish()
+    }
 }
 
 fn random_hex() -> String {
@@ -55,13 +123,31 @@ fn random_hex() -> String {
     data_encoding::HEXLOWER.encode(&bytes)
 }
 
+fn unavailable(e: LedgerError) -> WebError {
+    WebError::Api(e.into())
+}
+
 impl Sessions {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
-        // A panic while holding the lock leaves a map that is still
-        // consistent (every write is a single insert or remove).
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// The sessions of the stream's replicas: opens (or creates) the bucket.
+    /// `admin_token` is the configured one; sessions opened with another
+    /// admin token end.
+    pub async fn open(
+        ledger: &Ledger,
+        secret: ServerSecret,
+        admin_token: &str,
+    ) -> Result<Sessions, LedgerError> {
+        let bucket = ledger
+            .bucket(
+                BUCKET,
+                "Lantern: staff sessions of every replica (expire when idle)",
+                IDLE,
+            )
+            .await?;
+        Ok(Sessions {
+            bucket,
+            admin: secret.mark(ADMIN_MARK, admin_token),
+            secret,
+        })
     }
 
     /// Resolves `token` and opens a session; returns the session id.
@@ -70,49 +156,92 @@ impl Sessions {
         if token.is_empty() {
             return Err(WebError::BadToken);
         }
-        let principal = auth
-            .principal(token)
-            .await
-            .map_err(|_| WebError::BadToken)?;
-        let token_hash = (principal.role() != Role::Admin).then(|| sha256_hex(token.as_bytes()));
+        let principal = match auth.principal(token).await {
+            Ok(p) => p,
+            Err(ApiError::Unauthorized) => return Err(WebError::BadToken),
+            Err(e) => return Err(e.into()),
+        };
+        let credential = match principal {
+            Principal::Admin => Credential::Admin(self.secret.mark(ADMIN_MARK, token)),
+            _ => Credential::TokenHash(sha256_hex(token.as_bytes())),
+        };
         let id = random_hex();
-        let now = Instant::now();
-        let mut map = self.lock();
-        map.retain(|_, s| now.duration_since(s.last_seen) < IDLE);
-        map.insert(
-            sha256_hex(id.as_bytes()),
-            Session {
-                principal,
-                token_hash,
-                csrf: random_hex(),
-                last_seen: now,
-            },
-        );
+        let stored = Stored {
+            credential,
+            csrf: random_hex(),
+            touched: now(),
+        };
+        self.bucket
+            .put(&sha256_hex(id.as_bytes()), encode(&stored)?)
+            .await
+            .map_err(unavailable)?;
         Ok(id)
     }
 
-    /// Ends a session.
-    pub fn sign_out(&self, id: &str) {
-        self.lock().remove(&sha256_hex(id.as_bytes()));
+    /// Ends a session on every replica.
+    pub async fn sign_out(&self, id: &str) -> Result<(), WebError> {
+        self.bucket
+            .purge(&sha256_hex(id.as_bytes()))
+            .await
+            .map_err(unavailable)
     }
 
-    /// The live session behind a cookie value, touched.
-    fn touch(&self, id: &str) -> Option<Session> {
+    /// The live session behind a cookie value, touched when due.
+    async fn live(&self, id: &str) -> Result<Option<Stored>, WebError> {
         let key = sha256_hex(id.as_bytes());
-        let mut map = self.lock();
-        let now = Instant::now();
-        match map.get_mut(&key) {
-            Some(s) if now.duration_since(s.last_seen) < IDLE => {
-                s.last_seen = now;
-                Some(s.clone())
+        let Some(entry) = self.bucket.get(&key).await.map_err(unavailable)? else {
+            return Ok(None);
+        };
+        // Not ours to read (an older layout): as good as none.
+        let Ok(mut stored) = serde_json::from_slice::<Stored>(&entry.value) else {
+            return Ok(None);
+        };
+        match age(stored.touched, now()) {
+            Age::Expired => Ok(None),
+            Age::Fresh => Ok(Some(stored)),
+            Age::Stale => {
+                stored.touched = now();
+                let touched = self
+                    .bucket
+                    .update(&key, encode(&stored)?, entry.revision)
+                    .await
+                    .map_err(unavailable)?;
+                if touched.is_some() {
+                    return Ok(Some(stored));
+                }
+                // Another replica wrote first: a touch (the session lives)
+                // or a sign-out (it does not).
+                Ok(self
+                    .bucket
+                    .get(&key)
+                    .await
+                    .map_err(unavailable)?
+                    .and_then(|e| serde_json::from_slice(&e.value).ok()))
             }
-            Some(_) => {
-                map.remove(&key);
-                None
-            }
-            None => None,
         }
     }
+
+    /// Who the session is now: `None` when its token was revoked or the
+    /// admin token changed since it was opened.
+    async fn principal(&self, auth: &Auth, stored: &Stored) -> Result<Option<Principal>, WebError> {
+        match &stored.credential {
+            Credential::Admin(mark) => {
+                let same: bool = mark.as_bytes().ct_eq(self.admin.as_bytes()).into();
+                Ok(same.then_some(Principal::Admin))
+            }
+            Credential::TokenHash(hash) => match auth.principal_of_hash(hash).await {
+                Ok(p) => Ok(Some(p)),
+                Err(ApiError::Unauthorized) => Ok(None),
+                Err(e) => Err(e.into()),
+            },
+        }
+    }
+}
+
+fn encode(stored: &Stored) -> Result<bytes::Bytes, WebError> {
+    serde_json::to_vec(stored)
+        .map(Into::into)
+        .map_err(|e| WebError::Api(ApiError::internal(e)))
 }
 
 /// A cookie's value from the request headers (every `Cookie` header).
@@ -162,25 +291,18 @@ impl Staff {
     }
 }
 
-async fn still_valid(directory: &Directory, hash: Option<&str>) -> bool {
-    match hash {
-        None => true,
-        Some(h) => matches!(directory.token(h).await, Ok(Some(r)) if !r.revoked),
-    }
-}
-
 impl FromRequestParts<Web> for Staff {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, Self::Rejection> {
         let id = cookie(&parts.headers, SESSION_COOKIE).ok_or(WebError::SignInFirst)?;
-        let session = web.sessions.touch(&id).ok_or(WebError::SignInFirst)?;
-        if !still_valid(&web.intake.directory, session.token_hash.as_deref()).await {
-            web.sessions.sign_out(&id);
+        let session = web.sessions.live(&id).await?.ok_or(WebError::SignInFirst)?;
+        let Some(principal) = web.sessions.principal(&web.intake.auth, &session).await? else {
+            web.sessions.sign_out(&id).await?;
             return Err(WebError::SignInFirst);
-        }
+        };
         Ok(Staff {
-            principal: session.principal,
+            principal,
             csrf: session.csrf,
             session_id: id,
         })
@@ -211,6 +333,49 @@ mod tests {
         let c = session_cookie("x");
         assert!(
             c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.contains("Path=/staff")
+        );
+    }
+
+    #[test]
+    fn a_session_is_touched_after_a_few_minutes_and_gone_after_the_idle_time() {
+        let t = 1_800_000_000;
+        assert_eq!(age(t, t), Age::Fresh);
+        assert_eq!(age(t, t + 299), Age::Fresh);
+        assert_eq!(age(t, t + 300), Age::Stale);
+        assert_eq!(age(t, t + 8 * 3600 - 1), Age::Stale);
+        assert_eq!(age(t, t + 8 * 3600), Age::Expired);
+        // A replica whose clock is behind the one that wrote it.
+        assert_eq!(age(t, t - 60), Age::Fresh);
+    }
+
+    /// What the bucket holds: a hash or a keyed hash, the CSRF token and a
+    /// time — never the token, nor who the principal is.
+    #[test]
+    fn the_bucket_holds_no_token_and_no_principal() {
+        let secret = ServerSecret::from_bytes([3; 32]);
+        let token = "lt_the-token";
+        for credential in [
+            Credential::TokenHash(sha256_hex(token.as_bytes())),
+            Credential::Admin(secret.mark(ADMIN_MARK, token)),
+        ] {
+            let stored = Stored {
+                credential,
+                csrf: "c".into(),
+                touched: 1,
+            };
+            let text = String::from_utf8(encode(&stored).unwrap().to_vec()).unwrap();
+            assert!(!text.contains(token), "{text}");
+            assert_eq!(serde_json::from_str::<Stored>(&text).unwrap(), stored);
+        }
+        let admin = Stored {
+            credential: Credential::Admin(secret.mark(ADMIN_MARK, token)),
+            csrf: "c".into(),
+            touched: 1,
+        };
+        let text = String::from_utf8(encode(&admin).unwrap().to_vec()).unwrap();
+        assert!(
+            !text.contains(&sha256_hex(token.as_bytes())),
+            "the admin token is keyed, not a plain hash: {text}"
         );
     }
 

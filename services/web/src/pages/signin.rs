@@ -108,7 +108,7 @@ pub async fn sign_out(
     PageForm(form): PageForm<SignOut>,
 ) -> Result<Response, WebError> {
     staff.check_csrf(&form.csrf)?;
-    web.sessions.sign_out(&staff.session_id);
+    web.sessions.sign_out(&staff.session_id).await?;
     let mut r = Redirect::to("/staff/sign-in").into_response();
     if let Ok(v) = HeaderValue::from_str(&cleared_cookie()) {
         r.headers_mut().insert(header::SET_COOKIE, v);
