@@ -19,7 +19,7 @@ use lantern_intake::reports::{ReportRecord, ReportsProjector, read_report};
 use lantern_ledger::{Envelope, LedgerError, Recorded};
 use lantern_projection::{Projector, Tx, apply_once};
 use lantern_rates::RatesProjector;
-use lantern_rates::projector::{every_cell, read_cell};
+use lantern_rates::projector::{HospitalInfo, every_cell, read_cell};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -146,7 +146,7 @@ pub fn check_understood(event_type: &str, value: &Value) {
             let code = str_of(value, "code");
             let h: Option<HospitalRecord> = Models::get(&m.directory, &format!("h/{code}"));
             assert!(h.is_some(), "{why}");
-            let zone: Option<Value> = Models::get(&m.rates, &format!("z/{HOSPITAL}"));
+            let zone: Option<HospitalInfo> = Models::get_stored(&m.rates, &format!("z/{HOSPITAL}"));
             assert!(zone.is_some(), "{why}");
         }
         "org.department_registered" => {

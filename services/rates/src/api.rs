@@ -11,7 +11,7 @@ use lantern_api::responses::QueryErrors;
 use lantern_api::{ApiError, FieldError};
 use lantern_domain::Month;
 use lantern_domain::vocab::{Category, Grade, Role};
-use lantern_projection::{Handle, ProjectionError, Tx};
+use lantern_projection::{Handle, ProjectionError, Stored, Tx};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -466,13 +466,6 @@ impl Serialize for Breakdown {
     }
 }
 
-fn corrupt(key: &[u8], e: impl ToString) -> ApiError {
-    ApiError::from(ProjectionError::Corrupt {
-        key: String::from_utf8_lossy(key).into_owned(),
-        message: e.to_string(),
-    })
-}
-
 /// Per-department rates for a period, by department, hospital or region.
 ///
 /// A safety officer sees their own hospital; a QC centre sees the hospitals
@@ -533,8 +526,7 @@ impl Rates {
         for item in db.scan_prefix(b"z/") {
             let (key, value) = item.map_err(ProjectionError::from)?;
             let code = String::from_utf8_lossy(&key[2..]).into_owned();
-            let info: HospitalInfo =
-                serde_json::from_slice(&value).map_err(|e| corrupt(&key, e))?;
+            let info = HospitalInfo::decode(&key, &value)?;
             // A QC centre supervises its region and the regions below it.
             let in_scope = match (principal.role(), principal.region()) {
                 (Role::QcCentre, Some(own)) => directory.within(&info.region, own)?,
