@@ -11,6 +11,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/hospitals"),
     ("post", "/api/v1/admin/hospitals"),
     ("post", "/api/v1/admin/regions"),
+    ("post", "/api/v1/admin/links"),
     ("post", "/api/v1/admin/hospitals/{code}/departments"),
     ("post", "/api/v1/admin/tokens"),
     ("delete", "/api/v1/admin/tokens/{prefix}"),

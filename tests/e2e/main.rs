@@ -13,6 +13,7 @@ mod bad_input;
 mod critical;
 mod deaths;
 mod faults;
+mod federation;
 mod followups;
 mod grades;
 mod hardening;

@@ -44,7 +44,12 @@ impl Lantern {
     /// As [`Lantern::start`], with extra environment for every `lantern`
     /// command this instance runs.
     pub async fn start_with(env: &[(&str, &str)]) -> Lantern {
-        let nats = NatsServer::start();
+        Lantern::start_on(NatsServer::start(), env).await
+    }
+
+    /// As [`Lantern::start_with`], on a nats-server the caller started (a
+    /// region's hub, a hospital's leaf node), which it then owns.
+    pub async fn start_on(nats: NatsServer, env: &[(&str, &str)]) -> Lantern {
         let data = tempfile::Builder::new()
             .prefix("lantern-e2e-")
             .tempdir()

@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use chrono::Utc;
-use lantern_ledger::{Envelope, Expect, Ledger, LedgerError, NewEvent};
+use lantern_ledger::{Envelope, Expect, Ledger, LedgerError, NewEvent, SYSTEM_SCOPE};
 
 use lantern_directory::{Directory, HospitalRecord};
-use lantern_domain::events::Event;
+use lantern_domain::events::org::HospitalRegistered;
+use lantern_domain::events::{Event, Payload};
 use lantern_domain::vocab::Role;
 use uuid::Uuid;
 
@@ -138,6 +139,7 @@ impl Kernel {
         idempotency: Option<&str>,
     ) -> Result<Committed, AppendError> {
         let mut event = event;
+        self.check_tier(&event).await?;
         self.scrub_marked(&mut event)?;
         let event_type = event.event_type;
         let appended = self
@@ -191,6 +193,7 @@ impl Kernel {
         idempotency: Option<&str>,
     ) -> Result<Vec<Committed>, AppendError> {
         for event in &mut events {
+            self.check_tier(event).await?;
             self.scrub_marked(event)?;
         }
         let stored = self
@@ -213,6 +216,47 @@ impl Kernel {
                 }
             })
             .collect())
+    }
+
+    /// What the tier refuses to append, checked here, on the one path every
+    /// write takes, rather than in each handler:
+    /// - a hub refuses every event under the subject of a hospital linked
+    ///   to it (reports, census, critical values, deaths, analyses, triage,
+    ///   its departments and tokens): those subjects are the hospital's
+    ///   source's, whose own Lantern keeps them; the hub's own facts go
+    ///   under its region's code;
+    /// - a hospital's Lantern refuses to register another hospital, so
+    ///   that nothing of another hospital can be filed there.
+    async fn check_tier(&self, event: &NewEvent) -> Result<(), AppendError> {
+        match &self.tier {
+            Tier::Standalone => Ok(()),
+            Tier::Hospital { hospital } => {
+                if event.event_type == HospitalRegistered::TYPE && event.hospital != *hospital {
+                    return Err(AppendError::OtherHospital {
+                        own: hospital.clone(),
+                        hospital: event.hospital.clone(),
+                    });
+                }
+                Ok(())
+            }
+            Tier::Region { region } => {
+                if event.hospital == *region || event.hospital == SYSTEM_SCOPE {
+                    return Ok(());
+                }
+                match self
+                    .directory
+                    .link(&event.hospital)
+                    .await
+                    .map_err(AppendError::Directory)?
+                {
+                    Some(link) => Err(AppendError::LinkedHospital {
+                        hospital: link.hospital,
+                        domain: link.domain,
+                    }),
+                    None => Ok(()),
+                }
+            }
+        }
     }
 
     /// Scrubs every field the event's schema marks as free text

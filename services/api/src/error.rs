@@ -68,6 +68,31 @@ pub enum AppendError {
     /// The event store refused or failed otherwise.
     #[error("event store")]
     Ledger(#[source] LedgerError),
+    /// On a region's hub: the event belongs to a hospital linked to it,
+    /// whose own Lantern keeps its records (DESIGN "Deployment tiers").
+    #[error(
+        "hospital {hospital} keeps its records at its own Lantern (JetStream domain {domain}, \
+         linked to this hub): file this there; this hub only reads what the hospital records"
+    )]
+    LinkedHospital {
+        /// The hospital's code.
+        hospital: String,
+        /// Its JetStream domain: where its Lantern is.
+        domain: String,
+    },
+    /// On a hospital's own Lantern: the registration of another hospital.
+    #[error(
+        "this Lantern is hospital {own}'s (LANTERN_TIER=hospital): {hospital} is registered at its own Lantern"
+    )]
+    OtherHospital {
+        /// The hospital this Lantern belongs to.
+        own: String,
+        /// The hospital named.
+        hospital: String,
+    },
+    /// The directory could not tell whether a hospital is linked.
+    #[error("directory")]
+    Directory(#[source] DirectoryError),
 }
 
 /// Every way a request can fail.
@@ -303,6 +328,11 @@ impl From<AppendError> for ApiError {
                 "/headers/Idempotency-Key",
                 "was already used for a different request",
             ),
+            linked @ AppendError::LinkedHospital { .. } => ApiError::Conflict(linked.to_string()),
+            other @ AppendError::OtherHospital { .. } => {
+                ApiError::field("/code", other.to_string())
+            }
+            AppendError::Directory(e) => e.into(),
             AppendError::Refused(r) => ApiError::field(
                 r.pointer,
                 format!(

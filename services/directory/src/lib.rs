@@ -1,6 +1,7 @@
 //! The organisation read model: regions, hospitals, departments, staff
-//! tokens, targets, reference values and the idempotency index — every one
-//! a projection of the stream, rebuilt like any other.
+//! tokens, targets, reference values, the hospitals linked to a hub and the
+//! idempotency index — every one a projection of the stream, rebuilt like
+//! any other.
 //!
 //! - [`records`]: what is known of a hospital, a token, a target's or a
 //!   reference value's set, an idempotency key;
@@ -17,6 +18,6 @@ pub use error::DirectoryError;
 pub use projector::DirectoryProjector;
 pub use queries::{Directory, IDEMPOTENCY_WINDOW};
 pub use records::{
-    HospitalRecord, IdempotencyRecord, KEY_SEPARATOR, ReferenceRecord, RegionRecord, TargetRecord,
-    TokenRecord, split_key,
+    HospitalRecord, IdempotencyRecord, KEY_SEPARATOR, LinkRecord, ReferenceRecord, RegionRecord,
+    TargetRecord, TokenRecord, split_key,
 };

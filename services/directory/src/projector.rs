@@ -9,8 +9,8 @@ use lantern_ledger::{Recorded, SYSTEM_SCOPE};
 use lantern_projection::{ProjectionError, Projector, Tx};
 
 use crate::records::{
-    HospitalRecord, IdempotencyRecord, ReferenceRecord, RegionRecord, TargetRecord, TokenRecord,
-    split_key,
+    HospitalRecord, IdempotencyRecord, LinkRecord, ReferenceRecord, RegionRecord, TargetRecord,
+    TokenRecord, split_key,
 };
 
 pub(crate) fn hospital_key(code: &str) -> Vec<u8> {
@@ -21,6 +21,9 @@ pub(crate) fn region_key(code: &str) -> Vec<u8> {
 }
 pub(crate) fn token_key(hash: &str) -> Vec<u8> {
     format!("t/{hash}").into_bytes()
+}
+pub(crate) fn link_key(hospital: &str) -> Vec<u8> {
+    format!("l/{hospital}").into_bytes()
 }
 pub(crate) fn idempotency_key(hash: &str) -> Vec<u8> {
     format!("i/{hash}").into_bytes()
@@ -73,9 +76,10 @@ impl Projector for DirectoryProjector {
         "directory"
     }
 
-    // 2: targets (`g/…`); 3: regions (`r/…`); 4: reference values (`f/…`).
+    // 2: targets (`g/…`); 3: regions (`r/…`); 4: reference values (`f/…`);
+    // 5: links (`l/…`) and the subject a token was issued under.
     fn version(&self) -> u32 {
-        4
+        5
     }
 
     // Every kind (the default `kinds`): the idempotency index holds the
@@ -149,6 +153,7 @@ impl Projector for DirectoryProjector {
                             hospital: t.hospital,
                             region: t.region,
                             revoked: false,
+                            issued_under: Some(e.hospital.clone()),
                         },
                     )?;
                 }
@@ -199,6 +204,27 @@ impl Projector for DirectoryProjector {
                         };
                         tx.put_json(reference_key(&record), &record)?;
                     }
+                }
+            }
+            "org.hospital_linked" => {
+                // Taken only from a subject that is no hospital's: a
+                // hospital's own stream, sourced by the hub, cannot link
+                // (and so silence) another hospital. The first link of a
+                // hospital holds; the command path refuses a second.
+                if let Ok(l) = e.data.parse::<org::HospitalLinked>()
+                    && l.hospital != e.hospital
+                    && tx.get(&hospital_key(&e.hospital))?.is_none()
+                    && tx.get(&link_key(&l.hospital))?.is_none()
+                {
+                    tx.put_json(
+                        link_key(&l.hospital),
+                        &LinkRecord {
+                            hospital: l.hospital,
+                            domain: l.domain,
+                            region: e.hospital.clone(),
+                            seq: event.seq,
+                        },
+                    )?;
                 }
             }
             "org.token_revoked" => {
@@ -436,6 +462,56 @@ mod tests {
         let latest = crate::queries::latest_references(&sets, &["ZZ", "HN"]);
         let codes: Vec<_> = latest.iter().map(|r| r.code.as_deref()).collect();
         assert_eq!(codes, [None, Some("ZZ"), Some("HN")]);
+    }
+
+    #[test]
+    fn a_link_is_taken_from_the_hubs_own_subject_only_and_once() {
+        let link = |hospital: &str, domain: &str| org::HospitalLinked {
+            hospital: hospital.into(),
+            domain: domain.into(),
+        };
+        let registered = org::HospitalRegistered {
+            code: "H1".into(),
+            name: "一院".into(),
+            region: "R1".into(),
+            level: Level::Tertiary,
+            timezone: "Asia/Shanghai".into(),
+        };
+        // Given H1's registration and a token of its officer (sourced from
+        // its stream), H1 linked by the hub of R1 (twice), and a link of
+        // H2 that arrives under H1's subject (from H1's own stream).
+        let hash = "ef".repeat(32);
+        let db = lantern_projection::given(
+            &DirectoryProjector,
+            &[
+                event(1, "R1", &link("H1", "h1")),
+                event(2, "H1", &registered),
+                event(
+                    3,
+                    "H1",
+                    &org::TokenIssued {
+                        token_hash: hash.clone(),
+                        role: Role::SafetyOfficer,
+                        hospital: Some("H1".into()),
+                        region: None,
+                    },
+                ),
+                event(4, "R1", &link("H1", "elsewhere")),
+                event(5, "H1", &link("H2", "h2")),
+            ],
+        )
+        .unwrap();
+        let tx = Tx::new(&db);
+        // Then H1 is linked through h1 by R1, H2 is not; and the token
+        // remembers the subject it was issued under.
+        let l: LinkRecord = tx.get_json(&link_key("H1")).unwrap().unwrap();
+        assert_eq!(
+            (l.domain.as_str(), l.region.as_str(), l.seq),
+            ("h1", "R1", 1)
+        );
+        assert!(tx.get(&link_key("H2")).unwrap().is_none());
+        let t: TokenRecord = tx.get_json(&token_key(&hash)).unwrap().unwrap();
+        assert_eq!(t.issued_under.as_deref(), Some("H1"));
     }
 
     #[test]

@@ -10,10 +10,12 @@ use lantern_projection::{Handle, ProjectionError};
 
 use crate::error::DirectoryError;
 use crate::projector::{
-    hospital_key, idempotency_key, references_prefix, region_key, targets_prefix, token_key,
+    hospital_key, idempotency_key, link_key, references_prefix, region_key, targets_prefix,
+    token_key,
 };
 use crate::records::{
-    HospitalRecord, IdempotencyRecord, ReferenceRecord, RegionRecord, TargetRecord, TokenRecord,
+    HospitalRecord, IdempotencyRecord, LinkRecord, ReferenceRecord, RegionRecord, TargetRecord,
+    TokenRecord,
 };
 
 /// How long an Idempotency-Key holds.
@@ -151,9 +153,36 @@ impl Directory {
             .collect())
     }
 
-    /// A token by hash.
+    /// A token by hash. A token issued under the subject of a hospital
+    /// linked to this hub is none: it came from the hospital's own stream
+    /// (sourced with the rest of its events), and the hospital's staff sign
+    /// in at their hospital's Lantern, never at the hub (DESIGN
+    /// "Deployment tiers").
     pub async fn token(&self, hash: &str) -> Result<Option<TokenRecord>, DirectoryError> {
-        self.get_fresh(&token_key(hash)).await
+        let Some(token) = self.get_fresh::<TokenRecord>(&token_key(hash)).await? else {
+            return Ok(None);
+        };
+        match &token.issued_under {
+            Some(code) if self.get::<LinkRecord>(&link_key(code))?.is_some() => Ok(None),
+            _ => Ok(Some(token)),
+        }
+    }
+
+    /// The link of a hospital to this hub, if it is linked; waits for the
+    /// directory to catch up when it is not known yet, so that a hospital
+    /// linked a moment ago is found.
+    pub async fn link(&self, hospital: &str) -> Result<Option<LinkRecord>, DirectoryError> {
+        self.get_fresh(&link_key(hospital)).await
+    }
+
+    /// Every hospital linked to this hub, by code.
+    pub fn links(&self) -> Result<Vec<LinkRecord>, DirectoryError> {
+        let mut out = Vec::new();
+        for item in self.handle.db().scan_prefix(b"l/") {
+            let (k, v) = item.map_err(ProjectionError::from)?;
+            out.push(lantern_projection::from_json(&k, &v)?);
+        }
+        Ok(out)
     }
 
     /// Every token hash starting with `prefix`.

@@ -68,6 +68,26 @@ pub struct TokenRecord {
     pub region: Option<String>,
     /// Revoked tokens are refused.
     pub revoked: bool,
+    /// The code of the subject the token was issued under (its hospital's,
+    /// its region's or the system scope): a token issued under a hospital
+    /// linked to this hub came from the hospital's own stream and grants
+    /// nothing here. None in records from before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_under: Option<String>,
+}
+
+/// A hospital linked to this hub (`org.hospital_linked`): its events are
+/// sourced from its own Lantern, and its writes belong there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkRecord {
+    /// The hospital's code.
+    pub hospital: String,
+    /// The JetStream domain of the hospital's nats-server.
+    pub domain: String,
+    /// The region (hub) that linked it: the code of the link's subject.
+    pub region: String,
+    /// Stream sequence of the link.
+    pub seq: u64,
 }
 
 /// One set of a target (`org.target_set`), as its history keeps it.

@@ -102,6 +102,12 @@ pub fn secret_fingerprint() -> Uuid {
     named("secret-fingerprint")
 }
 
+/// The aggregate of a hospital's link to its region's hub: one per
+/// hospital, so that a second link finds the subject taken.
+pub fn link(hospital: &str) -> Uuid {
+    named(&format!("link:{hospital}"))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -576,6 +576,7 @@ const SCHEMA_ONLY: &[&str] = &[
     "org.reference_set.v1.region-without-code.json",
     "org.reference_set.v1.empty-source.json",
     "org.secret_fingerprint.v1.upper-case-hex.json",
+    "org.hospital_linked.v1.domain-with-dots.json",
 ];
 
 #[test]

@@ -52,7 +52,7 @@ pub fn build(kernel: Kernel, data_dir: &Path) -> Result<(Intake, Vec<Runner>), P
 pub fn router(app: Intake) -> OpenApiRouter {
     use crate::reports::receipts;
     use critical::api as critical_values;
-    use organisation::{admin, references, targets};
+    use organisation::{admin, links, references, targets};
     use reports::api as reports;
     OpenApiRouter::new()
         .routes(routes!(form::index))
@@ -64,6 +64,7 @@ pub fn router(app: Intake) -> OpenApiRouter {
         .routes(routes!(admin::register_department))
         .routes(routes!(admin::issue_token))
         .routes(routes!(admin::revoke_token))
+        .routes(routes!(links::link_hospital))
         .routes(routes!(reports::file_report, reports::list_reports))
         .routes(routes!(reports::get_report))
         .routes(routes!(reports::triage_report))

@@ -166,18 +166,35 @@ impl ServeArgs {
     }
 }
 
+/// The stream's configuration for this deployment, as `serve` compares it
+/// and `lantern stream apply` makes it: the settings', and on a hub the
+/// sources of the hospitals it linked, read from the stream itself (see
+/// docs/decisions.md, issue 27 item 6). A tier that does not fit its codes
+/// is refused here, before anything reads or changes the stream.
+pub async fn stream_settings(
+    store: &StoreArgs,
+    client: &async_nats::Client,
+) -> Result<StreamSettings, Box<dyn std::error::Error>> {
+    let tier = store.tier()?;
+    let mut settings = store.stream_settings();
+    if let Some(region) = tier.region() {
+        settings.sources = lantern_ledger::federation::wanted_sources(
+            client.clone(),
+            Arc::new(SchemaRegistry::embedded()?),
+            region,
+        )
+        .await?;
+    }
+    Ok(settings)
+}
+
 /// Connects and opens the stream: creates it when it is absent, and refuses
 /// to go on when it differs from the configuration (it is never changed
 /// here; `lantern stream apply` does that).
 pub async fn ledger(store: &StoreArgs) -> Result<Ledger, Box<dyn std::error::Error>> {
-    store.tier()?;
     let client = lantern_ledger::connect(&store.nats()).await?;
-    let ledger = Ledger::open(
-        client,
-        &store.stream_settings(),
-        Arc::new(SchemaRegistry::embedded()?),
-    )
-    .await?;
+    let settings = stream_settings(store, &client).await?;
+    let ledger = Ledger::open(client, &settings, Arc::new(SchemaRegistry::embedded()?)).await?;
     Ok(if store.group_commit > 1 {
         ledger.with_group_commit(lantern_ledger::GroupCommit {
             max_batch: store.group_commit,

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use lantern_ledger::stream::{self, Applied, Difference};
 
-use crate::config::StoreArgs;
+use crate::config::{StoreArgs, stream_settings};
 
 /// `(refused at start)` or `(harmless)`: what `serve` does about it.
 fn verdict(d: &Difference) -> &'static str {
@@ -23,7 +23,8 @@ fn verdict(d: &Difference) -> &'static str {
 /// settings ask for; changes nothing.
 pub async fn show(store: &StoreArgs) -> Result<(), Box<dyn std::error::Error>> {
     let client = lantern_ledger::connect(&store.nats()).await?;
-    let seen = stream::inspect(client, &store.stream_settings()).await?;
+    let settings = stream_settings(store, &client).await?;
+    let seen = stream::inspect(client, &settings).await?;
     let mut out = format!(
         "stream {} ({} {})\n",
         seen.config.name,
@@ -54,7 +55,7 @@ pub async fn show(store: &StoreArgs) -> Result<(), Box<dyn std::error::Error>> {
 /// it changed.
 pub async fn apply(store: &StoreArgs) -> Result<(), Box<dyn std::error::Error>> {
     let client = lantern_ledger::connect(&store.nats()).await?;
-    let settings = store.stream_settings();
+    let settings = stream_settings(store, &client).await?;
     match stream::apply(client, &settings).await? {
         Applied::Created => {
             println!("created stream {}:", lantern_ledger::STREAM);

@@ -16,6 +16,7 @@
 //! - [`append`]: appending with de-duplication and per-aggregate optimistic
 //!   concurrency, returning only after JetStream acknowledged;
 //! - [`group`]: group commit, concurrent appends stored as one atomic batch;
+//! - [`federation`]: a region's hub sourcing its linked hospitals' streams;
 //! - [`read`]: reading the stream back, in order, from any sequence;
 //! - [`kv`]: key-value buckets beside the stream, for what every replica
 //!   shares but is no fact (staff sessions);
@@ -27,6 +28,7 @@ pub mod append;
 pub mod connect;
 pub mod envelope;
 pub mod error;
+pub mod federation;
 pub mod group;
 pub mod kv;
 #[cfg(feature = "local-server")]

@@ -50,6 +50,63 @@ pub struct NatsServer {
     child: Option<Child>,
     password: String,
     args: Vec<String>,
+    /// The configuration it runs: the shipped single-node one, or one
+    /// derived from the shipped ones (a hub, a hospital's leaf node).
+    config: PathBuf,
+    /// More environment of the server process (a hub's leaf credentials, a
+    /// leaf node's hub URLs), kept across restarts.
+    env: Vec<(&'static str, String)>,
+    /// On a hub: the port hospitals' leaf nodes connect to, and their
+    /// password (user [`LEAF_USER`]).
+    leafnodes: Option<(u16, String)>,
+}
+
+/// The user hospitals' leaf nodes log in to a hub with (cluster-*.conf's
+/// `NATS_LEAF_USER`).
+pub const LEAF_USER: &str = "leaf";
+
+/// `text` with each `(from, to)` replaced once; an error naming the file
+/// when `from` is not in it (the shipped file changed under the test kit).
+fn derive(file: &Path, text: &str, replacements: &[(&str, &str)]) -> Result<String, LedgerError> {
+    let mut out = text.to_owned();
+    for (from, to) in replacements {
+        if !out.contains(from) {
+            return Err(local_error(
+                format!(
+                    "{} no longer holds {from:?}: the test kit derives its configs from it",
+                    file.display()
+                ),
+                None,
+            ));
+        }
+        out = out.replacen(from, to, 1);
+    }
+    Ok(out)
+}
+
+fn read_config(name: &str) -> Result<(PathBuf, String), LedgerError> {
+    let path = workspace_root().join("deploy/nats").join(name);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| local_error(format!("read {}", path.display()), Some(e)))?;
+    Ok((path, text))
+}
+
+/// The `leafnodes { … }` block of a shipped config, up to its closing brace
+/// at the start of a line.
+fn leafnodes_block(file: &Path, text: &str) -> Result<String, LedgerError> {
+    let start = text
+        .find("\nleafnodes {")
+        .ok_or_else(|| local_error(format!("{} has no leafnodes block", file.display()), None))?;
+    let end = text[start + 1..]
+        .find("\n}\n")
+        .map(|e| start + 1 + e + 3)
+        .ok_or_else(|| {
+            local_error(
+                format!("{}: the leafnodes block does not end", file.display()),
+                None,
+            )
+        })?;
+    Ok(text[start..end].to_owned())
 }
 
 impl NatsServer {
@@ -78,7 +135,120 @@ impl NatsServer {
             child: None,
             password: made_up_password(),
             args: args.iter().map(|a| (*a).to_owned()).collect(),
+            config: config_file(),
+            env: Vec::new(),
+            leafnodes: None,
         };
+        server.spawn()?;
+        Ok(server)
+    }
+
+    /// A server that is not started yet, in a fresh store directory.
+    fn unstarted() -> Result<Self, LedgerError> {
+        let dir = tempfile::Builder::new()
+            .prefix("lantern-nats-")
+            .tempdir()
+            .map_err(|e| local_error("create a temp dir for the nats store", Some(e)))?;
+        Ok(NatsServer {
+            bin: find_binary()?,
+            port: free_port()?,
+            dir,
+            child: None,
+            password: made_up_password(),
+            args: Vec::new(),
+            config: config_file(),
+            env: Vec::new(),
+            leafnodes: None,
+        })
+    }
+
+    /// Writes `text` as this server's configuration, beside a copy of the
+    /// shipped accounts.conf it includes.
+    fn write_config(&mut self, name: &str, text: &str) -> Result<(), LedgerError> {
+        let (_, accounts) = read_config("accounts.conf")?;
+        for (file, content) in [("accounts.conf", accounts.as_str()), (name, text)] {
+            let path = self.dir.path().join(file);
+            std::fs::write(&path, content)
+                .map_err(|e| local_error(format!("write {}", path.display()), Some(e)))?;
+        }
+        self.config = self.dir.path().join(name);
+        Ok(())
+    }
+
+    /// Starts a region's hub on one node: the shipped single-node config
+    /// with the JetStream domain `domain` (the region's code in lower case)
+    /// and the leaf node listener of the shipped hub cluster
+    /// (cluster-1.conf), on free ports, hospitals logging in as
+    /// [`LEAF_USER`] with a password made up for this hub.
+    pub fn start_hub(domain: &str) -> Result<Self, LedgerError> {
+        let mut server = NatsServer::unstarted()?;
+        let leaf_port = free_port()?;
+        let (single, text) = read_config("single.conf")?;
+        let (cluster, cluster_text) = read_config("cluster-1.conf")?;
+        let leafnodes = derive(
+            &cluster,
+            &leafnodes_block(&cluster, &cluster_text)?,
+            &[(
+                "listen: 127.0.0.1:7422",
+                &format!("listen: 127.0.0.1:{leaf_port}"),
+            )],
+        )?;
+        let hub = derive(
+            &single,
+            &text,
+            &[
+                (
+                    "server_name: lantern-1",
+                    &format!("server_name: hub-{domain}"),
+                ),
+                (
+                    "jetstream {",
+                    &format!("jetstream {{\n  domain: {domain}\n"),
+                ),
+            ],
+        )? + &leafnodes;
+        server.write_config("hub.conf", &hub)?;
+        let leaf_password = made_up_password();
+        server.env = vec![
+            ("NATS_LEAF_USER", LEAF_USER.to_owned()),
+            ("NATS_LEAF_PASSWORD", leaf_password.clone()),
+        ];
+        server.leafnodes = Some((leaf_port, leaf_password));
+        server.spawn()?;
+        Ok(server)
+    }
+
+    /// Starts a hospital's nats-server as a leaf node of `hub`: the shipped
+    /// leaf-hospital.conf with the JetStream domain `domain` (the
+    /// hospital's code in lower case), on a free port, without its fixed
+    /// monitoring port. It need not wait for the hub: the leaf connection
+    /// is made (and remade, every 2 s) in the background.
+    pub fn start_leaf(domain: &str, hub: &NatsServer) -> Result<Self, LedgerError> {
+        let Some((leaf_port, leaf_password)) = &hub.leafnodes else {
+            return Err(local_error(
+                "a leaf node needs a hub started with NatsServer::start_hub",
+                None,
+            ));
+        };
+        let mut server = NatsServer::unstarted()?;
+        let (file, text) = read_config("leaf-hospital.conf")?;
+        let leaf = derive(
+            &file,
+            &text,
+            &[
+                (
+                    "server_name: hospital-h0001",
+                    &format!("server_name: hospital-{domain}"),
+                ),
+                ("\nhttp: 127.0.0.1:8230\n", "\n"),
+                ("domain: h0001\n", &format!("domain: {domain}\n")),
+            ],
+        )?;
+        server.write_config("leaf.conf", &leaf)?;
+        server.env = vec![(
+            "NATS_HUB_URLS",
+            format!("[nats-leaf://{LEAF_USER}:{leaf_password}@127.0.0.1:{leaf_port}]"),
+        )];
         server.spawn()?;
         Ok(server)
     }
@@ -171,13 +341,14 @@ impl NatsServer {
         // scripts/run.sh, systemd and compose pass them.
         let child = Command::new(&self.bin)
             .arg("-c")
-            .arg(config_file())
+            .arg(&self.config)
             .args(["-a", "127.0.0.1", "-p"])
             .arg(self.port.to_string())
             .args(&self.args)
             .env("NATS_STORE_DIR", &store)
             .env("NATS_USER", USER)
             .env("NATS_PASSWORD", &self.password)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log_file)

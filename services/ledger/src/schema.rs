@@ -414,6 +414,7 @@ mod tests {
         ),
         ("org.token_revoked", &["/token_hash"]),
         ("org.secret_fingerprint", &["/fingerprint"]),
+        ("org.hospital_linked", &["/domain", "/hospital"]),
         ("rca.action_completed", &["/completed_at"]),
         ("rca.action_planned", &["/due", "/strength"]),
         ("rca.factor_added", &["/category"]),

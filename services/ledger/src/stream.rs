@@ -776,6 +776,67 @@ pub async fn ensure_stream(
     }
 }
 
+/// Adds each of `sources` the stream does not source yet (compared as
+/// [`compare`] compares them), every other setting left as the server
+/// reports it; returns what was added. For a hub's link
+/// ([`crate::Ledger::add_sources`]): the one change to an existing stream
+/// besides [`apply`], and like it an explicit act of an operator.
+pub(crate) async fn add_sources(
+    js: &jetstream::Context,
+    sources: &[Source],
+) -> Result<Vec<Source>, LedgerError> {
+    let mut stream = open_existing(js).await?;
+    let mut config = stream
+        .info()
+        .await
+        .map_err(|e| unavailable(&e))?
+        .config
+        .clone();
+    let have = source_keys(config.sources.as_ref());
+    let mut missing: Vec<Source> = Vec::new();
+    for s in sources {
+        let key = SourceKey::of(s);
+        if !have.contains(&key) && !missing.iter().any(|m| SourceKey::of(m) == key) {
+            missing.push(s.clone());
+        }
+    }
+    if missing.is_empty() {
+        return Ok(missing);
+    }
+    config
+        .sources
+        .get_or_insert_with(Vec::new)
+        .extend(missing.iter().cloned());
+    js.update_stream(&config)
+        .await
+        .map_err(|e| LedgerError::Nats(format!("update stream {STREAM}: {e}")))?;
+    let mut updated = js.get_stream(STREAM).await.map_err(|e| unavailable(&e))?;
+    let kept = source_keys(
+        updated
+            .info()
+            .await
+            .map_err(|e| unavailable(&e))?
+            .config
+            .sources
+            .as_ref(),
+    );
+    let lost: Vec<String> = missing
+        .iter()
+        .filter(|s| !kept.contains(&SourceKey::of(s)))
+        .map(describe_source)
+        .collect();
+    if !lost.is_empty() {
+        return Err(LedgerError::Misconfigured {
+            stream: STREAM.to_owned(),
+            message: format!(
+                "the server did not keep the sources added: {}",
+                lost.join(", ")
+            ),
+        });
+    }
+    Ok(missing)
+}
+
 /// The stream as it is, neither created nor compared: for commands that
 /// only read it (`lantern rebuild`).
 pub async fn open_existing(js: &jetstream::Context) -> Result<stream::Stream, LedgerError> {

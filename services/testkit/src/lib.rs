@@ -13,6 +13,11 @@
 //! The binary is found, in order, at `$NATS_SERVER_BIN`, at the project-local
 //! `.tools/nats/bin/nats-server` that `scripts/nats.sh` installs, and on `PATH`.
 //!
+//! A region of hospitals too: [`NatsServer::start_hub`] starts a hub (its
+//! own JetStream domain, a leaf node listener) and
+//! [`NatsServer::start_leaf`] a hospital's server connected to it as a leaf
+//! node, each from the shipped configurations.
+//!
 //! The server itself is the ledger's `local` one (feature `local-server`),
 //! which the bench uses too; this kit turns its errors into panics.
 
@@ -52,6 +57,24 @@ impl NatsServer {
     #[track_caller]
     pub fn start_with_args(args: &[&str]) -> Self {
         NatsServer(or_panic(local::NatsServer::start_with_args(args)))
+    }
+
+    /// Starts a region's hub on one node: the shipped configuration with
+    /// the JetStream domain `domain` (the region's code in lower case) and
+    /// a leaf node listener for hospitals, on free ports; killable and
+    /// restartable on the same ports and store like any other.
+    #[track_caller]
+    pub fn start_hub(domain: &str) -> Self {
+        NatsServer(or_panic(local::NatsServer::start_hub(domain)))
+    }
+
+    /// Starts a hospital's nats-server, a leaf node of `hub` in the
+    /// JetStream domain `domain` (the hospital's code in lower case), from
+    /// the shipped leaf-hospital.conf; it connects to the hub in the
+    /// background and again after the hub comes back.
+    #[track_caller]
+    pub fn start_leaf(domain: &str, hub: &NatsServer) -> Self {
+        NatsServer(or_panic(local::NatsServer::start_leaf(domain, &hub.0)))
     }
 
     /// `nats://127.0.0.1:<port>`.

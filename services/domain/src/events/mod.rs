@@ -291,8 +291,8 @@ kind! {
 
 kind! {
     /// Every event of the organisation's aggregates: hospitals, departments,
-    /// tokens, critical-value limits, targets, reference values and the
-    /// server secret's fingerprint.
+    /// tokens, critical-value limits, targets, reference values, the
+    /// server secret's fingerprint and the hospitals linked to a hub.
     OrgEvent in org {
         HospitalRegistered = "org.hospital_registered" @ 1,
         DepartmentRegistered = "org.department_registered" @ 1,
@@ -303,6 +303,7 @@ kind! {
         RegionRegistered = "org.region_registered" @ 1,
         ReferenceSet = "org.reference_set" @ 1,
         SecretFingerprint = "org.secret_fingerprint" @ 1,
+        HospitalLinked = "org.hospital_linked" @ 1,
     }
 }
 

@@ -237,3 +237,19 @@ pub struct SecretFingerprint {
     /// HMAC-SHA256 of a fixed label under the secret, 64 lower-case hex digits.
     pub fingerprint: String,
 }
+
+/// `org.hospital_linked`: a region's hub links a hospital that runs its own
+/// Lantern (DESIGN "Deployment tiers"): from then on the hub's stream
+/// sources the hospital's events (`lantern.<hospital>.>`) from the
+/// hospital's stream through its JetStream domain, and the hub refuses the
+/// hospital's writes. Under the region's code; one aggregate per hospital
+/// ([`crate::ids::link`]), so that a hospital is linked once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HospitalLinked {
+    /// The hospital's code.
+    pub hospital: String,
+    /// The JetStream domain of the hospital's nats-server (its code in
+    /// lower case by convention).
+    pub domain: String,
+}

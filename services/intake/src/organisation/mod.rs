@@ -1,8 +1,10 @@
 //! The organisation as configuration: regions, hospitals, departments,
 //! tokens and limits ([`admin`]), the targets indicators are judged by
-//! ([`targets`]) and the reference means they are compared with
-//! ([`references`]). The directory (`lantern-directory`) keeps them.
+//! ([`targets`]), the reference means they are compared with
+//! ([`references`]) and, on a region's hub, the hospitals linked to it
+//! ([`links`]). The directory (`lantern-directory`) keeps them.
 
 pub mod admin;
+pub mod links;
 pub mod references;
 pub mod targets;
