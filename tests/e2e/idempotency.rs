@@ -85,3 +85,30 @@ async fn the_same_key_at_once_is_answered_once_and_never_with_a_500() {
     assert!(created.windows(2).all(|w| w[0] == w[1]), "{created:?}");
     assert_eq!(l.stream_count().await, before + 1, "one report, once");
 }
+
+/// The reuse is refused at once, not only once the directory has seen the
+/// first request: ten keys, each reused for another report right after its
+/// first 201 (the message id holds the key alone, so the server's dedup
+/// catches it; the fingerprint beside it tells the reuse from a retry).
+#[tokio::test]
+async fn a_key_reused_at_once_after_its_first_answer_is_refused_every_time() {
+    let l = Lantern::with_hospitals(&["H1", "H2"]).await;
+    for round in 0..10 {
+        let key = format!("reused-at-once-{round}");
+        let (s, first) = l
+            .post_key("/api/v1/reports", None, &key, &report("H1", "送错饮食"))
+            .await;
+        assert_eq!(s, 201, "{first}");
+        let before = l.stream_count().await;
+        let (s, p) = l
+            .post_key("/api/v1/reports", None, &key, &report("H2", "另一件事"))
+            .await;
+        assert_eq!(s, 422, "round {round}: {p}");
+        assert_eq!(p["errors"][0]["pointer"], "/headers/Idempotency-Key", "{p}");
+        assert_eq!(
+            l.stream_count().await,
+            before,
+            "round {round}: a reuse appended"
+        );
+    }
+}

@@ -148,6 +148,7 @@ impl Kernel {
             .await
             .map_err(|e| match e {
                 LedgerError::Conflict { .. } => AppendError::Conflict(e),
+                LedgerError::RequestReused { .. } => AppendError::KeyReused,
                 other => AppendError::Ledger(other),
             })?;
         if appended.duplicate {
@@ -202,6 +203,7 @@ impl Kernel {
             .await
             .map_err(|e| match e {
                 LedgerError::Conflict { .. } => AppendError::Conflict(e),
+                LedgerError::RequestReused { .. } => AppendError::KeyReused,
                 other => AppendError::Ledger(other),
             })?;
         Ok(stored

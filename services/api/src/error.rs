@@ -300,6 +300,10 @@ impl From<LedgerError> for ApiError {
     fn from(e: LedgerError) -> ApiError {
         match e {
             LedgerError::Unavailable(m) => ApiError::Unavailable(m),
+            LedgerError::RequestReused { .. } => ApiError::field(
+                "/headers/Idempotency-Key",
+                "was already used for a different request",
+            ),
             LedgerError::Conflict { .. } => ApiError::Conflict(
                 "this record changed since you read it; reload and try again".into(),
             ),

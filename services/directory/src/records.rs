@@ -177,7 +177,7 @@ pub struct IdempotencyRecord {
 
 /// Separates an Idempotency-Key's scoped hash from the fingerprint of the
 /// request it came with, in the id an event is appended under.
-pub const KEY_SEPARATOR: char = ':';
+pub const KEY_SEPARATOR: char = lantern_ledger::REQUEST_SEPARATOR;
 
 /// A scoped key's hash (the index's key) and its request's fingerprint, if
 /// it has one (events appended before fingerprints were kept have none).

@@ -18,8 +18,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
-    AggregateKind, Data, Envelope, LedgerError, Recorded, SchemaRegistry, StreamSettings,
-    ensure_stream, subject::subject, trace,
+    AggregateKind, Data, Envelope, LedgerError, REQUEST_HEADER, Recorded, SchemaRegistry,
+    StreamSettings, dedup_id, ensure_stream, subject::subject, trace,
 };
 
 /// An event to append; the ledger adds id, time and trace.
@@ -156,11 +156,15 @@ impl Ledger {
         let kind = AggregateKind::of_event_type(event.event_type)
             .ok_or_else(|| LedgerError::UnknownSchema(event.event_type.to_owned()))?;
         let subject = subject(&event.hospital, kind, event.aggregate)?;
-        let (envelope, headers, payload) = seal(&self.schemas, event)?;
+        let (envelope, mut headers, payload) = seal(&self.schemas, event)?;
         self.check_connected()?;
-        let id = msg_id
+        let request = msg_id
             .map(str::to_owned)
             .unwrap_or_else(|| envelope.id.to_string());
+        let id = dedup_id(&request).to_owned();
+        if id != request {
+            headers.insert(REQUEST_HEADER, request.as_str());
+        }
         let appended = match &self.group {
             Some(group) => {
                 group
@@ -187,6 +191,11 @@ impl Ledger {
         expect: Expect,
         envelope: Envelope,
     ) -> Result<Appended, LedgerError> {
+        // The whole request id, to tell a retry from the key reused for
+        // another request when the server answers "duplicate".
+        let request = headers
+            .get(REQUEST_HEADER)
+            .map_or_else(|| id.to_owned(), |v| v.as_str().to_owned());
         let mut publish = PublishMessage::build()
             .headers(headers)
             .payload(payload)
@@ -209,8 +218,12 @@ impl Ledger {
                     _ => 0,
                 };
                 if let Some(found) = self.last_on_subject(&subject).await?
-                    && found.msg_id.as_deref() == Some(id)
+                    && let Some(stored) = found.msg_id.as_deref()
+                    && dedup_id(stored) == id
                 {
+                    if stored != request {
+                        return Err(LedgerError::RequestReused { seq: found.seq });
+                    }
                     return Ok(Appended {
                         seq: found.seq,
                         duplicate: true,
@@ -223,6 +236,9 @@ impl Ledger {
         };
         if ack.duplicate {
             let first = self.get(ack.sequence).await?;
+            if first.msg_id.as_deref() != Some(request.as_str()) {
+                return Err(LedgerError::RequestReused { seq: first.seq });
+            }
             return Ok(Appended {
                 seq: ack.sequence,
                 duplicate: true,
@@ -283,7 +299,12 @@ impl Ledger {
             }
             let (envelope, mut headers, payload) = seal(&self.schemas, event)?;
             let id = match (i, msg_id) {
-                (0, Some(key)) => key.to_owned(),
+                (0, Some(request)) => {
+                    if dedup_id(request) != request {
+                        headers.insert(REQUEST_HEADER, request);
+                    }
+                    dedup_id(request).to_owned()
+                }
                 _ => envelope.id.to_string(),
             };
             headers.insert(async_nats::header::NATS_MESSAGE_ID, id.as_str());
@@ -397,7 +418,12 @@ impl Ledger {
                 Err(_) => return Err(conflict()),
             };
             let r = Recorded::decode(m.sequence, &m.payload, Some(&m.headers))?;
-            if r.msg_id.as_deref() == Some(key) {
+            if let Some(stored) = r.msg_id.as_deref()
+                && dedup_id(stored) == dedup_id(key)
+            {
+                if stored != key {
+                    return Err(LedgerError::RequestReused { seq: r.seq });
+                }
                 break r;
             }
             next = r.seq + 1;

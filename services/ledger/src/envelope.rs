@@ -4,6 +4,26 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// The header that keeps a keyed request's whole id — the Idempotency-Key's
+/// hash and the fingerprint of what was asked — beside JetStream's
+/// `Nats-Msg-Id`, which holds the key's hash alone: the server then treats
+/// the key reused for another request as a duplicate instead of storing it,
+/// and the ledger tells that from a retry by this header (issue 24 item 4:
+/// a message id holding the fingerprint too let a reused key append a
+/// second event until the directory had seen the first).
+pub const REQUEST_HEADER: &str = "Lantern-Request";
+
+/// Separates an Idempotency-Key's hash from the request's fingerprint in a
+/// request id.
+pub const REQUEST_SEPARATOR: char = ':';
+
+/// The part of a request id JetStream deduplicates on: the key's hash.
+pub fn dedup_id(request: &str) -> &str {
+    request
+        .split_once(REQUEST_SEPARATOR)
+        .map_or(request, |(key, _)| key)
+}
+
 /// The JSON payload of every message on the stream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
@@ -96,8 +116,11 @@ pub struct Recorded {
     pub seq: u64,
     /// The envelope.
     pub envelope: Envelope,
-    /// The `Nats-Msg-Id` it was appended with: the event id, or the hash of
-    /// the Idempotency-Key of the request that caused it.
+    /// The request it was appended for: the event id, or the hash of the
+    /// Idempotency-Key of the request that caused it, with the request's
+    /// fingerprint after [`REQUEST_SEPARATOR`] where one was kept (the
+    /// [`REQUEST_HEADER`], else the `Nats-Msg-Id` of events appended before
+    /// that header).
     pub msg_id: Option<String>,
     /// The `traceparent` header, to parent the projector's apply span.
     pub traceparent: Option<String>,
@@ -167,7 +190,8 @@ impl Recorded {
         };
         Ok(Recorded {
             seq,
-            msg_id: header(async_nats::header::NATS_MESSAGE_ID.as_ref()),
+            msg_id: header(REQUEST_HEADER)
+                .or_else(|| header(async_nats::header::NATS_MESSAGE_ID.as_ref())),
             traceparent: header("traceparent"),
             envelope,
         })

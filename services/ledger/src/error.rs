@@ -23,6 +23,13 @@ pub enum LedgerError {
         /// The stream sequence the caller expected to be the subject's last.
         expected: u64,
     },
+    /// The Idempotency-Key of this append was used for another request,
+    /// stored at `seq`: nothing was appended.
+    #[error("the idempotency key was used for another request (stored at sequence {seq})")]
+    RequestReused {
+        /// Where the first request's event is.
+        seq: u64,
+    },
     /// The event's data does not match its schema.
     #[error("{event_type} v{version} does not match its schema")]
     Schema {

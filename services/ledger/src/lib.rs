@@ -41,7 +41,7 @@ pub mod trace;
 
 pub use append::{Appended, Expect, Ledger, NewEvent};
 pub use connect::{NatsConfig, connect};
-pub use envelope::{Data, Envelope, Recorded};
+pub use envelope::{Data, Envelope, REQUEST_HEADER, REQUEST_SEPARATOR, Recorded, dedup_id};
 pub use error::{LedgerError, Violation};
 pub use group::GroupCommit;
 pub use read::Read;

@@ -361,3 +361,68 @@ async fn group_commit_batches_across_aggregates_and_keeps_semantics() {
         assert_eq!(r.seq, key1);
     }
 }
+
+/// An Idempotency-Key reused for another request (the same hash, another
+/// fingerprint after the separator) is refused by the server's dedup at
+/// once, before any read model has seen the first: nothing is appended,
+/// and the true retry still gets the first event — alone, in a group
+/// commit, and in an atomic batch.
+#[tokio::test]
+async fn a_key_reused_for_another_request_is_refused_at_once_and_appends_nothing() {
+    let server = NatsServer::start();
+    for grouped in [false, true] {
+        let mut ledger = ledger(&server).await;
+        if grouped {
+            ledger = ledger.with_group_commit(lantern_ledger::GroupCommit::default());
+        }
+        for round in 0..10 {
+            let key = format!("hash-{grouped}-{round}");
+            let (asked, other) = (format!("{key}:fp-a"), format!("{key}:fp-b"));
+            let first = ledger
+                .append(census(Uuid::now_v7(), 1), Expect::New, Some(&asked))
+                .await
+                .unwrap();
+            assert!(!first.duplicate);
+            let before = ledger.last_sequence().await.unwrap();
+            let reused = ledger
+                .append(census(Uuid::now_v7(), 2), Expect::New, Some(&other))
+                .await;
+            assert!(
+                matches!(reused, Err(LedgerError::RequestReused { seq }) if seq == first.seq),
+                "{reused:?}"
+            );
+            let retry = ledger
+                .append(census(Uuid::now_v7(), 1), Expect::New, Some(&asked))
+                .await
+                .unwrap();
+            assert!(retry.duplicate && retry.seq == first.seq, "{retry:?}");
+            assert_eq!(ledger.last_sequence().await.unwrap(), before);
+            // Read back, the event keeps the whole request id.
+            let stored = ledger.get(first.seq).await.unwrap();
+            assert_eq!(stored.msg_id.as_deref(), Some(asked.as_str()));
+        }
+    }
+    // A batch whose key was used for another request is refused too.
+    let ledger = ledger(&server).await;
+    let aggregate = Uuid::now_v7();
+    let batch = |d| vec![census(aggregate, d), census(aggregate, d + 1)];
+    let first = ledger
+        .append_batch(batch(1), Expect::New, Some("batch-key:fp-a"))
+        .await
+        .unwrap();
+    let reused = ledger
+        .append_batch(batch(5), Expect::New, Some("batch-key:fp-b"))
+        .await;
+    assert!(
+        matches!(reused, Err(LedgerError::RequestReused { seq }) if seq == first[0].seq),
+        "{reused:?}"
+    );
+    let retry = ledger
+        .append_batch(batch(1), Expect::New, Some("batch-key:fp-a"))
+        .await
+        .unwrap();
+    assert_eq!(
+        retry.iter().map(|a| a.seq).collect::<Vec<_>>(),
+        first.iter().map(|a| a.seq).collect::<Vec<_>>()
+    );
+}
