@@ -91,24 +91,6 @@ fn read_config(name: &str) -> Result<(PathBuf, String), LedgerError> {
     Ok((path, text))
 }
 
-/// The `leafnodes { … }` block of a shipped config, up to its closing brace
-/// at the start of a line.
-fn leafnodes_block(file: &Path, text: &str) -> Result<String, LedgerError> {
-    let start = text
-        .find("\nleafnodes {")
-        .ok_or_else(|| local_error(format!("{} has no leafnodes block", file.display()), None))?;
-    let end = text[start + 1..]
-        .find("\n}\n")
-        .map(|e| start + 1 + e + 3)
-        .ok_or_else(|| {
-            local_error(
-                format!("{}: the leafnodes block does not end", file.display()),
-                None,
-            )
-        })?;
-    Ok(text[start..end].to_owned())
-}
-
 impl NatsServer {
     /// Starts a fresh server on a free port with an empty store, and waits
     /// until it answers.
@@ -175,41 +157,26 @@ impl NatsServer {
         Ok(())
     }
 
-    /// Starts a region's hub on one node: the shipped single-node config
-    /// with the JetStream domain `domain` (the region's code in lower case)
-    /// and the leaf node listener of the shipped hub cluster
-    /// (cluster-1.conf), on free ports, hospitals logging in as
-    /// [`LEAF_USER`] with a password made up for this hub.
+    /// Starts a region's hub on one node: the shipped region-hub.conf with
+    /// the JetStream domain `domain` (the region's code in lower case), its
+    /// client and leaf node listeners on free ports, hospitals logging in
+    /// as [`LEAF_USER`] with a password made up for this hub.
     pub fn start_hub(domain: &str) -> Result<Self, LedgerError> {
         let mut server = NatsServer::unstarted()?;
         let leaf_port = free_port()?;
-        let (single, text) = read_config("single.conf")?;
-        let (cluster, cluster_text) = read_config("cluster-1.conf")?;
-        let leafnodes = derive(
-            &cluster,
-            &leafnodes_block(&cluster, &cluster_text)?,
+        let (file, text) = read_config("region-hub.conf")?;
+        let hub = derive(
+            &file,
+            &text,
             &[(
                 "listen: 127.0.0.1:7422",
                 &format!("listen: 127.0.0.1:{leaf_port}"),
             )],
         )?;
-        let hub = derive(
-            &single,
-            &text,
-            &[
-                (
-                    "server_name: lantern-1",
-                    &format!("server_name: hub-{domain}"),
-                ),
-                (
-                    "jetstream {",
-                    &format!("jetstream {{\n  domain: {domain}\n"),
-                ),
-            ],
-        )? + &leafnodes;
-        server.write_config("hub.conf", &hub)?;
+        server.write_config("region-hub.conf", &hub)?;
         let leaf_password = made_up_password();
         server.env = vec![
+            ("NATS_JS_DOMAIN", domain.to_owned()),
             ("NATS_LEAF_USER", LEAF_USER.to_owned()),
             ("NATS_LEAF_PASSWORD", leaf_password.clone()),
         ];

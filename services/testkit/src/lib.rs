@@ -59,9 +59,9 @@ impl NatsServer {
         NatsServer(or_panic(local::NatsServer::start_with_args(args)))
     }
 
-    /// Starts a region's hub on one node: the shipped configuration with
-    /// the JetStream domain `domain` (the region's code in lower case) and
-    /// a leaf node listener for hospitals, on free ports; killable and
+    /// Starts a region's hub on one node (the shipped region-hub.conf)
+    /// with the JetStream domain `domain` (the region's code in lower case)
+    /// and a leaf node listener for hospitals, on free ports; killable and
     /// restartable on the same ports and store like any other.
     #[track_caller]
     pub fn start_hub(domain: &str) -> Self {

@@ -40,6 +40,13 @@ fn env_for(name: &str) -> Vec<(&'static str, String)> {
             ("NATS_LEAF_PASSWORD", "pLeaf1".to_owned()),
         ]);
     }
+    if name.starts_with("region-hub") {
+        env.extend([
+            ("NATS_JS_DOMAIN", "r01".to_owned()),
+            ("NATS_LEAF_USER", "leaf".to_owned()),
+            ("NATS_LEAF_PASSWORD", "pLeaf1".to_owned()),
+        ]);
+    }
     if name.starts_with("leaf-") {
         env.push((
             "NATS_HUB_URLS",
@@ -65,12 +72,13 @@ fn check(conf: &Path, env: &[(&str, String)]) -> (bool, String) {
     )
 }
 
-const CONFIGS: [&str; 5] = [
+const CONFIGS: [&str; 6] = [
     "single.conf",
     "cluster-1.conf",
     "cluster-2.conf",
     "cluster-3.conf",
     "leaf-hospital.conf",
+    "region-hub.conf",
 ];
 
 #[test]
