@@ -39,7 +39,7 @@ pub async fn secure(req: Request, next: Next) -> Response {
         return ApiError::UriTooLong(URI_LIMIT).into_response();
     }
     let path = req.uri().path();
-    let api = path.starts_with("/api/") && !cacheable(path);
+    let api = (path.starts_with("/api/") || path.starts_with("/fhir/")) && !cacheable(path);
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
     if api {

@@ -10,12 +10,14 @@
 //! - [`census`]: discharges and patient-days, the rates' denominators;
 //! - [`organisation`]: regions, hospitals, tokens, limits, targets, references;
 //! - [`form`]: the reporter's web form and its assets;
+//! - [`interop`]: FHIR R4 ([`fhir_router`]), the formats other systems read;
 //! - [`state`]: [`Intake`], the kernel plus the read models; [`router`]
 //!   puts the endpoints together.
 
 pub mod census;
 pub mod critical;
 pub mod form;
+pub mod interop;
 pub mod organisation;
 pub mod reports;
 pub mod state;
@@ -84,4 +86,10 @@ pub fn router(app: Intake) -> OpenApiRouter {
         .routes(routes!(critical_values::acknowledged))
         .routes(routes!(critical_values::handled))
         .with_state(app)
+}
+
+/// The FHIR R4 routes (`/fhir/r4`), described by their own capability
+/// statement rather than the OpenAPI document.
+pub fn fhir_router(app: Intake) -> axum::Router {
+    interop::fhir::api::router(app)
 }

@@ -150,12 +150,14 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
     let (router, openapi) = api.split_for_parts();
     // The staff pages are HTML, not API: merged after the OpenAPI document
     // is taken, on the same port.
+    let intake_for_fhir = intake.clone();
     let web = lantern_web::Web::new(intake, sessions, Some(rates))
         .with_rca(rca)
         .with_mortality(mortality)
         .with_meeting(meeting);
     let router = router
         .merge(lantern_web::router(web))
+        .merge(lantern_intake::fhir_router(intake_for_fhir))
         .merge(ops::openapi_router(openapi))
         // Every route is in: what none answers is problem+json too.
         .fallback(headers::not_found)

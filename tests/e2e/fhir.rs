@@ -1,0 +1,182 @@
+//! FHIR R4 out (issue 28 item 3): the reports as `AdverseEvent`s at
+//! `/fhir/r4`, in the caller's scope, paged with `next` links, errors as
+//! `OperationOutcome`s.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::Lantern;
+
+fn report(hospital: &str, day: &str, grade: &str, harm: &str, description: &str) -> Value {
+    json!({"hospital": hospital, "department": "ICU", "occurred_at": format!("{day}T08:00:00+08:00"),
+           "grade": grade, "category": "fall", "harm": harm, "description": description,
+           "patient_age_band": "70-79", "reporter_role": "nurse"})
+}
+
+/// GETs a FHIR path; asserts the media type; returns status and body.
+async fn fhir(l: &Lantern, path: &str, token: Option<&str>) -> (u16, Value) {
+    let r = l.request(Method::GET, path, token).send().await.unwrap();
+    let status = r.status().as_u16();
+    let media = r.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(media, "application/fhir+json", "{path}");
+    assert_eq!(r.headers()["cache-control"], "no-store", "{path}");
+    (status, r.json().await.unwrap())
+}
+
+fn ids(bundle: &Value) -> Vec<String> {
+    bundle["entry"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .map(|x| x["resource"]["id"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn reports_read_as_adverse_events_in_scope_paged_and_never_with_the_reporter() {
+    let l = Lantern::with_hospitals(&["H1", "H2"]).await;
+    let mut filed = Vec::new();
+    for (day, grade, harm, text) in [
+        ("2026-01-03", "II", "moderate", "夜班跌倒 fell at night"),
+        ("2026-01-10", "IV", "not_applicable", "险些跌倒 near miss"),
+        ("2026-01-20", "III", "none", "跌倒无伤 no harm"),
+    ] {
+        let (s, b) = l
+            .post(
+                "/api/v1/reports",
+                None,
+                &report("H1", day, grade, harm, text),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        filed.push(b["report_id"].as_str().unwrap().to_owned());
+    }
+    let (s, b) = l
+        .post(
+            "/api/v1/reports",
+            None,
+            &report("H2", "2026-01-05", "II", "severe", "另一家医院"),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let other = b["report_id"].as_str().unwrap().to_owned();
+    let (h1, h2, qc) = (
+        l.officer("H1").await,
+        l.officer("H2").await,
+        l.qc_centre("R1").await,
+    );
+
+    let (s, cap) = fhir(&l, "/fhir/r4/metadata", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(cap["resourceType"], "CapabilityStatement");
+    assert_eq!(cap["fhirVersion"], "4.0.1");
+
+    // The officer of H1: its three, newest event first, two to a page.
+    let (s, page1) = fhir(&l, "/fhir/r4/AdverseEvent?_count=2", Some(&h1)).await;
+    assert_eq!(s, 200, "{page1}");
+    assert_eq!(
+        (&page1["resourceType"], &page1["type"], &page1["total"]),
+        (&json!("Bundle"), &json!("searchset"), &json!(3))
+    );
+    assert_eq!(ids(&page1), [filed[2].clone(), filed[1].clone()]);
+    let next = page1["link"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["relation"] == "next")
+        .expect("a next link")["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let next_path = next.strip_prefix(&l.base).expect("the server's own URL");
+    let (s, page2) = fhir(&l, next_path, Some(&h1)).await;
+    assert_eq!(s, 200, "{page2}");
+    assert_eq!(ids(&page2), [filed[0].clone()]);
+    assert!(
+        !page2["link"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["relation"] == "next"),
+        "{page2}"
+    );
+    let first = &page2["entry"][0]["resource"];
+    assert_eq!(first["event"]["text"], "夜班跌倒 fell at night");
+    assert_eq!(first["actuality"], "actual");
+    assert_eq!(first["severity"]["coding"][0]["code"], "moderate");
+    assert_eq!(first["contained"][0]["extension"][0]["valueCode"], "70-79");
+    assert!(
+        first["recordedDate"].as_str().unwrap().len() == 10,
+        "{first}"
+    );
+    assert!(!page1.to_string().contains("nurse") && !page2.to_string().contains("nurse"));
+    let near_miss = &page1["entry"][1]["resource"];
+    assert_eq!(near_miss["actuality"], "potential");
+
+    // A range of days.
+    let (_, ranged) = fhir(
+        &l,
+        "/fhir/r4/AdverseEvent?date=ge2026-01-04&date=le2026-01-15",
+        Some(&h1),
+    )
+    .await;
+    assert_eq!(ids(&ranged), [filed[1].clone()]);
+
+    // The QC centre of R1: both hospitals, codes and no narrative.
+    let (s, region) = fhir(&l, "/fhir/r4/AdverseEvent?_count=200", Some(&qc)).await;
+    assert_eq!(s, 200, "{region}");
+    assert_eq!(region["total"], 4);
+    assert!(ids(&region).contains(&other));
+    for e in region["entry"].as_array().unwrap() {
+        assert!(e["resource"]["event"].get("text").is_none(), "{e}");
+    }
+    let (_, one) = fhir(&l, "/fhir/r4/AdverseEvent?hospital=H2", Some(&qc)).await;
+    assert_eq!(ids(&one), [other]);
+
+    // Read: its own, yes; another hospital's is not found, as an unknown id.
+    let (s, read) = fhir(
+        &l,
+        &format!("/fhir/r4/AdverseEvent/{}", filed[0]),
+        Some(&h1),
+    )
+    .await;
+    assert_eq!((s, &read["id"]), (200, &json!(filed[0])));
+    for path in [
+        format!("/fhir/r4/AdverseEvent/{}", filed[0]),
+        "/fhir/r4/AdverseEvent/00000000-0000-4000-8000-000000000000".to_owned(),
+        "/fhir/r4/AdverseEvent/not-an-id".to_owned(),
+    ] {
+        let (s, outcome) = fhir(&l, &path, Some(&h2)).await;
+        assert_eq!(s, 404, "{path}: {outcome}");
+        assert_eq!(outcome["resourceType"], "OperationOutcome");
+        assert_eq!(outcome["issue"][0]["code"], "not-found");
+    }
+}
+
+#[tokio::test]
+async fn bad_searches_and_missing_tokens_are_operation_outcomes() {
+    let l = Lantern::with_hospitals(&["H1", "H2"]).await;
+    let h1 = l.officer("H1").await;
+    let admin_of_nothing = l.token(json!({"role": "lis", "hospital": "H1"})).await;
+    for (query, param) in [
+        ("date=2026-1-1", "date"),
+        ("_count=0", "_count"),
+        ("_page=x", "_page"),
+        ("patient=1", "patient"),
+        ("hospital=H2", "hospital"),
+    ] {
+        let (s, o) = fhir(&l, &format!("/fhir/r4/AdverseEvent?{query}"), Some(&h1)).await;
+        assert_eq!(s, 400, "{query}: {o}");
+        assert_eq!(o["resourceType"], "OperationOutcome");
+        assert_eq!(o["issue"][0]["code"], "invalid");
+        assert_eq!(o["issue"][0]["expression"][0], param, "{o}");
+    }
+    let (s, o) = fhir(&l, "/fhir/r4/AdverseEvent", None).await;
+    assert_eq!((s, &o["issue"][0]["code"]), (401, &json!("login")));
+    let (s, o) = fhir(&l, "/fhir/r4/AdverseEvent", Some("not-a-token")).await;
+    assert_eq!((s, &o["issue"][0]["code"]), (401, &json!("login")));
+    let (s, o) = fhir(&l, "/fhir/r4/AdverseEvent", Some(&admin_of_nothing)).await;
+    assert_eq!((s, &o["issue"][0]["code"]), (403, &json!("forbidden")));
+}
