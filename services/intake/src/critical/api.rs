@@ -97,117 +97,134 @@ pub async fn detect(
     key: IdempotencyKey,
     ValidJson(body): ValidJson<Detect>,
 ) -> Result<(StatusCode, Json<Detected>), ApiError> {
-    let hospital = app
-        .staff_hospital(&principal, WRITERS, &body.hospital, &body.department)
-        .await?;
-    let idem = key.scoped(&hospital.code, "POST /api/v1/critical-values");
-    if let Some(first) = app
-        .replayed(idem.as_deref(), critical_value::Detected::TYPE)
-        .await?
-    {
-        let last = app
-            .ledger
-            .last_of(
-                &first.envelope.hospital,
-                AggregateKind::CriticalValue,
-                first.envelope.aggregate,
-            )
+    Ok(created(app.detect(&principal, body, Some(&key)).await?))
+}
+
+/// What every way in — the API, FHIR, HL7 — does with a detected critical
+/// value, so that all of them decide alike.
+impl Intake {
+    /// Records a detected critical value (with the loop's later steps, if
+    /// given) for a principal of its hospital; `key` is the request's
+    /// Idempotency-Key, if any: a retry gets the first answer.
+    pub async fn detect(
+        &self,
+        principal: &Principal,
+        body: Detect,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Detected, ApiError> {
+        let app = self;
+        let hospital = app
+            .staff_hospital(principal, WRITERS, &body.hospital, &body.department)
+            .await?;
+        let idem = key.and_then(|k| k.scoped(&hospital.code, "POST /api/v1/critical-values"));
+        if let Some(first) = app
+            .replayed(idem.as_deref(), critical_value::Detected::TYPE)
             .await?
-            .map_or(first.seq, |r| r.seq);
-        return Ok(created(Detected {
-            critical_value_id: first.envelope.aggregate,
-            seq: last,
-        }));
-    }
-
-    let mut errors = Vec::new();
-    if !hospital.departments.contains_key(&body.department) {
-        errors.push(FieldError::new(
-            "/department",
-            "is not a registered department of this hospital",
-        ));
-    }
-    check_text("/item", &body.item, 200, &mut errors);
-    check_text("/value", &body.value, 100, &mut errors);
-    check_optional("/unit", body.unit.as_deref(), 50, &mut errors);
-    if let Some(s) = &body.specimen_id {
-        check_text("/specimen_id", s, 100, &mut errors);
-    }
-    check_time("/detected_at", &body.detected_at, &mut errors);
-    if let Some(n) = &body.notified {
-        check_time("/notified/notified_at", &n.notified_at, &mut errors);
-        check_text("/notified/channel", &n.channel, 100, &mut errors);
-        check_text(
-            "/notified/notified_role",
-            &n.notified_role,
-            100,
-            &mut errors,
-        );
-    }
-    if let Some(a) = &body.acknowledged {
-        check_time(
-            "/acknowledged/acknowledged_at",
-            &a.acknowledged_at,
-            &mut errors,
-        );
-    }
-    if let Some(h) = &body.handled {
-        check_time("/handled/handled_at", &h.handled_at, &mut errors);
-        check_text("/handled/disposition", &h.disposition, 2000, &mut errors);
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
-
-    let id = aggregate(
-        &hospital.code,
-        body.specimen_id.as_deref(),
-        body.item.trim(),
-    );
-    let item = body.item.trim().to_owned();
-    let detected = critical_value::Detected {
-        department: body.department,
-        source: body.source,
-        item: item.clone(),
-        value: body.value.trim().to_owned(),
-        unit: body.unit,
-        detected_at: body.detected_at,
-        patient_setting: body.patient_setting,
-        specimen_id: body.specimen_id.clone(),
-    };
-    let events = decide(
-        None,
-        Command::Detect {
-            detected,
-            notified: body.notified,
-            acknowledged: body.acknowledged,
-            handled: body.handled,
-        },
-    )
-    .map_err(|e| match e {
-        StepError::BeforePrevious { field } => {
-            ApiError::field(format!("/{field}"), "is before the previous step")
+        {
+            let last = app
+                .ledger
+                .last_of(
+                    &first.envelope.hospital,
+                    AggregateKind::CriticalValue,
+                    first.envelope.aggregate,
+                )
+                .await?
+                .map_or(first.seq, |r| r.seq);
+            return Ok(Detected {
+                critical_value_id: first.envelope.aggregate,
+                seq: last,
+            });
         }
-        other => ApiError::from(other),
-    })?;
-    let events = events
-        .iter()
-        .map(|e| new_event(e, id, hospital.code.clone()))
-        .collect();
-    let stored = app
-        .append_batch(events, Expect::New, idem.as_deref())
-        .await
-        .map_err(|e| match (e, &body.specimen_id) {
-            (AppendError::Conflict(_), Some(specimen)) => ApiError::Conflict(format!(
-                "{item} on specimen {specimen} was already recorded as critical value {id}"
-            )),
-            (other, _) => other.into(),
+
+        let mut errors = Vec::new();
+        if !hospital.departments.contains_key(&body.department) {
+            errors.push(FieldError::new(
+                "/department",
+                "is not a registered department of this hospital",
+            ));
+        }
+        check_text("/item", &body.item, 200, &mut errors);
+        check_text("/value", &body.value, 100, &mut errors);
+        check_optional("/unit", body.unit.as_deref(), 50, &mut errors);
+        if let Some(s) = &body.specimen_id {
+            check_text("/specimen_id", s, 100, &mut errors);
+        }
+        check_time("/detected_at", &body.detected_at, &mut errors);
+        if let Some(n) = &body.notified {
+            check_time("/notified/notified_at", &n.notified_at, &mut errors);
+            check_text("/notified/channel", &n.channel, 100, &mut errors);
+            check_text(
+                "/notified/notified_role",
+                &n.notified_role,
+                100,
+                &mut errors,
+            );
+        }
+        if let Some(a) = &body.acknowledged {
+            check_time(
+                "/acknowledged/acknowledged_at",
+                &a.acknowledged_at,
+                &mut errors,
+            );
+        }
+        if let Some(h) = &body.handled {
+            check_time("/handled/handled_at", &h.handled_at, &mut errors);
+            check_text("/handled/disposition", &h.disposition, 2000, &mut errors);
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::Invalid(errors));
+        }
+
+        let id = aggregate(
+            &hospital.code,
+            body.specimen_id.as_deref(),
+            body.item.trim(),
+        );
+        let item = body.item.trim().to_owned();
+        let detected = critical_value::Detected {
+            department: body.department,
+            source: body.source,
+            item: item.clone(),
+            value: body.value.trim().to_owned(),
+            unit: body.unit,
+            detected_at: body.detected_at,
+            patient_setting: body.patient_setting,
+            specimen_id: body.specimen_id.clone(),
+        };
+        let events = decide(
+            None,
+            Command::Detect {
+                detected,
+                notified: body.notified,
+                acknowledged: body.acknowledged,
+                handled: body.handled,
+            },
+        )
+        .map_err(|e| match e {
+            StepError::BeforePrevious { field } => {
+                ApiError::field(format!("/{field}"), "is before the previous step")
+            }
+            other => ApiError::from(other),
         })?;
-    let seq = stored.last().map_or(0, |a| a.seq);
-    Ok(created(Detected {
-        critical_value_id: id,
-        seq,
-    }))
+        let events = events
+            .iter()
+            .map(|e| new_event(e, id, hospital.code.clone()))
+            .collect();
+        let stored = app
+            .append_batch(events, Expect::New, idem.as_deref())
+            .await
+            .map_err(|e| match (e, &body.specimen_id) {
+                (AppendError::Conflict(_), Some(specimen)) => ApiError::Conflict(format!(
+                    "{item} on specimen {specimen} was already recorded as critical value {id}"
+                )),
+                (other, _) => other.into(),
+            })?;
+        let seq = stored.last().map_or(0, |a| a.seq);
+        Ok(Detected {
+            critical_value_id: id,
+            seq,
+        })
+    }
 }
 
 /// Appends one step on the loop as it stands in the stream; a concurrent
