@@ -262,6 +262,21 @@ async fn a_region_of_two_hospitals_converges_exactly_at_its_hub_through_an_outag
     let so2 = h2.officer("H0002").await;
     file(&h1, "H0001", 0, 12).await;
     file(&h2, "H0002", 0, 7).await;
+    // Two hospitals' reporters happen to send the same Idempotency-Key:
+    // two reports, at each hospital and at the hub (JetStream
+    // de-duplicates sourced messages by their message id too); a retry at
+    // a hospital is still its first response, appending nothing.
+    for (l, code) in [(&h1, "H0001"), (&h2, "H0002")] {
+        let (mut first, body) = (None, report(code, 50));
+        for _ in 0..2 {
+            let (s, b) = l
+                .post_key("/api/v1/reports", None, "same-key-at-two-sites", &body)
+                .await;
+            assert_eq!(s, 201, "{b}");
+            let id = b["report_id"].clone();
+            assert_eq!(first.get_or_insert(id.clone()), &id, "{code}: {b}");
+        }
+    }
     census(&h1, &so1, "H0001", 400).await;
     census(&h2, &so2, "H0002", 250).await;
     let region = [(&h1, so1.as_str(), "H0001"), (&h2, so2.as_str(), "H0002")];

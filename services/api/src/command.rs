@@ -2,6 +2,7 @@
 //! hospital, idempotency, scrubbing, append. Every write of every endpoint
 //! goes through [`Kernel::append`].
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
@@ -61,6 +62,19 @@ pub fn new_event(event: &impl Event, aggregate: Uuid, hospital: impl Into<String
     }
 }
 
+/// A request id as recorded in `tier` (`Kernel::at_site` says why):
+/// prefixed with a hospital's or region's code; unchanged at a standalone
+/// Lantern, whose stream nothing sources.
+fn at_site<'a>(tier: &Tier, idempotency: Option<&'a str>) -> Option<Cow<'a, str>> {
+    let scoped = idempotency?;
+    Some(match tier {
+        Tier::Standalone => Cow::Borrowed(scoped),
+        Tier::Hospital { hospital: code } | Tier::Region { region: code } => {
+            Cow::Owned(format!("{code}/{scoped}"))
+        }
+    })
+}
+
 /// An event as stored: its sequence and envelope, whether just appended or
 /// replayed for a retried request.
 #[derive(Debug, Clone)]
@@ -105,7 +119,8 @@ impl Kernel {
         idempotency: Option<&str>,
         event_type: &str,
     ) -> Result<Option<Committed>, ApiError> {
-        let Some(scoped) = idempotency else {
+        let scoped = self.at_site(idempotency);
+        let Some(scoped) = scoped.as_deref() else {
             return Ok(None);
         };
         let (hash, fingerprint) = idempotency::split(scoped);
@@ -142,9 +157,10 @@ impl Kernel {
         self.check_tier(&event).await?;
         self.scrub_marked(&mut event)?;
         let event_type = event.event_type;
+        let idempotency = self.at_site(idempotency);
         let appended = self
             .ledger
-            .append(event, expect, idempotency)
+            .append(event, expect, idempotency.as_deref())
             .await
             .map_err(|e| match e {
                 LedgerError::Conflict { .. } => AppendError::Conflict(e),
@@ -199,7 +215,7 @@ impl Kernel {
         }
         let stored = self
             .ledger
-            .append_batch(events, expect, idempotency)
+            .append_batch(events, expect, self.at_site(idempotency).as_deref())
             .await
             .map_err(|e| match e {
                 LedgerError::Conflict { .. } => AppendError::Conflict(e),
@@ -218,6 +234,17 @@ impl Kernel {
                 }
             })
             .collect())
+    }
+
+    /// The request id an Idempotency-Key is recorded under at this site:
+    /// at a hospital's or a region's Lantern, prefixed with its code. A hub
+    /// sources several sites into one stream, and JetStream de-duplicates
+    /// sourced messages by their message id too: two hospitals' requests
+    /// that happened to carry the same key (two reporters' forms, two
+    /// scripts registering each its hospital) would be taken for one, and
+    /// the second hospital's event would never reach the hub.
+    fn at_site<'a>(&self, idempotency: Option<&'a str>) -> Option<Cow<'a, str>> {
+        at_site(&self.tier, idempotency)
     }
 
     /// What the tier refuses to append, checked here, on the one path every
@@ -303,5 +330,39 @@ impl Kernel {
     /// Scrubs optional free text.
     pub fn scrub_opt(&self, text: Option<&str>) -> Option<String> {
         text.map(|t| self.scrub(t))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_id_carries_the_site_it_was_made_at_except_standalone() {
+        let request = "ab12:cd34";
+        assert_eq!(
+            at_site(&Tier::Standalone, Some(request)).as_deref(),
+            Some(request)
+        );
+        let h1 = Tier::Hospital {
+            hospital: "H1".into(),
+        };
+        let h2 = Tier::Hospital {
+            hospital: "H2".into(),
+        };
+        let (one, two) = (at_site(&h1, Some(request)), at_site(&h2, Some(request)));
+        assert_eq!(one.as_deref(), Some("H1/ab12:cd34"));
+        assert_ne!(
+            one, two,
+            "two hospitals' same key is two requests at their hub"
+        );
+        // The hash part (what JetStream and the index key on) differs too.
+        let hash = |r: &Option<Cow<'_, str>>| {
+            idempotency::split(r.as_deref().unwrap_or_default())
+                .0
+                .to_owned()
+        };
+        assert_ne!(hash(&one), hash(&two));
+        assert_eq!(at_site(&h1, None), None);
     }
 }
