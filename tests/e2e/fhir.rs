@@ -180,3 +180,97 @@ async fn bad_searches_and_missing_tokens_are_operation_outcomes() {
     let (s, o) = fhir(&l, "/fhir/r4/AdverseEvent", Some(&admin_of_nothing)).await;
     assert_eq!((s, &o["issue"][0]["code"]), (403, &json!("forbidden")));
 }
+
+fn potassium(code: &str) -> Value {
+    json!({
+        "resourceType": "Observation",
+        "status": "final",
+        "extension": [
+            {"url": "urn:lantern:fhir:StructureDefinition:department", "valueCode": "ICU"},
+            {"url": "urn:lantern:fhir:StructureDefinition:patient-setting", "valueCode": "inpatient"}
+        ],
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}],
+        "code": {"coding": [{"system": "http://loinc.org", "code": "2823-3"}], "text": "血钾 K"},
+        "subject": {"reference": "Patient/123", "display": "张三"},
+        "issued": "2026-03-01T08:00:00+08:00",
+        "valueQuantity": {"value": 6.9, "unit": "mmol/L"},
+        "interpretation": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": code}]}],
+        "specimen": {"identifier": {"value": "S-77"}}
+    })
+}
+
+async fn post_observation(
+    l: &Lantern,
+    token: &str,
+    key: &str,
+    media: &str,
+    body: &Value,
+) -> (u16, Option<String>, Value) {
+    let r = l
+        .request(Method::POST, "/fhir/r4/Observation", Some(token))
+        .header("Idempotency-Key", key)
+        .header("content-type", media)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(r.headers()["content-type"], "application/fhir+json");
+    (status, location, r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_critical_observation_is_recorded_as_a_critical_value_once_and_without_the_patient() {
+    let l = Lantern::with_hospitals(&["H1"]).await;
+    let lis = l.token(json!({"role": "lis", "hospital": "H1"})).await;
+    let officer = l.officer("H1").await;
+    let before = l.stream_count().await;
+
+    // Not critical, or not FHIR JSON: refused, nothing appended.
+    let (s, _, o) =
+        post_observation(&l, &lis, "k0", "application/fhir+json", &potassium("H")).await;
+    assert_eq!(s, 400, "{o}");
+    assert_eq!(o["issue"][0]["expression"][0], "interpretation", "{o}");
+    let (s, _, o) = post_observation(&l, &lis, "k0", "text/plain", &potassium("HH")).await;
+    assert_eq!(s, 415, "{o}");
+    let (s, _, o) =
+        post_observation(&l, &officer, "k0", "application/fhir+json", &json!([1])).await;
+    assert_eq!(s, 400, "{o}");
+    assert_eq!(l.stream_count().await, before);
+
+    // Critical: recorded, and a retry records nothing more.
+    let (s, location, o) =
+        post_observation(&l, &lis, "k1", "application/fhir+json", &potassium("HH")).await;
+    assert_eq!(s, 201, "{o}");
+    let location = location.expect("a Location");
+    assert!(
+        location.starts_with("/api/v1/critical-values/"),
+        "{location}"
+    );
+    let after = l.stream_count().await;
+    assert_eq!(after, before + 1);
+    let (s, again, _) =
+        post_observation(&l, &lis, "k1", "application/fhir+json", &potassium("HH")).await;
+    assert_eq!((s, again.as_deref()), (201, Some(location.as_str())));
+    assert_eq!(l.stream_count().await, after);
+
+    let (s, cv) = l.get(&location, Some(&officer)).await;
+    assert_eq!(s, 200, "{cv}");
+    assert_eq!(cv["item"], "血钾 K");
+    assert_eq!(cv["value"], "6.9");
+    assert_eq!(cv["source"], "lab");
+    let stored: String = l
+        .stream_payloads()
+        .await
+        .iter()
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect();
+    assert!(
+        !stored.contains("张三") && !stored.contains("Patient/123"),
+        "{stored}"
+    );
+}

@@ -1,6 +1,7 @@
-//! `/fhir/r4`: the capability statement, and the reports as
-//! `AdverseEvent`s in the caller's scope — a safety officer its hospital's
-//! with their descriptions, a QC centre its region's without narratives.
+//! `/fhir/r4`: the capability statement; the reports as `AdverseEvent`s in
+//! the caller's scope — a safety officer its hospital's with their
+//! descriptions, a QC centre its region's without narratives; critical
+//! results posted as `Observation`s.
 //! Every answer is `application/fhir+json`; every error an
 //! `OperationOutcome` (FHIR clients read no problem+json).
 
@@ -10,7 +11,9 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use chrono::{NaiveDate, TimeDelta, Utc};
+use lantern_api::IdempotencyKey;
 use lantern_api::auth::Principal;
 use lantern_api::error::ApiError;
 use lantern_directory::HospitalRecord;
@@ -21,6 +24,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::adverse_event::{Audience, adverse_event};
+use super::observation::Observation;
 use super::resources::{
     AdverseEvent, Bundle, BundleEntry, BundleLink, EntrySearch, Issue, OperationOutcome,
 };
@@ -156,6 +160,10 @@ pub async fn metadata() -> Fhir<serde_json::Value> {
                     {"name": "hospital", "type": "token",
                      "documentation": "A hospital's code, within the caller's scope"}
                 ]
+            }, {
+                "type": "Observation",
+                "interaction": [{"code": "create"}],
+                "documentation": "A critical result (interpretation HH, LL or AA) with the patient's department and setting as extensions; recorded as a critical value, the patient never read"
             }]
         }]
     }))
@@ -433,6 +441,73 @@ async fn resources(
     }
 }
 
+/// `POST /fhir/r4/Observation`: a critical result from a laboratory or
+/// imaging system (its LIS/HIS token, or the safety officer's) recorded as
+/// `critical_value.detected` exactly as the API records one; 201 with the
+/// critical value's location and an informational `OperationOutcome`
+/// (Lantern keeps the critical value, not the observation). A result not
+/// flagged critical (HH, LL, AA) is refused: nothing is appended.
+pub async fn create_observation(
+    State(app): State<Intake>,
+    principal: Result<Principal, ApiError>,
+    key: IdempotencyKey,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, FhirError> {
+    let principal = principal?;
+    let hospital = principal
+        .require_hospital(&[Role::Lis, Role::His, Role::SafetyOfficer])?
+        .to_owned();
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (essence, params) = media.split_once(';').unwrap_or((media, ""));
+    let charset_ok =
+        params.trim().is_empty() || params.trim().eq_ignore_ascii_case("charset=utf-8");
+    if !matches!(essence.trim(), FHIR_JSON | "application/json") || !charset_ok {
+        return Err(FhirError(ApiError::UnsupportedMediaType));
+    }
+    let observation: Observation = {
+        let mut de = serde_json::Deserializer::from_slice(&body);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let message = e.into_inner().to_string();
+            if path == "." {
+                FhirError(ApiError::Malformed(message))
+            } else {
+                FhirError(ApiError::field(
+                    format!("/{}", path.replace('.', "/")),
+                    message,
+                ))
+            }
+        })?
+    };
+    let detect = observation.detect(&hospital).map_err(ApiError::Invalid)?;
+    let detected = app.detect(&principal, detect, Some(&key)).await?;
+    let location = format!("/api/v1/critical-values/{}", detected.critical_value_id);
+    let mut response = (
+        StatusCode::CREATED,
+        Fhir(OperationOutcome {
+            resource_type: "OperationOutcome",
+            issue: vec![Issue {
+                severity: "information",
+                code: "informational",
+                diagnostics: format!(
+                    "recorded as critical value {} (stream sequence {})",
+                    detected.critical_value_id, detected.seq
+                ),
+                expression: vec![],
+            }],
+        }),
+    )
+        .into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
 /// The FHIR routes, apart from the OpenAPI document (FHIR describes itself
 /// with its capability statement).
 pub fn router(app: Intake) -> axum::Router {
@@ -441,6 +516,10 @@ pub fn router(app: Intake) -> axum::Router {
         .route("/fhir/r4/metadata", get(metadata))
         .route("/fhir/r4/AdverseEvent", get(search))
         .route("/fhir/r4/AdverseEvent/{id}", get(read))
+        .route(
+            "/fhir/r4/Observation",
+            axum::routing::post(create_observation),
+        )
         .with_state(app)
 }
 

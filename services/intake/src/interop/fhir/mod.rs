@@ -4,11 +4,14 @@
 //! - [`adverse_event`]: a report as an `AdverseEvent`, for an audience
 //!   (pure; the anonymity rules hold: the patient is a contained
 //!   `Patient` with the age band only, the recorded date is the day);
-//! - [`api`]: `metadata`, `AdverseEvent` search and read, in the caller's
-//!   scope; every error an `OperationOutcome`.
+//! - [`observation`]: a critical result posted as an `Observation`, read
+//!   into the intake's critical-value detection (pure);
+//! - [`api`]: `metadata`, `AdverseEvent` search and read in the caller's
+//!   scope, `Observation` create; every error an `OperationOutcome`.
 
 pub mod adverse_event;
 pub mod api;
+pub mod observation;
 pub mod resources;
 
 /// FHIR's JSON media type.
