@@ -1,10 +1,12 @@
 //! Critical-value (危急值) rules that figures and the loop share: sources,
-//! settings, a hospital's time limits with their history, and what "in time"
-//! means.
+//! settings, a hospital's time limits with their history, what "in time"
+//! means, and the hospital's catalogue of critical items ([`catalogue`]).
 
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+pub mod catalogue;
 
 /// Where a critical value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

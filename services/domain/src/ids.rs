@@ -78,6 +78,12 @@ pub fn limits(hospital: &str) -> Uuid {
     named(&format!("limits:{hospital}"))
 }
 
+/// The aggregate of one item of a hospital's critical-value catalogue:
+/// every set of it is an event of that one subject.
+pub fn critical_item(hospital: &str, item: &str) -> Uuid {
+    named(&format!("critical_item:{hospital}/{item}"))
+}
+
 /// The aggregate of the target of one indicator, scope and year: every
 /// set of it is an event of that one subject, so its history is the
 /// subject's events. `code` is the region's or hospital's, none for the

@@ -222,6 +222,48 @@ fn every_schema_has_a_payload_and_every_payload_a_schema() {
     assert_eq!(<org::LimitsSet as Payload>::VERSION, 1);
     assert_eq!(<org::TargetSet as Payload>::TYPE, "org.target_set");
     assert_eq!(<org::ReferenceSet as Payload>::TYPE, "org.reference_set");
+    assert_eq!(
+        <org::CriticalItemSet as Payload>::TYPE,
+        "org.critical_item_set"
+    );
+}
+
+/// A critical item set reads into the catalogue item it sets, and an item
+/// writes the event that sets it; a catalogue built from it recognises a
+/// result past its limits.
+#[test]
+fn a_critical_item_set_is_the_catalogue_item_it_sets() {
+    use lantern_domain::critical::Source;
+    use lantern_domain::critical::catalogue::{Catalogue, recognise};
+    let fixture = read(&schemas().join("fixtures/org.critical_item_set.v1.json"));
+    let set: org::CriticalItemSet = serde_json::from_value(fixture.clone()).unwrap();
+    let item = set.item();
+    assert_eq!(
+        (
+            item.item.as_str(),
+            item.name.as_str(),
+            item.unit.as_deref(),
+            item.low.map(|l| l.get()),
+            item.high.map(|h| h.get()),
+            item.source,
+        ),
+        (
+            "K",
+            "血钾",
+            Some("mmol/L"),
+            Some(2.8),
+            Some(6.2),
+            Source::Lab
+        )
+    );
+    assert_eq!(item.check(), Ok(()));
+    assert_eq!(
+        OrgEvent::from(org::CriticalItemSet::of(&item)).data(),
+        fixture
+    );
+    let catalogue: Catalogue = [item].into_iter().collect();
+    assert!(recognise(&catalogue, "K", "6.5", Some("mmol/L")));
+    assert!(!recognise(&catalogue, "K", "6.2", Some("mmol/L")));
 }
 
 /// A reference set reads into the reference it sets, and a reference
@@ -577,6 +619,8 @@ const SCHEMA_ONLY: &[&str] = &[
     "org.reference_set.v1.empty-source.json",
     "org.secret_fingerprint.v1.upper-case-hex.json",
     "org.hospital_linked.v1.domain-with-dots.json",
+    "org.critical_item_set.v1.no-limit.json",
+    "org.critical_item_set.v1.code-with-slash.json",
 ];
 
 #[test]

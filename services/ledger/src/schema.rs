@@ -415,6 +415,10 @@ mod tests {
         ("org.token_revoked", &["/token_hash"]),
         ("org.secret_fingerprint", &["/fingerprint"]),
         ("org.hospital_linked", &["/domain", "/hospital"]),
+        (
+            "org.critical_item_set",
+            &["/effective_from", "/item", "/source"],
+        ),
         ("rca.action_completed", &["/completed_at"]),
         ("rca.action_planned", &["/due", "/strength"]),
         ("rca.factor_added", &["/category"]),

@@ -292,7 +292,8 @@ kind! {
 kind! {
     /// Every event of the organisation's aggregates: hospitals, departments,
     /// tokens, critical-value limits, targets, reference values, the
-    /// server secret's fingerprint and the hospitals linked to a hub.
+    /// server secret's fingerprint, the hospitals linked to a hub and the
+    /// critical-value catalogue's items.
     OrgEvent in org {
         HospitalRegistered = "org.hospital_registered" @ 1,
         DepartmentRegistered = "org.department_registered" @ 1,
@@ -304,6 +305,7 @@ kind! {
         ReferenceSet = "org.reference_set" @ 1,
         SecretFingerprint = "org.secret_fingerprint" @ 1,
         HospitalLinked = "org.hospital_linked" @ 1,
+        CriticalItemSet = "org.critical_item_set" @ 1,
     }
 }
 

@@ -1,10 +1,13 @@
 //! `org.*`: hospitals, departments, staff tokens, critical-value limits,
-//! targets, reference values and the server secret's fingerprint
-//! (`schemas/org.*.v1.json`).
+//! targets, reference values, the server secret's fingerprint and the
+//! critical-value catalogue's items (`schemas/org.*.v1.json`).
 
 use serde::{Deserialize, Serialize};
 
-use crate::critical::Limits;
+use chrono::{DateTime, FixedOffset};
+
+use crate::critical::catalogue::{CatalogueItem, Threshold};
+use crate::critical::{Limits, Source};
 use crate::targets::reference::{Reference, ReferenceKind, ReferenceScope};
 use crate::targets::{Direction, Indicator, ScopeKind, Target, TargetScope, TargetValue};
 use crate::vocab::{Level, Role};
@@ -252,4 +255,59 @@ pub struct HospitalLinked {
     /// The JetStream domain of the hospital's nats-server (its code in
     /// lower case by convention).
     pub domain: String,
+}
+
+/// `org.critical_item_set`: an item of a hospital's critical-value
+/// catalogue ([`crate::critical::catalogue`]) as it holds from
+/// `effective_from` on. The aggregate is the hospital's item
+/// ([`crate::ids::critical_item`]): every set of it is an event of that
+/// subject, so its history is the subject's events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CriticalItemSet {
+    /// The item's code, as the sending system names the test.
+    pub item: String,
+    /// Its name; free text, scrubbed.
+    pub name: String,
+    /// The unit its limits are in; free text, scrubbed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Below this is critical.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low: Option<Threshold>,
+    /// Above this is critical.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<Threshold>,
+    /// Which service reports it.
+    pub source: Source,
+    /// From when it holds.
+    pub effective_from: DateTime<FixedOffset>,
+}
+
+impl CriticalItemSet {
+    /// The event of `item`.
+    pub fn of(item: &CatalogueItem) -> CriticalItemSet {
+        CriticalItemSet {
+            item: item.item.clone(),
+            name: item.name.clone(),
+            unit: item.unit.clone(),
+            low: item.low,
+            high: item.high,
+            source: item.source,
+            effective_from: item.effective_from,
+        }
+    }
+
+    /// The catalogue item it sets.
+    pub fn item(self) -> CatalogueItem {
+        CatalogueItem {
+            item: self.item,
+            name: self.name,
+            unit: self.unit,
+            low: self.low,
+            high: self.high,
+            source: self.source,
+            effective_from: self.effective_from,
+        }
+    }
 }
