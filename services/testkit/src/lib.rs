@@ -26,6 +26,9 @@ use std::path::PathBuf;
 use lantern_ledger::LedgerError;
 use lantern_ledger::local;
 
+mod cluster;
+pub use cluster::NatsCluster;
+
 pub use lantern_ledger::local::{SYNC_INTERVAL, USER, config_file, workspace_root};
 
 /// A test kit that cannot start its server has nothing to test with: it
