@@ -30,6 +30,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/critical-values/{id}/notified"),
     ("post", "/api/v1/critical-values/{id}/acknowledged"),
     ("post", "/api/v1/critical-values/{id}/handled"),
+    ("put", "/api/v1/hospitals/{code}/critical-catalogue/{item}"),
+    ("get", "/api/v1/hospitals/{code}/critical-catalogue"),
     ("get", "/api/v1/rates"),
     ("post", "/api/v1/targets"),
     ("get", "/api/v1/targets"),

@@ -297,3 +297,148 @@ async fn the_closed_loop_its_refusals_and_its_figures() {
         );
     }
 }
+
+/// The critical-value catalogue (issue 28 item 2): set by the hospital's
+/// safety officer or the administrator, with its history; read as it held
+/// at a moment by the hospital's systems and its QC centre; bad input
+/// named field by field; a retried set appends nothing.
+#[tokio::test]
+async fn the_catalogue_is_set_with_its_history_and_read_at_a_moment() {
+    let l = Lantern::start().await;
+    l.hospital("H1", "R1", &["ICU"]).await;
+    l.hospital("H2", "R2", &["ICU"]).await;
+    let so = l.officer("H1").await;
+    let so2 = l.officer("H2").await;
+    let lis = l.token(json!({"role": "lis", "hospital": "H1"})).await;
+    let qc = l.qc_centre("R1").await;
+    let put = |path: &str, token: &str, key: Option<&str>, body: Value| {
+        let mut r = l
+            .request(reqwest::Method::PUT, path, Some(token))
+            .json(&body);
+        if let Some(k) = key {
+            r = r.header("Idempotency-Key", k);
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let k = "/api/v1/hospitals/H1/critical-catalogue/K";
+    let january = json!({"name": "血钾", "unit": "mmol/L", "low": 2.5, "high": 6.5,
+                         "source": "lab", "effective_from": "2026-01-01T00:00:00+08:00"});
+
+    // Who may set: not the LIS, not another hospital's officer.
+    assert_eq!(put(k, &lis, None, january.clone()).await.0, 403);
+    assert_eq!(put(k, &so2, None, january.clone()).await.0, 403);
+    // Bad input, every field named; nothing appended.
+    let before = l.stream_count().await;
+    let (s, r) = put(
+        "/api/v1/hospitals/H1/critical-catalogue/K%2F2",
+        &so,
+        None,
+        json!({"name": "", "low": -1, "high": 6.00001, "source": "lab"}),
+    )
+    .await;
+    assert_eq!(s, 422, "{r}");
+    let mut pointers: Vec<&str> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    pointers.sort();
+    assert_eq!(pointers, ["/high", "/item", "/low", "/name"], "{r}");
+    let (s, r) = put(
+        k,
+        &so,
+        None,
+        json!({"name": "血钾", "low": 7, "high": 6, "source": "lab"}),
+    )
+    .await;
+    assert_eq!(
+        (s, r["errors"][0]["pointer"].as_str()),
+        (422, Some("/low")),
+        "{r}"
+    );
+    let (s, r) = put(
+        k,
+        &so,
+        None,
+        json!({"name": "血钾", "high": 6, "source": "x-ray"}),
+    )
+    .await;
+    assert_eq!(
+        (s, r["errors"][0]["pointer"].as_str()),
+        (422, Some("/source")),
+        "{r}"
+    );
+    assert_eq!(
+        put(
+            "/api/v1/hospitals/H9/critical-catalogue/K",
+            &ADMIN.to_owned(),
+            None,
+            january.clone()
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(l.stream_count().await, before, "refusals append nothing");
+
+    // Set, and retried with its key: one event.
+    let (s, first) = put(k, &so, Some("cat-1"), january.clone()).await;
+    assert_eq!(s, 200, "{first}");
+    assert_eq!(first["item"]["low"], 2.5);
+    let (s, again) = put(k, &so, Some("cat-1"), january.clone()).await;
+    assert_eq!((s, &again["seq"]), (200, &first["seq"]), "{again}");
+    assert_eq!(l.stream_count().await, before + 1);
+    let (s, r) = put(
+        k,
+        &so,
+        Some("cat-1"),
+        json!({"name": "钾", "high": 6, "source": "lab"}),
+    )
+    .await;
+    assert_eq!(
+        (s, r["errors"][0]["pointer"].as_str()),
+        (422, Some("/headers/Idempotency-Key")),
+        "{r}"
+    );
+    // Stricter from March, set by the administrator.
+    let (s, march) = put(
+        k,
+        ADMIN,
+        None,
+        json!({"name": "血钾", "unit": "mmol/L", "low": 2.8, "high": 6.2,
+               "source": "lab", "effective_from": "2026-03-01T00:00:00+08:00"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{march}");
+
+    let at = |when: &str, token: &str| {
+        let path = format!(
+            "/api/v1/hospitals/H1/critical-catalogue?at={}&after={}",
+            when.replace('+', "%2B"),
+            march["seq"]
+        );
+        let (token, l) = (token.to_owned(), &l);
+        async move { l.get(&path, Some(&token)).await }
+    };
+    let (s, feb) = at("2026-02-28T23:59:59+08:00", &lis).await;
+    assert_eq!(s, 200, "{feb}");
+    assert_eq!(feb["items"][0]["high"], 6.5, "{feb}");
+    assert_eq!(feb["history"].as_array().unwrap().len(), 2);
+    let (s, mar) = at("2026-03-01T00:00:00+08:00", &qc).await;
+    assert_eq!(
+        (s.as_u16(), &mar["items"][0]["high"]),
+        (200, &json!(6.2)),
+        "{mar}"
+    );
+    let (s, dec) = at("2025-12-31T00:00:00+08:00", &so).await;
+    assert_eq!(
+        (s.as_u16(), dec["items"].as_array().unwrap().len()),
+        (200, 0)
+    );
+    assert_eq!(at("2026-03-01T00:00:00+08:00", &so2).await.0, 403);
+}

@@ -85,6 +85,8 @@ pub fn router(app: Intake) -> OpenApiRouter {
         .routes(routes!(critical_values::notified))
         .routes(routes!(critical_values::acknowledged))
         .routes(routes!(critical_values::handled))
+        .routes(routes!(critical::catalogue::set_item))
+        .routes(routes!(critical::catalogue::get_catalogue))
         .with_state(app)
 }
 

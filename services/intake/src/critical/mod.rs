@@ -8,9 +8,11 @@
 //! - [`rules`]: commands, [`decide`], [`apply`], the loop's state;
 //! - [`projector`]: [`CriticalValuesProjector`], each loop and the open ones;
 //! - [`queries`]: [`CriticalValues`], the worklist's items;
-//! - [`api`]: the endpoints for lab systems, the HIS and safety officers.
+//! - [`api`]: the endpoints for lab systems, the HIS and safety officers;
+//! - [`catalogue`]: the hospital's catalogue of critical items, set and read.
 
 pub mod api;
+pub mod catalogue;
 pub mod projector;
 pub mod queries;
 pub mod rules;

@@ -1,5 +1,6 @@
 //! The critical-values projector: every loop, the open ones per hospital,
-//! and each hospital's limits history.
+//! each hospital's limits history and its critical-value catalogue with
+//! its history.
 
 use lantern_ledger::{AggregateKind, Recorded};
 use lantern_projection::{ProjectionError, Projector, Stored, Tx};
@@ -7,6 +8,7 @@ use uuid::Uuid;
 
 use super::rules::*;
 use lantern_domain::critical::LimitsHistory;
+use lantern_domain::critical::catalogue::CatalogueHistory;
 use lantern_domain::events::CriticalValueEvent;
 use lantern_domain::events::critical_value::Detected;
 use lantern_domain::events::{Payload, org};
@@ -20,6 +22,9 @@ pub(super) fn open_prefix(hospital: &str) -> String {
 pub(super) fn limits_key(hospital: &str) -> Vec<u8> {
     format!("l/{hospital}").into_bytes()
 }
+pub(super) fn catalogue_key(hospital: &str) -> Vec<u8> {
+    format!("k/{hospital}").into_bytes()
+}
 
 /// The critical-values projector: every loop, and the open ones per hospital.
 pub struct CriticalValuesProjector;
@@ -29,12 +34,12 @@ impl Projector for CriticalValuesProjector {
         "critical_values"
     }
 
-    /// 2: loops stored as postcard (1: JSON).
+    /// 2: loops stored as postcard (1: JSON); 3: the catalogue.
     fn version(&self) -> u32 {
-        2
+        3
     }
 
-    /// Limits and critical values.
+    /// Limits, the catalogue and critical values.
     fn kinds(&self) -> &'static [AggregateKind] {
         &[AggregateKind::Org, AggregateKind::CriticalValue]
     }
@@ -46,6 +51,15 @@ impl Projector for CriticalValuesProjector {
                 let key = limits_key(&e.hospital);
                 let mut history: LimitsHistory = tx.get_json(&key)?.unwrap_or_default();
                 history.push((e.recorded_at, set.limits));
+                tx.put_json(key, &history)?;
+            }
+            return Ok(());
+        }
+        if e.event_type == org::CriticalItemSet::TYPE {
+            if let Ok(set) = e.data.parse::<org::CriticalItemSet>() {
+                let key = catalogue_key(&e.hospital);
+                let mut history: CatalogueHistory = tx.get_json(&key)?.unwrap_or_default();
+                history.push(set.item());
                 tx.put_json(key, &history)?;
             }
             return Ok(());

@@ -7,9 +7,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::projector::{limits_key, open_prefix, value_key};
+use super::projector::{catalogue_key, limits_key, open_prefix, value_key};
 use super::rules::*;
 use lantern_api::error::ApiError;
+use lantern_domain::critical::catalogue::{Catalogue, CatalogueHistory};
 use lantern_domain::critical::{LimitsHistory, within};
 
 /// Where an open critical value waits.
@@ -89,6 +90,20 @@ impl CriticalValues {
         Ok(Tx::new(self.handle.db())
             .get_json(&limits_key(hospital))?
             .unwrap_or_default())
+    }
+
+    /// Every set of a hospital's critical-value catalogue, in the order
+    /// they were made.
+    pub fn catalogue_history(&self, hospital: &str) -> Result<CatalogueHistory, ApiError> {
+        Ok(Tx::new(self.handle.db())
+            .get_json(&catalogue_key(hospital))?
+            .unwrap_or_default())
+    }
+
+    /// A hospital's critical-value catalogue as it held at `at`: what the
+    /// feeds recognise a result detected then by.
+    pub fn catalogue(&self, hospital: &str, at: DateTime<Utc>) -> Result<Catalogue, ApiError> {
+        Ok(self.catalogue_history(hospital)?.at(at))
     }
 
     /// A hospital's loops not yet handled, longest waiting first.

@@ -404,4 +404,60 @@ mod projector {
         .unwrap();
         assert_eq!(loop_of(&db, id).unwrap().notified, None);
     }
+
+    #[test]
+    fn the_catalogue_keeps_every_set_and_answers_as_it_held_at_a_moment() {
+        use super::super::projector::catalogue_key;
+        use lantern_domain::critical::catalogue::{CatalogueHistory, Threshold, recognise};
+        let set = |low: f64, high: f64, from: &str| org::CriticalItemSet {
+            item: "K".into(),
+            name: "血钾".into(),
+            unit: Some("mmol/L".into()),
+            low: Threshold::from_f64(low).ok(),
+            high: Threshold::from_f64(high).ok(),
+            source: Source::Lab,
+            effective_from: t(from),
+        };
+        let mut garbled = event(
+            3,
+            Uuid::nil(),
+            "2026-03-02T00:00:00Z",
+            &set(1.0, 9.0, "2026-03-01T00:00:00Z"),
+        );
+        garbled.envelope.data = serde_json::json!({"item": "K", "low": "one"}).into();
+        let db = lantern_projection::given(
+            &CriticalValuesProjector,
+            &[
+                event(
+                    1,
+                    Uuid::nil(),
+                    "2026-01-01T00:00:00Z",
+                    &set(2.5, 6.5, "2026-01-01T00:00:00+08:00"),
+                ),
+                event(
+                    2,
+                    Uuid::nil(),
+                    "2026-02-01T00:00:00Z",
+                    &set(2.8, 6.2, "2026-03-01T00:00:00+08:00"),
+                ),
+                // Data that is not the type's sets nothing.
+                garbled,
+            ],
+        )
+        .unwrap();
+        let history: CatalogueHistory = Tx::new(&db)
+            .get_json(&catalogue_key("H1"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(history.sets().len(), 2);
+        let at = |s: &str| history.at(t(s).to_utc());
+        let february = at("2026-02-15T00:00:00+08:00");
+        assert!(!recognise(&february, "K", "6.4", Some("mmol/L")));
+        let march = at("2026-03-15T00:00:00+08:00");
+        assert!(recognise(&march, "K", "6.4", Some("mmol/L")));
+        assert!(
+            Tx::new(&db).get(&catalogue_key("H2")).unwrap().is_none(),
+            "another hospital's catalogue is its own"
+        );
+    }
 }
