@@ -88,6 +88,15 @@ pub struct BenchArgs {
     /// Skip the history phases (C, D, E, F).
     #[arg(long)]
     pub no_history: bool,
+    /// G: hospitals on leaf nodes feeding a region's hub (0 skips G).
+    #[arg(long, default_value_t = 20)]
+    pub federation_hospitals: usize,
+    /// G: seconds of the hub's outage while the hospitals file.
+    #[arg(long, default_value_t = 600)]
+    pub federation_outage_s: usize,
+    /// G: events/s each hospital files during the outage.
+    #[arg(long, default_value_t = 50)]
+    pub federation_rate: usize,
     /// Copy the largest history's JetStream store into this directory once
     /// loaded, to profile a rebuild or a query by hand against it
     /// (`nats-server -js -sd <dir>`, then `lantern rebuild …`).

@@ -56,6 +56,9 @@ pub struct Results {
     /// C, D, E, F; absent under `--no-history`.
     #[serde(flatten)]
     pub history: Option<History>,
+    /// G: a region's hub sourcing its hospitals' streams.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub federation: Option<Federation>,
 
     pub machine: Machine,
     pub workload: Workload,
@@ -99,6 +102,29 @@ pub struct History {
     pub rebuilds: Rebuilds,
     #[serde(flatten)]
     pub footprint: Footprint,
+}
+
+/// G: a region's hub catching up with its hospitals after an outage, each
+/// hospital's stream on its own leaf nats-server in its own JetStream
+/// domain, the hub's stream sourcing them all.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Federation {
+    /// Hospitals (leaf nodes) feeding the hub.
+    pub hospitals: usize,
+    /// Seconds of the outage simulated, and events/s each hospital filed
+    /// during it.
+    pub outage_s: usize,
+    pub per_hospital_per_s: usize,
+    /// Events the hospitals held when the hub came back.
+    pub events: u64,
+    /// Seconds until the hub's stream held every one.
+    pub catch_up_s: f64,
+    /// Events/s the hub stored them at.
+    pub sourcing_per_s: f64,
+    /// C on the hub: an ordered consumer over what it stored.
+    pub hub_raw_read_per_s: f64,
+    /// The target's ratio: sourcing ÷ the hub's raw read.
+    pub sourcing_vs_raw_read: f64,
 }
 
 /// C and D at the largest history.
@@ -326,6 +352,26 @@ pub fn print_table(r: &Results) {
             "",
         );
     }
+    if let Some(g) = &r.federation {
+        row(
+            "G hub sourcing after an outage (events/s)",
+            num(g.sourcing_per_s),
+            format!(
+                "G/C {} ({} events of {} hospitals, {} s)",
+                json(&g.sourcing_vs_raw_read),
+                group(g.events),
+                g.hospitals,
+                json(&g.catch_up_s)
+            ),
+            "≥ 0.5 × C",
+        );
+        row(
+            "G hub raw read (events/s)",
+            num(g.hub_raw_read_per_s),
+            String::new(),
+            "",
+        );
+    }
     let w = |f: fn(&Row) -> &String| rows.iter().map(|r| f(r).chars().count()).max().unwrap_or(0);
     let (w0, w1, w2) = (w(|r| &r.0), w(|r| &r.1), w(|r| &r.2));
     let pad = |s: &str, n: usize| format!("{s}{}", " ".repeat(n.saturating_sub(s.chars().count())));
@@ -414,6 +460,16 @@ mod tests {
             intake_single_vs_raw_publish: 0.52,
             intake_concurrency: 256,
             history,
+            federation: Some(Federation {
+                hospitals: 20,
+                outage_s: 600,
+                per_hospital_per_s: 50,
+                events: 600_000,
+                catch_up_s: 20.0,
+                sourcing_per_s: 30_000.0,
+                hub_raw_read_per_s: 150_000.0,
+                sourcing_vs_raw_read: 0.2,
+            }),
             machine: Machine {
                 cores: 2,
                 cpu: "x".into(),

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use lantern_ledger::local::NatsServer;
 use lantern_ledger::{Ledger, SchemaRegistry, StreamSettings};
@@ -13,7 +13,9 @@ use crate::BenchArgs;
 use crate::child::{self, ADMIN, Fsyncs, Serve, disk_bytes};
 use crate::cpu;
 use crate::load::{self, Tokens};
-use crate::results::{ByName, Footprint, History, Machine, Rebuilds, Results, Workload, round};
+use crate::results::{
+    ByName, Federation, Footprint, History, Machine, Rebuilds, Results, Workload, round,
+};
 use crate::workload::{self, Org};
 
 type BoxError = Box<dyn std::error::Error>;
@@ -163,6 +165,11 @@ pub async fn run(args: BenchArgs, lantern: PathBuf) -> Result<(), BoxError> {
     } else {
         history(&args, &driver, &org, next).await?
     };
+    let federation = if args.federation_hospitals == 0 {
+        None
+    } else {
+        Some(federation(&args, next).await?)
+    };
     let results = Results {
         raw_publish_per_s: round(a.per_s(), 0),
         raw_publish_p50_ms: ms(a.quantile(0.5)),
@@ -192,6 +199,7 @@ pub async fn run(args: BenchArgs, lantern: PathBuf) -> Result<(), BoxError> {
         intake_single_vs_raw_publish: vs_a(&single.run),
         intake_concurrency: args.concurrency,
         history,
+        federation,
         machine: Machine {
             cores,
             cpu: cpu_model(),
@@ -517,6 +525,87 @@ async fn rebuilds(
         rebuild_vs_raw_read: ratio,
         rebuild_vs_raw_read_min,
         rebuild_sled_bytes: sizes,
+    })
+}
+
+/// G: a region's hub coming back from an outage during which each of
+/// `args.federation_hospitals` hospitals filed `args.federation_rate`
+/// events/s on its own leaf nats-server; timed from the hub's stream
+/// gaining its sources (what a link does) to its holding every event, and
+/// set against a raw read of the hub's stream (C on the hub).
+async fn federation(args: &BenchArgs, next: u64) -> Result<Federation, BoxError> {
+    let n = args.federation_hospitals;
+    let org = Org::new(n, args.departments, args.months);
+    let wanted = n * args.federation_rate * args.federation_outage_s;
+    let hub = NatsServer::start_hub("r01")?;
+    let mut by_hospital: BTreeMap<String, Vec<load::Msg>> = BTreeMap::new();
+    let (items, _) = workload::items(&org, args.seed, next, wanted);
+    for e in items.iter().flat_map(|i| i.raw(&org)) {
+        by_hospital
+            .entry(e.hospital.clone())
+            .or_default()
+            .push(load::seal(&e, false));
+    }
+    drop(items);
+    let t = Instant::now();
+    let mut leaves = Vec::new();
+    let mut sources = Vec::new();
+    let mut events = 0u64;
+    for (hospital, msgs) in by_hospital {
+        let domain = hospital.to_lowercase();
+        let leaf = NatsServer::start_leaf(&domain, &hub)?;
+        let (client, ledger) = open_ledger(&leaf).await?;
+        events += msgs.len() as u64;
+        load::load_batches(&client, msgs, 500, 8).await?;
+        drop(ledger);
+        sources.push(lantern_ledger::federation::hospital_source(
+            &hospital, &domain,
+        ));
+        leaves.push(leaf);
+    }
+    note(format!(
+        "G: {events} events filed at {n} hospitals in {:.1} s",
+        t.elapsed().as_secs_f64()
+    ));
+    let (_hub_client, hub_ledger) = open_ledger(&hub).await?;
+    let t = Instant::now();
+    hub_ledger.add_sources(&sources).await?;
+    // Generous: sourcing over leaf connections is slow to start, never a
+    // failure of the bench unless nothing moves for minutes.
+    let mut last = 0;
+    let mut moved = Instant::now();
+    while last < events {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = hub_ledger.last_sequence().await?;
+        if now > last {
+            last = now;
+            moved = Instant::now();
+        } else if moved.elapsed() > Duration::from_secs(300) {
+            return Err(format!("G: the hub stopped at {last} of {events} events").into());
+        }
+    }
+    let catch_up_s = t.elapsed().as_secs_f64();
+    let sourcing_per_s = events as f64 / catch_up_s;
+    let stream = hub_ledger
+        .jetstream()
+        .get_stream(lantern_ledger::STREAM)
+        .await?;
+    load::raw_read(&stream, events).await?;
+    let c = load::raw_read(&stream, events).await?;
+    note(format!(
+        "G hub sourcing: {sourcing_per_s:.0} events/s ({events} events in {catch_up_s:.1} s), hub raw read {:.0} events/s",
+        c.per_s()
+    ));
+    drop(leaves);
+    Ok(Federation {
+        hospitals: n,
+        outage_s: args.federation_outage_s,
+        per_hospital_per_s: args.federation_rate,
+        events,
+        catch_up_s: round(catch_up_s, 1),
+        sourcing_per_s: round(sourcing_per_s, 0),
+        hub_raw_read_per_s: round(c.per_s(), 0),
+        sourcing_vs_raw_read: round(sourcing_per_s / c.per_s().max(1e-9), 3),
     })
 }
 

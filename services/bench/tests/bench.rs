@@ -49,6 +49,12 @@ fn bench_runs_end_to_end_and_writes_every_key() {
             "21",
             "--departments",
             "3",
+            "--federation-hospitals",
+            "3",
+            "--federation-outage-s",
+            "2",
+            "--federation-rate",
+            "50",
             "--out",
         ])
         .arg(&out)
@@ -131,6 +137,13 @@ fn bench_runs_end_to_end_and_writes_every_key() {
         );
         let busy = c["machine_busy"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&busy), "{phase}: {c:#}");
+    }
+    // G: three hospitals on leaf nodes, every event they held at the hub.
+    let g = &r["federation"];
+    assert_eq!(g["hospitals"], 3, "{g:#}");
+    assert!(g["events"].as_u64().unwrap() >= 300, "{g:#}");
+    for key in ["sourcing_per_s", "hub_raw_read_per_s", "sourcing_vs_raw_read"] {
+        assert!(g[key].as_f64().unwrap() > 0.0, "{key}: {g:#}");
     }
     let m = &r["machine"];
     assert!(m["cores"].as_u64().unwrap() >= 1);
