@@ -3,6 +3,8 @@
 #   make run    build, then serve the form and API on http://127.0.0.1:8080
 #               (starts a local nats-server >= 2.10 if none answers at NATS_URL)
 #   make test   all tests, against a real nats-server (installed if needed)
+#   make test-cluster  the 3-node cluster tests, heavy ones included: each
+#               starts its own nats-servers from deploy/nats/cluster-*.conf
 #   make fuzz   every fuzz target for FUZZ_SECONDS each (cargo-fuzz, libFuzzer)
 #   make bench  speed against raw JetStream on this machine (BENCH_EVENTS=20000
 #               BENCH_HISTORY=100000,1000000 BENCH_CONCURRENCY=256 BENCH_ARGS=...)
@@ -25,13 +27,13 @@ BENCH_EVENTS ?= 20000
 BENCH_HISTORY ?= 100000,1000000
 BENCH_CONCURRENCY ?= 256
 
-.PHONY: help run test e2e bench fmt lint clean-data nats fuzz
+.PHONY: help run test test-cluster e2e bench fmt lint clean-data nats fuzz
 
 help: ## Show this help
 	@echo 'Lantern — usage: make <target>'
 	@echo
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
-		| awk 'BEGIN {FS = ":.*## "} {printf "  %-11s %s\n", $$1, $$2}'
+		| awk 'BEGIN {FS = ":.*## "} {printf "  %-13s %s\n", $$1, $$2}'
 	@echo
 	@echo 'Environment (make run): NATS_URL (default nats://127.0.0.1:4222),'
 	@echo '  LANTERN_HTTP_ADDR (127.0.0.1:8080), LANTERN_DATA_DIR (./var),'
@@ -48,6 +50,16 @@ test: ## Run every test against a real nats-server (installs the pinned one if n
 	scripts/browser.sh; \
 	scripts/schemathesis.sh path >/dev/null; \
 	$(CARGO) test --workspace --all-targets
+
+# The cluster tests (tests/e2e/cluster.rs, services/testkit/tests/cluster.rs):
+# the light ones run in `make test` too; the load test with the stream leader
+# killed twice is #[ignore]d there (a minute or two) and runs here.
+test-cluster: ## The 3-node cluster tests, the stream leader killed under load included (own nats-servers)
+	@nats_bin="$$($(NATS) path)"; \
+	export NATS_SERVER_BIN="$$nats_bin"; \
+	echo "NATS_SERVER_BIN=$$nats_bin ($$($(NATS) version))"; \
+	$(CARGO) test -p lantern-testkit --test cluster; \
+	$(CARGO) test -p lantern --test e2e cluster:: -- --include-ignored
 
 e2e: ## Browser tests: headless Chromium does the four people's jobs (installs playwright-core)
 	@nats_bin="$$($(NATS) path)"; \

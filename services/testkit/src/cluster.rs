@@ -330,17 +330,36 @@ impl NatsCluster {
         }
     }
 
-    /// Waits until the node's `/healthz` is 200: JetStream is on, the meta
-    /// leader known, and the node's streams are current.
+    /// Waits until the node's `/healthz` is 200 (JetStream on, the meta
+    /// leader known, the node's streams current) and its `/routez` lists a
+    /// route to every other running node. Health alone is not enough: it
+    /// can be 200 while two nodes reach each other only through the third,
+    /// and a stream placed on them then fails to elect a leader (seen as a
+    /// create that timed out).
     #[track_caller]
     fn wait_healthy(&mut self, i: usize) {
         let deadline = Instant::now() + READY_WITHIN;
+        let peers: Vec<String> = (0..NODES)
+            .filter(|j| *j != i && self.is_running(*j))
+            .map(|j| format!("\"remote_name\":\"{}\"", self.nodes[j].name))
+            .collect();
+        let port = self.nodes[i].monitor_port;
         loop {
             self.check_alive(i);
-            if http_status(self.nodes[i].monitor_port, "/healthz") == Some(200) {
+            let healthy = http_get(port, "/healthz").is_some_and(|(status, _)| status == 200);
+            let routed = healthy
+                && http_get(port, "/routez").is_some_and(|(_, body)| {
+                    let body: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+                    peers.iter().all(|p| body.contains(p.as_str()))
+                });
+            if routed {
                 return;
             }
-            self.give_up_after(i, deadline, "was healthy (/healthz 200)");
+            self.give_up_after(
+                i,
+                deadline,
+                "was healthy (/healthz 200) with a route to every other node",
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -368,19 +387,21 @@ impl Drop for NatsCluster {
     }
 }
 
-/// The status of `GET path` on the monitoring port, or `None` when it does
-/// not answer.
-fn http_status(port: u16, path: &str) -> Option<u16> {
+/// The status and body of `GET path` on the monitoring port, or `None`
+/// when it does not answer.
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     s.write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())
         .ok()?;
-    let mut head = Vec::new();
-    s.read_to_end(&mut head).ok()?;
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).ok()?;
+    let answer = String::from_utf8_lossy(&answer);
+    let (head, body) = answer.split_once("\r\n\r\n")?;
     // "HTTP/1.x 200 OK"
-    let line = String::from_utf8_lossy(&head);
-    line.split_whitespace().nth(1)?.parse().ok()
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, body.to_owned()))
 }
 
 #[track_caller]
