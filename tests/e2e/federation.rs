@@ -4,7 +4,10 @@
 //! domain; the QC centre's hub (`LANTERN_TIER=region`) links them and
 //! sources their events. The hub's figures equal the hospitals' own,
 //! through an outage of the hub's nats-server while the hospitals keep
-//! filing; the hub refuses a hospital's writes and its staff tokens.
+//! filing; the hub refuses a hospital's writes and its staff tokens. What
+//! the QC centre addresses to a hospital (follow-up items, its reviews of
+//! the hospital's deaths) reaches the hospital's Lantern after an outage of
+//! the link, and the hospital's answers reach the hub.
 
 use std::time::{Duration, Instant};
 
@@ -17,10 +20,19 @@ use crate::support::{ADMIN, Lantern, NatsServer, clock};
 /// connection resumes ≈ 40 s after a hub restart (TECH-NOTES).
 const CONVERGE_WITHIN: Duration = Duration::from_secs(90);
 
-fn hospital_tier(code: &str) -> [(&'static str, String); 3] {
+fn hospital_tier(code: &str) -> [(&'static str, String); 4] {
     [
         ("LANTERN_TIER", "hospital".to_owned()),
         ("LANTERN_HOSPITAL", code.to_owned()),
+        ("LANTERN_REGION", "R01".to_owned()),
+        ("LANTERN_RATE_LIMITS", "off".to_owned()),
+    ]
+}
+
+fn region_tier(code: &str) -> [(&'static str, String); 3] {
+    [
+        ("LANTERN_TIER", "region".to_owned()),
+        ("LANTERN_REGION", code.to_owned()),
         ("LANTERN_RATE_LIMITS", "off".to_owned()),
     ]
 }
@@ -188,15 +200,7 @@ async fn a_region_of_two_hospitals_converges_exactly_at_its_hub_through_an_outag
         (StatusCode::UNPROCESSABLE_ENTITY, &json!("/code")),
         "{b}"
     );
-    let hub = start(
-        hub_nats,
-        &[
-            ("LANTERN_TIER", "region".to_owned()),
-            ("LANTERN_REGION", "R01".to_owned()),
-            ("LANTERN_RATE_LIMITS", "off".to_owned()),
-        ],
-    )
-    .await;
+    let hub = start(hub_nats, &region_tier("R01")).await;
 
     // Linking: an admin act of the hub, recorded under the region's code.
     let linked = link(&hub, "H0001", "h0001").await;
@@ -368,6 +372,10 @@ async fn a_tier_without_its_code_or_with_another_tiers_code_does_not_start() {
     let l = Lantern::start().await;
     for (env, named) in [
         (vec![("LANTERN_TIER", "hospital")], "LANTERN_HOSPITAL"),
+        (
+            vec![("LANTERN_TIER", "hospital"), ("LANTERN_HOSPITAL", "H1")],
+            "LANTERN_REGION",
+        ),
         (vec![("LANTERN_TIER", "region")], "LANTERN_REGION"),
         (vec![("LANTERN_HOSPITAL", "H1")], "LANTERN_HOSPITAL"),
         (
@@ -387,4 +395,189 @@ async fn a_tier_without_its_code_or_with_another_tiers_code_does_not_start() {
         assert!(!out.status.success(), "{env:?} started");
         assert!(stderr.contains(named), "{env:?}: {stderr}");
     }
+}
+
+/// Waits until `check` holds of what `token` reads at `path` on `l`, within
+/// [`CONVERGE_WITHIN`]; returns the body.
+async fn eventually(
+    l: &Lantern,
+    token: &str,
+    path: &str,
+    what: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
+    let started = Instant::now();
+    loop {
+        let (s, b) = l.get(path, Some(token)).await;
+        if s == 200 && check(&b) {
+            eprintln!("{what}: in {:.1} s", started.elapsed().as_secs_f64());
+            return b;
+        }
+        assert!(
+            started.elapsed() < CONVERGE_WITHIN,
+            "{what}: not within {} s: {s} {b}\nlog:\n{}",
+            CONVERGE_WITHIN.as_secs(),
+            l.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test]
+async fn what_the_qc_centre_addresses_to_a_hospital_reaches_it_after_an_outage_and_its_answer_the_hub()
+ {
+    let hub_nats = NatsServer::start_hub("r01");
+    let h1_nats = NatsServer::start_leaf("h0001", &hub_nats);
+    let mut h1 = start(h1_nats, &hospital_tier("H0001")).await;
+    h1.hospital("H0001", "R01", &["ICU"]).await;
+    let so = h1.officer("H0001").await;
+    let hub = start(hub_nats, &region_tier("R01")).await;
+    link(&hub, "H0001", "h0001").await;
+    let (s, b) = hub
+        .post(
+            "/api/v1/admin/regions",
+            Some(ADMIN),
+            &json!({"code": "R01", "name": "一区"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let qc = hub.qc_centre("R01").await;
+
+    // A death recorded at the hospital reaches the hub.
+    let (s, d) = h1
+        .post(
+            "/api/v1/deaths",
+            Some(&so),
+            &json!({"hospital": "H0001", "department": "ICU",
+                    "admitted_at": clock::rfc3339_in(-5 * 86400), "died_at": clock::rfc3339_in(-2 * 86400),
+                    "age_band": "40-49", "diagnosis_icd10": "K35.8", "low_risk": true, "autopsy": false}),
+        )
+        .await;
+    assert_eq!(s, 201, "{d}");
+    let death = format!("/api/v1/deaths/{}", d["death_id"].as_str().unwrap());
+    eventually(&hub, &qc, &death, "the death at the hub", |_| true).await;
+
+    // The link is down (the hospital's nats-server dies); the QC centre
+    // opens an item for the hospital and reviews its death at the hub.
+    h1.nats.kill();
+    let (s, opened) = hub
+        .post(
+            "/api/v1/follow-ups",
+            Some(&qc),
+            &json!({"hospital": "H0001", "kind": "rectification", "title": "低风险死亡病例整改",
+                    "text": "请提交低风险组死亡病例的整改方案。", "due": clock::date_in(10)}),
+        )
+        .await;
+    assert_eq!(s, 201, "{opened}");
+    let item = format!(
+        "/api/v1/follow-ups/{}",
+        opened["followup_id"].as_str().unwrap()
+    );
+    let review = json!({"held_at": clock::rfc3339_in(-3600), "level": "qc_centre",
+        "attendee_roles": ["质控中心专家"], "preventability": "possibly_avoidable",
+        "defects": [{"phase": "diagnosis", "text": "腹痛鉴别不足"}]});
+    let (s, r) = hub
+        .post(&format!("{death}/reviews"), Some(&qc), &review)
+        .await;
+    assert_eq!(s, 201, "{r}");
+    // The hub writes them under the region's scope addressed to H0001, not
+    // under the hospital's own subjects (which are the hospital's source's).
+    assert_eq!(count(&hub.nats, "lantern.R01~H0001.>").await, 2);
+
+    // The link returns: both reach the hospital's Lantern.
+    h1.nats.restart();
+    let seen = eventually(&h1, &so, &item, "the item at the hospital", |_| true).await;
+    assert_eq!(
+        (&seen["state"], &seen["region"], &seen["hospital"]),
+        (&json!("open"), &json!("R01"), &json!("H0001")),
+        "{seen}"
+    );
+    let listed = h1
+        .get("/api/v1/follow-ups?hospital=H0001", Some(&so))
+        .await
+        .1;
+    assert_eq!(listed["rows"].as_array().map(Vec::len), Some(1), "{listed}");
+    let trail = eventually(&h1, &so, &death, "the QC review at the hospital", |t| {
+        t["steps"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s["type"] == "review"))
+    })
+    .await;
+    let reviews: Vec<&Value> = trail["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["type"] == "review")
+        .collect();
+    assert_eq!(reviews.len(), 1, "{trail}");
+    assert_eq!(
+        (&reviews[0]["level"], &reviews[0]["defects"][0]["text"]),
+        (&json!("qc_centre"), &json!("腹痛鉴别不足")),
+        "{trail}"
+    );
+
+    // The hospital answers at its own Lantern; the answer reaches the hub.
+    let (s, b) = h1
+        .post(
+            &format!("{item}/answers"),
+            Some(&so),
+            &json!({"text": "已制定低风险病例复盘制度。"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    eventually(&hub, &qc, &item, "the answer at the hub", |f| {
+        f["state"] == "answered" && f["answers"][0]["text"] == "已制定低风险病例复盘制度。"
+    })
+    .await;
+    // The QC centre closes it at the hub, and the hospital sees it closed.
+    let (s, b) = hub
+        .post(
+            &format!("{item}/close"),
+            Some(&qc),
+            &json!({"outcome": "resolved"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    eventually(&h1, &so, &item, "the closure at the hospital", |f| {
+        f["state"] == "closed" && f["answers"].as_array().map(Vec::len) == Some(1)
+    })
+    .await;
+
+    // Exactly once each way: the hub's copy of the hospital's subjects and
+    // the hospital's copy of the addressed scope equal their origins.
+    for filter in ["lantern.H0001.>", "lantern.R01~H0001.>"] {
+        let started = Instant::now();
+        loop {
+            let (at_hub, at_hospital) = (
+                count(&hub.nats, filter).await,
+                count(&h1.nats, filter).await,
+            );
+            if at_hub == at_hospital {
+                break;
+            }
+            assert!(
+                started.elapsed() < CONVERGE_WITHIN,
+                "{filter}: {at_hub} at the hub, {at_hospital} at the hospital"
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    assert_eq!(count(&h1.nats, "lantern.R01~H0001.>").await, 3);
+
+    // What the QC centre addresses is written at its hub only: the
+    // hospital's Lantern refuses it, naming the hub, and appends nothing.
+    let local_qc = h1.qc_centre("R01").await;
+    let before = h1.stream_count().await;
+    let (s, b) = h1
+        .post(
+            "/api/v1/follow-ups",
+            Some(&local_qc),
+            &json!({"hospital": "H0001", "kind": "guidance", "title": "x",
+                    "text": "y", "due": clock::date_in(10)}),
+        )
+        .await;
+    assert_eq!(s, 409, "{b}");
+    let detail = b["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("R01") && detail.contains("r01"), "{b}");
+    assert_eq!(h1.stream_count().await, before);
 }

@@ -1002,7 +1002,9 @@ async fn qc_actions_are_sent_answered_and_closed_from_the_staff_pages() {
             "followup.opened",
         )
         .await;
-    assert_eq!(opened["hospital"], "H1");
+    // Under the QC centre's scope, addressed to H1 (DESIGN "Deployment
+    // tiers": the hospital's Lantern sources it from the hub).
+    assert_eq!(opened["hospital"], "R1~H1");
     assert_eq!(opened["data"]["meeting"], month.as_str());
     let item = loc.split('?').next().unwrap().to_owned();
 

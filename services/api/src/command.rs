@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use chrono::Utc;
-use lantern_ledger::{Envelope, Expect, Ledger, LedgerError, NewEvent, SYSTEM_SCOPE};
+use lantern_ledger::{Envelope, Expect, Ledger, LedgerError, NewEvent, Scope};
 
 use lantern_directory::{Directory, HospitalRecord};
 use lantern_domain::events::org::HospitalRegistered;
@@ -69,7 +69,7 @@ fn at_site<'a>(tier: &Tier, idempotency: Option<&'a str>) -> Option<Cow<'a, str>
     let scoped = idempotency?;
     Some(match tier {
         Tier::Standalone => Cow::Borrowed(scoped),
-        Tier::Hospital { hospital: code } | Tier::Region { region: code } => {
+        Tier::Hospital { hospital: code, .. } | Tier::Region { region: code } => {
             Cow::Owned(format!("{code}/{scoped}"))
         }
     })
@@ -255,34 +255,55 @@ impl Kernel {
     ///   source's, whose own Lantern keeps them; the hub's own facts go
     ///   under its region's code;
     /// - a hospital's Lantern refuses to register another hospital, so
-    ///   that nothing of another hospital can be filed there.
+    ///   that nothing of another hospital can be filed there;
+    /// - what a region's QC centre addresses to a hospital (the scope
+    ///   `<region>~<hospital>`) is written only at that region's hub, the
+    ///   one place that scope's subjects are not a source's: a hospital's
+    ///   Lantern refuses it, and so does a hub for a linked hospital when
+    ///   the region is not its own.
     async fn check_tier(&self, event: &NewEvent) -> Result<(), AppendError> {
+        let scope = Scope::parse(&event.hospital);
+        let elsewhere = |region: &str, hospital: &str| AppendError::AddressedElsewhere {
+            region: region.to_owned(),
+            hospital: hospital.to_owned(),
+            hub_domain: region.to_ascii_lowercase(),
+            here: self.tier.to_string(),
+        };
         match &self.tier {
             Tier::Standalone => Ok(()),
-            Tier::Hospital { hospital } => {
+            Tier::Hospital { hospital, .. } => {
                 if event.event_type == HospitalRegistered::TYPE && event.hospital != *hospital {
                     return Err(AppendError::OtherHospital {
                         own: hospital.clone(),
                         hospital: event.hospital.clone(),
                     });
                 }
-                Ok(())
+                match scope {
+                    Some(Scope::Addressed { region, hospital }) => Err(elsewhere(region, hospital)),
+                    _ => Ok(()),
+                }
             }
             Tier::Region { region } => {
-                if event.hospital == *region || event.hospital == SYSTEM_SCOPE {
-                    return Ok(());
-                }
-                match self
+                let (hospital, by) = match scope {
+                    Some(Scope::Own(code)) if code != region => (code, None),
+                    Some(Scope::Addressed {
+                        region: by,
+                        hospital,
+                    }) if by != region => (hospital, Some(by)),
+                    _ => return Ok(()),
+                };
+                let link = self
                     .directory
-                    .link(&event.hospital)
+                    .link(hospital)
                     .await
-                    .map_err(AppendError::Directory)?
-                {
-                    Some(link) => Err(AppendError::LinkedHospital {
+                    .map_err(AppendError::Directory)?;
+                match (link, by) {
+                    (None, _) => Ok(()),
+                    (Some(_), Some(by)) => Err(elsewhere(by, hospital)),
+                    (Some(link), None) => Err(AppendError::LinkedHospital {
                         hospital: link.hospital,
                         domain: link.domain,
                     }),
-                    None => Ok(()),
                 }
             }
         }
@@ -346,9 +367,11 @@ mod tests {
         );
         let h1 = Tier::Hospital {
             hospital: "H1".into(),
+            region: "R1".into(),
         };
         let h2 = Tier::Hospital {
             hospital: "H2".into(),
+            region: "R1".into(),
         };
         let (one, two) = (at_site(&h1, Some(request)), at_site(&h2, Some(request)));
         assert_eq!(one.as_deref(), Some("H1/ab12:cd34"));

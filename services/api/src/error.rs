@@ -90,6 +90,24 @@ pub enum AppendError {
         /// The hospital named.
         hospital: String,
     },
+    /// What a region's QC centre addresses to a hospital, asked of a
+    /// Lantern that is not that region's hub: only the hub writes it, and
+    /// it reaches the hospital's Lantern through the link.
+    #[error(
+        "what region {region}'s QC centre addresses to hospital {hospital} is written at \
+         that region's hub (JetStream domain {hub_domain}) and reaches the hospital from there; \
+         this Lantern is {here}"
+    )]
+    AddressedElsewhere {
+        /// The region that addresses it.
+        region: String,
+        /// The hospital addressed.
+        hospital: String,
+        /// The region's hub's JetStream domain.
+        hub_domain: String,
+        /// This Lantern's tier, as said at start (`hospital H0001 …`).
+        here: String,
+    },
     /// The directory could not tell whether a hospital is linked.
     #[error("directory")]
     Directory(#[source] DirectoryError),
@@ -332,7 +350,8 @@ impl From<AppendError> for ApiError {
                 "/headers/Idempotency-Key",
                 "was already used for a different request",
             ),
-            linked @ AppendError::LinkedHospital { .. } => ApiError::Conflict(linked.to_string()),
+            linked @ (AppendError::LinkedHospital { .. }
+            | AppendError::AddressedElsewhere { .. }) => ApiError::Conflict(linked.to_string()),
             other @ AppendError::OtherHospital { .. } => {
                 ApiError::field("/code", other.to_string())
             }

@@ -2,7 +2,8 @@
 //!
 //! - `standalone`: one stream holds every hospital and region;
 //! - `hospital`: a hospital's own Lantern, on its own nats-server (a leaf
-//!   node of its region's hub, JetStream domain = its code in lower case);
+//!   node of its region's hub, JetStream domain = its code in lower case),
+//!   whose stream sources what the region's QC centre addresses to it;
 //! - `region`: a QC centre's hub, whose stream holds the region's own facts
 //!   and sources each linked hospital's events.
 //!
@@ -23,6 +24,9 @@ pub enum Tier {
     Hospital {
         /// The hospital's code.
         hospital: String,
+        /// The region whose hub its nats-server is a leaf node of: what
+        /// that QC centre addresses to the hospital comes from there.
+        region: String,
     },
     /// A QC centre's hub.
     Region {
@@ -42,6 +46,11 @@ pub enum TierError {
         "LANTERN_TIER=hospital needs LANTERN_HOSPITAL, the code of the hospital this Lantern belongs to"
     )]
     HospitalMissing,
+    /// A hospital tier without the region of its hub.
+    #[error(
+        "LANTERN_TIER=hospital needs LANTERN_REGION, the code of the region whose hub this hospital's nats-server is a leaf node of (what its QC centre addresses to the hospital comes from there)"
+    )]
+    HubMissing,
     /// A region tier without its region.
     #[error(
         "LANTERN_TIER=region needs LANTERN_REGION, the code of the region whose QC centre runs this hub"
@@ -110,14 +119,11 @@ impl Tier {
                 )),
             },
             "hospital" => match (hospital, region) {
-                (_, Some(_)) => Err(not_of(
-                    "LANTERN_REGION",
-                    "hospital",
-                    "a hospital's Lantern belongs to its hospital only; unset LANTERN_REGION",
-                )),
-                (None, None) => Err(TierError::HospitalMissing),
-                (Some(h), None) => Ok(Tier::Hospital {
+                (None, _) => Err(TierError::HospitalMissing),
+                (Some(_), None) => Err(TierError::HubMissing),
+                (Some(h), Some(r)) => Ok(Tier::Hospital {
                     hospital: code("LANTERN_HOSPITAL", h)?,
+                    region: code("LANTERN_REGION", r)?,
                 }),
             },
             "region" => match (hospital, region) {
@@ -144,7 +150,8 @@ impl Tier {
         }
     }
 
-    /// The region a hub belongs to.
+    /// The region a hub belongs to (not a hospital's hub: see
+    /// [`Tier::hub`]).
     pub fn region(&self) -> Option<&str> {
         match self {
             Tier::Region { region } => Some(region),
@@ -155,7 +162,15 @@ impl Tier {
     /// The hospital a hospital's Lantern belongs to.
     pub fn hospital(&self) -> Option<&str> {
         match self {
-            Tier::Hospital { hospital } => Some(hospital),
+            Tier::Hospital { hospital, .. } => Some(hospital),
+            _ => None,
+        }
+    }
+
+    /// At a hospital's Lantern, the region whose hub it is linked to.
+    pub fn hub(&self) -> Option<&str> {
+        match self {
+            Tier::Hospital { region, .. } => Some(region),
             _ => None,
         }
     }
@@ -165,7 +180,7 @@ impl Tier {
     pub fn domain(&self) -> Option<String> {
         match self {
             Tier::Standalone => None,
-            Tier::Hospital { hospital: code } | Tier::Region { region: code } => {
+            Tier::Hospital { hospital: code, .. } | Tier::Region { region: code } => {
                 Some(code.to_ascii_lowercase())
             }
         }
@@ -176,7 +191,9 @@ impl std::fmt::Display for Tier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Tier::Standalone => f.write_str("standalone"),
-            Tier::Hospital { hospital } => write!(f, "hospital {hospital}"),
+            Tier::Hospital { hospital, region } => {
+                write!(f, "hospital {hospital} (hub of region {region})")
+            }
             Tier::Region { region } => write!(f, "region {region}"),
         }
     }
@@ -191,10 +208,16 @@ mod tests {
         assert_eq!(Tier::parse("standalone", None, None), Ok(Tier::Standalone));
         assert_eq!(Tier::parse("", Some(" "), None), Ok(Tier::Standalone));
         assert_eq!(
-            Tier::parse("hospital", Some("H0001"), None),
+            Tier::parse("hospital", Some("H0001"), Some("R01")),
             Ok(Tier::Hospital {
-                hospital: "H0001".into()
+                hospital: "H0001".into(),
+                region: "R01".into()
             })
+        );
+        assert_eq!(
+            Tier::parse("hospital", Some("H0001"), None),
+            Err(TierError::HubMissing),
+            "without its hub's region nothing the QC centre addresses to it would arrive"
         );
         assert_eq!(
             Tier::parse("region", None, Some("R01")),
@@ -213,7 +236,6 @@ mod tests {
         for (tier, h, r, variable) in [
             ("standalone", Some("H0001"), None, "LANTERN_HOSPITAL"),
             ("standalone", None, Some("R01"), "LANTERN_REGION"),
-            ("hospital", Some("H0001"), Some("R01"), "LANTERN_REGION"),
             ("region", Some("H0001"), Some("R01"), "LANTERN_HOSPITAL"),
         ] {
             let e = Tier::parse(tier, h, r).unwrap_err();
@@ -222,7 +244,7 @@ mod tests {
                 "{tier}: {e}"
             );
         }
-        let e = Tier::parse("hospital", Some("H 1"), None).unwrap_err();
+        let e = Tier::parse("hospital", Some("H 1"), Some("R01")).unwrap_err();
         assert!(
             e.to_string()
                 .starts_with("LANTERN_HOSPITAL=\"H 1\" is not a code"),
@@ -237,9 +259,10 @@ mod tests {
     #[test]
     fn the_domain_is_the_code_in_lower_case() {
         assert_eq!(Tier::Standalone.domain(), None);
-        let h = Tier::parse("hospital", Some("H0001"), None).unwrap();
+        let h = Tier::parse("hospital", Some("H0001"), Some("R01")).unwrap();
         assert_eq!(h.domain().as_deref(), Some("h0001"));
-        assert_eq!(h.to_string(), "hospital H0001");
+        assert_eq!(h.to_string(), "hospital H0001 (hub of region R01)");
+        assert_eq!((h.region(), h.hub()), (None, Some("R01")));
         let r = Tier::parse("region", None, Some("R01")).unwrap();
         assert_eq!((r.region(), r.hospital()), (Some("R01"), None));
     }

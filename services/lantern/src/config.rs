@@ -49,14 +49,15 @@ pub struct StoreArgs {
     #[arg(long, env = "LANTERN_GROUP_COMMIT", default_value_t = 500)]
     pub group_commit: usize,
     /// Deployment tier: `standalone`; `hospital`, a hospital's own Lantern
-    /// (with LANTERN_HOSPITAL); `region`, a QC centre's hub that sources its
-    /// linked hospitals (with LANTERN_REGION).
+    /// (with LANTERN_HOSPITAL and its hub's LANTERN_REGION); `region`, a QC
+    /// centre's hub that sources its linked hospitals (with LANTERN_REGION).
     #[arg(long, env = "LANTERN_TIER", default_value = "standalone")]
     pub tier: String,
     /// The hospital a `hospital` tier belongs to.
     #[arg(long, env = "LANTERN_HOSPITAL")]
     pub hospital: Option<String>,
-    /// The region a `region` tier (hub) belongs to.
+    /// The region a `region` tier (hub) belongs to; at a `hospital` tier,
+    /// the region whose hub its nats-server is a leaf node of.
     #[arg(long, env = "LANTERN_REGION")]
     pub region: Option<String>,
 }
@@ -154,6 +155,15 @@ pub struct ServeArgs {
     /// Connections served at once; more wait to be accepted.
     #[arg(long, env = "LANTERN_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: u64,
+    /// Address of the HL7 v2 MLLP listener (e.g. 0.0.0.0:2575); off unless
+    /// set. MLLP carries no credentials: bind it where only the hospital's
+    /// interface engine reaches it.
+    #[arg(long, env = "LANTERN_MLLP_ADDR")]
+    pub mllp_addr: Option<SocketAddr>,
+    /// The source of each sending application's results where OBR-24 does
+    /// not say: `<MSH-3>=<lab|imaging|ecg|pathology|other>`, comma-separated.
+    #[arg(long, env = "LANTERN_MLLP_SOURCES", default_value = "")]
+    pub mllp_sources: String,
 }
 
 impl ServeArgs {
@@ -167,8 +177,9 @@ impl ServeArgs {
 }
 
 /// The stream's configuration for this deployment, as `serve` compares it
-/// and `lantern stream apply` makes it: the settings', and on a hub the
-/// sources of the hospitals it linked, read from the stream itself (see
+/// and `lantern stream apply` makes it: the settings', on a hub the
+/// sources of the hospitals it linked, read from the stream itself, and at
+/// a hospital the source of what its hub's QC centre addresses to it (see
 /// docs/decisions.md, issue 27 item 6). A tier that does not fit its codes
 /// is refused here, before anything reads or changes the stream.
 pub async fn stream_settings(
@@ -184,6 +195,9 @@ pub async fn stream_settings(
             region,
         )
         .await?;
+    }
+    if let (Some(hospital), Some(hub)) = (tier.hospital(), tier.hub()) {
+        settings.sources = vec![lantern_ledger::federation::addressed_source(hub, hospital)];
     }
     Ok(settings)
 }

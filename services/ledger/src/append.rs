@@ -471,6 +471,19 @@ impl Ledger {
         self.last_on_subject(&subject(hospital, kind, aggregate)?)
             .await
     }
+
+    /// The last event of an aggregate under any scope: of an aggregate the
+    /// hospital and a QC centre both write (`crate::subject::Scope`), the
+    /// last of either side's, which a step must have seen before it is
+    /// decided; its own side's subject is still the one it expects on.
+    pub async fn last_of_aggregate(
+        &self,
+        kind: AggregateKind,
+        aggregate: Uuid,
+    ) -> Result<Option<Recorded>, LedgerError> {
+        self.last_on_subject(&crate::subject::aggregate_filter(kind, aggregate))
+            .await
+    }
 }
 
 /// Validates an event and wraps it: its envelope (with a new id, the server

@@ -55,6 +55,27 @@ pub fn hospital_source(hospital: &str, domain: &str) -> Source {
     }
 }
 
+/// The source of what a region's QC centre addresses to a hospital (its
+/// follow-up items, its reviews of the hospital's deaths), in the
+/// hospital's stream: the stream `LANTERN` in the hub's JetStream domain
+/// (the region's code in lower case), filtered to the addressed scope
+/// `<region>~<hospital>` — never the hospital's own subjects, which the hub
+/// sources the other way, so nothing comes back where it started.
+pub fn addressed_source(region: &str, hospital: &str) -> Source {
+    Source {
+        name: STREAM.to_owned(),
+        filter_subject: Some(format!(
+            "lantern.{}.>",
+            crate::subject::addressed(region, hospital)
+        )),
+        external: Some(External {
+            api_prefix: format!("$JS.{}.API", region.to_ascii_lowercase()),
+            delivery_prefix: None,
+        }),
+        ..Default::default()
+    }
+}
+
 /// The sources a hub's stream is wanted to have: one per link recorded
 /// under `region`'s code ([`Ledger::recorded_links`]); none while there is
 /// no stream (it is created with none, before anything is linked).
@@ -192,5 +213,16 @@ mod tests {
             crate::stream::describe_source(&hospital_source("H0001", "h0001")),
             "LANTERN (lantern.H0001.>, API $JS.h0001.API)"
         );
+    }
+
+    #[test]
+    fn a_hospital_sources_what_its_region_addresses_to_it_and_nothing_of_its_own() {
+        let s = addressed_source("R01", "H0001");
+        assert_eq!(
+            crate::stream::describe_source(&s),
+            "LANTERN (lantern.R01~H0001.>, API $JS.r01.API)"
+        );
+        let own = hospital_source("H0001", "h0001");
+        assert_ne!(s.filter_subject, own.filter_subject);
     }
 }

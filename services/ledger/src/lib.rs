@@ -47,7 +47,9 @@ pub use group::GroupCommit;
 pub use read::Read;
 pub use schema::SchemaRegistry;
 pub use stream::{Applied, Difference, Inspection, StreamSettings, ensure_stream};
-pub use subject::{AggregateKind, Code, SYSTEM_SCOPE, subject};
+pub use subject::{
+    ADDRESSED, AggregateKind, Code, SYSTEM_SCOPE, Scope, addressed, hospital_of, subject,
+};
 
 /// The name of the one stream every event goes to.
 pub const STREAM: &str = "LANTERN";

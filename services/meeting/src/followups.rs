@@ -5,7 +5,16 @@
 //!
 //! Keys: `z/<hospital>` time zone; `f/<id>` the [`FollowUp`];
 //! `h/<hospital>/<id>` the index by the hospital addressed (a region's
-//! actions are its hospitals', found through the directory's hierarchy).
+//! actions are its hospitals', found through the directory's hierarchy);
+//! `o/<id>` present for an action opened under its hospital's own subject
+//! (before addressed scopes), whose QC steps may stand there too.
+//!
+//! One action, two subjects (DESIGN "Deployment tiers", docs/decisions.md):
+//! the QC centre's steps under the addressed scope `<region>~<hospital>`,
+//! the hospital's answers under the hospital's own, so that a hub and a
+//! hospital's Lantern each write one and source the other. The read model
+//! merges them by the action's id, and each side decides on both but
+//! expects only on its own.
 
 use chrono::NaiveDate;
 use lantern_api::auth::Principal;
@@ -19,7 +28,7 @@ use lantern_domain::events::followup::{ActionKind, Answered, Carried, Closed, Op
 use lantern_domain::events::{FollowUpEvent, Payload, org};
 use lantern_domain::vocab::Role;
 use lantern_domain::zone::HospitalZone;
-use lantern_ledger::{AggregateKind, Expect, Recorded};
+use lantern_ledger::{AggregateKind, Expect, Recorded, Scope, addressed};
 use lantern_projection::{Handle, ProjectionError, Projector, Tx};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -44,9 +53,10 @@ impl Projector for FollowUpsProjector {
     }
 
     // 2: no index by opening region (a region's actions are found through
-    // its hospitals).
+    // its hospitals); 3: the QC centre's steps under the addressed scope,
+    // the hospital's answers under its own.
     fn version(&self) -> u32 {
-        2
+        3
     }
 
     /// Time zones and QC actions.
@@ -66,16 +76,25 @@ impl Projector for FollowUpsProjector {
         else {
             return Ok(());
         };
-        let timezone: Option<String> = tx.get_json(&zone_key(&e.hospital))?;
+        let Some(scope) = Scope::parse(&e.hospital) else {
+            return Ok(());
+        };
+        let hospital = scope.about();
+        let key = followup_key(e.aggregate);
+        let before = tx.get_json::<FollowUp>(&key)?;
+        let own_opening = legacy_key(e.aggregate);
+        let legacy = tx.get(&own_opening)?.is_some();
+        if !written_by_its_side(before.as_ref(), &parsed, scope, legacy) {
+            return Ok(());
+        }
+        let timezone: Option<String> = tx.get_json(&zone_key(hospital))?;
         let stamp = Stamp {
             followup_id: e.aggregate,
-            hospital: &e.hospital,
+            hospital,
             at: e.recorded_at,
             day: HospitalZone::named(timezone.as_deref()).date_of(&e.recorded_at),
             seq: event.seq,
         };
-        let key = followup_key(e.aggregate);
-        let before = tx.get_json::<FollowUp>(&key)?;
         let Some(after) = apply(before, &parsed, &stamp) else {
             return Ok(());
         };
@@ -84,8 +103,51 @@ impl Projector for FollowUpsProjector {
                 format!("h/{}/{}", after.hospital, e.aggregate).into_bytes(),
                 b"1".to_vec(),
             );
+            if let Scope::Own(_) = scope {
+                tx.put(own_opening, b"1".to_vec());
+            }
         }
         tx.put_json(key, &after)
+    }
+}
+
+fn legacy_key(id: Uuid) -> Vec<u8> {
+    format!("o/{id}").into_bytes()
+}
+
+/// Whether `event` stands under the scope its side writes, so that a
+/// stream cannot speak for the other side — at a hub, a hospital's sourced
+/// subjects cannot close the QC centre's action; at a hospital, the
+/// addressed subjects cannot answer for it. The QC centre's steps stand
+/// under `<region>~<hospital>` of the region that opened the action, or
+/// under the hospital's own subject for an action opened there (`legacy`,
+/// before addressed scopes); answers under the hospital's own only.
+fn written_by_its_side(
+    before: Option<&FollowUp>,
+    event: &FollowUpEvent,
+    scope: Scope<'_>,
+    legacy: bool,
+) -> bool {
+    let qc_step = !matches!(event, FollowUpEvent::Answered(_));
+    match (before, event, scope) {
+        (None, FollowUpEvent::Opened(o), Scope::Addressed { region, .. }) => o.region == region,
+        (None, FollowUpEvent::Opened(_), Scope::Own(_)) => true,
+        (None, _, _) => false,
+        (Some(f), _, Scope::Own(h)) => h == f.hospital && (!qc_step || legacy),
+        (Some(f), _, Scope::Addressed { region, hospital }) => {
+            qc_step && hospital == f.hospital && region == f.region
+        }
+        (Some(_), _, Scope::System) => false,
+    }
+}
+
+/// The scope a side writes an action's steps under: the QC centre's under
+/// the region that opened it, addressed to the hospital; the hospital's
+/// under its own code.
+fn scope_of(role: Role, f: &FollowUp) -> String {
+    match role {
+        Role::QcCentre => addressed(&f.region, &f.hospital),
+        _ => f.hospital.clone(),
     }
 }
 
@@ -373,15 +435,12 @@ impl FollowUps {
             due: body.due,
             meeting: body.meeting,
         };
+        let scope = addressed(&opened.region, &hospital.code);
         let event = decide(None, Command::Open(opened))?;
         let id = lantern_domain::ids::random();
         let committed = self
             .kernel
-            .append(
-                new_event(&event, id, hospital.code),
-                Expect::New,
-                idem.as_deref(),
-            )
+            .append(new_event(&event, id, scope), Expect::New, idem.as_deref())
             .await?;
         Ok(FollowUpOpened {
             followup_id: id,
@@ -483,11 +542,20 @@ impl FollowUps {
             return Ok(Appended { seq: first.seq });
         }
         // Decide on the action as the stream has it, not as the read model
-        // last saw it: a step a moment ago is counted.
+        // last saw it: a step a moment ago, of either side, is counted. Only
+        // this side's subject is expected on: the other side's is written
+        // at another site, through a link that may be down, and its steps
+        // are folded in whatever order they arrive (`crate::followup`).
+        let scope = scope_of(role, &f);
+        let own = self
+            .kernel
+            .ledger
+            .last_of(&scope, AggregateKind::FollowUp, id)
+            .await?;
         let last = self
             .kernel
             .ledger
-            .last_of(&f.hospital, AggregateKind::FollowUp, id)
+            .last_of_aggregate(AggregateKind::FollowUp, id)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no follow-up {id}")))?;
         if !self
@@ -504,8 +572,8 @@ impl FollowUps {
         let committed = self
             .kernel
             .append(
-                new_event(&event, id, f.hospital.clone()),
-                Expect::LastAt(last.seq),
+                new_event(&event, id, scope),
+                own.map_or(Expect::New, |o| Expect::LastAt(o.seq)),
                 idem.as_deref(),
             )
             .await
@@ -516,5 +584,137 @@ impl FollowUps {
                 other => other.into(),
             })?;
         Ok(Appended { seq: committed.seq })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Given an action's events under the scopes each side writes, then the
+    //! action the read model holds: both sides merged, neither speaking for
+    //! the other.
+    #![allow(clippy::unwrap_used)]
+
+    use lantern_domain::events::Event;
+    use lantern_domain::vocab::Level;
+
+    use super::*;
+
+    fn event(scope: &str, id: Uuid, payload: &impl Event) -> Recorded {
+        Recorded::new(
+            0,
+            payload.event_type(),
+            scope,
+            id,
+            "2026-11-05T02:00:00Z".parse().unwrap(),
+            payload.data(),
+        )
+    }
+
+    fn registered() -> Recorded {
+        event(
+            "H1",
+            Uuid::nil(),
+            &org::HospitalRegistered {
+                code: "H1".into(),
+                name: "x".into(),
+                region: "R1".into(),
+                level: Level::Tertiary,
+                timezone: "Asia/Shanghai".into(),
+            },
+        )
+    }
+
+    fn opened() -> FollowUpEvent {
+        FollowUpEvent::Opened(Opened {
+            kind: ActionKind::Rectification,
+            region: "R1".into(),
+            title: "跌倒".into(),
+            text: "请整改".into(),
+            due: "2026-11-30".parse().unwrap(),
+            meeting: None,
+        })
+    }
+
+    fn answered(text: &str) -> FollowUpEvent {
+        FollowUpEvent::Answered(Answered { text: text.into() })
+    }
+
+    fn closed() -> FollowUpEvent {
+        FollowUpEvent::Closed(Closed {
+            outcome: Outcome::Resolved,
+            note: None,
+        })
+    }
+
+    fn action(events: &[Recorded], id: Uuid) -> FollowUp {
+        let db = lantern_projection::given(&FollowUpsProjector, events).unwrap();
+        Tx::new(&db).get_json(&followup_key(id)).unwrap().unwrap()
+    }
+
+    #[test]
+    fn the_two_sides_merge_and_neither_speaks_for_the_other() {
+        let id = Uuid::from_u128(7);
+        let f = action(
+            &[
+                registered(),
+                event("R1~H1", id, &opened()),
+                event("H1", id, &answered("已整改")),
+                // The hospital's subjects cannot close the QC centre's action,
+                // nor the addressed scope answer for the hospital, nor another
+                // region's scope step in.
+                event("H1", id, &closed()),
+                event("R1~H1", id, &answered("forged")),
+                event("R2~H1", id, &closed()),
+            ],
+            id,
+        );
+        assert_eq!((f.hospital.as_str(), f.region.as_str()), ("H1", "R1"));
+        assert_eq!(f.answers.len(), 1);
+        assert_eq!(f.answers[0].text, "已整改");
+        assert_eq!(f.closed, None);
+        assert_eq!(f.last_seq, 3, "the answer, the last event folded");
+        let f = action(
+            &[
+                registered(),
+                event("R1~H1", id, &opened()),
+                event("R1~H1", id, &closed()),
+                // An answer that crossed the closure on the way: kept, and
+                // the action stays closed.
+                event("H1", id, &answered("迟到的答复")),
+            ],
+            id,
+        );
+        assert!(f.closed.is_some() && f.answers.len() == 1);
+    }
+
+    #[test]
+    fn an_action_opened_under_the_hospitals_subject_takes_qc_steps_there_too() {
+        let id = Uuid::from_u128(8);
+        let f = action(
+            &[
+                registered(),
+                event("H1", id, &opened()),
+                event("H1", id, &answered("已整改")),
+                event("R1~H1", id, &closed()),
+            ],
+            id,
+        );
+        assert!(f.closed.is_some(), "a QC step of today's writers");
+        let f = action(
+            &[
+                registered(),
+                event("H1", id, &opened()),
+                event("H1", id, &closed()),
+            ],
+            id,
+        );
+        assert!(f.closed.is_some(), "as the stream recorded it before");
+        // An opening under a scope other than its region's is no action.
+        let db = lantern_projection::given(
+            &FollowUpsProjector,
+            &[registered(), event("R2~H1", id, &opened())],
+        )
+        .unwrap();
+        assert!(Tx::new(&db).get(&followup_key(id)).unwrap().is_none());
     }
 }

@@ -344,7 +344,10 @@ async fn step(
         _ => &[Role::SafetyOfficer],
     };
     principal.require(roles)?;
-    let hospital = match principal.role() {
+    // A QC centre's review is written under the scope it addresses to the
+    // hospital (`<region>~<hospital>`), which only its hub writes and the
+    // hospital's Lantern sources; every other step under the hospital's.
+    let (hospital, scope) = match principal.role() {
         Role::QcCentre => {
             let death = m
                 .death(id)?
@@ -356,20 +359,34 @@ async fn step(
                 .await?
                 .ok_or_else(|| ApiError::NotFound(format!("no death {id}")))?;
             principal.require_in(roles, &record)?;
-            record.code
+            let region = principal.require_qc_region()?;
+            let scope = lantern_ledger::addressed(region, &record.code);
+            (record.code, scope)
         }
-        _ => principal.require_hospital(roles)?.to_owned(),
+        _ => {
+            let hospital = principal.require_hospital(roles)?.to_owned();
+            (hospital.clone(), hospital)
+        }
     };
     let event_type = command.event_type();
     let idem = key.and_then(|k| k.scoped(&hospital, &format!("{event_type} {id}")));
     if let Some(first) = m.kernel.replayed(idem.as_deref(), event_type).await? {
         return Ok(Appended { seq: first.seq });
     }
+    // Decided on the trail as it stands under both scopes; expected on this
+    // side's subject only (the other's is written at another site: see
+    // docs/decisions.md, issue 27 item 6).
+    let own = m
+        .kernel
+        .ledger
+        .last_of(&scope, AggregateKind::Death, id)
+        .await?;
     let last = m
         .kernel
         .ledger
-        .last_of(&hospital, AggregateKind::Death, id)
+        .last_of_aggregate(AggregateKind::Death, id)
         .await?
+        .filter(|l| lantern_ledger::hospital_of(&l.envelope.hospital) == hospital)
         .ok_or_else(|| ApiError::NotFound(format!("no death {id} in hospital {hospital}")))?;
     if !m
         .handle
@@ -388,8 +405,8 @@ async fn step(
     let committed = m
         .kernel
         .append(
-            new_event(&event, id, hospital),
-            Expect::LastAt(last.seq),
+            new_event(&event, id, scope),
+            own.map_or(Expect::New, |o| Expect::LastAt(o.seq)),
             idem.as_deref(),
         )
         .await

@@ -3,13 +3,17 @@
 //!
 //! Keys: `z/<hospital>` time zone; `d/<id>` the [`Death`];
 //! `m/<hospital>/<YYYY-MM>/<id>` the month index.
+//!
+//! A death's trail is the hospital's subject and, for the reviews a QC
+//! centre holds, the addressed scope `<region>~<hospital>` (written at the
+//! region's hub, DESIGN "Deployment tiers"): merged here by the death's id.
 
 use lantern_domain::events::{DeathEvent, Payload, org};
-use lantern_ledger::{AggregateKind, Recorded};
+use lantern_ledger::{AggregateKind, Recorded, Scope};
 use lantern_projection::{ProjectionError, Projector, Tx};
 use uuid::Uuid;
 
-use crate::death::{Death, Recorded as DeathRecorded, Stamp, apply};
+use crate::death::{Death, Recorded as DeathRecorded, ReviewLevel, Stamp, apply};
 
 /// The key of a death.
 pub fn death_key(id: Uuid) -> Vec<u8> {
@@ -55,6 +59,20 @@ impl Projector for MortalityProjector {
         let key = death_key(e.aggregate);
         let parsed =
             DeathEvent::from_json(&e.event_type, e.version, e.data.as_json()).and_then(Result::ok);
+        // What a QC centre addresses to a hospital is its review, nothing
+        // else: the hub's stream cannot record, close or report an autopsy
+        // of a hospital's death, nor a hospital's stream speak for the QC
+        // centre under another scope.
+        let addressed = match Scope::parse(&e.hospital) {
+            Some(Scope::Own(_)) => false,
+            Some(Scope::Addressed { .. }) => true,
+            Some(Scope::System) | None => return Ok(()),
+        };
+        if addressed
+            && !matches!(&parsed, Some(DeathEvent::ReviewHeld(r)) if r.level == ReviewLevel::QcCentre)
+        {
+            return Ok(());
+        }
         if e.event_type == DeathRecorded::TYPE {
             // Recorded once (its subject is appended expecting no earlier
             // event); a second recording is not a death.
@@ -92,6 +110,9 @@ impl Projector for MortalityProjector {
         let Some(death) = tx.get_json::<Death>(&key)? else {
             return Ok(());
         };
+        if lantern_ledger::hospital_of(&e.hospital) != death.hospital {
+            return Ok(());
+        }
         let stamp = Stamp {
             death_id: e.aggregate,
             hospital: &e.hospital,
@@ -195,6 +216,46 @@ mod tests {
             .map(|kv| String::from_utf8(kv.unwrap().0.to_vec()).unwrap())
             .collect();
         assert_eq!(months, [format!("m/H1/2026-10/{id}")]);
+    }
+
+    #[test]
+    fn a_qc_centres_review_under_its_addressed_scope_joins_the_trail_and_nothing_else_does() {
+        let id = Uuid::from_u128(9);
+        let under = |scope: &str, mut e: Recorded| {
+            e.envelope.hospital = scope.to_owned();
+            e
+        };
+        let when = "2026-11-03T00:00:00Z";
+        let qc_review = |seq| {
+            event(
+                seq,
+                id,
+                when,
+                &death::ReviewHeld {
+                    level: death::ReviewLevel::QcCentre,
+                    ..review()
+                },
+            )
+        };
+        let db = lantern_projection::given(
+            &MortalityProjector,
+            &[
+                event(1, Uuid::nil(), "2026-01-01T00:00:00Z", &registered()),
+                event(2, id, "2026-11-01T03:00:00Z", &recorded()),
+                under("R1~H1", qc_review(3)),
+                // The addressed scope holds the QC centre's review only, of
+                // its own addressee's deaths.
+                under("R1~H1", event(4, id, when, &review())),
+                under("R1~H1", event(5, id, when, &death::ReviewClosed {})),
+                under("R1~H2", qc_review(6)),
+                under("H2", qc_review(7)),
+            ],
+        )
+        .unwrap();
+        let d: Death = Tx::new(&db).get_json(&death_key(id)).unwrap().unwrap();
+        assert_eq!(d.reviews.len(), 1, "{:?}", d.reviews);
+        assert_eq!(d.reviews[0].level, death::ReviewLevel::QcCentre);
+        assert_eq!((d.closed_at, d.last_seq), (None, 3));
     }
 
     #[test]
