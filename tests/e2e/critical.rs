@@ -376,7 +376,7 @@ async fn the_catalogue_is_set_with_its_history_and_read_at_a_moment() {
     assert_eq!(
         put(
             "/api/v1/hospitals/H9/critical-catalogue/K",
-            &ADMIN.to_owned(),
+            ADMIN,
             None,
             january.clone()
         )

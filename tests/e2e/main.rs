@@ -20,6 +20,7 @@ mod followups;
 mod grades;
 mod hardening;
 mod hierarchy;
+mod hl7;
 mod idempotency;
 mod meeting;
 mod periodic;

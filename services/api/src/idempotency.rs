@@ -127,6 +127,14 @@ pub async fn guard(State(idem): State<Idempotency>, req: Request, next: Next) ->
 pub struct IdempotencyKey(Option<(String, String)>);
 
 impl IdempotencyKey {
+    /// A key that came another way than the header, with no request to
+    /// fingerprint: an HL7 message's control id, whose repeat is the same
+    /// message whatever it holds (a retry of any request under it gets the
+    /// first answer).
+    pub fn of(key: impl Into<String>) -> IdempotencyKey {
+        IdempotencyKey(Some((key.into(), String::new())))
+    }
+
     /// The id the key is known by in the stream: its hash, scoped to who
     /// sent it and where (equal keys from different clients never meet),
     /// then the request's fingerprint, so that a retry is told from another

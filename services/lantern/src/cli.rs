@@ -21,7 +21,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Every service and projector in one process, on one port.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Drop a projector's read model and replay the stream into a new one.
     /// Only reads the stream: never creates or changes it.
     Rebuild {
@@ -96,7 +96,7 @@ impl Cli {
     /// Runs the command.
     pub async fn run(self) -> Result<(), Box<dyn std::error::Error>> {
         match self.command {
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
             Command::Rebuild {
                 projector: name,
                 into,

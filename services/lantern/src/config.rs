@@ -155,6 +155,15 @@ pub struct ServeArgs {
     /// Connections served at once; more wait to be accepted.
     #[arg(long, env = "LANTERN_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: u64,
+    /// Address of the HL7 v2 MLLP listener (e.g. 0.0.0.0:2575); off unless
+    /// set. MLLP carries no credentials: bind it where only the hospital's
+    /// interface engine reaches it.
+    #[arg(long, env = "LANTERN_MLLP_ADDR")]
+    pub mllp_addr: Option<SocketAddr>,
+    /// The source of each sending application's results where OBR-24 does
+    /// not say: `<MSH-3>=<lab|imaging|ecg|pathology|other>`, comma-separated.
+    #[arg(long, env = "LANTERN_MLLP_SOURCES", default_value = "")]
+    pub mllp_sources: String,
 }
 
 impl ServeArgs {

@@ -151,6 +151,11 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
     // The staff pages are HTML, not API: merged after the OpenAPI document
     // is taken, on the same port.
     let intake_for_fhir = intake.clone();
+    let hl7 = lantern_intake::interop::hl7::Hl7::new(
+        intake.clone(),
+        lantern_intake::interop::hl7::parse_sources(&args.mllp_sources)
+            .map_err(|e| format!("LANTERN_MLLP_SOURCES: {e}"))?,
+    );
     let web = lantern_web::Web::new(intake, sessions, Some(rates))
         .with_rca(rca)
         .with_mortality(mortality)
@@ -186,6 +191,7 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
         router,
         ops: ops::ops_router(ops),
         runners,
+        hl7,
     })
 }
 
@@ -198,6 +204,8 @@ pub struct App {
     pub ops: Router,
     /// The projector runners, to be spawned.
     pub runners: Vec<Runner>,
+    /// The HL7 v2 feed, served when `LANTERN_MLLP_ADDR` is set.
+    pub hl7: lantern_intake::interop::hl7::Hl7,
 }
 
 /// Runs until SIGINT or SIGTERM, then stops taking requests, lets the
@@ -219,6 +227,7 @@ pub async fn serve(
         router,
         ops,
         runners,
+        hl7,
     } = build(args).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
@@ -241,7 +250,20 @@ pub async fn serve(
             })
             .await
     });
+    let (mllp_stop_tx, mllp_stop_rx) = watch::channel(false);
+    let mllp = match args.mllp_addr {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            tracing::info!(addr = %listener.local_addr()?, "mllp listening");
+            Some(tokio::spawn(hl7.serve(listener, mllp_stop_rx)))
+        }
+        None => None,
+    };
     serve_public(args, listener, router, shutdown_signal()).await;
+    let _ = mllp_stop_tx.send(true);
+    if let Some(task) = mllp {
+        let _ = task.await;
+    }
     let _ = ops_stop_tx.send(true);
     let _ = ops_task.await;
     let _ = stop_tx.send(true);

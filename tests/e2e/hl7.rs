@@ -1,0 +1,284 @@
+//! HL7 v2 over MLLP (issue 28 item 1) against a running `lantern serve`:
+//! messages over a real TCP connection in MLLP frames, each answered with
+//! an ACK; critical results in the worklist, a repeat appending nothing.
+
+use std::time::{Duration, Instant};
+
+use chrono::{TimeDelta, Utc};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::support::Lantern;
+
+/// An HL7 time `minutes` ago, in UTC with its offset.
+fn hl7_time(minutes_ago: i64) -> String {
+    (Utc::now() - TimeDelta::minutes(minutes_ago))
+        .format("%Y%m%d%H%M%S+0000")
+        .to_string()
+}
+
+/// Sends one message framed in MLLP and reads the framed answer.
+async fn send(stream: &mut TcpStream, message: &str) -> String {
+    let mut frame = vec![0x0b];
+    frame.extend_from_slice(message.as_bytes());
+    frame.extend_from_slice(&[0x1c, 0x0d]);
+    stream.write_all(&frame).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.ends_with(&[0x1c, 0x0d]) {
+        let n = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut buf))
+            .await
+            .expect("an ACK within 30 s")
+            .unwrap();
+        assert!(n > 0, "the connection closed before the ACK");
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(got[0], 0x0b, "an MLLP frame");
+    String::from_utf8(got[1..got.len() - 2].to_vec()).unwrap()
+}
+
+/// The field `n` of the segment `name` of an ACK (MSH counted as HL7 does).
+fn field(ack: &str, name: &str, n: usize) -> String {
+    let segment = ack
+        .split('\r')
+        .find(|s| s.starts_with(name))
+        .unwrap_or_else(|| panic!("no {name} in {ack:?}"));
+    let fields: Vec<&str> = segment.split('|').collect();
+    let index = if name == "MSH" { n - 1 } else { n };
+    fields.get(index).copied().unwrap_or_default().to_owned()
+}
+
+/// An ORU^R01 whose orders (OBR, OBX…, SPM) are `orders`.
+fn oru(control_id: &str, facility: &str, department: &str, orders: &[String]) -> String {
+    let mut m = vec![
+        format!(
+            "MSH|^~\\&|LIS|{facility}|LANTERN|LANTERN|{}||ORU^R01^ORU_R01|{control_id}|P|2.5",
+            hl7_time(5)
+        ),
+        "PID|1||MRN0042^^^H1^MR||王五||19600101|F".to_owned(),
+        format!("PV1|1|I|{department}^12^3"),
+    ];
+    m.extend(orders.iter().cloned());
+    m.join("\r") + "\r"
+}
+
+/// An order of the chemistry section on specimen `specimen`.
+fn order(n: usize, specimen: &str, results: &[String]) -> Vec<String> {
+    let mut m = vec![format!(
+        "OBR|{n}|P{n}|F{n}|PANEL^电解质|||{}|||||||||||||||||CH",
+        hl7_time(12)
+    )];
+    m.extend(results.iter().cloned());
+    m.push(format!("SPM|{n}|{specimen}&LIS||SER"));
+    m
+}
+
+/// The hospital's open critical values once `n` are there (the worklist is
+/// a read model: it catches up within seconds).
+async fn worklist(l: &Lantern, token: &str, n: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (s, r) = l
+            .get("/api/v1/critical-values?hospital=H1", Some(token))
+            .await;
+        assert_eq!(s, 200, "{r}");
+        let rows = r["rows"].as_array().unwrap().clone();
+        if rows.len() >= n || Instant::now() > deadline {
+            return rows;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn critical_results_over_mllp_are_acknowledged_recorded_once_and_refused_by_field() {
+    let port = lantern_testkit::free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let l = Lantern::start_with(&[
+        ("LANTERN_MLLP_ADDR", addr.as_str()),
+        ("LANTERN_MLLP_SOURCES", "LIS=lab,PACS=imaging"),
+    ])
+    .await;
+    l.hospital("H1", "R1", &["ICU"]).await;
+    let so = l.officer("H1").await;
+    // The hospital's catalogue: potassium above 6.2 mmol/L is critical.
+    let r = l
+        .request(
+            reqwest::Method::PUT,
+            "/api/v1/hospitals/H1/critical-catalogue/K",
+            Some(&so),
+        )
+        .json(
+            &json!({"name": "血钾", "unit": "mmol/L", "low": 2.8, "high": 6.2,
+                       "source": "lab", "effective_from": "2026-01-01T00:00:00+08:00"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let set: Value = r.json().await.unwrap();
+    // The catalogue is read by the feed as the critical-values model has it.
+    let (s, _) = l
+        .get(
+            &format!(
+                "/api/v1/hospitals/H1/critical-catalogue?after={}",
+                set["seq"]
+            ),
+            Some(&so),
+        )
+        .await;
+    assert_eq!(s, 200);
+
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    let results = [
+        order(
+            1,
+            "SP-0042",
+            &[
+                // Flagged panic high by the analyser.
+                format!(
+                    "OBX|1|NM|K^血钾^LN||6.9|mmol/L|3.5-5.5|HH|||F|||{}",
+                    hl7_time(10)
+                ),
+                // Normal: read, not recorded.
+                "OBX|2|NM|NA^血钠||140|mmol/L|135-145|N|||F".to_owned(),
+            ],
+        ),
+        // Not flagged critical, but past the catalogue's limit; another
+        // specimen (OBR-7's time).
+        order(
+            2,
+            "SP-0043",
+            &["OBX|3|NM|K^血钾||6.5|mmol/L||H|||F".to_owned()],
+        ),
+    ]
+    .concat();
+    let before = l.stream_count().await;
+    let ack = send(&mut stream, &oru("ORU-1", "H1", "ICU", &results)).await;
+    assert_eq!(field(&ack, "MSA", 1), "AA", "{ack}");
+    assert_eq!(field(&ack, "MSA", 2), "ORU-1");
+    assert_eq!(field(&ack, "MSH", 9), "ACK^R01^ACK");
+    assert_eq!(
+        (field(&ack, "MSH", 5), field(&ack, "MSH", 6)),
+        ("LIS".into(), "H1".into())
+    );
+    assert_eq!(l.stream_count().await, before + 2, "two critical results");
+
+    let rows = worklist(&l, &so, 2).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let mut values: Vec<(&str, &str, &str, &str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["item"].as_str().unwrap(),
+                r["value"].as_str().unwrap(),
+                r["unit"].as_str().unwrap(),
+                r["department"].as_str().unwrap(),
+                r["source"].as_str().unwrap(),
+                r["patient_setting"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    values.sort();
+    assert_eq!(
+        values,
+        [
+            ("血钾 (K)", "6.5", "mmol/L", "ICU", "lab", "inpatient"),
+            ("血钾 (K)", "6.9", "mmol/L", "ICU", "lab", "inpatient"),
+        ]
+    );
+    let mut specimens: Vec<&str> = rows
+        .iter()
+        .map(|r| r["specimen_id"].as_str().unwrap())
+        .collect();
+    specimens.sort();
+    assert_eq!(specimens, ["SP-0042", "SP-0043"], "SPM-2");
+    // The patient never reaches the stream.
+    let stream_text: String = l
+        .stream_payloads()
+        .await
+        .iter()
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect();
+    assert!(!stream_text.contains("MRN0042") && !stream_text.contains("王五"));
+
+    // The same control id again: acknowledged, nothing appended.
+    let again = send(&mut stream, &oru("ORU-1", "H1", "ICU", &results)).await;
+    assert_eq!(
+        (field(&again, "MSA", 1), field(&again, "MSA", 2)),
+        ("AA".into(), "ORU-1".into()),
+        "{again}"
+    );
+    assert_eq!(
+        l.stream_count().await,
+        before + 2,
+        "a repeat appends nothing"
+    );
+
+    // A wrong field: AE naming it, nothing appended.
+    let bad_department = send(&mut stream, &oru("ORU-2", "H1", "NOPE", &results)).await;
+    assert_eq!(field(&bad_department, "MSA", 1), "AE", "{bad_department}");
+    assert_eq!(field(&bad_department, "ERR", 2), "PV1^1^3");
+    let not_a_number = order(
+        1,
+        "SP-0044",
+        &[format!(
+            "OBX|1|NM|K^血钾||six|mmol/L||HH|||F|||{}",
+            hl7_time(3)
+        )],
+    );
+    let bad_value = send(&mut stream, &oru("ORU-3", "H1", "ICU", &not_a_number)).await;
+    assert_eq!(
+        (field(&bad_value, "MSA", 1), field(&bad_value, "ERR", 2)),
+        ("AE".into(), "OBX^1^5".into()),
+        "{bad_value}"
+    );
+    assert_eq!(field(&bad_value, "ERR", 3), "102^Data type error^HL70357");
+    // An unknown sender: AR.
+    let unknown = send(&mut stream, &oru("ORU-4", "H9", "ICU", &results)).await;
+    assert_eq!(
+        (field(&unknown, "MSA", 1), field(&unknown, "ERR", 2)),
+        ("AR".into(), "MSH^1^4".into()),
+        "{unknown}"
+    );
+    // A frame that is no HL7 message: AR, and the connection goes on.
+    let noise = send(&mut stream, "hello").await;
+    assert_eq!(
+        (field(&noise, "MSA", 1), field(&noise, "MSA", 2)),
+        ("AR".into(), String::new())
+    );
+    assert_eq!(
+        l.stream_count().await,
+        before + 2,
+        "refusals append nothing"
+    );
+    // A corrected result of an item on a specimen already recorded counts
+    // once (acknowledged, nothing appended); a new specimen is recorded.
+    let corrected = order(
+        1,
+        "SP-0042",
+        &[format!(
+            "OBX|1|NM|K^血钾||7.0|mmol/L||HH|||C|||{}",
+            hl7_time(2)
+        )],
+    );
+    let ack = send(&mut stream, &oru("ORU-5", "H1", "ICU", &corrected)).await;
+    assert_eq!(field(&ack, "MSA", 1), "AA", "{ack}");
+    assert_eq!(
+        l.stream_count().await,
+        before + 2,
+        "the specimen counts once"
+    );
+    let later = order(
+        1,
+        "SP-0045",
+        &[format!(
+            "OBX|1|NM|K^血钾||7.1|mmol/L||HH|||F|||{}",
+            hl7_time(1)
+        )],
+    );
+    let ack = send(&mut stream, &oru("ORU-6", "H1", "ICU", &later)).await;
+    assert_eq!(field(&ack, "MSA", 1), "AA", "{ack}");
+    assert_eq!(worklist(&l, &so, 3).await.len(), 3);
+}
