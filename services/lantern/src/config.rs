@@ -196,6 +196,9 @@ pub async fn stream_settings(
         )
         .await?;
     }
+    if let (Some(hospital), Some(hub)) = (tier.hospital(), tier.hub()) {
+        settings.sources = vec![lantern_ledger::federation::addressed_source(hub, hospital)];
+    }
     Ok(settings)
 }
 
@@ -205,9 +208,6 @@ pub async fn stream_settings(
 pub async fn ledger(store: &StoreArgs) -> Result<Ledger, Box<dyn std::error::Error>> {
     let client = lantern_ledger::connect(&store.nats()).await?;
     let settings = stream_settings(store, &client).await?;
-    if let (Some(hospital), Some(hub)) = (tier.hospital(), tier.hub()) {
-        settings.sources = vec![lantern_ledger::federation::addressed_source(hub, hospital)];
-    }
     let ledger = Ledger::open(client, &settings, Arc::new(SchemaRegistry::embedded()?)).await?;
     Ok(if store.group_commit > 1 {
         ledger.with_group_commit(lantern_ledger::GroupCommit {
