@@ -282,3 +282,122 @@ async fn critical_results_over_mllp_are_acknowledged_recorded_once_and_refused_b
     assert_eq!(field(&ack, "MSA", 1), "AA", "{ack}");
     assert_eq!(worklist(&l, &so, 3).await.len(), 3);
 }
+
+/// An ADT^A03 of department `department`: discharged 10 minutes ago
+/// (PV1-45), patient class `class` (PV1-2), disposition `disposition`
+/// (PV1-36).
+fn a03(control_id: &str, department: &str, class: &str, disposition: &str) -> String {
+    let mut pv1 = vec![String::new(); 46];
+    pv1[0] = "PV1".into();
+    pv1[1] = "1".into();
+    pv1[2] = class.into();
+    pv1[3] = format!("{department}^05^2");
+    pv1[36] = disposition.into();
+    pv1[44] = hl7_time(60 * 24 * 3);
+    pv1[45] = hl7_time(10);
+    [
+        format!(
+            "MSH|^~\\&|HIS|H1|LANTERN|LANTERN|{}||ADT^A03^ADT_A03|{control_id}|P|2.5",
+            hl7_time(5)
+        ),
+        format!("EVN|A03|{}", hl7_time(9)),
+        "PID|1||MRN0077^^^H1^MR||赵六||19400101|M".to_owned(),
+        pv1.join("|"),
+        "DG1|1||I21.0^急性心肌梗死^I10".to_owned(),
+    ]
+    .join("\r")
+        + "\r"
+}
+
+#[tokio::test]
+async fn discharges_over_mllp_count_into_the_census_until_a_figure_is_recorded() {
+    let port = lantern_testkit::free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let l = Lantern::start_with(&[("LANTERN_MLLP_ADDR", addr.as_str())]).await;
+    l.hospital("H1", "R1", &["ICU", "ER"]).await;
+    let so = l.officer("H1").await;
+    let his = l.token(json!({"role": "his", "hospital": "H1"})).await;
+    // The month of a discharge 10 minutes ago, in the hospital's zone.
+    let month = (Utc::now() - TimeDelta::minutes(10))
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m")
+        .to_string();
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    let before = l.stream_count().await;
+    for (id, class, disposition) in [("A-1", "I", "01"), ("A-2", "I", "01"), ("A-3", "I", "20")] {
+        let ack = send(&mut stream, &a03(id, "ICU", class, disposition)).await;
+        assert_eq!(
+            (
+                field(&ack, "MSA", 1),
+                field(&ack, "MSA", 2),
+                field(&ack, "MSH", 9)
+            ),
+            ("AA".into(), id.to_owned(), "ACK^A03^ACK".into()),
+            "{ack}"
+        );
+    }
+    let counted = l.stream_count().await;
+    assert!(counted >= before + 3, "three discharges");
+    // A repeat counts nothing more; the end of an outpatient visit is no
+    // discharge; an unknown department is named.
+    let again = send(&mut stream, &a03("A-2", "ICU", "I", "01")).await;
+    assert_eq!(field(&again, "MSA", 1), "AA", "{again}");
+    let visit = send(&mut stream, &a03("A-4", "ER", "O", "01")).await;
+    assert_eq!(field(&visit, "MSA", 1), "AA", "{visit}");
+    assert_eq!(l.stream_count().await, counted, "neither appends");
+    let unknown = send(&mut stream, &a03("A-5", "NOPE", "I", "01")).await;
+    assert_eq!(
+        (field(&unknown, "MSA", 1), field(&unknown, "ERR", 2)),
+        ("AE".into(), "PV1^1^3".into()),
+        "{unknown}"
+    );
+
+    // The rates count them as the month's discharges, and say so.
+    let path =
+        format!("/api/v1/rates?from={month}&to={month}&by=department&department=ICU&hospital=H1");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let row = loop {
+        let (s, r) = l.get(&path, Some(&so)).await;
+        assert_eq!(s, 200, "{r}");
+        let row = r["rows"][0].clone();
+        if row["discharges"].as_u64().unwrap_or(0) >= 3 || Instant::now() > deadline {
+            break row;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        (
+            &row["discharges"],
+            &row["discharges_counted"],
+            &row["census_months"]
+        ),
+        (&json!(3), &json!(3), &json!(1)),
+        "{row}"
+    );
+    // A census figure recorded for the month stands instead.
+    let (s, r) = l
+        .post(
+            "/api/v1/census",
+            Some(&his),
+            &json!({"hospital": "H1", "department": "ICU", "month": month, "discharges": 50}),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let (_, r) = l
+        .get(
+            &format!(
+                "/api/v1/rates?from={month}&to={month}&by=department&department=ICU&hospital=H1&after={}",
+                r["seq"]
+            ),
+            Some(&so),
+        )
+        .await;
+    assert_eq!(
+        (
+            &r["rows"][0]["discharges"],
+            &r["rows"][0]["discharges_counted"]
+        ),
+        (&json!(50), &json!(0)),
+        "{r}"
+    );
+}

@@ -211,6 +211,10 @@ fn every_schema_has_a_payload_and_every_payload_a_schema() {
     );
     assert_eq!(<census::Recorded as Payload>::TYPE, "census.recorded");
     assert_eq!(
+        <census::DischargeCounted as Payload>::TYPE,
+        "census.discharge_counted"
+    );
+    assert_eq!(
         <rca::RootCauseConfirmed as Payload>::TYPE,
         "rca.root_cause_confirmed"
     );

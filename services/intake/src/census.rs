@@ -1,4 +1,5 @@
-//! Census: the denominators (discharges per department-month).
+//! Census: the denominators (discharges per department-month), recorded
+//! as a month's figure or counted discharge by discharge from the HIS.
 
 use axum::Json;
 use axum::extract::State;
@@ -15,6 +16,7 @@ use lantern_api::command::new_event;
 use lantern_api::error::{ApiError, FieldError};
 use lantern_api::json::ValidJson;
 use lantern_api::responses::{Appended, CommandErrors, created};
+use lantern_directory::HospitalRecord;
 use lantern_domain::Month;
 use lantern_domain::events::{Payload, census};
 use lantern_domain::ids;
@@ -98,4 +100,35 @@ pub async fn record_census(
     let event = new_event(&recorded, aggregate, hospital.code);
     let committed = app.append(event, Expect::Any, idem.as_deref()).await?;
     Ok(created(Appended { seq: committed.seq }))
+}
+
+impl Intake {
+    /// Counts one inpatient discharge of `department` in `month` (from the
+    /// HIS's HL7 `ADT^A03`): a `census.discharge_counted` on the
+    /// department-month's census, which the rates take as the month's
+    /// discharges until a census figure is recorded. `key` makes a retry
+    /// append nothing. The department is a registered one of `hospital`'s,
+    /// checked by the caller.
+    pub async fn count_discharge(
+        &self,
+        hospital: &HospitalRecord,
+        department: &str,
+        month: Month,
+        key: &IdempotencyKey,
+    ) -> Result<u64, ApiError> {
+        let idem = key.scoped(&hospital.code, "census.discharge_counted");
+        if let Some(first) = self
+            .replayed(idem.as_deref(), census::DischargeCounted::TYPE)
+            .await?
+        {
+            return Ok(first.seq);
+        }
+        let counted = census::DischargeCounted {
+            department: department.to_owned(),
+            month,
+        };
+        let aggregate = ids::census(&hospital.code, department, &month.to_string());
+        let event = new_event(&counted, aggregate, hospital.code.clone());
+        Ok(self.append(event, Expect::Any, idem.as_deref()).await?.seq)
+    }
 }

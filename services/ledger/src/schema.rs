@@ -360,6 +360,7 @@ mod tests {
     /// report). A new string field must be marked free text or added here.
     const NOT_FREE_TEXT: &[(&str, &[&str])] = &[
         ("census.recorded", &["/department", "/month"]),
+        ("census.discharge_counted", &["/department", "/month"]),
         ("critical_value.acknowledged", &["/acknowledged_at"]),
         (
             "critical_value.detected",

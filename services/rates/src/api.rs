@@ -199,6 +199,10 @@ pub struct RateRow {
     pub reports_without_census: u64,
     /// Months of the period with a census figure.
     pub census_months: u32,
+    /// Of `discharges`, those of department-months without a recorded
+    /// census figure, counted one by one from the HIS's discharge messages
+    /// (HL7 ADT^A03): the rates say which denominator they stand on.
+    pub discharges_counted: u64,
     /// Months in the period.
     pub months: u32,
     /// Some reports or months lack a census: the rate covers part of the period.
@@ -271,6 +275,8 @@ struct Sum {
     /// Reports of department-months without one: shown apart.
     without_census: u64,
     discharges: u64,
+    /// Of `discharges`, those counted one by one from the HIS.
+    discharges_counted: u64,
     by_grade: [u64; 4],
     by_category: CategoryCounts,
     critical_values: CriticalValueCounts,
@@ -293,6 +299,9 @@ impl Sum {
         match c.discharges {
             Some(d) => {
                 self.discharges = self.discharges.saturating_add(d);
+                if c.discharges_counted() {
+                    self.discharges_counted = self.discharges_counted.saturating_add(d);
+                }
                 self.counted = self.counted.saturating_add(c.reports);
                 if !self.census_months.contains(month) {
                     self.census_months.insert(month.to_owned());
@@ -379,6 +388,7 @@ impl Sum {
             basis,
             reports_without_census: self.without_census,
             census_months,
+            discharges_counted: self.discharges_counted,
             months,
             incomplete: self.without_census > 0 || census_months < months,
             target_per_100_discharges: target.value.get(),
@@ -750,6 +760,9 @@ fn merge(total: &mut Sum, part: &Sum) {
         .census_months
         .extend(part.census_months.iter().cloned());
     total.discharges = total.discharges.saturating_add(part.discharges);
+    total.discharges_counted = total
+        .discharges_counted
+        .saturating_add(part.discharges_counted);
     for (a, b) in total.by_grade.iter_mut().zip(part.by_grade) {
         *a = a.saturating_add(b);
     }

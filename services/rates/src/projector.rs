@@ -131,7 +131,9 @@ pub struct Cell {
     pub by_grade: [u64; 4],
     /// By the category that stands.
     pub by_category: CategoryCounts,
-    /// Discharges of the month (the latest census figure), if recorded.
+    /// Discharges of the month, the rates' denominator: the latest census
+    /// figure where one was recorded, else the discharges counted one by
+    /// one from the HIS (ADT^A03), else none.
     pub discharges: Option<u64>,
     /// Lab critical values detected in the month: what CL-14 and CL-15
     /// count (临床检验 indicators).
@@ -142,6 +144,18 @@ pub struct Cell {
     /// Critical values of the other sources, shown beside CL-14/CL-15, in
     /// [`OTHER_SOURCES`] order.
     pub other_sources: [CriticalValueCounts; 4],
+    /// The latest census figure recorded (`census.recorded`), if any.
+    pub recorded_discharges: Option<u64>,
+    /// Discharges counted one by one (`census.discharge_counted`).
+    pub counted_discharges: u64,
+}
+
+impl Cell {
+    /// Whether the month's discharges are the ones counted from the HIS
+    /// rather than a recorded census figure.
+    pub fn discharges_counted(&self) -> bool {
+        self.recorded_discharges.is_none() && self.discharges.is_some()
+    }
 }
 
 /// The sources whose critical values are counted apart from the lab's.
@@ -407,9 +421,10 @@ impl Projector for RatesProjector {
     /// and CL-15 count the lab's only); 5: 24 categories (report.filed v2
     /// adds perinatal, VTE, elopement and critical-value process), so a
     /// cell's stored form is longer; 6: a hospital's info and limits in
-    /// postcard, not JSON.
+    /// postcard, not JSON; 7: discharges counted one by one beside the
+    /// recorded figure.
     fn version(&self) -> u32 {
-        6
+        7
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Recorded) -> Result<(), ProjectionError> {
@@ -608,7 +623,22 @@ impl Projector for RatesProjector {
                 };
                 let month = c.month.to_string();
                 update_cell(tx, (&e.hospital, &month, &c.department), |cell| {
+                    cell.recorded_discharges = Some(c.discharges);
                     cell.discharges = Some(c.discharges);
+                })?;
+            }
+            // One discharge of the HIS's: the denominator until (and
+            // unless) a census figure is recorded for the month.
+            "census.discharge_counted" => {
+                let Ok(c) = e.data.parse::<census::DischargeCounted>() else {
+                    return Ok(());
+                };
+                let month = c.month.to_string();
+                update_cell(tx, (&e.hospital, &month, &c.department), |cell| {
+                    cell.counted_discharges = cell.counted_discharges.saturating_add(1);
+                    if cell.recorded_discharges.is_none() {
+                        cell.discharges = Some(cell.counted_discharges);
+                    }
                 })?;
             }
             _ => {}
@@ -966,5 +996,56 @@ mod tests {
             ),
         ]);
         assert_eq!(cell(&db, "2026-03", "ICU").discharges, Some(410));
+    }
+
+    #[test]
+    fn counted_discharges_are_the_denominator_until_a_census_is_recorded() {
+        let counted = |month: &str| {
+            event(
+                "census.discharge_counted",
+                Uuid::nil(),
+                "2026-04-01T00:00:00Z",
+                json!({"department": "ICU", "month": month}),
+            )
+        };
+        let census = event(
+            "census.recorded",
+            Uuid::nil(),
+            "2026-04-02T00:00:00Z",
+            json!({"department": "ICU", "month": "2026-03", "discharges": 400}),
+        );
+        // Given three discharges counted in March and one in April,
+        let db = given(&[
+            registered(),
+            counted("2026-03"),
+            counted("2026-03"),
+            counted("2026-04"),
+            counted("2026-03"),
+        ]);
+        // then each month's denominator is its count, marked as counted;
+        let march = cell(&db, "2026-03", "ICU");
+        assert_eq!(
+            (march.discharges, march.discharges_counted()),
+            (Some(3), true)
+        );
+        assert_eq!(cell(&db, "2026-04", "ICU").discharges, Some(1));
+        assert_eq!(cell(&db, "2026-05", "ICU").discharges, None);
+        // and once March's census is recorded, its figure stands, also
+        // against discharges counted after it.
+        let db = given(&[
+            registered(),
+            counted("2026-03"),
+            census.clone(),
+            counted("2026-03"),
+        ]);
+        let march = cell(&db, "2026-03", "ICU");
+        assert_eq!(
+            (
+                march.discharges,
+                march.counted_discharges,
+                march.discharges_counted()
+            ),
+            (Some(400), 2, false)
+        );
     }
 }

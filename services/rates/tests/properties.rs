@@ -40,6 +40,8 @@ enum Op {
         month: usize,
         discharges: u64,
     },
+    /// One discharge counted from the HIS (ADT^A03).
+    Discharge { h: usize, d: usize, month: usize },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -49,6 +51,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..64usize, 0..4usize, 0..20usize).prop_map(|(report, grade, category)| Op::Triage { report, grade, category }),
         1 => (0..2usize, 0..2usize, 0..4usize, 0..500u64)
             .prop_map(|(h, d, month, discharges)| Op::Census { h, d, month, discharges }),
+        1 => (0..2usize, 0..2usize, 0..4usize).prop_map(|(h, d, month)| Op::Discharge { h, d, month }),
     ]
 }
 
@@ -120,6 +123,16 @@ fn events(ops: &[Op]) -> Vec<Recorded> {
                 out.push(recorded(0, "census.recorded", HOSPITALS[*h].0, Uuid::now_v7(), start,
                     json!({"department": DEPARTMENTS[*d], "month": format!("2026-0{}", month + 1), "discharges": discharges})));
             }
+            Op::Discharge { h, d, month } => {
+                out.push(recorded(
+                    0,
+                    "census.discharge_counted",
+                    HOSPITALS[*h].0,
+                    Uuid::now_v7(),
+                    start,
+                    json!({"department": DEPARTMENTS[*d], "month": format!("2026-0{}", month + 1)}),
+                ));
+            }
         }
     }
     for (i, e) in out.iter_mut().enumerate() {
@@ -133,6 +146,7 @@ fn recompute(events: &[Recorded]) -> BTreeMap<(String, String, String), Cell> {
     let mut zones = BTreeMap::new();
     let mut reports: BTreeMap<Uuid, (String, String, String, Grade, Category)> = BTreeMap::new();
     let mut census: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+    let mut counted: BTreeMap<(String, String, String), u64> = BTreeMap::new();
     for e in events {
         let e = &e.envelope;
         let data = &e.data.to_value();
@@ -174,6 +188,15 @@ fn recompute(events: &[Recorded]) -> BTreeMap<(String, String, String), Cell> {
                     data["discharges"].as_u64().unwrap(),
                 );
             }
+            "census.discharge_counted" => {
+                *counted
+                    .entry((
+                        e.hospital.clone(),
+                        data["month"].as_str().unwrap().into(),
+                        data["department"].as_str().unwrap().into(),
+                    ))
+                    .or_default() += 1;
+            }
             _ => {}
         }
     }
@@ -186,8 +209,16 @@ fn recompute(events: &[Recorded]) -> BTreeMap<(String, String, String), Cell> {
         cell.by_grade[Grade::ALL.iter().position(|g| g == grade).unwrap()] += 1;
         cell.by_category[*category] += 1;
     }
+    // The recorded figure stands where there is one, else the count.
+    for (key, n) in counted {
+        let cell = cells.entry(key).or_default();
+        cell.counted_discharges = n;
+        cell.discharges = Some(n);
+    }
     for ((h, month, d), discharges) in census {
-        cells.entry((h, month, d)).or_default().discharges = Some(discharges);
+        let cell = cells.entry((h, month, d)).or_default();
+        cell.recorded_discharges = Some(discharges);
+        cell.discharges = Some(discharges);
     }
     cells
 }

@@ -263,6 +263,7 @@ kind! {
     /// Every event of a department-month census aggregate.
     CensusEvent in census {
         Recorded = "census.recorded" @ 1,
+        DischargeCounted = "census.discharge_counted" @ 1,
     }
 }
 

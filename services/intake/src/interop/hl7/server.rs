@@ -263,15 +263,23 @@ impl Hl7 {
                 }
                 Ok(())
             }
-            Kind::Discharge => Err(Refusal::Rejected {
-                location: Some(Location {
-                    segment: "MSH",
-                    sequence: 1,
-                    field: 9,
-                }),
-                code: ErrorCode::UnsupportedType,
-                message: "ADT^A03 is not taken yet".into(),
-            }),
+            Kind::Discharge => {
+                let discharge = message::discharge(parsed, &ctx)?;
+                // One message, one discharge: its request id is the
+                // message's, so a repeat counts nothing more.
+                if discharge.inpatient {
+                    self.intake
+                        .count_discharge(
+                            &hospital,
+                            &discharge.department,
+                            discharge.month,
+                            &key("discharge"),
+                        )
+                        .await
+                        .map_err(|e| internal(&e))?;
+                }
+                Ok(())
+            }
         }
     }
 }
