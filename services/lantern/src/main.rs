@@ -4,6 +4,7 @@
 mod cli;
 mod config;
 mod ops;
+mod patience;
 mod serve;
 mod shared_secret;
 mod stream;

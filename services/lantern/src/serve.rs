@@ -27,6 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::{ServeArgs, ledger};
 use crate::ops::{self, Ops};
+use crate::patience::{START_PATIENCE, patiently};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -71,10 +72,13 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
     let tier = args.store.tier()?;
     std::fs::create_dir_all(&args.store.data_dir)?;
     let data = args.store.data_dir.as_path();
-    let ledger = ledger(&args.store).await?;
+    let ledger = patiently("open the stream", START_PATIENCE, || ledger(&args.store)).await?;
     // Before anything is served or appended: a replica with another secret
     // would issue receipts no other replica knows.
-    let secret = crate::shared_secret::shared_secret(&ledger, &args.secret_path()).await?;
+    let secret = patiently("check the server secret", START_PATIENCE, || async {
+        Ok(crate::shared_secret::shared_secret(&ledger, &args.secret_path()).await?)
+    })
+    .await?;
     let metrics = Arc::new(Metrics::default());
     let mut runners = Vec::new();
     let mut handles: Vec<Handle> = Vec::new();
@@ -91,8 +95,13 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
     let mortality = projector(Arc::new(lantern_mortality::MortalityProjector))?;
     let followups = projector(Arc::new(lantern_meeting::followups::FollowUpsProjector))?;
     let idempotency = Idempotency::new(secret.clone());
-    let sessions =
-        lantern_web::session::Sessions::open(&ledger, secret.clone(), &args.admin_token).await?;
+    let sessions = patiently("open the sessions bucket", START_PATIENCE, || async {
+        Ok(
+            lantern_web::session::Sessions::open(&ledger, secret.clone(), &args.admin_token)
+                .await?,
+        )
+    })
+    .await?;
     let kernel = Kernel::new(
         ledger.clone(),
         Directory::new(directory, ledger.clone()),
