@@ -21,10 +21,14 @@ use crate::support::{ADMIN, Lantern, NatsServer, clock};
 const CONVERGE_WITHIN: Duration = Duration::from_secs(90);
 
 fn hospital_tier(code: &str) -> [(&'static str, String); 4] {
+    hospital_tier_in(code, "R01")
+}
+
+fn hospital_tier_in(code: &str, region: &str) -> [(&'static str, String); 4] {
     [
         ("LANTERN_TIER", "hospital".to_owned()),
         ("LANTERN_HOSPITAL", code.to_owned()),
-        ("LANTERN_REGION", "R01".to_owned()),
+        ("LANTERN_REGION", region.to_owned()),
         ("LANTERN_RATE_LIMITS", "off".to_owned()),
     ]
 }
@@ -154,15 +158,15 @@ async fn converge(hub: &Lantern, qc: &str, hospitals: &[(&Lantern, &str, &str)],
 /// Links `hospital` at the hub, waiting for its leaf node to be connected
 /// (until then its domain does not answer: 422 naming `/domain`).
 async fn link(hub: &Lantern, hospital: &str, domain: &str) -> Value {
+    link_site(hub, json!({"hospital": hospital, "domain": domain})).await
+}
+
+/// Links `body`'s hospital or region at the hub, as [`link`].
+async fn link_site(hub: &Lantern, body: Value) -> Value {
+    let domain = body["domain"].clone();
     let started = Instant::now();
     loop {
-        let (s, b) = hub
-            .post(
-                "/api/v1/admin/links",
-                Some(ADMIN),
-                &json!({"hospital": hospital, "domain": domain}),
-            )
-            .await;
+        let (s, b) = hub.post("/api/v1/admin/links", Some(ADMIN), &body).await;
         if s == 201 {
             return b;
         }
@@ -580,4 +584,112 @@ async fn what_the_qc_centre_addresses_to_a_hospital_reaches_it_after_an_outage_a
     let detail = b["detail"].as_str().unwrap_or_default();
     assert!(detail.contains("R01") && detail.contains("r01"), "{b}");
     assert_eq!(h1.stream_count().await, before);
+}
+
+/// Waits until `hub`'s stream holds exactly `origin`'s events on `filter`.
+async fn same_events(hub: &NatsServer, origin: &NatsServer, filter: &str) {
+    let started = Instant::now();
+    loop {
+        let (held, kept) = (count(hub, filter).await, count(origin, filter).await);
+        if held == kept && kept > 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < CONVERGE_WITHIN,
+            "{filter}: {held} at the hub, {kept} at their origin"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// A province is a hub of regions by the same mechanism: two regions' hubs
+/// (each a hub of one hospital and a leaf node of the province's hub)
+/// linked at the province, whose stream sources each region's own events
+/// and, following the links each region recorded, the region's hospitals'
+/// events and its QC centre's items to them; the province's figures equal
+/// each hospital's own.
+#[tokio::test]
+async fn a_province_over_two_regions_holds_exactly_their_hospitals_figures() {
+    let p_nats = NatsServer::start_province("p01");
+    let r1_nats = NatsServer::start_region_in("r01", &p_nats);
+    let r2_nats = NatsServer::start_region_in("r02", &p_nats);
+    let h1_nats = NatsServer::start_leaf("h0001", &r1_nats);
+    let h2_nats = NatsServer::start_leaf("h0002", &r2_nats);
+    let h1 = start(h1_nats, &hospital_tier_in("H0001", "R01")).await;
+    let h2 = start(h2_nats, &hospital_tier_in("H0002", "R02")).await;
+    h1.hospital("H0001", "R01", &["ICU"]).await;
+    h2.hospital("H0002", "R02", &["ICU"]).await;
+    let r1 = start(r1_nats, &region_tier("R01")).await;
+    let r2 = start(r2_nats, &region_tier("R02")).await;
+    link(&r1, "H0001", "h0001").await;
+    link(&r2, "H0002", "h0002").await;
+    let mut p = start(p_nats, &region_tier("P01")).await;
+    let linked = link_site(&p, json!({"region": "R01", "domain": "r01"})).await;
+    assert_eq!(
+        (&linked["region"], &linked["source"]),
+        (
+            &json!("R01"),
+            &json!("LANTERN (lantern.R01.>, API $JS.r01.API)")
+        ),
+        "{linked}"
+    );
+    link_site(&p, json!({"region": "R02", "domain": "r02"})).await;
+    for (code, parent) in [("P01", None), ("R01", Some("P01")), ("R02", Some("P01"))] {
+        let (s, b) = p
+            .post(
+                "/api/v1/admin/regions",
+                Some(ADMIN),
+                &json!({"code": code, "name": code, "parent": parent}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+    }
+    let qc = p.qc_centre("P01").await;
+    let (so1, so2) = (h1.officer("H0001").await, h2.officer("H0002").await);
+    file(&h1, "H0001", 0, 9).await;
+    file(&h2, "H0002", 0, 5).await;
+    census(&h1, &so1, "H0001", 300).await;
+    census(&h2, &so2, "H0002", 200).await;
+    // A region's QC centre's item to its hospital reaches the province too.
+    let qc1 = r1.qc_centre("R01").await;
+    let (s, b) = r1
+        .post(
+            "/api/v1/follow-ups",
+            Some(&qc1),
+            &json!({"hospital": "H0001", "kind": "guidance", "title": "跌倒",
+                    "text": "请关注夜间跌倒。", "due": clock::date_in(10)}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+
+    let province = [(&h1, so1.as_str(), "H0001"), (&h2, so2.as_str(), "H0002")];
+    converge(&p, &qc, &province, "the province").await;
+    same_events(&p.nats, &r1.nats, "lantern.R01~H0001.>").await;
+    same_events(&p.nats, &r1.nats, "lantern.R01.>").await;
+    same_events(&p.nats, &r2.nats, "lantern.R02.>").await;
+
+    // The province refuses what belongs below it, naming where it belongs,
+    // and appends nothing; a region's QC token grants nothing there.
+    let before = p.stream_count().await;
+    let (s, b) = p.post("/api/v1/reports", None, &report("H0002", 99)).await;
+    assert_eq!(s, 409, "{b}");
+    assert!(
+        b["detail"].as_str().unwrap_or_default().contains("h0002"),
+        "{b}"
+    );
+    assert_eq!(p.stream_count().await, before);
+    let month = clock::current_month();
+    let rates = format!("/api/v1/rates?from={month}&to={month}&by=hospital");
+    assert_eq!(p.get(&rates, Some(&qc1)).await.0, 401);
+
+    // The province starts again on its stream: its sources are what its
+    // links and its regions' links make.
+    p.restart().await;
+    let shown = p.run(&["stream", "show"]);
+    assert!(
+        shown.contains("differences from the configuration: none")
+            && shown.contains("lantern.H0002.>, API $JS.r02.API")
+            && shown.contains("lantern.R01~H0001.>, API $JS.r01.API"),
+        "{shown}"
+    );
 }

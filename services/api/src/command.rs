@@ -260,7 +260,11 @@ impl Kernel {
     ///   `<region>~<hospital>`) is written only at that region's hub, the
     ///   one place that scope's subjects are not a source's: a hospital's
     ///   Lantern refuses it, and so does a hub for a linked hospital when
-    ///   the region is not its own.
+    ///   the region is not its own or the hospital was linked by a region
+    ///   below it (a province's items reach no hospital yet);
+    /// - a province's hub refuses, like a hospital's, the writes of a
+    ///   region it linked (under the region's code) and of the hospitals
+    ///   that region linked.
     async fn check_tier(&self, event: &NewEvent) -> Result<(), AppendError> {
         let scope = Scope::parse(&event.hospital);
         let elsewhere = |region: &str, hospital: &str| AppendError::AddressedElsewhere {
@@ -289,7 +293,7 @@ impl Kernel {
                     Some(Scope::Addressed {
                         region: by,
                         hospital,
-                    }) if by != region => (hospital, Some(by)),
+                    }) => (hospital, Some(by)),
                     _ => return Ok(()),
                 };
                 let link = self
@@ -299,7 +303,13 @@ impl Kernel {
                     .map_err(AppendError::Directory)?;
                 match (link, by) {
                     (None, _) => Ok(()),
-                    (Some(_), Some(by)) => Err(elsewhere(by, hospital)),
+                    // Its own items to a hospital it linked itself: the
+                    // hospital sources them from here.
+                    (Some(link), Some(by)) if by == region && link.region == *region => Ok(()),
+                    (Some(_), Some(by)) if by != region => Err(elsewhere(by, hospital)),
+                    // A hospital a linked region linked (at a province):
+                    // nothing would carry the item to it from here.
+                    (Some(link), Some(_)) => Err(elsewhere(&link.region, hospital)),
                     (Some(link), None) => Err(AppendError::LinkedHospital {
                         hospital: link.hospital,
                         domain: link.domain,

@@ -71,8 +71,8 @@ pub enum AppendError {
     /// On a region's hub: the event belongs to a hospital linked to it,
     /// whose own Lantern keeps its records (DESIGN "Deployment tiers").
     #[error(
-        "hospital {hospital} keeps its records at its own Lantern (JetStream domain {domain}, \
-         linked to this hub): file this there; this hub only reads what the hospital records"
+        "{hospital} keeps its records at its own Lantern (JetStream domain {domain}, \
+         linked to this hub): file this there; this hub only reads what {hospital} records"
     )]
     LinkedHospital {
         /// The hospital's code.

@@ -77,9 +77,10 @@ impl Projector for DirectoryProjector {
     }
 
     // 2: targets (`g/…`); 3: regions (`r/…`); 4: reference values (`f/…`);
-    // 5: links (`l/…`) and the subject a token was issued under.
+    // 5: links (`l/…`) and the subject a token was issued under; 6: the
+    // links of regions, and links from a hub's own scope only.
     fn version(&self) -> u32 {
-        5
+        6
     }
 
     // Every kind (the default `kinds`): the idempotency index holds the
@@ -206,21 +207,38 @@ impl Projector for DirectoryProjector {
                     }
                 }
             }
-            "org.hospital_linked" => {
-                // Taken only from a subject that is no hospital's: a
-                // hospital's own stream, sourced by the hub, cannot link
-                // (and so silence) another hospital. The first link of a
-                // hospital holds; the command path refuses a second.
-                if let Ok(l) = e.data.parse::<org::HospitalLinked>()
-                    && l.hospital != e.hospital
+            "org.hospital_linked" | "org.region_linked" => {
+                // Taken only from a hub's own scope, which no hospital's
+                // is: a hospital's own stream, sourced by the hub, cannot
+                // link (and so silence) another hospital. The first link of
+                // a code holds; the command path refuses a second.
+                let link = match e.event_type.as_str() {
+                    "org.hospital_linked" => e
+                        .data
+                        .parse::<org::HospitalLinked>()
+                        .ok()
+                        .map(|l| (l.hospital, l.domain, false)),
+                    _ => e
+                        .data
+                        .parse::<org::RegionLinked>()
+                        .ok()
+                        .map(|l| (l.region, l.domain, true)),
+                };
+                if let Some((code, domain, of_region)) = link
+                    && matches!(
+                        lantern_ledger::Scope::parse(&e.hospital),
+                        Some(lantern_ledger::Scope::Own(_))
+                    )
+                    && code != e.hospital
                     && tx.get(&hospital_key(&e.hospital))?.is_none()
-                    && tx.get(&link_key(&l.hospital))?.is_none()
+                    && tx.get(&link_key(&code))?.is_none()
                 {
                     tx.put_json(
-                        link_key(&l.hospital),
+                        link_key(&code),
                         &LinkRecord {
-                            hospital: l.hospital,
-                            domain: l.domain,
+                            hospital: code,
+                            of_region,
+                            domain,
                             region: e.hospital.clone(),
                             seq: event.seq,
                         },
@@ -512,6 +530,43 @@ mod tests {
         assert!(tx.get(&link_key("H2")).unwrap().is_none());
         let t: TokenRecord = tx.get_json(&token_key(&hash)).unwrap().unwrap();
         assert_eq!(t.issued_under.as_deref(), Some("H1"));
+    }
+
+    #[test]
+    fn a_regions_link_and_the_links_it_records_are_links_here_and_an_addressed_scope_links_nothing()
+    {
+        let region = |r: &str, domain: &str| org::RegionLinked {
+            region: r.into(),
+            domain: domain.into(),
+        };
+        let hospital = |h: &str, domain: &str| org::HospitalLinked {
+            hospital: h.into(),
+            domain: domain.into(),
+        };
+        // Given a province P1 that links R1, R1's link of H1 (sourced from
+        // R1's stream), and links arriving under an addressed scope.
+        let db = lantern_projection::given(
+            &DirectoryProjector,
+            &[
+                event(1, "P1", &region("R1", "r1")),
+                event(2, "R1", &hospital("H1", "h1")),
+                event(3, "R1~H1", &hospital("H2", "h2")),
+                event(4, "R1~H1", &region("R2", "r2")),
+            ],
+        )
+        .unwrap();
+        let tx = Tx::new(&db);
+        // Then R1 is a region linked by P1, H1 a hospital linked by R1,
+        // and nothing else is linked.
+        let r: LinkRecord = tx.get_json(&link_key("R1")).unwrap().unwrap();
+        assert_eq!(
+            (r.of_region, r.domain.as_str(), r.region.as_str()),
+            (true, "r1", "P1")
+        );
+        let h: LinkRecord = tx.get_json(&link_key("H1")).unwrap().unwrap();
+        assert_eq!((h.of_region, h.region.as_str()), (false, "R1"));
+        assert!(tx.get(&link_key("H2")).unwrap().is_none());
+        assert!(tx.get(&link_key("R2")).unwrap().is_none());
     }
 
     #[test]

@@ -76,12 +76,17 @@ pub struct TokenRecord {
     pub issued_under: Option<String>,
 }
 
-/// A hospital linked to this hub (`org.hospital_linked`): its events are
-/// sourced from its own Lantern, and its writes belong there.
+/// A hospital linked to this hub (`org.hospital_linked`), or the hub of a
+/// region below it (`org.region_linked`), or either linked by such a
+/// region: its events are sourced, from its own Lantern or through the
+/// region's, and its writes belong there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkRecord {
-    /// The hospital's code.
+    /// The hospital's code, or the region's for a region's link.
     pub hospital: String,
+    /// A region's hub, not a hospital.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub of_region: bool,
     /// The JetStream domain of the hospital's nats-server.
     pub domain: String,
     /// The region (hub) that linked it: the code of the link's subject.

@@ -624,6 +624,7 @@ const SCHEMA_ONLY: &[&str] = &[
     "org.secret_fingerprint.v1.upper-case-hex.json",
     "org.hospital_linked.v1.domain-with-dots.json",
     "org.critical_item_set.v1.no-limit.json",
+    "org.region_linked.v1.domain-with-dots.json",
     "org.critical_item_set.v1.code-with-slash.json",
 ];
 

@@ -207,6 +207,23 @@ pub async fn stream_settings(
 /// here; `lantern stream apply` does that).
 pub async fn ledger(store: &StoreArgs) -> Result<Ledger, Box<dyn std::error::Error>> {
     let client = lantern_ledger::connect(&store.nats()).await?;
+    if let Some(region) = store.tier()?.region() {
+        // A hub follows what its linked regions linked (their explicit
+        // acts), also what reached it while it was down; the rest of its
+        // stream is compared, never changed, below.
+        let added = lantern_ledger::federation::follow_links(
+            client.clone(),
+            Arc::new(SchemaRegistry::embedded()?),
+            region,
+        )
+        .await?;
+        for source in &added {
+            tracing::info!(
+                source = %lantern_ledger::stream::describe_source(source),
+                "now sourcing what a linked region linked"
+            );
+        }
+    }
     let settings = stream_settings(store, &client).await?;
     let ledger = Ledger::open(client, &settings, Arc::new(SchemaRegistry::embedded()?)).await?;
     Ok(if store.group_commit > 1 {

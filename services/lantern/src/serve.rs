@@ -70,6 +70,7 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
         return Err("LANTERN_ADMIN_TOKEN is empty: set an admin token".into());
     }
     let tier = args.store.tier()?;
+    let tier_is_hub = tier.region().is_some();
     std::fs::create_dir_all(&args.store.data_dir)?;
     let data = args.store.data_dir.as_path();
     let ledger = patiently("open the stream", START_PATIENCE, || ledger(&args.store)).await?;
@@ -160,6 +161,7 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
     // The staff pages are HTML, not API: merged after the OpenAPI document
     // is taken, on the same port.
     let intake_for_fhir = intake.clone();
+    let follow = tier_is_hub.then(|| intake.clone());
     let hl7 = lantern_intake::interop::hl7::Hl7::new(
         intake.clone(),
         lantern_intake::interop::hl7::parse_sources(&args.mllp_sources)
@@ -201,6 +203,7 @@ pub async fn build(args: &ServeArgs) -> Result<App, Box<dyn std::error::Error>> 
         ops: ops::ops_router(ops),
         runners,
         hl7,
+        follow,
     })
 }
 
@@ -215,6 +218,9 @@ pub struct App {
     pub runners: Vec<Runner>,
     /// The HL7 v2 feed, served when `LANTERN_MLLP_ADDR` is set.
     pub hl7: lantern_intake::interop::hl7::Hl7,
+    /// At a hub: what follows its linked regions' links
+    /// (`lantern_intake::organisation::links::follow`).
+    pub follow: Option<lantern_intake::Intake>,
 }
 
 /// Runs until SIGINT or SIGTERM, then stops taking requests, lets the
@@ -237,9 +243,16 @@ pub async fn serve(
         ops,
         runners,
         hl7,
+        follow,
     } = build(args).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
+    if let Some(intake) = follow {
+        tasks.push(tokio::spawn(lantern_intake::organisation::links::follow(
+            intake,
+            stop_rx.clone(),
+        )));
+    }
     for runner in runners {
         let mut rx = stop_rx.clone();
         tasks.push(tokio::spawn(async move {

@@ -185,6 +185,78 @@ impl NatsServer {
         Ok(server)
     }
 
+    /// Starts a province's hub on one node: the shipped province-hub.conf
+    /// with the JetStream domain `domain` (the province's code in lower
+    /// case), its client and leaf node listeners on free ports, regions'
+    /// hubs logging in as [`LEAF_USER`] with a password made up for it.
+    pub fn start_province(domain: &str) -> Result<Self, LedgerError> {
+        let mut server = NatsServer::unstarted()?;
+        let leaf_port = free_port()?;
+        let (file, text) = read_config("province-hub.conf")?;
+        let hub = derive(
+            &file,
+            &text,
+            &[(
+                "listen: 127.0.0.1:7442",
+                &format!("listen: 127.0.0.1:{leaf_port}"),
+            )],
+        )?;
+        server.write_config("province-hub.conf", &hub)?;
+        let leaf_password = made_up_password();
+        server.env = vec![
+            ("NATS_JS_DOMAIN", domain.to_owned()),
+            ("NATS_LEAF_USER", LEAF_USER.to_owned()),
+            ("NATS_LEAF_PASSWORD", leaf_password.clone()),
+        ];
+        server.leafnodes = Some((leaf_port, leaf_password));
+        server.spawn()?;
+        Ok(server)
+    }
+
+    /// Starts a region's hub in a province: the shipped
+    /// province-region-hub.conf with the JetStream domain `domain`, a leaf
+    /// node listener for its hospitals on a free port (hospitals log in as
+    /// with [`NatsServer::start_hub`]), and a leaf node of `province`.
+    pub fn start_region_in(domain: &str, province: &NatsServer) -> Result<Self, LedgerError> {
+        let Some((province_port, province_password)) = &province.leafnodes else {
+            return Err(local_error(
+                "a region's hub in a province needs a province started with NatsServer::start_province",
+                None,
+            ));
+        };
+        let mut server = NatsServer::unstarted()?;
+        let leaf_port = free_port()?;
+        let (file, text) = read_config("province-region-hub.conf")?;
+        let hub = derive(
+            &file,
+            &text,
+            &[
+                (
+                    "server_name: region-hub",
+                    &format!("server_name: region-hub-{domain}"),
+                ),
+                (
+                    "listen: 127.0.0.1:7422",
+                    &format!("listen: 127.0.0.1:{leaf_port}"),
+                ),
+            ],
+        )?;
+        server.write_config("province-region-hub.conf", &hub)?;
+        let leaf_password = made_up_password();
+        server.env = vec![
+            ("NATS_JS_DOMAIN", domain.to_owned()),
+            ("NATS_LEAF_USER", LEAF_USER.to_owned()),
+            ("NATS_LEAF_PASSWORD", leaf_password.clone()),
+            (
+                "NATS_PROVINCE_URLS",
+                format!("[nats-leaf://{LEAF_USER}:{province_password}@127.0.0.1:{province_port}]"),
+            ),
+        ];
+        server.leafnodes = Some((leaf_port, leaf_password));
+        server.spawn()?;
+        Ok(server)
+    }
+
     /// Starts a hospital's nats-server as a leaf node of `hub`: the shipped
     /// leaf-hospital.conf with the JetStream domain `domain` (the
     /// hospital's code in lower case), on a free port, without its fixed

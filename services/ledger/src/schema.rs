@@ -426,6 +426,7 @@ mod tests {
         ("rca.opened", &["/due", "/report_ids/*"]),
         ("rca.timeline_added", &["/at"]),
         (
+        ("org.region_linked", &["/domain", "/region"]),
             "report.filed",
             &[
                 "/category",

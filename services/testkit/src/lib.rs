@@ -71,6 +71,26 @@ impl NatsServer {
         NatsServer(or_panic(local::NatsServer::start_hub(domain)))
     }
 
+    /// Starts a province's hub on one node (the shipped province-hub.conf)
+    /// with the JetStream domain `domain` and a leaf node listener for its
+    /// regions' hubs, on free ports.
+    #[track_caller]
+    pub fn start_province(domain: &str) -> Self {
+        NatsServer(or_panic(local::NatsServer::start_province(domain)))
+    }
+
+    /// Starts a region's hub in `province` (the shipped
+    /// province-region-hub.conf): a hub for its hospitals' leaf nodes
+    /// ([`NatsServer::start_leaf`] takes it) and a leaf node of the
+    /// province's hub, in the JetStream domain `domain`.
+    #[track_caller]
+    pub fn start_region_in(domain: &str, province: &NatsServer) -> Self {
+        NatsServer(or_panic(local::NatsServer::start_region_in(
+            domain,
+            &province.0,
+        )))
+    }
+
     /// Starts a hospital's nats-server, a leaf node of `hub` in the
     /// JetStream domain `domain` (the hospital's code in lower case), from
     /// the shipped leaf-hospital.conf; it connects to the hub in the

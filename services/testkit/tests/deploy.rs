@@ -40,12 +40,18 @@ fn env_for(name: &str) -> Vec<(&'static str, String)> {
             ("NATS_LEAF_PASSWORD", "pLeaf1".to_owned()),
         ]);
     }
-    if name.starts_with("region-hub") {
+    if name.starts_with("region-hub") || name.starts_with("province-") {
         env.extend([
             ("NATS_JS_DOMAIN", "r01".to_owned()),
             ("NATS_LEAF_USER", "leaf".to_owned()),
             ("NATS_LEAF_PASSWORD", "pLeaf1".to_owned()),
         ]);
+    }
+    if name == "province-region-hub.conf" {
+        env.push((
+            "NATS_PROVINCE_URLS",
+            "[nats-leaf://leaf:pLeaf1@127.0.0.1:7442]".to_owned(),
+        ));
     }
     if name.starts_with("leaf-") {
         env.push((
@@ -72,13 +78,15 @@ fn check(conf: &Path, env: &[(&str, String)]) -> (bool, String) {
     )
 }
 
-const CONFIGS: [&str; 6] = [
+const CONFIGS: [&str; 8] = [
     "single.conf",
     "cluster-1.conf",
     "cluster-2.conf",
     "cluster-3.conf",
     "leaf-hospital.conf",
     "region-hub.conf",
+    "province-hub.conf",
+    "province-region-hub.conf",
 ];
 
 #[test]
@@ -104,7 +112,8 @@ fn every_shipped_config_parses_and_needs_its_credentials() {
 /// one (so this test runs beside anything else), and the ports used.
 fn with_free_ports(dir: &Path) -> BTreeMap<u16, u16> {
     let fixed = [
-        4222, 4223, 4224, 6222, 6223, 6224, 7422, 7423, 7424, 8222, 8223, 8224, 4230, 8230,
+        4222, 4223, 4224, 6222, 6223, 6224, 7422, 7423, 7424, 8222, 8223, 8224, 4230, 8230, 4240,
+        7442,
     ];
     let ports: BTreeMap<u16, u16> = fixed.iter().map(|&p| (p, free_port())).collect();
     for name in CONFIGS.iter().chain(&["accounts.conf"]) {

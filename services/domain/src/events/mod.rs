@@ -307,6 +307,7 @@ kind! {
         SecretFingerprint = "org.secret_fingerprint" @ 1,
         HospitalLinked = "org.hospital_linked" @ 1,
         CriticalItemSet = "org.critical_item_set" @ 1,
+        RegionLinked = "org.region_linked" @ 1,
     }
 }
 

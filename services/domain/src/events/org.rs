@@ -257,6 +257,24 @@ pub struct HospitalLinked {
     pub domain: String,
 }
 
+/// `org.region_linked`: a hub links the hub of a region below it (a
+/// province its regions, DESIGN "Deployment tiers": a province is a hub of
+/// regions, by the same mechanism): from then on this hub's stream sources
+/// the region's own events (`lantern.<region>.>`), and through them learns
+/// the hospitals that region linked, whose events (and what the region's
+/// QC centre addressed to them) it sources from the region's stream too.
+/// Under the linking hub's code; one aggregate per region
+/// ([`crate::ids::link`]), so that a region is linked once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionLinked {
+    /// The region's code.
+    pub region: String,
+    /// The JetStream domain of the region's hub (its code in lower case by
+    /// convention).
+    pub domain: String,
+}
+
 /// `org.critical_item_set`: an item of a hospital's critical-value
 /// catalogue ([`crate::critical::catalogue`]) as it holds from
 /// `effective_from` on. The aggregate is the hospital's item
