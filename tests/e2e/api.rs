@@ -40,6 +40,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/deaths"),
     ("get", "/api/v1/deaths"),
     ("get", "/api/v1/deaths/{id}"),
+    ("get", "/api/v1/deaths/reported"),
     ("post", "/api/v1/deaths/{id}/reviews"),
     ("post", "/api/v1/deaths/{id}/autopsy"),
     ("post", "/api/v1/deaths/{id}/close"),

@@ -337,11 +337,13 @@ async fn discharges_over_mllp_count_into_the_census_until_a_figure_is_recorded()
         );
     }
     let counted = l.stream_count().await;
-    assert!(counted >= before + 3, "three discharges");
+    assert_eq!(counted, before + 4, "three discharges and a death");
     // A repeat counts nothing more; the end of an outpatient visit is no
     // discharge; an unknown department is named.
-    let again = send(&mut stream, &a03("A-2", "ICU", "I", "01")).await;
-    assert_eq!(field(&again, "MSA", 1), "AA", "{again}");
+    for (id, disposition) in [("A-2", "01"), ("A-3", "20")] {
+        let again = send(&mut stream, &a03(id, "ICU", "I", disposition)).await;
+        assert_eq!(field(&again, "MSA", 1), "AA", "{again}");
+    }
     let visit = send(&mut stream, &a03("A-4", "ER", "O", "01")).await;
     assert_eq!(field(&visit, "MSA", 1), "AA", "{visit}");
     assert_eq!(l.stream_count().await, counted, "neither appends");
@@ -400,4 +402,61 @@ async fn discharges_over_mllp_count_into_the_census_until_a_figure_is_recorded()
         (&json!(50), &json!(0)),
         "{r}"
     );
+
+    // The death waits for the safety officer, who completes its record
+    // (low-risk group, diagnosis, autopsy) on the same id.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let reported = loop {
+        let (s, r) = l
+            .get("/api/v1/deaths/reported?hospital=H1", Some(&so))
+            .await;
+        assert_eq!(s, 200, "{r}");
+        if !r["rows"].as_array().unwrap().is_empty() || Instant::now() > deadline {
+            break r["rows"].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(reported.as_array().unwrap().len(), 1, "{reported}");
+    let death = &reported[0];
+    assert_eq!(
+        (
+            &death["reported"]["department"],
+            &death["reported"]["age_band"],
+            &death["reported"]["diagnosis_icd10"]
+        ),
+        (&json!("ICU"), &json!("80-89"), &json!("I21.0")),
+        "{death}"
+    );
+    let id = death["death_id"].as_str().unwrap();
+    let (s, r) = l
+        .post(
+            "/api/v1/deaths",
+            Some(&so),
+            &json!({"hospital": "H1", "department": "ICU",
+                    "admitted_at": death["reported"]["admitted_at"],
+                    "died_at": death["reported"]["died_at"], "age_band": "80-89",
+                    "diagnosis_icd10": "I21.0", "low_risk": true, "autopsy": false,
+                    "reported": id}),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    assert_eq!(r["death_id"], id, "the record completes the reported death");
+    let (s, trail) = l
+        .get(
+            &format!("/api/v1/deaths/{id}?after={}", r["seq"]),
+            Some(&so),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), &trail["low_risk"]),
+        (200, &json!(true)),
+        "{trail}"
+    );
+    let (_, r) = l
+        .get(
+            &format!("/api/v1/deaths/reported?hospital=H1&after={}", r["seq"]),
+            Some(&so),
+        )
+        .await;
+    assert_eq!(r["rows"], json!([]), "completed: no longer waiting");
 }

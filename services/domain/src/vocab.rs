@@ -309,6 +309,29 @@ impl AgeBand {
         AgeBand::ALL.iter().copied().filter(|b| *b != AgeBand::A0)
     }
 
+    /// The band of someone born on `born` at `on` (the date is not kept,
+    /// only the band); none for a birth after `on`.
+    pub fn at(born: chrono::NaiveDate, on: chrono::NaiveDate) -> Option<AgeBand> {
+        let days = (on - born).num_days();
+        let years = on.years_since(born)?;
+        Some(match (days, years) {
+            (..0, _) => return None,
+            (0..=28, _) => AgeBand::D0,
+            (_, 0) => AgeBand::D29,
+            (_, 1..=4) => AgeBand::A1,
+            (_, 5..=9) => AgeBand::A5,
+            (_, 10..=19) => AgeBand::A10,
+            (_, 20..=29) => AgeBand::A20,
+            (_, 30..=39) => AgeBand::A30,
+            (_, 40..=49) => AgeBand::A40,
+            (_, 50..=59) => AgeBand::A50,
+            (_, 60..=69) => AgeBand::A60,
+            (_, 70..=79) => AgeBand::A70,
+            (_, 80..=89) => AgeBand::A80,
+            _ => AgeBand::A90,
+        })
+    }
+
     /// Why a new report or death may not carry this band, if it may not.
     pub fn refusal(self) -> Option<&'static str> {
         (self == AgeBand::A0)
@@ -419,5 +442,35 @@ mod tests {
         );
         assert!(serde_json::from_str::<Grade>("\"V\"").is_err());
         assert!(serde_json::from_str::<Role>("\"root\"").is_err());
+    }
+
+    #[test]
+    fn an_age_band_at_a_date_counts_days_then_whole_years() {
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        let born = d("2020-02-29");
+        for (on, want) in [
+            ("2020-02-29", Some(AgeBand::D0)),
+            ("2020-03-28", Some(AgeBand::D0)),
+            ("2020-03-29", Some(AgeBand::D29)),
+            ("2021-02-27", Some(AgeBand::D29)),
+            ("2021-03-01", Some(AgeBand::A1)),
+            ("2025-02-28", Some(AgeBand::A1)),
+            ("2025-03-01", Some(AgeBand::A5)),
+            ("2020-02-28", None),
+        ] {
+            assert_eq!(AgeBand::at(born, d(on)), want, "{on}");
+        }
+        assert_eq!(
+            AgeBand::at(d("1940-01-01"), d("2026-10-01")),
+            Some(AgeBand::A80)
+        );
+        assert_eq!(
+            AgeBand::at(d("1926-10-01"), d("2026-10-01")),
+            Some(AgeBand::A90)
+        );
+        assert_eq!(
+            AgeBand::at(d("1996-10-02"), d("2026-10-01")),
+            Some(AgeBand::A20)
+        );
     }
 }

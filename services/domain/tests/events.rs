@@ -222,6 +222,7 @@ fn every_schema_has_a_payload_and_every_payload_a_schema() {
         <death::ReviewClosed as Payload>::TYPE,
         "death.review_closed"
     );
+    assert_eq!(<death::Reported as Payload>::TYPE, "death.reported");
     assert_eq!(<org::LimitsSet as Payload>::TYPE, "org.limits_set");
     assert_eq!(<org::LimitsSet as Payload>::VERSION, 1);
     assert_eq!(<org::TargetSet as Payload>::TYPE, "org.target_set");

@@ -376,6 +376,16 @@ mod tests {
         ("critical_value.notified", &["/notified_at"]),
         ("death.autopsy_reported", &["/reported_at"]),
         (
+            "death.reported",
+            &[
+                "/admitted_at",
+                "/age_band",
+                "/department",
+                "/diagnosis_icd10",
+                "/died_at",
+            ],
+        ),
+        (
             "death.recorded",
             &[
                 "/admitted_at",
@@ -416,6 +426,7 @@ mod tests {
         ("org.token_revoked", &["/token_hash"]),
         ("org.secret_fingerprint", &["/fingerprint"]),
         ("org.hospital_linked", &["/domain", "/hospital"]),
+        ("org.region_linked", &["/domain", "/region"]),
         (
             "org.critical_item_set",
             &["/effective_from", "/item", "/source"],
@@ -426,7 +437,6 @@ mod tests {
         ("rca.opened", &["/due", "/report_ids/*"]),
         ("rca.timeline_added", &["/at"]),
         (
-        ("org.region_linked", &["/domain", "/region"]),
             "report.filed",
             &[
                 "/category",

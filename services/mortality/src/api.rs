@@ -30,7 +30,7 @@ use crate::death::{
     AutopsyReported, Command, Death, DeathError, DeathEvent, Preventability, Recorded, ReviewHeld,
     ReviewLevel, RuleState, State as TrailState, decide,
 };
-use crate::projector::{death_key, month_prefix};
+use crate::projector::{ReportedDeath, death_key, month_prefix, reported_prefix};
 
 /// State of the mortality API.
 #[derive(Clone)]
@@ -72,6 +72,7 @@ impl From<DeathError> for ApiError {
 pub fn router(m: Mortality) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(record_death, list_deaths))
+        .routes(routes!(list_reported))
         .routes(routes!(get_death))
         .routes(routes!(add_review))
         .routes(routes!(add_autopsy))
@@ -90,6 +91,23 @@ impl Mortality {
     /// A death by id.
     pub fn death(&self, id: Uuid) -> Result<Option<Death>, ApiError> {
         Ok(Tx::new(self.handle.db()).get_json(&death_key(id))?)
+    }
+
+    /// A hospital's deaths the HIS reported and nobody recorded yet.
+    pub fn reported_deaths(&self, hospital: &str) -> Result<Vec<ReportedDeath>, ApiError> {
+        let tx = Tx::new(self.handle.db());
+        let mut out = Vec::new();
+        for item in self
+            .handle
+            .db()
+            .scan_prefix(reported_prefix(hospital).as_bytes())
+        {
+            let (k, _) = item.map_err(ProjectionError::from)?;
+            if let Some(r) = tx.get_json::<ReportedDeath>(&k)? {
+                out.push(r);
+            }
+        }
+        Ok(out)
     }
 
     /// A hospital's deaths of a month (by date of death), or of every month.
@@ -134,6 +152,11 @@ pub struct RecordDeath {
     pub low_risk: bool,
     /// Autopsy planned.
     pub autopsy: bool,
+    /// The death the hospital information system reported that this
+    /// record completes (`GET /api/v1/deaths/reported`): the record keeps
+    /// its id.
+    #[serde(default)]
+    pub reported: Option<Uuid>,
 }
 
 /// A recorded death.
@@ -238,9 +261,35 @@ impl Mortality {
             low_risk: body.low_risk,
             autopsy: body.autopsy,
         };
+        // A death the HIS reported is completed on its own aggregate,
+        // expecting nothing after the report: recorded once.
+        let (id, expect) = match body.reported {
+            Some(id) => {
+                let reported = self
+                    .reported_deaths(&hospital.code)?
+                    .into_iter()
+                    .find(|r| r.death_id == id)
+                    .ok_or_else(|| {
+                        ApiError::field(
+                            "/reported",
+                            "is not a death reported for this hospital and not yet recorded",
+                        )
+                    })?;
+                (id, Expect::LastAt(reported.seq))
+            }
+            None => (lantern_domain::ids::random(), Expect::New),
+        };
         let event = single(decide(None, Command::Record(recorded))?)?;
-        let event = new_event(&event, lantern_domain::ids::random(), hospital.code);
-        let committed = app.append(event, Expect::New, idem.as_deref()).await?;
+        let event = new_event(&event, id, hospital.code);
+        let committed = app
+            .append(event, expect, idem.as_deref())
+            .await
+            .map_err(|e| match e {
+                AppendError::Conflict(_) => {
+                    ApiError::Conflict(format!("death {id} was recorded at the same moment"))
+                }
+                other => other.into(),
+            })?;
         Ok(DeathRecorded {
             death_id: committed.envelope.aggregate,
             seq: committed.seq,
@@ -642,6 +691,51 @@ pub async fn get_death(
     ValidQuery(q): ValidQuery<After>,
 ) -> Result<Json<Trail>, ApiError> {
     Ok(Json(m.trail(&principal, id, q.after).await?))
+}
+
+/// Whose reported deaths to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListReported {
+    /// Hospital code.
+    pub hospital: String,
+    /// Wait until this stream sequence is applied.
+    pub after: Option<u64>,
+}
+
+/// Deaths reported and not recorded yet.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportedDeaths {
+    /// In order of death.
+    pub rows: Vec<ReportedDeath>,
+}
+
+/// The deaths the hospital information system reported (HL7 ADT^A03)
+/// that the safety officer has not completed as records yet (safety
+/// officer and HIS of the hospital): complete one with `POST
+/// /api/v1/deaths` naming it in `reported`.
+#[utoipa::path(get, path = "/api/v1/deaths/reported", tag = "deaths",
+    params(ListReported), responses((status = 200, body = ReportedDeaths), QueryErrors),
+    security(("bearer" = [])))]
+pub async fn list_reported(
+    State(m): State<Mortality>,
+    principal: Principal,
+    ValidQuery(q): ValidQuery<ListReported>,
+) -> Result<Json<ReportedDeaths>, ApiError> {
+    const READERS: &[Role] = &[Role::SafetyOfficer, Role::His];
+    principal.require(READERS)?;
+    let h = m
+        .kernel
+        .directory
+        .hospital(&q.hospital)
+        .await?
+        .ok_or_else(|| ApiError::field("/hospital", "is not a registered hospital"))?;
+    principal.require_in(READERS, &h)?;
+    wait_after(&m.handle, q.after).await?;
+    let mut rows = m.reported_deaths(&h.code)?;
+    rows.sort_by_key(|r| (r.reported.died_at, r.death_id));
+    Ok(Json(ReportedDeaths { rows }))
 }
 
 /// Which deaths to list.

@@ -285,6 +285,8 @@ pub fn apply(state: Option<Death>, event: &DeathEvent, stamp: &Stamp<'_>) -> Opt
         DeathEvent::ReviewHeld(r) => death.reviews.push(r.clone()),
         DeathEvent::AutopsyReported(a) => death.autopsy_report = Some(a.clone()),
         DeathEvent::ReviewClosed(_) => death.closed_at = Some(stamp.at),
+        // What the HIS reported comes before the record, never after it.
+        DeathEvent::Reported(_) => {}
     }
     Some(death)
 }

@@ -2,15 +2,19 @@
 //! month of death (hospital time zone).
 //!
 //! Keys: `z/<hospital>` time zone; `d/<id>` the [`Death`];
-//! `m/<hospital>/<YYYY-MM>/<id>` the month index.
+//! `m/<hospital>/<YYYY-MM>/<id>` the month index; `r/<hospital>/<id>` a
+//! death the HIS reported that is not recorded yet ([`ReportedDeath`]).
 //!
 //! A death's trail is the hospital's subject and, for the reviews a QC
 //! centre holds, the addressed scope `<region>~<hospital>` (written at the
 //! region's hub, DESIGN "Deployment tiers"): merged here by the death's id.
 
-use lantern_domain::events::{DeathEvent, Payload, org};
+use chrono::{DateTime, Utc};
+use lantern_domain::events::{DeathEvent, Payload, death, org};
 use lantern_ledger::{AggregateKind, Recorded, Scope};
 use lantern_projection::{ProjectionError, Projector, Tx};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::death::{Death, Recorded as DeathRecorded, ReviewLevel, Stamp, apply};
@@ -28,6 +32,29 @@ pub fn month_prefix(hospital: &str, month: Option<&str>) -> String {
     }
 }
 
+/// The key prefix of a hospital's reported deaths not recorded yet.
+pub fn reported_prefix(hospital: &str) -> String {
+    format!("r/{hospital}/")
+}
+
+fn reported_key(hospital: &str, id: Uuid) -> Vec<u8> {
+    format!("{}{id}", reported_prefix(hospital)).into_bytes()
+}
+
+/// A death the hospital information system reported (`death.reported`)
+/// that the safety officer has not completed as a record yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReportedDeath {
+    /// The death's id: its record completes this aggregate.
+    pub death_id: Uuid,
+    /// What the HIS said.
+    pub reported: death::Reported,
+    /// When it was reported (server clock).
+    pub reported_at: DateTime<Utc>,
+    /// The stream sequence of the report: the record is appended expecting it.
+    pub seq: u64,
+}
+
 fn zone_key(hospital: &str) -> Vec<u8> {
     format!("z/{hospital}").into_bytes()
 }
@@ -38,6 +65,11 @@ pub struct MortalityProjector;
 impl Projector for MortalityProjector {
     fn name(&self) -> &'static str {
         "mortality"
+    }
+
+    /// 2: deaths the HIS reported, until recorded.
+    fn version(&self) -> u32 {
+        2
     }
 
     /// Time zones and deaths.
@@ -73,6 +105,21 @@ impl Projector for MortalityProjector {
         {
             return Ok(());
         }
+        if let Some(DeathEvent::Reported(reported)) = &parsed {
+            // Reported before it is recorded, or not at all.
+            if tx.get(&key)?.is_none() && !addressed {
+                tx.put_json(
+                    reported_key(&e.hospital, e.aggregate),
+                    &ReportedDeath {
+                        death_id: e.aggregate,
+                        reported: reported.clone(),
+                        reported_at: e.recorded_at,
+                        seq: event.seq,
+                    },
+                )?;
+            }
+            return Ok(());
+        }
         if e.event_type == DeathRecorded::TYPE {
             // Recorded once (its subject is appended expecting no earlier
             // event); a second recording is not a death.
@@ -95,6 +142,7 @@ impl Projector for MortalityProjector {
                 return Ok(());
             };
             death.last_seq = event.seq;
+            tx.remove(reported_key(&e.hospital, e.aggregate));
             let month = death
                 .date(death.recorded.died_at)
                 .format("%Y-%m")
@@ -271,5 +319,41 @@ mod tests {
         )
         .unwrap();
         assert_eq!(db.scan_prefix(b"d/").count(), 0);
+    }
+
+    #[test]
+    fn a_reported_death_waits_until_it_is_recorded_on_its_id() {
+        let (id, other) = (Uuid::from_u128(7), Uuid::from_u128(8));
+        let reported = death::Reported {
+            department: "ICU".into(),
+            died_at: DateTime::parse_from_rfc3339("2026-10-31T22:00:00-04:00").unwrap(),
+            admitted_at: None,
+            age_band: Some(AgeBand::A80),
+            diagnosis_icd10: None,
+        };
+        let waiting = |events: &[Recorded]| -> Vec<(Uuid, u64)> {
+            let db = lantern_projection::given(&MortalityProjector, events).unwrap();
+            let tx = Tx::new(&db);
+            db.scan_prefix(reported_prefix("H1").as_bytes())
+                .map(|kv| {
+                    let r: ReportedDeath = tx.get_json(&kv.unwrap().0).unwrap().unwrap();
+                    (r.death_id, r.seq)
+                })
+                .collect()
+        };
+        let first = [
+            event(1, Uuid::nil(), "2026-01-01T00:00:00Z", &registered()),
+            event(2, id, "2026-11-01T03:00:00Z", &reported),
+            event(3, other, "2026-11-01T03:01:00Z", &reported),
+        ];
+        // Given two reported deaths, both wait, each with its sequence;
+        assert_eq!(waiting(&first), [(id, 2), (other, 3)]);
+        // when one is recorded on its id, only the other still waits;
+        let mut then = first.to_vec();
+        then.push(event(4, id, "2026-11-02T03:00:00Z", &recorded()));
+        assert_eq!(waiting(&then), [(other, 3)]);
+        // and a report of a death already recorded does not wait.
+        then.push(event(5, id, "2026-11-02T04:00:00Z", &reported));
+        assert_eq!(waiting(&then), [(other, 3)]);
     }
 }

@@ -99,6 +99,29 @@ impl From<RecordedV1> for Recorded {
     }
 }
 
+/// `death.reported`: a death the hospital information system reported (an
+/// HL7 `ADT^A03` whose disposition is death), for the safety officer to
+/// complete as the death's record (`death.recorded` on the same aggregate:
+/// the low-risk group, the diagnosis, the autopsy). What the message did
+/// not say is left out; nothing of the patient but the age band is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reported {
+    /// Department code where the patient died (PV1-3).
+    pub department: String,
+    /// Time of death (the discharge time).
+    pub died_at: DateTime<FixedOffset>,
+    /// Admission time, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admitted_at: Option<DateTime<FixedOffset>>,
+    /// The age band at death, if the birth date was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_band: Option<AgeBand>,
+    /// The principal diagnosis (ICD-10), if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis_icd10: Option<String>,
+}
+
 /// `death.review_held`: a death-case review; where a death has several, the
 /// latest preventability stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -287,6 +287,7 @@ kind! {
         ReviewHeld = "death.review_held" @ 1,
         AutopsyReported = "death.autopsy_reported" @ 1,
         ReviewClosed = "death.review_closed" @ 1,
+        Reported = "death.reported" @ 1,
     }
 }
 

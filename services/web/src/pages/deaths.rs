@@ -239,6 +239,7 @@ pub async fn record(
             diagnosis_icd10: form.raw("diagnosis_icd10").trim().to_owned(),
             low_risk: form.has("low_risk", "1"),
             autopsy: form.has("autopsy", "1"),
+            reported: None,
         };
         m.record(&staff.principal, body, None)
             .await

@@ -697,6 +697,13 @@ pub fn discharge(parsed: &Parsed<'_>, ctx: &Context<'_>) -> Result<Discharge, Re
         } else {
             Some(checked_time(&admitted, Location::of("PV1", 1, 44), ctx)?)
         };
+        if admitted_at.is_some_and(|a| a > discharged_at) {
+            return Err(Refusal::field(
+                Location::of("PV1", 1, 44),
+                ErrorCode::DataType,
+                "the admission is after the discharge",
+            ));
+        }
         // PID-7 is read for the age band only; never kept.
         let birth_date = {
             let raw = text(field(pid, 7), 1, s);

@@ -15,9 +15,16 @@ use tokio_util::codec::Framed;
 
 use lantern_api::IdempotencyKey;
 use lantern_api::auth::Principal;
+use lantern_api::command::new_event;
 use lantern_api::error::ApiError;
 use lantern_api::tier::Tier;
+use lantern_directory::HospitalRecord;
 use lantern_domain::critical::Source;
+use lantern_domain::events::{Payload, death};
+use lantern_domain::ids;
+use lantern_domain::vocab::AgeBand;
+use lantern_domain::zone::zone;
+use lantern_ledger::Expect;
 
 use super::ack::{self, Code};
 use super::message::{self, Context, ErrorCode, Header, Kind, Location, Parsed, Refusal};
@@ -278,9 +285,54 @@ impl Hl7 {
                         .await
                         .map_err(|e| internal(&e))?;
                 }
+                if let Some(death) = &discharge.death {
+                    self.report_death(&hospital, &discharge.department, death, &key("death"))
+                        .await
+                        .map_err(|e| internal(&e))?;
+                }
                 Ok(())
             }
         }
+    }
+}
+
+impl Hl7 {
+    /// Reports a death the HIS discharged (`death.reported`), for the
+    /// safety officer to complete as the death's record: the low-risk
+    /// group, the diagnosis and the autopsy are theirs to say. A retry
+    /// under `key` appends nothing.
+    async fn report_death(
+        &self,
+        hospital: &HospitalRecord,
+        department: &str,
+        death: &message::Death,
+        key: &IdempotencyKey,
+    ) -> Result<u64, ApiError> {
+        let idem = key.scoped(&hospital.code, "death.reported");
+        if let Some(first) = self
+            .intake
+            .replayed(idem.as_deref(), death::Reported::TYPE)
+            .await?
+        {
+            return Ok(first.seq);
+        }
+        let died_on = death
+            .died_at
+            .with_timezone(&zone(Some(&hospital.timezone)))
+            .date_naive();
+        let reported = death::Reported {
+            department: department.to_owned(),
+            died_at: death.died_at,
+            admitted_at: death.admitted_at,
+            age_band: death.birth_date.and_then(|born| AgeBand::at(born, died_on)),
+            diagnosis_icd10: death.diagnosis_icd10.clone(),
+        };
+        let event = new_event(&reported, ids::random(), hospital.code.clone());
+        Ok(self
+            .intake
+            .append(event, Expect::New, idem.as_deref())
+            .await?
+            .seq)
     }
 }
 
