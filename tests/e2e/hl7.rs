@@ -460,3 +460,187 @@ async fn discharges_over_mllp_count_into_the_census_until_a_figure_is_recorded()
         .await;
     assert_eq!(r["rows"], json!([]), "completed: no longer waiting");
 }
+
+/// Builds an ORU^R01 with hl7apy (`build <control id> <facility> <time>`)
+/// or reads an ACK from stdin with it (`ack`: its type, MSA-1 and MSA-2).
+const HL7APY: &str = r#"import sys
+from hl7apy.core import Message
+
+def build(control_id, facility, when):
+    m = Message("ORU_R01", version="2.5")
+    m.msh.msh_3 = "LIS"
+    m.msh.msh_4 = facility
+    m.msh.msh_5 = "LANTERN"
+    m.msh.msh_6 = "LANTERN"
+    m.msh.msh_7 = when
+    m.msh.msh_9 = "ORU^R01^ORU_R01"
+    m.msh.msh_10 = control_id
+    m.msh.msh_11 = "P"
+    m.msh.msh_12 = "2.5"
+    result = m.add_group("ORU_R01_PATIENT_RESULT")
+    patient = result.add_group("ORU_R01_PATIENT")
+    patient.pid.pid_1 = "1"
+    patient.pid.pid_3 = "MRN0099^^^H1^MR"
+    patient.pid.pid_5 = "QIAN^QI"
+    visit = patient.add_group("ORU_R01_VISIT")
+    visit.pv1.pv1_1 = "1"
+    visit.pv1.pv1_2 = "I"
+    visit.pv1.pv1_3 = "ICU^12^3"
+    order = result.add_group("ORU_R01_ORDER_OBSERVATION")
+    order.obr.obr_1 = "1"
+    order.obr.obr_4 = "PANEL^Electrolytes"
+    order.obr.obr_7 = when
+    order.obr.obr_24 = "CH"
+    observation = order.add_group("ORU_R01_OBSERVATION")
+    obx = observation.obx
+    obx.obx_1 = "1"
+    obx.obx_2 = "NM"
+    obx.obx_3 = "K^Potassium^LN"
+    obx.obx_5 = "7.2"
+    obx.obx_6 = "mmol/L"
+    obx.obx_8 = "HH"
+    obx.obx_11 = "F"
+    obx.obx_14 = when
+    specimen = order.add_group("ORU_R01_SPECIMEN")
+    specimen.spm.spm_1 = "1"
+    specimen.spm.spm_2 = "SP-PY1&LIS"
+    return m
+
+if sys.argv[1] == "build":
+    sys.stdout.write(build(sys.argv[2], sys.argv[3], sys.argv[4]).to_er7())
+else:
+    from hl7apy.parser import parse_message
+    ack = parse_message(sys.stdin.read(), find_groups=False)
+    sys.stdout.write(" ".join([ack.name, ack.msa.msa_1.to_er7(), ack.msa.msa_2.to_er7()]))
+"#;
+
+/// Runs `program` with `args` (and `stdin`), at most `secs` seconds: its
+/// stdout, or why not.
+async fn run(
+    program: &std::path::Path,
+    args: &[&str],
+    stdin: &str,
+    secs: u64,
+) -> Result<String, String> {
+    use std::process::Stdio;
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("{}: {e}", program.display()))?;
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let out = tokio::time::timeout(Duration::from_secs(secs), child.wait_with_output())
+        .await
+        .map_err(|_| format!("{} {args:?}: more than {secs} s", program.display()))?
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{} {args:?}: {}\n{}",
+            program.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// An ORU^R01 made by an independent implementation, the Python `hl7apy`
+/// 1.3.5 (pinned, installed into a venv this test makes; skipped, saying
+/// so, when it cannot be installed, e.g. offline), is recorded, and
+/// Lantern's ACK reads in hl7apy.
+#[tokio::test]
+async fn a_message_built_by_hl7apy_is_recorded_and_its_ack_reads_there() {
+    let dir = tempfile::Builder::new()
+        .prefix("lantern-hl7apy-")
+        .tempdir()
+        .unwrap();
+    let venv = dir.path().join("venv");
+    let python = venv.join("bin/python");
+    let installed = async {
+        run(
+            std::path::Path::new("python3"),
+            &["-m", "venv", venv.to_str().unwrap()],
+            "",
+            60,
+        )
+        .await?;
+        run(
+            &python,
+            &[
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "hl7apy==1.3.5",
+            ],
+            "",
+            180,
+        )
+        .await
+    }
+    .await;
+    if let Err(why) = installed {
+        eprintln!(
+            "a_message_built_by_hl7apy_is_recorded_and_its_ack_reads_there: skipped: hl7apy 1.3.5 not installed: {why}"
+        );
+        return;
+    }
+    let script = dir.path().join("hl7apy_messages.py");
+    std::fs::write(&script, HL7APY).unwrap();
+    let script = script.to_str().unwrap();
+
+    let port = lantern_testkit::free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let l = Lantern::start_with(&[("LANTERN_MLLP_ADDR", addr.as_str())]).await;
+    l.hospital("H1", "R1", &["ICU"]).await;
+    let so = l.officer("H1").await;
+    let message = run(
+        &python,
+        &[script, "build", "PY-1", "H1", &hl7_time(5)],
+        "",
+        60,
+    )
+    .await
+    .unwrap();
+    assert!(message.starts_with("MSH|^~\\&|LIS|H1|"), "{message:?}");
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    let ack = send(&mut stream, &message).await;
+    assert_eq!(
+        run(&python, &[script, "ack"], &ack, 60).await.unwrap(),
+        "ACK AA PY-1",
+        "{ack}"
+    );
+    let rows = worklist(&l, &so, 1).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        (
+            &rows[0]["item"],
+            &rows[0]["value"],
+            &rows[0]["unit"],
+            &rows[0]["source"],
+            &rows[0]["specimen_id"]
+        ),
+        (
+            &json!("Potassium (K)"),
+            &json!("7.2"),
+            &json!("mmol/L"),
+            &json!("lab"),
+            &json!("SP-PY1")
+        )
+    );
+    // hl7apy reads an AE of Lantern's too.
+    let wrong = message.replace("ICU^12^3", "NOPE");
+    let ack = send(&mut stream, &wrong.replace("PY-1", "PY-2")).await;
+    assert_eq!(
+        run(&python, &[script, "ack"], &ack, 60).await.unwrap(),
+        "ACK AE PY-2",
+        "{ack}"
+    );
+}
