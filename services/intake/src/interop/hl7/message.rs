@@ -439,20 +439,6 @@ struct Order {
 /// malformed) but not recorded: Lantern keeps critical values, not results.
 pub fn results(parsed: &Parsed<'_>, ctx: &Context<'_>) -> Result<Vec<Detection>, Refusal> {
     let s = &parsed.message.separators;
-    let department = department(parsed, ctx)?;
-    let pv1 = parsed.message.segment("PV1");
-    let setting = match text(field(pv1, 2), 1, s).as_str() {
-        "I" => Setting::Inpatient,
-        "O" => Setting::Outpatient,
-        "E" => Setting::Emergency,
-        other => {
-            return Err(Refusal::field(
-                Location::of("PV1", 1, 2),
-                ErrorCode::TableValue,
-                format!("patient class {other:?}: I, O or E (inpatient, outpatient, emergency)"),
-            ));
-        }
-    };
     let sent_at = (parsed.header.sent_at.clone(), Location::of("MSH", 1, 7));
     // Orders and their results in message order: an SPM follows its
     // order's results, so a result's specimen is known at the group's end.
@@ -639,19 +625,43 @@ pub fn results(parsed: &Parsed<'_>, ctx: &Context<'_>) -> Result<Vec<Detection>,
             ],
             detect: Detect {
                 hospital: ctx.hospital.code.clone(),
-                department: department.clone(),
+                // The patient's, read below once a result is critical.
+                department: String::new(),
                 source,
                 item,
                 value,
                 unit,
                 detected_at,
-                patient_setting: setting,
+                patient_setting: Setting::Inpatient,
                 specimen_id: (!specimen.is_empty()).then_some(specimen),
                 notified: None,
                 acknowledged: None,
                 handled: None,
             },
         });
+    }
+    // Where the patient is matters only for what is recorded: a feed of
+    // every result carries departments Lantern does not know, and their
+    // normal results are acknowledged, not refused.
+    if detections.is_empty() {
+        return Ok(detections);
+    }
+    let department = department(parsed, ctx)?;
+    let setting = match text(field(parsed.message.segment("PV1"), 2), 1, s).as_str() {
+        "I" => Setting::Inpatient,
+        "O" => Setting::Outpatient,
+        "E" => Setting::Emergency,
+        other => {
+            return Err(Refusal::field(
+                Location::of("PV1", 1, 2),
+                ErrorCode::TableValue,
+                format!("patient class {other:?}: I, O or E (inpatient, outpatient, emergency)"),
+            ));
+        }
+    };
+    for d in &mut detections {
+        d.detect.department.clone_from(&department);
+        d.detect.patient_setting = setting;
     }
     Ok(detections)
 }

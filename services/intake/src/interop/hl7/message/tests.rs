@@ -211,7 +211,14 @@ fn a_wrong_field_is_named_as_segment_sequence_field() {
     ];
     for (text, want) in cases {
         assert_eq!(location(&refusal(&text)), want, "{text:?}");
-    }
+    } // Normal results of a department Lantern does not know are read, not
+    // refused: only what is recorded needs the patient's department.
+    let normal = oru(&["OBX|1|NM|NA^血钠||140|mmol/L||N|||F"], "PV1|1|X|NOPE");
+    assert!(
+        read(&normal, &potassium(), None, results)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
