@@ -271,23 +271,16 @@ impl NatsServer {
         };
         let mut server = NatsServer::unstarted()?;
         let (file, text) = read_config("leaf-hospital.conf")?;
-        let leaf = derive(
-            &file,
-            &text,
-            &[
-                (
-                    "server_name: hospital-h0001",
-                    &format!("server_name: hospital-{domain}"),
-                ),
-                ("\nhttp: 127.0.0.1:8230\n", "\n"),
-                ("domain: h0001\n", &format!("domain: {domain}\n")),
-            ],
-        )?;
+        let leaf = derive(&file, &text, &[("\nhttp: 127.0.0.1:8230\n", "\n")])?;
         server.write_config("leaf.conf", &leaf)?;
-        server.env = vec![(
-            "NATS_HUB_URLS",
-            format!("[nats-leaf://{LEAF_USER}:{leaf_password}@127.0.0.1:{leaf_port}]"),
-        )];
+        server.env = vec![
+            ("NATS_SERVER_NAME", format!("hospital-{domain}")),
+            ("NATS_JS_DOMAIN", domain.to_owned()),
+            (
+                "NATS_HUB_URLS",
+                format!("[nats-leaf://{LEAF_USER}:{leaf_password}@127.0.0.1:{leaf_port}]"),
+            ),
+        ];
         server.spawn()?;
         Ok(server)
     }

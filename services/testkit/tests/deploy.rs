@@ -54,10 +54,14 @@ fn env_for(name: &str) -> Vec<(&'static str, String)> {
         ));
     }
     if name.starts_with("leaf-") {
-        env.push((
-            "NATS_HUB_URLS",
-            "[nats-leaf://leaf:pLeaf1@127.0.0.1:7422]".to_owned(),
-        ));
+        env.extend([
+            ("NATS_SERVER_NAME", "hospital-h0001".to_owned()),
+            ("NATS_JS_DOMAIN", "h0001".to_owned()),
+            (
+                "NATS_HUB_URLS",
+                "[nats-leaf://leaf:pLeaf1@127.0.0.1:7422]".to_owned(),
+            ),
+        ]);
     }
     env
 }
@@ -187,6 +191,8 @@ async fn the_cluster_and_a_hospital_leaf_source_through_lantern_s_account() {
         ));
     }
     let leaf_env = vec![
+        ("NATS_SERVER_NAME", "hospital-h0001".to_owned()),
+        ("NATS_JS_DOMAIN", "h0001".to_owned()),
         ("NATS_USER", "lantern".to_owned()),
         ("NATS_PASSWORD", "pLantern1".to_owned()),
         (
