@@ -142,7 +142,11 @@ fn bench_runs_end_to_end_and_writes_every_key() {
     let g = &r["federation"];
     assert_eq!(g["hospitals"], 3, "{g:#}");
     assert!(g["events"].as_u64().unwrap() >= 300, "{g:#}");
-    for key in ["sourcing_per_s", "hub_raw_read_per_s", "sourcing_vs_raw_read"] {
+    for key in [
+        "sourcing_per_s",
+        "hub_raw_read_per_s",
+        "sourcing_vs_raw_read",
+    ] {
         assert!(g[key].as_f64().unwrap() > 0.0, "{key}: {g:#}");
     }
     let m = &r["machine"];
