@@ -258,6 +258,41 @@ async fn a_critical_observation_is_recorded_as_a_critical_value_once_and_without
     assert_eq!((s, again.as_deref()), (201, Some(location.as_str())));
     assert_eq!(l.stream_count().await, after);
 
+    // Flagged only high (H), but past the hospital's catalogue limit for
+    // its code: critical all the same.
+    let r = l
+        .request(
+            Method::PUT,
+            "/api/v1/hospitals/H1/critical-catalogue/2823-3",
+            Some(&officer),
+        )
+        .json(
+            &json!({"name": "血钾", "unit": "mmol/L", "low": 2.8, "high": 6.2,
+                      "source": "lab", "effective_from": "2026-01-01T00:00:00+08:00"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let set: Value = r.json().await.unwrap();
+    // The catalogue in force once the critical values' read model has it.
+    let (s, _) = l
+        .get(
+            &format!(
+                "/api/v1/hospitals/H1/critical-catalogue?after={}",
+                set["seq"]
+            ),
+            Some(&officer),
+        )
+        .await;
+    assert_eq!(s, 200, "{set}");
+    let mut flagged_high = potassium("H");
+    flagged_high["specimen"]["identifier"]["value"] = json!("S-78");
+    let (s, by_catalogue, o) =
+        post_observation(&l, &lis, "k2", "application/fhir+json", &flagged_high).await;
+    assert_eq!(s, 201, "{o}");
+    assert_ne!(by_catalogue.as_deref(), Some(location.as_str()));
+
     let (s, cv) = l.get(&location, Some(&officer)).await;
     assert_eq!(s, 200, "{cv}");
     assert_eq!(cv["item"], "血钾 K");

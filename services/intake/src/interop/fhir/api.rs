@@ -483,7 +483,10 @@ pub async fn create_observation(
             }
         })?
     };
-    let detect = observation.detect(&hospital).map_err(ApiError::Invalid)?;
+    let catalogue = app.critical_values.catalogue_history(&hospital)?;
+    let detect = observation
+        .detect(&hospital, &catalogue)
+        .map_err(ApiError::Invalid)?;
     let detected = app.detect(&principal, detect, Some(&key)).await?;
     let location = format!("/api/v1/critical-values/{}", detected.critical_value_id);
     let mut response = (

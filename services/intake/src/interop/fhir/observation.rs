@@ -1,5 +1,7 @@
 //! A critical result posted as a FHIR R4 `Observation`, read into the
-//! intake's [`Detect`] command.
+//! intake's [`Detect`] command: critical when the sender flags it (HH, LL,
+//! AA) or when the hospital's critical-value catalogue, as it held when the
+//! result was issued, recognises its code and value.
 //!
 //! Pure: the resource in, the command (or the elements at fault) out. Only
 //! what Lantern records is read; the patient (`subject`) and everything
@@ -7,6 +9,7 @@
 
 use chrono::{DateTime, FixedOffset};
 use lantern_api::error::FieldError;
+use lantern_domain::critical::catalogue::{CatalogueHistory, recognise};
 use lantern_domain::critical::{Setting, Source};
 use serde::Deserialize;
 
@@ -104,6 +107,23 @@ impl Observation {
             .and_then(|e| e.value_code.as_deref())
     }
 
+    /// The result and its unit, as written.
+    fn value(&self) -> (Option<String>, Option<String>) {
+        match (
+            &self.value_quantity,
+            &self.value_string,
+            &self.value_codeable_concept,
+        ) {
+            (Some(q), _, _) => (
+                q.value.as_ref().map(ToString::to_string),
+                q.unit.clone().or_else(|| q.code.clone()),
+            ),
+            (None, Some(s), _) => (Some(s.clone()), None),
+            (None, None, Some(c)) => (c.readable(), None),
+            (None, None, None) => (None, None),
+        }
+    }
+
     fn is_critical(&self) -> bool {
         self.interpretation.iter().flat_map(|i| &i.coding).any(|c| {
             c.system.as_deref().is_none_or(|s| s == INTERPRETATION)
@@ -133,9 +153,34 @@ impl Observation {
             .unwrap_or(Source::Lab))
     }
 
-    /// The detection this observation records at `hospital`, or every
-    /// element at fault (pointers into the resource).
-    pub fn detect(&self, hospital: &str) -> Result<Detect, Vec<FieldError>> {
+    /// Whether the hospital's catalogue, as it held when the result was
+    /// issued, finds the result critical (by the first coded item).
+    fn catalogued(
+        &self,
+        catalogue: &CatalogueHistory,
+        value: Option<&str>,
+        unit: Option<&str>,
+    ) -> bool {
+        let code = self
+            .code
+            .as_ref()
+            .and_then(|c| c.coding.iter().find_map(|c| c.code.as_deref()));
+        match (code, value, self.issued.or(self.effective_date_time)) {
+            (Some(code), Some(value), Some(at)) => {
+                recognise(&catalogue.at(at.to_utc()), code, value, unit)
+            }
+            _ => false,
+        }
+    }
+
+    /// The detection this observation records at `hospital`, whose
+    /// critical-value catalogue is `catalogue`, or every element at fault
+    /// (pointers into the resource).
+    pub fn detect(
+        &self,
+        hospital: &str,
+        catalogue: &CatalogueHistory,
+    ) -> Result<Detect, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut fault = |pointer: &str, message: &str| {
             errors.push(FieldError::new(pointer, message));
@@ -143,10 +188,12 @@ impl Observation {
         if self.resource_type != "Observation" {
             fault("/resourceType", "must be Observation");
         }
-        if !self.is_critical() {
+        let (value, unit) = self.value();
+        if !self.is_critical() && !self.catalogued(catalogue, value.as_deref(), unit.as_deref()) {
             fault(
                 "/interpretation",
-                "must say critical (HH, LL or AA): only critical results are recorded here",
+                "must say critical (HH, LL or AA), or the result be critical by the hospital's \
+                 catalogue: only critical results are recorded here",
             );
         }
         let department = self.extension(DEPARTMENT_EXTENSION).map(str::to_owned);
@@ -181,19 +228,6 @@ impl Observation {
                 "must name the test or finding (text, display or code)",
             );
         }
-        let (value, unit) = match (
-            &self.value_quantity,
-            &self.value_string,
-            &self.value_codeable_concept,
-        ) {
-            (Some(q), _, _) => (
-                q.value.as_ref().map(ToString::to_string),
-                q.unit.clone().or_else(|| q.code.clone()),
-            ),
-            (None, Some(s), _) => (Some(s.clone()), None),
-            (None, None, Some(c)) => (c.readable(), None),
-            (None, None, None) => (None, None),
-        };
         if value.is_none() {
             fault(
                 "/valueQuantity",
@@ -268,8 +302,12 @@ mod tests {
     }
 
     fn read(v: Value) -> Result<Detect, Vec<String>> {
+        read_with(v, &CatalogueHistory::default())
+    }
+
+    fn read_with(v: Value, catalogue: &CatalogueHistory) -> Result<Detect, Vec<String>> {
         let o: Observation = serde_json::from_value(v).unwrap();
-        o.detect("H1")
+        o.detect("H1", catalogue)
             .map_err(|e| e.into_iter().map(|f| f.pointer).collect())
     }
 
@@ -339,5 +377,37 @@ mod tests {
             .unwrap()
             .push(json!({"url": SOURCE_EXTENSION, "valueCode": "x-ray"}));
         assert_eq!(read(v).unwrap_err(), ["/extension"]);
+    }
+
+    #[test]
+    fn a_result_the_catalogue_finds_critical_is_recorded_without_the_flag() {
+        use lantern_domain::critical::catalogue::{CatalogueItem, Threshold};
+        let mut catalogue = CatalogueHistory::default();
+        catalogue.push(CatalogueItem {
+            item: "2823-3".into(),
+            name: "血钾".into(),
+            unit: Some("mmol/L".into()),
+            low: Some(Threshold::from_f64(2.8).unwrap()),
+            high: Some(Threshold::from_f64(6.2).unwrap()),
+            source: Source::Lab,
+            effective_from: "2026-01-01T00:00:00+08:00".parse().unwrap(),
+        });
+        let mut high = potassium();
+        high["interpretation"][0]["coding"][0]["code"] = json!("H");
+        assert_eq!(read_with(high.clone(), &catalogue).unwrap().value, "6.9");
+        // Within the limits, or before the catalogue held: not critical.
+        let mut normal = high.clone();
+        normal["valueQuantity"]["value"] = json!(5.1);
+        assert_eq!(
+            read_with(normal, &catalogue).unwrap_err(),
+            ["/interpretation"]
+        );
+        let mut early = high;
+        early["issued"] = json!("2025-12-31T08:00:00+08:00");
+        early["effectiveDateTime"] = json!("2025-12-31T07:40:00+08:00");
+        assert_eq!(
+            read_with(early, &catalogue).unwrap_err(),
+            ["/interpretation"]
+        );
     }
 }
