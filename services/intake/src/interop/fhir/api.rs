@@ -163,7 +163,7 @@ pub async fn metadata() -> Fhir<serde_json::Value> {
             }, {
                 "type": "Observation",
                 "interaction": [{"code": "create"}],
-                "documentation": "A critical result (interpretation HH, LL or AA) with the patient's department and setting as extensions; recorded as a critical value, the patient never read"
+                "documentation": "A critical result (interpretation HH, LL or AA, or past the hospital's critical-value catalogue for its coded item) with the patient's department and setting as extensions; recorded as a critical value, the patient never read"
             }]
         }]
     }))
