@@ -21,14 +21,13 @@ use lantern_domain::vocab::{AgeBand, Role};
 use lantern_ledger::{AggregateKind, Expect};
 use lantern_projection::{Handle, ProjectionError, Tx};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::death::{
-    AutopsyReported, Command, Death, DeathError, DeathEvent, Preventability, Recorded, ReviewHeld,
-    ReviewLevel, RuleState, State as TrailState, decide,
+    AutopsyReported, Command, Death, DeathError, DeathEvent, Defect, Phase, Preventability,
+    Recorded, ReviewHeld, ReviewLevel, RuleState, State as TrailState, decide,
 };
 use crate::projector::{ReportedDeath, death_key, month_prefix, reported_prefix};
 
@@ -539,6 +538,50 @@ pub async fn close_death(
     Ok(created(m.close(&principal, id, Some(&key)).await?))
 }
 
+/// The recorded death as the trail shows it.
+#[derive(Serialize)]
+struct RecordedView {
+    admitted_at: DateTime<FixedOffset>,
+    age_band: AgeBand,
+}
+
+/// A review as the trail shows it: the defects' text only to those who
+/// read narratives (a QC centre sees the phases).
+#[derive(Serialize)]
+struct ReviewView<'a> {
+    level: ReviewLevel,
+    attendee_roles: &'a [String],
+    preventability: Preventability,
+    defects: Vec<DefectView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rca_id: Option<Uuid>,
+}
+
+/// A defect of a review, its text for narrative readers only.
+#[derive(Serialize)]
+struct DefectView<'a> {
+    phase: Phase,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+}
+
+/// The autopsy's findings, for narrative readers only.
+#[derive(Serialize)]
+struct AutopsyView<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    findings: Option<&'a str>,
+}
+
+/// The close carries nothing but its time.
+#[derive(Serialize)]
+struct ClosedView {}
+
+/// A view as a step's `detail`.
+fn detail<T: Serialize>(view: &T) -> serde_json::Value {
+    // Serialising these plain structs of strings, times and codes cannot fail.
+    serde_json::to_value(view).unwrap_or_default()
+}
+
 /// One step of a trail.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TrailStep {
@@ -593,44 +636,54 @@ pub fn trail(
     rca: &dyn Fn(Uuid, NaiveDate) -> Option<RcaLink>,
 ) -> Trail {
     let r = &d.recorded;
+    // Typed views, so that what the redaction leaves out is decided field
+    // by field at compile time, not by removing keys from untyped JSON (a
+    // renamed field would slip past that).
     let mut steps = vec![TrailStep {
         type_: "recorded",
         at: r.died_at,
         days_after_death: 0,
-        detail: json!({"admitted_at": r.admitted_at, "age_band": r.age_band}),
+        detail: detail(&RecordedView {
+            admitted_at: r.admitted_at,
+            age_band: r.age_band,
+        }),
     }];
     for review in &d.reviews {
-        let mut detail = serde_json::to_value(review).unwrap_or_default();
-        if !with_text
-            && let Some(defects) = detail.get_mut("defects").and_then(|v| v.as_array_mut())
-        {
-            for defect in defects {
-                if let Some(o) = defect.as_object_mut() {
-                    o.remove("text");
-                }
-            }
-        }
-        if let Some(o) = detail.as_object_mut() {
-            o.remove("held_at");
-        }
+        let ReviewHeld {
+            held_at,
+            level,
+            attendee_roles,
+            preventability,
+            defects,
+            rca_id,
+        } = review;
         steps.push(TrailStep {
             type_: "review",
-            at: review.held_at,
-            days_after_death: d.days_after_death(review.held_at),
-            detail,
+            at: *held_at,
+            days_after_death: d.days_after_death(*held_at),
+            detail: detail(&ReviewView {
+                level: *level,
+                attendee_roles,
+                preventability: *preventability,
+                defects: defects
+                    .iter()
+                    .map(|Defect { phase, text }| DefectView {
+                        phase: *phase,
+                        text: with_text.then_some(text.as_str()),
+                    })
+                    .collect(),
+                rca_id: *rca_id,
+            }),
         });
     }
     if let Some(a) = &d.autopsy_report {
-        let detail = if with_text {
-            json!({"findings": a.findings})
-        } else {
-            json!({})
-        };
         steps.push(TrailStep {
             type_: "autopsy_reported",
             at: a.reported_at,
             days_after_death: d.days_after_death(a.reported_at),
-            detail,
+            detail: detail(&AutopsyView {
+                findings: with_text.then_some(a.findings.as_str()),
+            }),
         });
     }
     if let Some(at) = d.closed_at {
@@ -639,7 +692,7 @@ pub fn trail(
             type_: "closed",
             at,
             days_after_death: d.days_after_death(at),
-            detail: json!({}),
+            detail: detail(&ClosedView {}),
         });
     }
     steps.sort_by_key(|s| s.at);
