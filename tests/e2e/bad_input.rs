@@ -152,6 +152,18 @@ async fn every_write_endpoint_refuses_bad_input_with_problem_json_and_appends_no
         },
         Endpoint {
             method: reqwest::Method::PUT,
+            out_of_scope: Some(so2.clone()),
+            time: Some("/effective_from"),
+            enumerated: Some("/source"),
+            ..e(
+                "/api/v1/hospitals/H1/critical-catalogue/K",
+                Some(&so),
+                json!({"effective_from": "2026-01-01T00:00:00+08:00", "name": "血钾", "unit": "mmol/L",
+                       "low": 2.5, "high": 6.5, "source": "lab"}),
+            )
+        },
+        Endpoint {
+            method: reqwest::Method::PUT,
             out_of_scope: Some(so.clone()),
             ..e(
                 "/api/v1/admin/hospitals/H1/limits",
