@@ -240,6 +240,22 @@ async fn a_critical_observation_is_recorded_as_a_critical_value_once_and_without
     let (s, _, o) =
         post_observation(&l, &officer, "k0", "application/fhir+json", &json!([1])).await;
     assert_eq!(s, 400, "{o}");
+    // Too large: refused before anything is read (with an Idempotency-Key
+    // the kernel's guard answers it, as problem+json, before the handler).
+    let r = l
+        .request(Method::POST, "/fhir/r4/Observation", Some(&lis))
+        .header("content-type", "application/fhir+json")
+        .body(vec![b' '; 1024 * 1024 + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.headers()["content-type"], "application/fhir+json");
+    let mut bidi = potassium("HH");
+    bidi["code"]["text"] = json!("血钾\u{202e}K");
+    let (s, _, o) = post_observation(&l, &lis, "k0", "application/fhir+json", &bidi).await;
+    assert_eq!(s, 400, "{o}");
+    assert_eq!(o["issue"][0]["expression"][0], "code/text", "{o}");
     assert_eq!(l.stream_count().await, before);
 
     // Critical: recorded, and a retry records nothing more.

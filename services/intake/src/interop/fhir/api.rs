@@ -11,11 +11,12 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
+
 use chrono::{NaiveDate, TimeDelta, Utc};
 use lantern_api::IdempotencyKey;
 use lantern_api::auth::Principal;
 use lantern_api::error::ApiError;
+use lantern_api::json::ValidJson;
 use lantern_directory::HospitalRecord;
 use lantern_domain::Month;
 use lantern_domain::vocab::Role;
@@ -451,38 +452,16 @@ pub async fn create_observation(
     State(app): State<Intake>,
     principal: Result<Principal, ApiError>,
     key: IdempotencyKey,
-    headers: HeaderMap,
-    body: Bytes,
+    // The kernel's reading of a JSON body (`application/fhir+json` is
+    // `+json`): 415, 413, 408, 400, refused control characters and fields
+    // named alike, answered here as an OperationOutcome.
+    body: Result<ValidJson<Observation>, ApiError>,
 ) -> Result<Response, FhirError> {
     let principal = principal?;
     let hospital = principal
         .require_hospital(&[Role::Lis, Role::His, Role::SafetyOfficer])?
         .to_owned();
-    let media = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let (essence, params) = media.split_once(';').unwrap_or((media, ""));
-    let charset_ok =
-        params.trim().is_empty() || params.trim().eq_ignore_ascii_case("charset=utf-8");
-    if !matches!(essence.trim(), FHIR_JSON | "application/json") || !charset_ok {
-        return Err(FhirError(ApiError::UnsupportedMediaType));
-    }
-    let observation: Observation = {
-        let mut de = serde_json::Deserializer::from_slice(&body);
-        serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let message = e.into_inner().to_string();
-            if path == "." {
-                FhirError(ApiError::Malformed(message))
-            } else {
-                FhirError(ApiError::field(
-                    format!("/{}", path.replace('.', "/")),
-                    message,
-                ))
-            }
-        })?
-    };
+    let ValidJson(observation) = body?;
     let catalogue = app.critical_values.catalogue_history(&hospital)?;
     let detect = observation
         .detect(&hospital, &catalogue)
